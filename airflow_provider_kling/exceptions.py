@@ -1,0 +1,137 @@
+"""Errors raised by every layer of the provider.
+
+Two families decide what Airflow does with a failure:
+
+* :class:`KlingPermanentError` -- retrying cannot help (bad input, bad key, no credits, a failed
+  generation, a submission whose outcome is unknown). Operators turn it into
+  ``AirflowFailException`` so DAG-level ``retries`` do not become a retry storm or a second bill.
+* :class:`KlingTransientError` -- the API may answer later (429, 5xx, resets, timeouts, garbled
+  bodies). The shared retry policy (:mod:`airflow_provider_kling.retry`) retries these with
+  backoff; when its budget is spent the task fails normally and Airflow may retry it.
+
+This module has no third-party imports so any layer can raise these cheaply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KlingError(Exception):
+    """Base class for every error raised by the Kling provider."""
+
+
+class KlingPermanentError(KlingError):
+    """A failure that will not go away by trying again."""
+
+
+class KlingTransientError(KlingError):
+    """A failure that may go away by trying again later.
+
+    :param retry_after: seconds the server asked us to wait, when it said so.
+    :param safe_to_resend: True when the request provably did not reach the API's business
+        logic (nothing was created), so even a non-idempotent POST may be sent again.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, safe_to_resend: bool = False):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.safe_to_resend = safe_to_resend
+
+
+class KlingValidationError(KlingPermanentError, ValueError):
+    """Bad input, found before any request was sent.
+
+    :param problems: one readable sentence per problem, each naming the field and what is allowed.
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            message = f"Invalid Kling request: {self.problems[0]}"
+        else:
+            message = "Invalid Kling request:\n" + "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(message)
+
+
+class KlingConfigurationError(KlingPermanentError):
+    """The Airflow connection is unusable (no API key, malformed host...)."""
+
+
+class KlingAPIError(KlingPermanentError):
+    """The API refused the request with a 4xx status that retrying cannot fix.
+
+    :param status_code: the HTTP status.
+    :param request_id: the API's ``requestId`` when it sent one (quote it to support).
+    """
+
+    def __init__(self, message: str, *, status_code: int, request_id: str | None = None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.request_id = request_id
+
+
+class KlingServerError(KlingTransientError):
+    """The API or a proxy in front of it answered 429 or 5xx."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+        safe_to_resend: bool = False,
+    ):
+        super().__init__(message, retry_after=retry_after, safe_to_resend=safe_to_resend)
+        self.status_code = status_code
+        self.request_id = request_id
+
+
+class KlingConnectionError(KlingTransientError):
+    """The request failed below HTTP: refused, reset, timed out, TLS failure."""
+
+
+class KlingResponseError(KlingTransientError):
+    """The API answered 2xx with a body we cannot use (not JSON, missing fields)."""
+
+
+class KlingSubmissionUnknownError(KlingPermanentError):
+    """A create request failed after it was sent: a generation may or may not exist (and be billed).
+
+    It is never retried automatically, because the API has no way to look a generation up by
+    anything but its id and a second POST is a second bill.
+    """
+
+
+class KlingGenerationFailed(KlingPermanentError):
+    """The API reported ``status: error`` for the generation.
+
+    :param generation_id: the generation's id.
+    :param api_message: the API's own description of the failure.
+    """
+
+    def __init__(self, generation_id: str, api_message: str):
+        super().__init__(f"Kling generation {generation_id} failed: {api_message}")
+        self.generation_id = generation_id
+        self.api_message = api_message
+
+
+class KlingWaitTimeout(KlingError):
+    """The deadline passed before the generation finished.
+
+    Neither permanent nor transient on its own: the sensor fails (its timeout is final) while the
+    operator lets Airflow retry, and the retry reattaches to the same generation.
+    """
+
+    def __init__(self, message: str, *, generation: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.generation = generation
+
+
+class KlingDownloadError(KlingTransientError):
+    """The video download was cut short or did not look like an MP4."""
+
+
+class KlingVideoUrlExpired(KlingPermanentError):
+    """The CDN refused the video URL even after fetching a fresh one from the API."""

@@ -1,0 +1,98 @@
+"""Reading a ``kling`` Airflow connection into settings the hook can use (pure, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_kling.exceptions import KlingConfigurationError
+
+DEFAULT_BASE_URL = "https://api.aimlapi.com"
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """Everything the hook needs from a connection.
+
+    :param base_url: scheme, host and optional port, no trailing slash.
+    :param api_key: the AI/ML API key (never log this object's ``api_key``).
+    :param read_timeout: seconds to wait for a response once connected.
+    :param connect_timeout: seconds to wait for the TCP/TLS connection.
+    """
+
+    base_url: str
+    api_key: str
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+
+    def __repr__(self) -> str:  # keep the key out of any accidental log or traceback
+        return f"ConnectionSettings(base_url={self.base_url!r}, api_key='***')"
+
+
+def resolve_base_url(host: str | None, schema: str | None = None, port: int | None = None) -> str:
+    """Build the API base URL from a connection's host/schema/port.
+
+    Accepts both ``host="api.example.com"`` and ``host="https://api.example.com:8443"`` (how a JSON
+    connection spells it). Without a scheme anywhere, HTTPS is assumed, unlike the HTTP provider,
+    which silently downgrades to ``http://``.
+    """
+    host = (host or "").strip()
+    if not host:
+        return DEFAULT_BASE_URL
+    if "://" not in host:
+        scheme = (schema or "").strip().lower() or "https"
+        host = f"{scheme}://{host}"
+    parts = urlsplit(host)
+    try:
+        parsed_port = parts.port
+    except ValueError as err:
+        raise KlingConfigurationError(f"Connection host {host!r} has an invalid port: {err}") from None
+    if parts.scheme not in ("http", "https"):
+        raise KlingConfigurationError(f"Connection host {host!r} must use http:// or https://, not {parts.scheme!r}")
+    if not parts.hostname or any(c.isspace() for c in host):
+        raise KlingConfigurationError(f"Connection host {host!r} is not a valid host name or URL")
+    effective_port = parsed_port or port
+    netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    if effective_port:
+        netloc = f"{netloc}:{effective_port}"
+    path = parts.path.rstrip("/")
+    return f"{parts.scheme}://{netloc}{path}"
+
+
+def _positive_float(extra: dict[str, Any], key: str, default: float, conn_id: str) -> float:
+    value = extra.get(key)
+    if value in (None, ""):
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if number <= 0:
+        raise KlingConfigurationError(
+            f"Connection {conn_id!r}: extra {key!r} must be a positive number of seconds, got {value!r}"
+        )
+    return number
+
+
+def settings_from_connection(conn: Any) -> ConnectionSettings:
+    """Read an Airflow ``Connection`` (``conn_type="kling"``) into :class:`ConnectionSettings`.
+
+    :raises KlingConfigurationError: no API key, or a malformed host or extra.
+    """
+    conn_id = getattr(conn, "conn_id", None) or "?"
+    extra = conn.extra_dejson if conn.extra else {}
+    api_key = (conn.password or extra.get("api_key") or "").strip()
+    if not api_key:
+        raise KlingConfigurationError(
+            f"Connection {conn_id!r} has no API key: put your AI/ML API key in the connection's password "
+            "(UI field 'API key'), e.g. AIRFLOW_CONN_KLING_DEFAULT='kling://:YOUR_KEY@'"
+        )
+    return ConnectionSettings(
+        base_url=resolve_base_url(conn.host, conn.schema, conn.port),
+        api_key=api_key,
+        read_timeout=_positive_float(extra, "timeout", DEFAULT_READ_TIMEOUT, conn_id),
+        connect_timeout=_positive_float(extra, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, conn_id),
+    )

@@ -1,0 +1,391 @@
+"""KlingHook: the only place that talks HTTP to the AI/ML API."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.http.hooks.http import HttpHook
+
+from airflow_provider_kling.exceptions import (
+    KlingConnectionError,
+    KlingError,
+    KlingResponseError,
+    KlingTransientError,
+)
+from airflow_provider_kling.hooks.connection import ConnectionSettings, settings_from_connection
+from airflow_provider_kling.models import Generation, build_create_body
+from airflow_provider_kling.retry import (
+    DEFAULT_RETRY_POLICY,
+    RetryPolicy,
+    RetryState,
+    error_for_response,
+    unknown_submission,
+)
+
+if TYPE_CHECKING:
+    import requests
+
+GENERATION_PATH = "/v2/generate/video/kling/generation"
+#: Asked for by ``test_connection``: a key check that creates nothing and costs nothing.
+CONNECTION_TEST_ID = "airflow-connection-test"
+
+
+class KlingHook(HttpHook):
+    """
+    Submit and follow Kling text-to-video generations on the AI/ML API.
+
+    Sync calls use the HTTP provider's ``requests`` session (one per hook, kept alive); async calls
+    share one ``aiohttp`` session per event loop, so a triggerer polling a thousand generations
+    reuses a handful of connections. Both go through :mod:`airflow_provider_kling.retry`.
+
+    .. seealso::
+        The README's "Connection" section for setting up ``kling_default``.
+
+    :param kling_conn_id: the Airflow connection holding the API key (password) and optional host.
+    :param retry_policy: how transient failures are retried; the default gives about five minutes.
+    """
+
+    conn_name_attr = "kling_conn_id"
+    default_conn_name = "kling_default"
+    conn_type = "kling"
+    hook_name = "Kling (AI/ML API)"
+
+    def __init__(self, kling_conn_id: str = default_conn_name, *, retry_policy: RetryPolicy | None = None) -> None:
+        super().__init__(method="GET", http_conn_id=kling_conn_id)
+        self.kling_conn_id = kling_conn_id
+        self.retry_policy = retry_policy or DEFAULT_RETRY_POLICY
+        self._settings: ConnectionSettings | None = None
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Connection form: only what a Kling connection uses, with helpful labels."""
+        return {
+            "hidden_fields": ["schema", "login", "port", "extra"],
+            "relabeling": {"password": "API key", "host": "API base URL"},
+            "placeholders": {
+                "password": "your AI/ML API key",
+                "host": "https://api.aimlapi.com (leave empty for the default)",
+            },
+        }
+
+    # -- connection ---------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> ConnectionSettings:
+        """Settings read from the connection, once per hook; the key is registered for masking."""
+        if self._settings is None:
+            self._settings = self._read_settings(self.get_connection(self.kling_conn_id))
+        return self._settings
+
+    async def asettings(self) -> ConnectionSettings:
+        if self._settings is None:
+            getter = getattr(type(self), "aget_connection", None)
+            if getter is not None:
+                conn = await getter(self.kling_conn_id)
+            else:  # Airflow releases without the async getter
+                conn = await asyncio.to_thread(self.get_connection, self.kling_conn_id)
+            self._settings = self._read_settings(conn)
+        return self._settings
+
+    @staticmethod
+    def _read_settings(conn: Any) -> ConnectionSettings:
+        settings = settings_from_connection(conn)
+        _mask(settings.api_key)
+        return settings
+
+    def _headers(self, settings: ConnectionSettings) -> dict[str, str]:
+        from airflow_provider_kling import __version__
+
+        return {
+            "Authorization": f"Bearer {settings.api_key}",
+            "Accept": "application/json",
+            "User-Agent": f"airflow-provider-kling/{__version__}",
+        }
+
+    @cached_property
+    def session(self) -> requests.Session:
+        """One ``requests`` session per hook, with the HTTP provider's TCP keep-alive adapter."""
+        import requests
+
+        session = requests.Session()
+        self.base_url = self.settings.base_url
+        session.headers.update(self._headers(self.settings))
+        return self._configure_session_from_mount_adapters(session)
+
+    def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None) -> Any:
+        """Return the hook's ``requests`` session (HttpHook's contract)."""
+        if headers:
+            self.session.headers.update(headers)
+        return self.session
+
+    # -- API ----------------------------------------------------------------------------------
+
+    def submit_generation(self, prompt: str | None = None, *, allow_unknown_model: bool = False, **params: Any) -> str:
+        """Validate the parameters, create one generation and return its id.
+
+        Never sends a second create request unless the first provably created nothing.
+
+        :param prompt: the text prompt.
+        :param allow_unknown_model: accept a model this provider version does not know.
+        :param params: any other request field (``model``, ``duration``, ``aspect_ratio``...).
+        :raises KlingValidationError: before any request, on bad input.
+        :raises KlingSubmissionUnknownError: when the request failed after being sent.
+        """
+        body = build_create_body({"prompt": prompt, **params}, allow_unknown_model=allow_unknown_model)
+        return self.submit_body(body)
+
+    def submit_body(self, body: Mapping[str, Any]) -> str:
+        """Send an already validated create body; return the generation id."""
+        payload = self._request("POST", GENERATION_PATH, json=dict(body), idempotent=False, what="Kling create request")
+        try:
+            return Generation.from_api(payload).id
+        except KlingResponseError as err:
+            raise unknown_submission(err) from err
+
+    def get_generation(self, generation_id: str, *, deadline: float | None = None) -> Generation:
+        """Fetch one generation's current state.
+
+        :param generation_id: the id returned by :meth:`submit_generation`.
+        :param deadline: a ``time.monotonic()`` instant no retry wait may pass.
+        """
+        payload = self._request(
+            "GET",
+            GENERATION_PATH,
+            params={"generation_id": generation_id},
+            deadline=deadline,
+            what="Kling status request",
+        )
+        return Generation.from_api(payload, requested_id=generation_id)
+
+    async def aget_generation(self, generation_id: str, *, deadline: float | None = None) -> Generation:
+        """Async :meth:`get_generation`, on the event loop's shared session; never blocks the loop."""
+        payload = await self._arequest(
+            "GET",
+            GENERATION_PATH,
+            params={"generation_id": generation_id},
+            deadline=deadline,
+            what="Kling status request",
+        )
+        return Generation.from_api(payload, requested_id=generation_id)
+
+    def wait_for_generation(
+        self, generation_id: str, *, end_time: float, poll_interval: float, started: float | None = None
+    ) -> dict[str, Any]:
+        """Block until the generation finishes (for non-deferrable use); return it as XCom data.
+
+        :param generation_id: the generation to wait for.
+        :param end_time: absolute deadline, epoch seconds.
+        :param poll_interval: seconds between polls.
+        :param started: epoch seconds when waiting began, for elapsed-time logs.
+        :raises KlingGenerationFailed: on ``status: error``.
+        :raises KlingWaitTimeout: when ``end_time`` passes first.
+        """
+        from airflow_provider_kling.exceptions import KlingWaitTimeout
+        from airflow_provider_kling.waiting import (
+            WaitProgress,
+            next_poll_delay,
+            result_from_generation,
+            timeout_event,
+        )
+
+        progress = WaitProgress(generation_id, started or time.time())
+        last: Generation | None = None
+        while (remaining := end_time - time.time()) > 0:
+            last = self.get_generation(generation_id, deadline=time.monotonic() + remaining)
+            for line in progress.observe(last, time.time()):
+                self.log.info("%s", line)
+            result = result_from_generation(last)
+            if result is not None:
+                return result
+            time.sleep(next_poll_delay(poll_interval, end_time - time.time()))
+        raise KlingWaitTimeout(timeout_event(generation_id, time.time() - progress.started, last)["message"])
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the key with one authenticated status request for an id that does not exist.
+
+        401/403 mean the key is wrong; a 404 (or 400) for the made-up id means the key works.
+        """
+        from airflow_provider_kling.exceptions import KlingAPIError
+
+        try:
+            self._request(
+                "GET",
+                GENERATION_PATH,
+                params={"generation_id": CONNECTION_TEST_ID},
+                what="Kling connection test",
+                state=RetryState(RetryPolicy(max_attempts=1)),
+            )
+        except KlingAPIError as err:
+            if err.status_code in (401, 403):
+                return False, str(err)
+            return True, f"API key accepted by {self.settings.base_url}"
+        except KlingError as err:
+            return False, str(err)
+        return True, f"API key accepted by {self.settings.base_url}"
+
+    # -- transport ----------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: dict[str, Any] | None = None,
+        idempotent: bool = True,
+        deadline: float | None = None,
+        what: str,
+        state: RetryState | None = None,
+    ) -> Any:
+        state = state or RetryState(self.retry_policy, idempotent=idempotent, deadline=deadline)
+        settings = self.settings
+        url = settings.base_url + path
+        while True:
+            try:
+                return self._send_once(method, url, params=params, json=json, settings=settings, what=what)
+            except KlingTransientError as err:
+                decision = state.after_failure(err)
+                if not decision.retry:
+                    raise self._final_error(err, idempotent) from err
+                self.log.warning("%s: %s (%s)", what, err, decision.reason)
+                time.sleep(decision.delay)
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, str] | None,
+        json: dict[str, Any] | None,
+        settings: ConnectionSettings,
+        what: str,
+    ) -> Any:
+        import requests
+
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                timeout=(settings.connect_timeout, settings.read_timeout),
+            )
+        except requests.ConnectionError as err:
+            raise KlingConnectionError(
+                f"{what} could not reach {settings.base_url}: {_describe_transport_error(err)}",
+                safe_to_resend=_never_sent(err),
+            ) from None
+        except requests.Timeout as err:
+            raise KlingConnectionError(f"{what} timed out: {_describe_transport_error(err)}") from None
+        with response:
+            if response.status_code >= 400:
+                raise error_for_response(
+                    response.status_code,
+                    response.text,
+                    content_type=response.headers.get("Content-Type"),
+                    retry_after=response.headers.get("Retry-After"),
+                    what=what,
+                )
+            return _decode_json(response.text, what)
+
+    async def _arequest(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        deadline: float | None = None,
+        what: str,
+    ) -> Any:
+        state = RetryState(self.retry_policy, idempotent=True, deadline=deadline)
+        settings = await self.asettings()
+        url = settings.base_url + path
+        while True:
+            try:
+                return await self._asend_once(method, url, params=params, settings=settings, what=what)
+            except KlingTransientError as err:
+                decision = state.after_failure(err)
+                if not decision.retry:
+                    raise
+                self.log.warning("%s: %s (%s)", what, err, decision.reason)
+                await asyncio.sleep(decision.delay)
+
+    async def _asend_once(
+        self, method: str, url: str, *, params: dict[str, str] | None, settings: ConnectionSettings, what: str
+    ) -> Any:
+        import aiohttp
+
+        from airflow_provider_kling.hooks.async_session import leased_session
+
+        timeout = aiohttp.ClientTimeout(
+            total=settings.connect_timeout + settings.read_timeout,
+            connect=settings.connect_timeout,
+            sock_read=settings.read_timeout,
+        )
+        try:
+            async with (
+                leased_session() as session,
+                session.request(
+                    method, url, params=params, headers=self._headers(settings), timeout=timeout
+                ) as response,
+            ):
+                text = await response.text(errors="replace")
+                if response.status >= 400:
+                    raise error_for_response(
+                        response.status,
+                        text,
+                        content_type=response.headers.get("Content-Type"),
+                        retry_after=response.headers.get("Retry-After"),
+                        what=what,
+                    )
+        except aiohttp.ClientConnectorError as err:
+            raise KlingConnectionError(
+                f"{what} could not reach {settings.base_url}: {err.os_error}", safe_to_resend=True
+            ) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+            raise KlingConnectionError(f"{what} failed: {type(err).__name__}: {err}".rstrip(": ")) from None
+        return _decode_json(text, what)
+
+    @staticmethod
+    def _final_error(err: KlingTransientError, idempotent: bool) -> KlingError:
+        if not idempotent and not err.safe_to_resend:
+            return unknown_submission(err)
+        return err
+
+
+def _decode_json(text: str, what: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        preview = " ".join(text.split())[:200] or "(empty body)"
+        raise KlingResponseError(f"{what} returned a body that is not JSON: {preview}") from None
+
+
+def _never_sent(err: Exception) -> bool:
+    """True when ``requests`` failed before a connection existed, so nothing reached the API."""
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    if isinstance(err, requests.ConnectTimeout):
+        return True
+    reason = getattr(err.args[0], "reason", None) if err.args else None
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+
+
+def _describe_transport_error(err: Exception) -> str:
+    reason = getattr(err.args[0], "reason", None) if err.args else None
+    return f"{type(reason or err).__name__}: {reason or err}"
+
+
+def _mask(secret: str) -> None:
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - older SDK layouts
+        from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
+    mask_secret(secret)

@@ -1,0 +1,96 @@
+"""Remembering which generation a task instance paid for, so a retry never pays twice.
+
+The API has no cancel and no lookup by anything but the generation id, so the id must be written
+down the moment the create request succeeds, somewhere that survives a retry or a killed worker:
+
+* Airflow >= 3.3: the task state store (``context["task_state_store"]``), kept per task instance
+  across tries; the same place ``airflow.sdk.ResumableJobMixin`` uses.
+* Airflow 3.1/3.2: an Airflow Variable named after the task instance (XComs are cleared at the
+  start of each try, so they cannot be used).
+
+A record holds the id and a fingerprint of the request body: a retry reattaches only to a
+generation made from the same parameters, so editing the prompt and clearing the task generates anew.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_kling.models import GenerationStatus
+
+STATE_KEY = "kling_generation"
+VARIABLE_PREFIX = "kling_submission"
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    """What was submitted: the generation id and the fingerprint of the body that created it."""
+
+    generation_id: str
+    fingerprint: str
+
+    @classmethod
+    def from_stored(cls, stored: Any) -> SubmissionRecord | None:
+        if isinstance(stored, str):
+            try:
+                stored = json.loads(stored)
+            except ValueError:
+                return None
+        if not isinstance(stored, Mapping) or not stored.get("generation_id"):
+            return None
+        return cls(str(stored["generation_id"]), str(stored.get("fingerprint", "")))
+
+    def to_stored(self) -> dict[str, str]:
+        return {"generation_id": self.generation_id, "fingerprint": self.fingerprint}
+
+
+def generation_to_reattach(record: SubmissionRecord | None, fingerprint: str) -> str | None:
+    """The stored generation worth checking before submitting, if it was made from this request."""
+    if record is None or record.fingerprint != fingerprint:
+        return None
+    return record.generation_id
+
+
+def can_reuse(status: GenerationStatus) -> bool:
+    """Reattach to a running or completed generation; a failed one is submitted anew.
+
+    A failed generation fails its task without Airflow retries, so reaching this with one means a
+    person cleared the task to try again.
+    """
+    return status is not GenerationStatus.ERROR
+
+
+class SubmissionLedger:
+    """Reads and writes the :class:`SubmissionRecord` of the running task instance.
+
+    :param context: the task's Airflow context.
+    """
+
+    def __init__(self, context: Mapping[str, Any]) -> None:
+        self._store = context.get("task_state_store")
+        ti = context.get("ti")
+        parts = [getattr(ti, attr, None) for attr in ("dag_id", "run_id", "task_id", "map_index")]
+        self._variable_key = ":".join([VARIABLE_PREFIX, *(str(p) for p in parts)])
+        self.backend = "task state store" if self._store is not None else f"Variable {self._variable_key!r}"
+
+    def load(self) -> SubmissionRecord | None:
+        if self._store is not None:
+            return SubmissionRecord.from_stored(self._store.get(STATE_KEY))
+        from airflow.sdk import Variable
+
+        return SubmissionRecord.from_stored(Variable.get(self._variable_key, default=None))
+
+    def save(self, record: SubmissionRecord) -> None:
+        if self._store is not None:
+            self._store.set(STATE_KEY, record.to_stored())
+            return
+        from airflow.sdk import Variable
+
+        Variable.set(
+            self._variable_key,
+            json.dumps(record.to_stored()),
+            description="Kling generation submitted by this task instance (airflow-provider-kling); safe to delete once the run is done",
+        )

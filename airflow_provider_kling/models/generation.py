@@ -1,0 +1,184 @@
+"""The generation as the API reports it, read tolerantly.
+
+The documented fetch body is ``{id, status, video: {url} | null, duration, error, meta.usage}``
+but spellings drifted across spec versions and sibling video models; this module is the one
+place that knows them. It has no I/O and no Airflow import.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from airflow_provider_kling.exceptions import KlingResponseError
+
+
+class GenerationStatus(str, enum.Enum):
+    """Normalised generation status; ``UNKNOWN`` is treated as still running."""
+
+    QUEUED = "queued"
+    GENERATING = "generating"
+    COMPLETED = "completed"
+    ERROR = "error"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def from_api(cls, raw: Any) -> GenerationStatus:
+        """Map any status spelling the API family uses onto the four documented ones."""
+        if not isinstance(raw, str):
+            return cls.UNKNOWN
+        return _STATUS_SPELLINGS.get(raw.strip().lower(), cls.UNKNOWN)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (GenerationStatus.COMPLETED, GenerationStatus.ERROR)
+
+
+_STATUS_SPELLINGS: dict[str, GenerationStatus] = {
+    "queued": GenerationStatus.QUEUED,
+    "waiting": GenerationStatus.QUEUED,
+    "pending": GenerationStatus.QUEUED,
+    "submitted": GenerationStatus.QUEUED,
+    "generating": GenerationStatus.GENERATING,
+    "active": GenerationStatus.GENERATING,
+    "processing": GenerationStatus.GENERATING,
+    "in_progress": GenerationStatus.GENERATING,
+    "running": GenerationStatus.GENERATING,
+    "completed": GenerationStatus.COMPLETED,
+    "succeeded": GenerationStatus.COMPLETED,
+    "success": GenerationStatus.COMPLETED,
+    "error": GenerationStatus.ERROR,
+    "failed": GenerationStatus.ERROR,
+    "failure": GenerationStatus.ERROR,
+}
+
+USAGE_KEYS: tuple[str, ...] = ("credits_used", "tokens_used", "usd_spent")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One snapshot of a generation.
+
+    :param id: the generation id (opaque; never parse it).
+    :param status: the normalised status.
+    :param raw_status: the status exactly as the API spelled it.
+    :param video_url: the signed video URL once completed.
+    :param duration: video length in seconds when the API reports it.
+    :param usage: whichever of ``credits_used``/``tokens_used``/``usd_spent`` were reported.
+    :param error: the API's error description, made readable.
+    """
+
+    id: str
+    status: GenerationStatus
+    raw_status: str | None = None
+    video_url: str | None = None
+    duration: float | None = None
+    usage: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+    @classmethod
+    def from_api(cls, payload: Any, *, requested_id: str | None = None) -> Generation:
+        """Read a fetch (or create) response body.
+
+        :param payload: the decoded JSON body.
+        :param requested_id: the id we asked for, used when the body omits it.
+        :raises KlingResponseError: when the body is not an object or has neither id nor status.
+        """
+        if not isinstance(payload, Mapping):
+            raise KlingResponseError(f"Kling API returned {type(payload).__name__} where a JSON object was expected")
+        generation_id = payload.get("id") or payload.get("generation_id") or requested_id
+        if generation_id is None or isinstance(generation_id, (dict, list, bool)):
+            raise KlingResponseError(f"Kling API response has no generation id: {_preview(payload)}")
+        raw_status = payload.get("status")
+        if raw_status is None:
+            raise KlingResponseError(f"Kling API response has no status: {_preview(payload)}")
+        video = payload.get("video")
+        video_url = video.get("url") if isinstance(video, Mapping) else None
+        duration = payload.get("duration")
+        if duration is None and isinstance(video, Mapping):
+            duration = video.get("duration")
+        return cls(
+            id=str(generation_id),
+            status=GenerationStatus.from_api(raw_status),
+            raw_status=str(raw_status),
+            video_url=video_url if isinstance(video_url, str) and video_url else None,
+            duration=float(duration) if _is_number(duration) else None,
+            usage=_read_usage(payload.get("meta")),
+            error=describe_generation_error(payload.get("error")),
+        )
+
+    @property
+    def is_finished(self) -> bool:
+        """Done for good: failed, or completed with a video to fetch."""
+        if self.status is GenerationStatus.COMPLETED:
+            return self.video_url is not None
+        return self.status is GenerationStatus.ERROR
+
+    def to_xcom(self) -> dict[str, Any]:
+        """A small JSON-safe summary for XCom and trigger events."""
+        return {
+            "id": self.id,
+            "status": self.status.value,
+            "video_url": self.video_url,
+            "duration": self.duration,
+            "usage": dict(self.usage),
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_xcom(cls, data: Mapping[str, Any]) -> Generation:
+        return cls(
+            id=str(data["id"]),
+            status=GenerationStatus(data.get("status", "unknown")),
+            raw_status=data.get("status"),
+            video_url=data.get("video_url"),
+            duration=data.get("duration"),
+            usage=dict(data.get("usage") or {}),
+            error=data.get("error"),
+        )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _read_usage(meta: Any) -> dict[str, float]:
+    usage = meta.get("usage") if isinstance(meta, Mapping) else None
+    if not isinstance(usage, Mapping):
+        return {}
+    return {key: float(usage[key]) for key in USAGE_KEYS if _is_number(usage.get(key))}
+
+
+def describe_generation_error(error: Any) -> str | None:
+    """Turn the API's ``error`` (a string, ``{name, message}``, or anything) into one readable line."""
+    if error is None or error == "" or error == {}:
+        return None
+    if isinstance(error, str):
+        return error
+    if isinstance(error, Mapping):
+        name, message = error.get("name"), error.get("message")
+        if message and name:
+            return f"{name}: {message}"
+        if message or name:
+            return str(message or name)
+    return _preview(error)
+
+
+def _preview(value: Any, limit: int = 300) -> str:
+    try:
+        text = json.dumps(value, default=str, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def redact_url(url: str | None) -> str | None:
+    """Drop the query string (the CDN signature) so a URL can be logged or stored."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))

@@ -1,0 +1,194 @@
+"""Operators: submit a Kling text-to-video generation; download the finished video."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator, BaseOperatorLink
+
+from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+    from airflow.sdk.types import TaskInstanceKey
+
+    from airflow_provider_kling.hooks.kling import KlingHook
+
+DEFAULT_MODEL = "kling-video/v1.6/pro/text-to-video"  # repeated here so DAG parsing skips the models import
+DEFAULT_WAIT_TIMEOUT = 3600.0
+VIDEO_URL_XCOM_KEY = "kling_video_url"
+GENERATION_ID_XCOM_KEY = "kling_generation_id"
+
+
+class KlingVideoLink(BaseOperatorLink):
+    """Extra link "Kling video": the generated video (or where it was downloaded to)."""
+
+    name = "Kling video"
+
+    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        try:
+            from airflow.sdk.execution_time.xcom import XCom
+        except ImportError:  # pragma: no cover - layout of older SDKs
+            from airflow.sdk import XCom  # type: ignore[attr-defined,no-redef]
+
+        value = XCom.get_value(ti_key=ti_key, key=VIDEO_URL_XCOM_KEY)
+        return str(value) if value else ""
+
+
+def wait_deadline(context: Context, timeout: float) -> float:
+    """Absolute end of a wait (epoch seconds): ``timeout`` from now, or earlier if ``execution_timeout`` says so."""
+    end_time = time.time() + timeout
+    task = context["task"]
+    start_date = getattr(context["ti"], "start_date", None)
+    if task.execution_timeout is not None and start_date is not None:
+        end_time = min(end_time, start_date.timestamp() + task.execution_timeout.total_seconds())
+    return end_time
+
+
+class KlingTextToVideoOperator(BaseOperator):
+    """
+    Submit a Kling text-to-video generation; optionally wait for it without holding a worker slot.
+
+    Every parameter is validated (after templating, before any request); a bad value fails the task
+    at once with a message naming the field and what is allowed. The generation id is written to the
+    task state store (Airflow >= 3.3; a Variable before) before any waiting, so a retried or killed
+    task reattaches to the same generation instead of paying for another.
+
+    .. seealso::
+        The README's "Operators" section; ``dags/kling_text_to_video.py`` for an example.
+
+    :param prompt: what the video should show (templated; at most 2500 characters).
+    :param negative_prompt: what it should not show (templated).
+    :param model: the Kling model (default ``kling-video/v1.6/pro/text-to-video``).
+    :param aspect_ratio: ``"16:9"``, ``"9:16"`` or ``"1:1"``; the API's default when unset.
+    :param duration: ``5`` or ``10`` seconds; the API's default when unset.
+    :param cfg_scale: prompt adherence, 0 to 1.
+    :param camera_control: ``{"type": "simple", "config": {"zoom": 5}}`` or a preset name such as
+        ``"down_back"``.
+    :param external_task_id: your own id for the generation (templated).
+    :param kling_conn_id: the Kling connection (API key in its password).
+    :param wait_for_completion: also wait for the video and return the finished generation
+        instead of its id.
+    :param deferrable: wait in the triggerer, freeing the worker slot (default).
+    :param poll_interval: seconds between status polls while waiting.
+    :param timeout: seconds to wait for the video before failing (a retry reattaches).
+    :param allow_unknown_model: accept a model this provider version does not list.
+    """
+
+    template_fields: Sequence[str] = (
+        "prompt",
+        "negative_prompt",
+        "external_task_id",
+        "model",
+        "aspect_ratio",
+        "duration",
+        "cfg_scale",
+        "camera_control",
+        "kling_conn_id",
+    )
+    template_fields_renderers = {"camera_control": "json"}
+    operator_extra_links = (KlingVideoLink(),)
+    ui_color = "#f0e6ff"
+
+    def __init__(
+        self,
+        *,
+        prompt: str,
+        negative_prompt: str | None = None,
+        model: str = DEFAULT_MODEL,
+        aspect_ratio: str | None = None,
+        duration: int | str | None = None,
+        cfg_scale: float | None = None,
+        camera_control: dict[str, Any] | str | None = None,
+        external_task_id: str | None = None,
+        kling_conn_id: str = "kling_default",
+        wait_for_completion: bool = False,
+        deferrable: bool = True,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        allow_unknown_model: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.prompt = prompt
+        self.negative_prompt = negative_prompt
+        self.model = model
+        self.aspect_ratio = aspect_ratio
+        self.duration = duration
+        self.cfg_scale = cfg_scale
+        self.camera_control = camera_control
+        self.external_task_id = external_task_id
+        self.kling_conn_id = kling_conn_id
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.allow_unknown_model = allow_unknown_model
+
+    @cached_property
+    def hook(self) -> KlingHook:
+        from airflow_provider_kling.hooks.kling import KlingHook
+
+        return KlingHook(kling_conn_id=self.kling_conn_id)
+
+    def generation_params(self) -> dict[str, Any]:
+        """The request parameters as rendered for this run."""
+        return {
+            "model": self.model,
+            "prompt": self.prompt,
+            "negative_prompt": self.negative_prompt,
+            "aspect_ratio": self.aspect_ratio,
+            "duration": self.duration,
+            "cfg_scale": self.cfg_scale,
+            "camera_control": self.camera_control,
+            "external_task_id": self.external_task_id,
+        }
+
+    def execute(self, context: Context) -> Any:
+        from airflow_provider_kling.failures import airflow_failure_semantics
+        from airflow_provider_kling.submission import submit_once, wait_or_defer
+
+        with airflow_failure_semantics(timeout_is_final=False):
+            submitted = submit_once(
+                self, context, self.generation_params(), allow_unknown_model=self.allow_unknown_model
+            )
+            if not self.wait_for_completion:
+                return submitted.generation_id
+            return wait_or_defer(self, context, submitted, method_name="execute_complete")
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the trigger fired: return the finished generation or fail clearly."""
+        from airflow_provider_kling.failures import airflow_failure_semantics
+        from airflow_provider_kling.submission import finish_from_event
+
+        with airflow_failure_semantics(timeout_is_final=False):
+            return finish_from_event(self, context, event)
+
+
+def defer_for_generation(
+    task: BaseOperator,
+    *,
+    generation_id: str,
+    kling_conn_id: str,
+    end_time: float,
+    poll_interval: float,
+    method_name: str,
+) -> None:
+    """Hand the wait to the triggerer (raises ``TaskDeferred``)."""
+    from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
+
+    task.defer(
+        trigger=KlingGenerationTrigger(
+            generation_id=generation_id,
+            kling_conn_id=kling_conn_id,
+            end_time=end_time,
+            poll_interval=poll_interval,
+        ),
+        method_name=method_name,
+        # A little slack: the trigger enforces end_time itself and reports a clear timeout event.
+        timeout=timedelta(seconds=max(1.0, end_time - time.time()) + 60),
+    )

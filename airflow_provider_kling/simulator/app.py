@@ -1,0 +1,447 @@
+"""An offline stand-in for the AI/ML API's Kling endpoints, faithful to ``shared/api/CONTRACT.md``.
+
+What it does like the real API:
+
+* ``POST /v2/generate/video/kling/generation`` answers **201** (the 2025-09 spec) with the id;
+  body validation errors are NestJS-style 400s; a bad key is a 401.
+* ``GET /v2/generate/video/kling/generation?generation_id=`` walks ``queued -> generating ->
+  completed``; a failed generation is **HTTP 200 with** ``status: "error"``; unknown ids are 404.
+* Ids are opaque (by default a UUID with a ``:model`` suffix, slashes included).
+* The video URL is signed and expires; it serves a real, small, valid MP4.
+
+Magic words in the prompt steer one generation (case-insensitive):
+
+========================  ===========================================================
+``[sim:error]``            ends in ``status: "error"`` with a content-policy message
+``[sim:never]``            stays ``generating`` forever (deadline tests)
+``[sim:no-url]``           reports ``completed`` without a video URL
+``[sim:odd-status]``       reports the undocumented status ``"processing"`` while working
+========================  ===========================================================
+
+Test hooks (never faulted, no auth): ``GET /_sim/stats``, ``POST /_sim/reset``,
+``POST /_sim/config`` (JSON with any :class:`SimulatorConfig` field).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import random
+import time
+import uuid
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from airflow_provider_kling.simulator.faults import FaultPlan
+
+LEGACY_PATH = "/v2/generate/video/kling/generation"
+SIM_MODELS = (
+    "kling-video/v1.6/pro/text-to-video",
+    "kling-video/v1.6/standard/text-to-video",
+    "kling-video/v1.5/pro/text-to-video",
+    "kling-video/v1.5/standard/text-to-video",
+    "kling-video/v1/pro/text-to-video",
+    "kling-video/v1/standard/text-to-video",
+    "klingai/v2-master-text-to-video",
+    "klingai/v2.1-master-text-to-video",
+)
+CREDITS_PER_SECOND = 10
+
+
+@dataclass
+class SimulatorConfig:
+    """Knobs; every one can be changed at runtime through ``POST /_sim/config``.
+
+    :param api_key: the only key accepted; empty accepts any non-empty bearer token.
+    :param generation_seconds: total render time with ``timing="fixed"`` (20% queued, 80% generating).
+    :param timing: ``"fixed"`` or ``"realistic"`` (queued U(10,60) s, generating U(120,240) s, times ``time_scale``).
+    :param time_scale: multiplies realistic timings (0.01 makes a 3-minute video take ~2 s).
+    :param fault_rate: share of API requests that fail (see :mod:`.faults`).
+    :param post_ambiguous_rate: share of create requests that create the generation, then fail.
+    :param fault_kinds: restrict status-request faults to these kinds.
+    :param slow_seconds: how long a ``slow`` fault stalls before answering.
+    :param seed: seed for faults, timings and ids.
+    :param id_style: ``"uuid-model"``, ``"number"`` or ``"nanoid"``.
+    :param create_status: 201 (2025-09 spec) or 200 (later specs, full body).
+    :param schema: ``"2025-11"`` (``tokens_used``, string error) or ``"unified"`` (``credits_used``, ``{name, message}``).
+    :param max_concurrent: refuse creates with 429 beyond this many unfinished generations (0 = no limit).
+    :param video_fault: ``""``, ``"truncated"``, ``"wrong_content"``, ``"expired"`` or ``"expired_once"``.
+    :param video_size: bytes of the served video; above the sample's size it is padded (streamed).
+    :param url_ttl: seconds a signed video URL stays valid.
+    """
+
+    api_key: str = ""
+    generation_seconds: float = 4.0
+    timing: str = "fixed"
+    time_scale: float = 1.0
+    fault_rate: float = 0.0
+    post_ambiguous_rate: float = 0.0
+    fault_kinds: tuple[str, ...] = ()
+    slow_seconds: float = 3.0
+    seed: int = 0
+    id_style: str = "uuid-model"
+    create_status: int = 201
+    schema: str = "2025-11"
+    max_concurrent: int = 0
+    video_fault: str = ""
+    video_size: int = 0
+    url_ttl: float = 3600.0
+
+
+@dataclass
+class SimGeneration:
+    id: str
+    token: str
+    body: dict[str, Any]
+    created: float
+    queued_seconds: float
+    generating_seconds: float
+    video_requests: int = 0
+
+    @property
+    def prompt(self) -> str:
+        return str(self.body.get("prompt", "")).lower()
+
+    @property
+    def finishes_at(self) -> float:
+        return (
+            float("inf")
+            if "[sim:never]" in self.prompt
+            else self.created + self.queued_seconds + self.generating_seconds
+        )
+
+    def status(self, now: float) -> str:
+        if now < self.created + self.queued_seconds:
+            return "queued"
+        if now < self.finishes_at:
+            return "processing" if "[sim:odd-status]" in self.prompt else "generating"
+        return "error" if "[sim:error]" in self.prompt else "completed"
+
+
+@dataclass
+class Stats:
+    create_requests: int = 0
+    creates: int = 0
+    fetch_requests: int = 0
+    video_requests: int = 0
+    max_in_flight: int = 0
+    faults: dict[str, int] = field(default_factory=dict)
+    creates_by_key: dict[str, int] = field(default_factory=dict)
+
+
+class Simulator:
+    """The simulator's state and request handlers."""
+
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        self.config = config or SimulatorConfig()
+        self.secret = uuid.uuid4().hex.encode()
+        self.sample = resources.files("airflow_provider_kling.simulator").joinpath("sample.mp4").read_bytes()
+        self.reset()
+
+    def reset(self) -> None:
+        self.generations: dict[str, SimGeneration] = {}
+        self.tokens: dict[str, str] = {}
+        self.stats = Stats()
+        self.faults = FaultPlan(
+            rate=self.config.fault_rate,
+            post_ambiguous_rate=self.config.post_ambiguous_rate,
+            seed=self.config.seed,
+            kinds=tuple(self.config.fault_kinds),
+        )
+        self.rng = random.Random(self.config.seed)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _error(self, request: web.Request, status: int, message: str | list[str], **headers: str) -> web.Response:
+        body = {
+            "message": message,
+            "path": request.path_qs,
+            "requestId": uuid.uuid4().hex,
+            "statusCode": status,
+            "timestamp": datetime.now(timezone.utc).isoformat(),
+        }
+        return web.json_response(body, status=status, headers=headers)
+
+    def _authorized(self, request: web.Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return False
+        return not self.config.api_key or hmac.compare_digest(token.strip(), self.config.api_key)
+
+    def _new_id(self, model: str) -> str:
+        style = self.config.id_style
+        if style == "number":
+            return str(self.rng.randrange(10**11, 10**12))
+        if style == "nanoid":
+            alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-"
+            return "".join(self.rng.choice(alphabet) for _ in range(21))
+        return f"{uuid.UUID(int=self.rng.getrandbits(128), version=4)}:{model}"
+
+    def _timings(self) -> tuple[float, float]:
+        if self.config.timing == "realistic":
+            scale = self.config.time_scale
+            return self.rng.uniform(10, 60) * scale, self.rng.uniform(120, 240) * scale
+        total = self.config.generation_seconds
+        return total * 0.2, total * 0.8
+
+    def _in_flight(self, now: float) -> int:
+        return sum(1 for g in self.generations.values() if g.finishes_at > now)
+
+    def _count_fault(self, kind: str) -> None:
+        self.stats.faults[kind] = self.stats.faults.get(kind, 0) + 1
+
+    async def _fault_response(self, request: web.Request, kind: str) -> web.StreamResponse:
+        self._count_fault(kind)
+        if kind == "500_json":
+            return self._error(request, 500, "Internal server error")
+        if kind == "502_html":
+            html = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+            return web.Response(status=502, text=html, content_type="text/html")
+        if kind == "503":
+            return self._error(request, 503, "Service temporarily unavailable")
+        if kind == "504_timeout":
+            return self._error(request, 504, "Generation timeout")
+        if kind == "429_retry_after":
+            return self._error(request, 429, "Too many requests", **{"Retry-After": "1"})
+        if kind == "429_bare":
+            return self._error(request, 429, "Too many concurrent tasks")
+        if kind == "reset":
+            if request.transport is not None:
+                request.transport.abort()
+            raise ConnectionResetError("simulated connection reset")
+        if kind == "slow":
+            await asyncio.sleep(self.config.slow_seconds)
+            return self._error(request, 504, "Gateway timeout after a slow upstream")
+        if kind == "bad_json":
+            return web.Response(status=200, text='{"id": "truncated', content_type="application/json")
+        raise ValueError(f"unknown fault {kind!r}")
+
+    # -- API ----------------------------------------------------------------------------------
+
+    async def create(self, request: web.Request) -> web.StreamResponse:
+        self.stats.create_requests += 1
+        if not self._authorized(request):
+            return self._error(request, 401, "Unauthorized")
+        before, after = self.faults.for_post()
+        if before:
+            return await self._fault_response(request, before)
+        try:
+            body = await request.json()
+        except ValueError:
+            return self._error(request, 400, ["body must be a JSON object"])
+        problems = validate_create_body(body)
+        if problems:
+            return self._error(request, 400, problems)
+        now = time.time()
+        if self.config.max_concurrent and self._in_flight(now) >= self.config.max_concurrent:
+            self._count_fault("429_concurrency")
+            return self._error(request, 429, "Too many concurrent tasks")
+        generation = self._create_generation(body, now)
+        if after:
+            return await self._fault_response(request, after)
+        if self.config.create_status == 200:
+            return web.json_response(self._generation_body(generation, now, request), status=200)
+        return web.json_response({"id": generation.id, "status": "queued"}, status=201)
+
+    def _create_generation(self, body: dict[str, Any], now: float) -> SimGeneration:
+        queued, generating = self._timings()
+        generation = SimGeneration(
+            id=self._new_id(str(body["model"])),
+            token=uuid.uuid4().hex,
+            body=body,
+            created=now,
+            queued_seconds=queued,
+            generating_seconds=generating,
+        )
+        self.generations[generation.id] = generation
+        self.tokens[generation.token] = generation.id
+        self.stats.creates += 1
+        key = str(body.get("external_task_id") or body.get("prompt"))
+        self.stats.creates_by_key[key] = self.stats.creates_by_key.get(key, 0) + 1
+        self.stats.max_in_flight = max(self.stats.max_in_flight, self._in_flight(now))
+        return generation
+
+    async def fetch(self, request: web.Request) -> web.StreamResponse:
+        self.stats.fetch_requests += 1
+        if not self._authorized(request):
+            return self._error(request, 401, "Unauthorized")
+        fault = self.faults.for_get()
+        if fault:
+            return await self._fault_response(request, fault)
+        generation_id = request.query.get("generation_id")
+        if not generation_id:
+            return self._error(request, 400, ["generation_id should not be empty", "generation_id must be a string"])
+        generation = self.generations.get(generation_id)
+        if generation is None:
+            return self._error(request, 404, f"Generation {generation_id} not found")
+        return web.json_response(self._generation_body(generation, time.time(), request))
+
+    def _generation_body(self, generation: SimGeneration, now: float, request: web.Request) -> dict[str, Any]:
+        status = generation.status(now)
+        unified = self.config.schema == "unified"
+        body: dict[str, Any] = {"id": generation.id, "status": status, "video": None, "error": None, "meta": None}
+        duration = int(generation.body.get("duration") or 5)
+        if status == "completed":
+            if "[sim:no-url]" not in generation.prompt:
+                body["video"] = {"url": self._video_url(generation, request, now)}
+                if not unified:
+                    body["video"]["duration"] = duration
+            if not unified:
+                body["duration"] = duration
+            credits = duration * CREDITS_PER_SECOND
+            body["meta"] = {"usage": {"credits_used": credits} if unified else {"tokens_used": credits}}
+        elif status == "error":
+            message = "The prompt was rejected by the content policy"
+            body["error"] = {"name": "ContentPolicyViolation", "message": message} if unified else message
+        return body
+
+    def _video_url(self, generation: SimGeneration, request: web.Request, now: float) -> str:
+        expires = int(now + self.config.url_ttl)
+        signature = self._sign(generation.token, expires)
+        return f"{request.scheme}://{request.host}/videos/{generation.token}.mp4?expires={expires}&sig={signature}"
+
+    def _sign(self, token: str, expires: int) -> str:
+        return hmac.new(self.secret, f"{token}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    async def video(self, request: web.Request) -> web.StreamResponse:
+        self.stats.video_requests += 1
+        token = request.match_info["token"]
+        generation_id = self.tokens.get(token)
+        try:
+            expires = int(request.query.get("expires", "0"))
+        except ValueError:
+            expires = 0
+        signature_ok = hmac.compare_digest(self._sign(token, expires), request.query.get("sig", ""))
+        if generation_id is None or not signature_ok or expires < time.time():
+            return web.Response(
+                status=403,
+                text="<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                content_type="application/xml",
+            )
+        generation = self.generations[generation_id]
+        generation.video_requests += 1
+        fault = self.config.video_fault
+        if fault == "expired" or (fault == "expired_once" and generation.video_requests == 1):
+            self._count_fault("video_expired")
+            return web.Response(
+                status=403,
+                text="<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                content_type="application/xml",
+            )
+        if fault == "wrong_content":
+            self._count_fault("video_wrong_content")
+            return web.Response(status=200, text="<html><body>Not a video</body></html>", content_type="video/mp4")
+        return await self._stream_video(request, truncated=fault == "truncated")
+
+    async def _stream_video(self, request: web.Request, *, truncated: bool) -> web.StreamResponse:
+        size = max(self.config.video_size, len(self.sample))
+        response = web.StreamResponse(status=200, headers={"Content-Type": "video/mp4", "Content-Length": str(size)})
+        await response.prepare(request)
+        to_send = size // 2 if truncated else size
+        for chunk in _video_chunks(self.sample, size, limit=to_send):
+            await response.write(chunk)
+        if truncated:
+            self._count_fault("video_truncated")
+            if request.transport is not None:
+                request.transport.abort()
+            return response
+        await response.write_eof()
+        return response
+
+    # -- test hooks ---------------------------------------------------------------------------
+
+    async def get_stats(self, request: web.Request) -> web.Response:
+        now = time.time()
+        stats = asdict(self.stats)
+        stats["in_flight"] = self._in_flight(now)
+        stats["generations"] = {
+            g.id: {
+                "status": g.status(now),
+                "prompt": g.body.get("prompt"),
+                "external_task_id": g.body.get("external_task_id"),
+            }
+            for g in self.generations.values()
+        }
+        return web.json_response(stats)
+
+    async def post_reset(self, request: web.Request) -> web.Response:
+        self.reset()
+        return web.json_response({"ok": True})
+
+    async def post_config(self, request: web.Request) -> web.Response:
+        updates = await request.json()
+        known = {f.name: f for f in fields(SimulatorConfig)}
+        unknown = sorted(set(updates) - set(known))
+        if unknown:
+            return web.json_response({"error": f"unknown settings {unknown}"}, status=400)
+        for name, value in updates.items():
+            setattr(self.config, name, tuple(value) if name == "fault_kinds" else value)
+        self.reset()
+        return web.json_response(asdict(self.config))
+
+
+def _video_chunks(sample: bytes, size: int, *, limit: int, chunk_size: int = 1 << 20) -> Any:
+    """The sample MP4, padded to ``size`` bytes with a trailing ``free`` box, up to ``limit`` bytes."""
+    if size <= len(sample):
+        yield sample[:limit]
+        return
+    padding = size - len(sample)
+    header = (
+        padding.to_bytes(4, "big") + b"free"
+        if padding < 2**32
+        else (1).to_bytes(4, "big") + b"free" + padding.to_bytes(8, "big")
+    )
+    data = sample + header
+    sent = 0
+    zeros = bytes(chunk_size)
+    while sent < limit:
+        piece = data[sent : sent + chunk_size] if sent < len(data) else zeros[: min(chunk_size, size - sent)]
+        piece = piece[: limit - sent]
+        if not piece:
+            break
+        yield piece
+        sent += len(piece)
+
+
+def validate_create_body(body: Any) -> list[str]:
+    """The API's own checks of a create body (class-validator style messages)."""
+    if not isinstance(body, dict):
+        return ["body must be a JSON object"]
+    problems = []
+    if body.get("model") not in SIM_MODELS:
+        problems.append(f"model must be one of the following values: {', '.join(SIM_MODELS)}")
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt:
+        problems.append("prompt should not be empty")
+        problems.append("prompt must be a string")
+    if "aspect_ratio" in body and body["aspect_ratio"] not in ("16:9", "9:16", "1:1"):
+        problems.append("aspect_ratio must be one of the following values: 16:9, 9:16, 1:1")
+    if "duration" in body and body["duration"] not in (5, 10):
+        problems.append("duration must be one of the following values: 5, 10")
+    cfg = body.get("cfg_scale", 0.5)
+    if isinstance(cfg, bool) or not isinstance(cfg, (int, float)) or not 0 <= cfg <= 1:
+        problems.append("cfg_scale must not be greater than 1 and not less than 0")
+    return problems
+
+
+def build_app(simulator: Simulator) -> web.Application:
+    app = web.Application()
+    app.router.add_post(LEGACY_PATH, simulator.create)
+    app.router.add_get(LEGACY_PATH, simulator.fetch)
+    app.router.add_get("/videos/{token}.mp4", simulator.video)
+    app.router.add_get("/_sim/stats", simulator.get_stats)
+    app.router.add_post("/_sim/reset", simulator.post_reset)
+    app.router.add_post("/_sim/config", simulator.post_config)
+    app["simulator"] = simulator
+    return app
+
+
+def config_summary(config: SimulatorConfig) -> str:
+    return json.dumps({k: v for k, v in asdict(config).items() if k != "api_key"})

@@ -1,0 +1,141 @@
+"""Waiting for a generation: the decisions shared by the trigger, the sensor and the operator.
+
+Pure code: it never performs I/O. It says what a fetched generation means (keep waiting, done,
+failed), what to log, when to poll next, and turns the trigger's event back into a result or an
+error. Trigger, sensor (poke/reschedule) and operator all use it, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_kling.exceptions import (
+    KlingError,
+    KlingGenerationFailed,
+    KlingPermanentError,
+    KlingTransientError,
+    KlingWaitTimeout,
+)
+from airflow_provider_kling.models import Generation, GenerationStatus, redact_url
+
+DEFAULT_POLL_INTERVAL = 15.0
+MIN_POLL_INTERVAL = 1.0
+
+# Event "status" values sent from the trigger to the task.
+EVENT_SUCCESS = "success"
+EVENT_FAILED = "failed"  # the API reported status: error
+EVENT_ERROR = "error"  # the API could not be asked (permanent, or transient after the retry budget)
+EVENT_TIMEOUT = "timeout"
+
+
+def format_elapsed(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    minutes, secs = divmod(seconds, 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def describe_usage(usage: dict[str, float]) -> str:
+    if not usage:
+        return "usage not reported"
+    return ", ".join(f"{key}={value:g}" for key, value in usage.items())
+
+
+@dataclass
+class WaitProgress:
+    """Follows one generation across polls and says what is worth logging.
+
+    :param generation_id: the generation being waited for.
+    :param started: wall-clock time (epoch seconds) when waiting began.
+    """
+
+    generation_id: str
+    started: float
+    last_status: str | None = None
+    polls: int = 0
+    _warned: set[str] = field(default_factory=set)
+
+    def observe(self, generation: Generation, now: float) -> list[str]:
+        """Record one fetched state; return log lines (only when something changed)."""
+        self.polls += 1
+        lines: list[str] = []
+        elapsed = format_elapsed(now - self.started)
+        if generation.raw_status != self.last_status:
+            lines.append(
+                f"Generation {self.generation_id}: status {generation.raw_status!r} after {elapsed} ({self.polls} polls)"
+            )
+            self.last_status = generation.raw_status
+        if generation.status is GenerationStatus.UNKNOWN and "unknown" not in self._warned:
+            self._warned.add("unknown")
+            lines.append(f"Unknown status {generation.raw_status!r}: treating it as still running until the deadline")
+        if (
+            generation.status is GenerationStatus.COMPLETED
+            and generation.video_url is None
+            and "no-url" not in self._warned
+        ):
+            self._warned.add("no-url")
+            lines.append("The API reports 'completed' without a video URL yet: waiting for the URL")
+        if generation.status is GenerationStatus.COMPLETED and generation.video_url:
+            lines.append(
+                f"Generation {self.generation_id} completed in {elapsed}: {redact_url(generation.video_url)} "
+                f"({describe_usage(generation.usage)})"
+            )
+        return lines
+
+
+def event_for(generation: Generation) -> dict[str, Any] | None:
+    """The trigger event a fetched generation calls for, or ``None`` to keep waiting."""
+    if not generation.is_finished:
+        return None
+    if generation.status is GenerationStatus.COMPLETED:
+        return {"status": EVENT_SUCCESS, "generation": generation.to_xcom()}
+    return {
+        "status": EVENT_FAILED,
+        "generation": generation.to_xcom(),
+        "message": generation.error or "the API gave no reason",
+    }
+
+
+def event_for_error(error: KlingError) -> dict[str, Any]:
+    return {"status": EVENT_ERROR, "message": str(error), "retryable": isinstance(error, KlingTransientError)}
+
+
+def timeout_event(generation_id: str, waited: float, last: Generation | None) -> dict[str, Any]:
+    last_status = last.raw_status if last else "never fetched"
+    return {
+        "status": EVENT_TIMEOUT,
+        "message": (
+            f"Gave up waiting for generation {generation_id} after {format_elapsed(waited)}: "
+            f"the deadline passed while its status was {last_status!r}. The generation keeps running (and is billed) "
+            "on the API side; a retry of this task reattaches to it."
+        ),
+        "generation": last.to_xcom() if last else None,
+    }
+
+
+def result_from_event(event: dict[str, Any] | None) -> dict[str, Any]:
+    """Turn a trigger event into the finished generation, or raise the matching Kling error."""
+    if not isinstance(event, dict) or "status" not in event:
+        raise KlingTransientError(f"Unexpected trigger event: {event!r}")
+    status = event["status"]
+    if status == EVENT_SUCCESS:
+        return dict(event["generation"])
+    if status == EVENT_FAILED:
+        generation = event.get("generation") or {}
+        raise KlingGenerationFailed(str(generation.get("id", "?")), str(event.get("message")))
+    if status == EVENT_TIMEOUT:
+        raise KlingWaitTimeout(str(event.get("message")), generation=event.get("generation"))
+    if status == EVENT_ERROR and event.get("retryable"):
+        raise KlingTransientError(str(event.get("message")))
+    raise KlingPermanentError(str(event.get("message")))
+
+
+def result_from_generation(generation: Generation) -> dict[str, Any] | None:
+    """For sync waiting: the finished generation as XCom, ``None`` while running; raises if it failed."""
+    event = event_for(generation)
+    return None if event is None else result_from_event(event)
+
+
+def next_poll_delay(poll_interval: float, remaining: float) -> float:
+    """Seconds until the next poll: the user's interval, but never past the deadline."""
+    return max(0.0, min(max(poll_interval, MIN_POLL_INTERVAL), remaining))

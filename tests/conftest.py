@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import asdict
+
+import pytest
+
+from airflow_provider_kling.simulator.app import SimulatorConfig
+from tests.simulator_process import SimulatorProcess
+
+API_KEY = "sk-test-0123456789abcdef-SECRET"
+DEFAULTS = {k: v for k, v in asdict(SimulatorConfig()).items() if k != "api_key"}
+
+
+def connection_json(url: str, api_key: str = API_KEY, **extra: object) -> str:
+    conn: dict[str, object] = {"conn_type": "kling", "host": url, "password": api_key}
+    if extra:
+        conn["extra"] = extra
+    return json.dumps(conn)
+
+
+@pytest.fixture(scope="session")
+def simulator_process() -> Iterator[SimulatorProcess]:
+    sim = SimulatorProcess("--api-key", API_KEY, "--generation-seconds", "1")
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def simulator(simulator_process: SimulatorProcess, monkeypatch: pytest.MonkeyPatch) -> SimulatorProcess:
+    """The shared simulator, reset to defaults (1 s generations), wired as ``kling_default``."""
+    simulator_process.configure(**{**DEFAULTS, "generation_seconds": 1.0, "api_key": API_KEY})
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator_process.url))
+    return simulator_process
+
+
+@pytest.fixture(autouse=True)
+def _isolated_airflow_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = os.environ.get("KLING_TEST_AIRFLOW_HOME")
+    if home:
+        monkeypatch.setenv("AIRFLOW_HOME", home)
