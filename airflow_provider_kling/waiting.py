@@ -20,7 +20,7 @@ from airflow_provider_kling.exceptions import (
 from airflow_provider_kling.models import Generation, GenerationStatus, redact_url
 
 DEFAULT_POLL_INTERVAL = 15.0
-MIN_POLL_INTERVAL = 1.0
+MIN_POLL_INTERVAL = 0.1
 
 # Event "status" values sent from the trigger to the task.
 EVENT_SUCCESS = "success"
@@ -47,17 +47,33 @@ class WaitProgress:
 
     :param generation_id: the generation being waited for.
     :param started: wall-clock time (epoch seconds) when waiting began.
+    :param failure_budget: seconds a streak of failed polls may last before waiting gives up.
     """
 
     generation_id: str
     started: float
+    failure_budget: float = 300.0
     last_status: str | None = None
     polls: int = 0
+    failing_since: float | None = None
     _warned: set[str] = field(default_factory=set)
+
+    def poll_failed(self, error: KlingError, now: float) -> bool:
+        """Record a poll that failed even after the retry policy; True when waiting should stop.
+
+        Permanent errors stop at once. Transient ones are ridden out -- a flaky API must not fail a
+        four-minute wait -- until a streak of failures has lasted ``failure_budget`` seconds.
+        """
+        if not isinstance(error, KlingTransientError):
+            return True
+        if self.failing_since is None:
+            self.failing_since = now
+        return now - self.failing_since >= self.failure_budget
 
     def observe(self, generation: Generation, now: float) -> list[str]:
         """Record one fetched state; return log lines (only when something changed)."""
         self.polls += 1
+        self.failing_since = None
         lines: list[str] = []
         elapsed = format_elapsed(now - self.started)
         if generation.raw_status != self.last_status:

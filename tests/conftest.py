@@ -32,6 +32,7 @@ def simulator_process() -> Iterator[SimulatorProcess]:
 def simulator(simulator_process: SimulatorProcess, monkeypatch: pytest.MonkeyPatch) -> SimulatorProcess:
     """The shared simulator, reset to defaults (1 s generations), wired as ``kling_default``."""
     simulator_process.configure(**{**DEFAULTS, "generation_seconds": 1.0, "api_key": API_KEY})
+    simulator_process.reset()
     monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator_process.url))
     return simulator_process
 

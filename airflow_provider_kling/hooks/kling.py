@@ -192,15 +192,21 @@ class KlingHook(HttpHook):
             timeout_event,
         )
 
-        progress = WaitProgress(generation_id, started or time.time())
+        progress = WaitProgress(generation_id, started or time.time(), failure_budget=self.retry_policy.budget)
         last: Generation | None = None
         while (remaining := end_time - time.time()) > 0:
-            last = self.get_generation(generation_id, deadline=time.monotonic() + remaining)
-            for line in progress.observe(last, time.time()):
-                self.log.info("%s", line)
-            result = result_from_generation(last)
-            if result is not None:
-                return result
+            try:
+                last = self.get_generation(generation_id, deadline=time.monotonic() + remaining)
+            except KlingError as err:
+                if progress.poll_failed(err, time.time()):
+                    raise
+                self.log.warning("Polling generation %s failed, will keep trying: %s", generation_id, err)
+            else:
+                for line in progress.observe(last, time.time()):
+                    self.log.info("%s", line)
+                result = result_from_generation(last)
+                if result is not None:
+                    return result
             time.sleep(next_poll_delay(poll_interval, end_time - time.time()))
         raise KlingWaitTimeout(timeout_event(generation_id, time.time() - progress.started, last)["message"])
 
@@ -251,7 +257,7 @@ class KlingHook(HttpHook):
                 decision = state.after_failure(err)
                 if not decision.retry:
                     raise self._final_error(err, idempotent) from err
-                self.log.warning("%s: %s (%s)", what, err, decision.reason)
+                self.log.warning("%s (%s)", err, decision.reason)
                 time.sleep(decision.delay)
 
     def _send_once(
@@ -311,7 +317,7 @@ class KlingHook(HttpHook):
                 decision = state.after_failure(err)
                 if not decision.retry:
                     raise
-                self.log.warning("%s: %s (%s)", what, err, decision.reason)
+                self.log.warning("%s (%s)", err, decision.reason)
                 await asyncio.sleep(decision.delay)
 
     async def _asend_once(

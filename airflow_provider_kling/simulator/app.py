@@ -15,11 +15,12 @@ Magic words in the prompt steer one generation (case-insensitive):
 ``[sim:error]``            ends in ``status: "error"`` with a content-policy message
 ``[sim:never]``            stays ``generating`` forever (deadline tests)
 ``[sim:no-url]``           reports ``completed`` without a video URL
-``[sim:odd-status]``       reports the undocumented status ``"processing"`` while working
+``[sim:odd-status]``       reports the legacy spelling ``"processing"`` while working
+``[sim:unknown-status]``   reports the unknown status ``"rendering"`` while working
 ========================  ===========================================================
 
 Test hooks (never faulted, no auth): ``GET /_sim/stats``, ``POST /_sim/reset``,
-``POST /_sim/config`` (JSON with any :class:`SimulatorConfig` field).
+``POST /_sim/config`` (JSON with any :class:`SimulatorConfig` field; keeps generations, re-seeds).
 """
 
 from __future__ import annotations
@@ -120,6 +121,8 @@ class SimGeneration:
         if now < self.created + self.queued_seconds:
             return "queued"
         if now < self.finishes_at:
+            if "[sim:unknown-status]" in self.prompt:
+                return "rendering"
             return "processing" if "[sim:odd-status]" in self.prompt else "generating"
         return "error" if "[sim:error]" in self.prompt else "completed"
 
@@ -133,6 +136,7 @@ class Stats:
     max_in_flight: int = 0
     faults: dict[str, int] = field(default_factory=dict)
     creates_by_key: dict[str, int] = field(default_factory=dict)
+    connections: int = 0
 
 
 class Simulator:
@@ -145,9 +149,14 @@ class Simulator:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every generation and counter; re-seed faults, timings and ids."""
         self.generations: dict[str, SimGeneration] = {}
         self.tokens: dict[str, str] = {}
         self.stats = Stats()
+        self._peers: set[tuple[str, int]] = set()
+        self.reseed()
+
+    def reseed(self) -> None:
         self.faults = FaultPlan(
             rate=self.config.fault_rate,
             post_ambiguous_rate=self.config.post_ambiguous_rate,
@@ -194,6 +203,12 @@ class Simulator:
     def _in_flight(self, now: float) -> int:
         return sum(1 for g in self.generations.values() if g.finishes_at > now)
 
+    def _count_connection(self, request: web.Request) -> None:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        if peer and tuple(peer[:2]) not in self._peers:
+            self._peers.add(tuple(peer[:2]))
+            self.stats.connections += 1
+
     def _count_fault(self, kind: str) -> None:
         self.stats.faults[kind] = self.stats.faults.get(kind, 0) + 1
 
@@ -227,6 +242,7 @@ class Simulator:
 
     async def create(self, request: web.Request) -> web.StreamResponse:
         self.stats.create_requests += 1
+        self._count_connection(request)
         if not self._authorized(request):
             return self._error(request, 401, "Unauthorized")
         before, after = self.faults.for_post()
@@ -270,6 +286,7 @@ class Simulator:
 
     async def fetch(self, request: web.Request) -> web.StreamResponse:
         self.stats.fetch_requests += 1
+        self._count_connection(request)
         if not self._authorized(request):
             return self._error(request, 401, "Unauthorized")
         fault = self.faults.for_get()
@@ -383,7 +400,7 @@ class Simulator:
             return web.json_response({"error": f"unknown settings {unknown}"}, status=400)
         for name, value in updates.items():
             setattr(self.config, name, tuple(value) if name == "fault_kinds" else value)
-        self.reset()
+        self.reseed()  # generations survive a config change; POST /_sim/reset forgets them
         return web.json_response(asdict(self.config))
 
 

@@ -77,26 +77,24 @@ class KlingGenerationTrigger(BaseTrigger):
         )
 
         hook = KlingHook(kling_conn_id=self.kling_conn_id)
-        progress = WaitProgress(self.generation_id, self.started)
+        progress = WaitProgress(self.generation_id, self.started, failure_budget=hook.retry_policy.budget)
         last = None
-        while True:
-            remaining = self.end_time - time.time()
-            if remaining <= 0:
-                self.log.info("Deadline reached for generation %s", self.generation_id)
-                yield TriggerEvent(timeout_event(self.generation_id, time.time() - self.started, last))
-                return
+        while (remaining := self.end_time - time.time()) > 0:
             try:
                 last = await hook.aget_generation(self.generation_id, deadline=time.monotonic() + remaining)
             except KlingError as err:
-                if time.time() >= self.end_time:
-                    continue  # the deadline, not the error, decides: report a timeout
-                self.log.error("Polling generation %s failed: %s", self.generation_id, err)
-                yield TriggerEvent(event_for_error(err))
-                return
-            for line in progress.observe(last, time.time()):
-                self.log.info("%s", line)
-            event = event_for(last)
-            if event is not None:
-                yield TriggerEvent(event)
-                return
+                if progress.poll_failed(err, time.time()):
+                    self.log.error("Polling generation %s failed: %s", self.generation_id, err)
+                    yield TriggerEvent(event_for_error(err))
+                    return
+                self.log.warning("Polling generation %s failed, will keep trying: %s", self.generation_id, err)
+            else:
+                for line in progress.observe(last, time.time()):
+                    self.log.info("%s", line)
+                event = event_for(last)
+                if event is not None:
+                    yield TriggerEvent(event)
+                    return
             await asyncio.sleep(next_poll_delay(self.poll_interval, self.end_time - time.time()))
+        self.log.info("Deadline reached for generation %s", self.generation_id)
+        yield TriggerEvent(timeout_event(self.generation_id, time.time() - self.started, last))

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from airflow.sdk import Connection
+
+from airflow_provider_kling.exceptions import KlingConfigurationError
+from airflow_provider_kling.hooks.connection import DEFAULT_BASE_URL, resolve_base_url, settings_from_connection
+
+
+@pytest.mark.parametrize(
+    ("host", "schema", "port", "expected"),
+    [
+        (None, None, None, DEFAULT_BASE_URL),
+        ("", "", None, DEFAULT_BASE_URL),
+        ("api.aimlapi.com", None, None, "https://api.aimlapi.com"),
+        ("api.aimlapi.com", "http", None, "http://api.aimlapi.com"),
+        ("https://api.aimlapi.com", None, None, "https://api.aimlapi.com"),
+        ("https://api.aimlapi.com/", None, None, "https://api.aimlapi.com"),
+        ("http://127.0.0.1:8080", None, None, "http://127.0.0.1:8080"),
+        ("127.0.0.1", "http", 8080, "http://127.0.0.1:8080"),
+        ("http://127.0.0.1", None, 9000, "http://127.0.0.1:9000"),
+        ("https://gateway.corp/aiml", None, None, "https://gateway.corp/aiml"),
+        ("http://[::1]:8080", None, None, "http://[::1]:8080"),
+    ],
+)
+def test_base_url_spellings(host, schema, port, expected):
+    assert resolve_base_url(host, schema, port) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "fragment"),
+    [
+        ("ftp://files.example", "must use http:// or https://"),
+        ("http://", "not a valid host"),
+        ("api example.com", "not a valid host"),
+        ("http://host:99999", "invalid port"),
+    ],
+)
+def test_malformed_hosts_are_refused(host, fragment):
+    with pytest.raises(KlingConfigurationError, match=fragment):
+        resolve_base_url(host)
+
+
+def test_uri_connection():
+    conn = Connection.from_uri("kling://:my-key@api.aimlapi.com", conn_id="kling_default")
+    settings = settings_from_connection(conn)
+    assert settings.base_url == "https://api.aimlapi.com"
+    assert settings.api_key == "my-key"
+    assert "my-key" not in repr(settings)
+
+
+def test_json_connection_with_scheme_in_host_and_timeout_extra():
+    conn = Connection.from_json(
+        '{"conn_type": "kling", "host": "http://127.0.0.1:8080", "password": "k", "extra": {"timeout": 5}}',
+        conn_id="kling_default",
+    )
+    settings = settings_from_connection(conn)
+    assert settings.base_url == "http://127.0.0.1:8080"
+    assert settings.read_timeout == 5.0
+
+
+def test_missing_key_says_where_to_put_it():
+    conn = Connection(conn_id="kling_default", conn_type="kling", host="api.aimlapi.com")
+    with pytest.raises(KlingConfigurationError, match="has no API key.*password"):
+        settings_from_connection(conn)
+
+
+def test_key_may_come_from_extra():
+    conn = Connection(conn_id="k", conn_type="kling", extra='{"api_key": "from-extra"}')
+    assert settings_from_connection(conn).api_key == "from-extra"
+
+
+@pytest.mark.parametrize("timeout", ["0", -1, "soon"])
+def test_bad_timeout_extra(timeout):
+    conn = Connection(conn_id="k", conn_type="kling", password="p", extra=json.dumps({"timeout": timeout}))
+    with pytest.raises(KlingConfigurationError, match="'timeout' must be a positive number"):
+        settings_from_connection(conn)

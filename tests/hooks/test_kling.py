@@ -1,0 +1,198 @@
+"""KlingHook against the simulator over real HTTP: nothing of our own HTTP layer is patched."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from airflow_provider_kling.exceptions import (
+    KlingAPIError,
+    KlingConfigurationError,
+    KlingConnectionError,
+    KlingServerError,
+    KlingSubmissionUnknownError,
+    KlingValidationError,
+)
+from airflow_provider_kling.hooks.async_session import open_sessions
+from airflow_provider_kling.hooks.kling import KlingHook
+from airflow_provider_kling.models import GenerationStatus
+from airflow_provider_kling.retry import RetryPolicy
+from tests.conftest import API_KEY, connection_json
+
+FAST_RETRIES = RetryPolicy(max_attempts=6, base_delay=0.05, max_delay=0.2, budget=10)
+
+
+def wait_until_finished(hook: KlingHook, generation_id: str, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        generation = hook.get_generation(generation_id)
+        if generation.is_finished:
+            return generation
+        time.sleep(0.2)
+    raise AssertionError("generation did not finish")
+
+
+def test_submit_then_fetch_each_status(simulator):
+    hook = KlingHook()
+    generation_id = hook.submit_generation("a paper boat on a river", duration=5, aspect_ratio="9:16")
+    first = hook.get_generation(generation_id)
+    assert first.id == generation_id
+    assert first.status is GenerationStatus.QUEUED
+    time.sleep(0.4)
+    assert hook.get_generation(generation_id).status is GenerationStatus.GENERATING
+    done = wait_until_finished(hook, generation_id)
+    assert done.status is GenerationStatus.COMPLETED
+    assert done.video_url.startswith(simulator.url + "/videos/")
+    assert done.usage == {"tokens_used": 50.0}
+    stats = simulator.stats()
+    assert stats["creates"] == 1
+    assert stats["generations"][generation_id]["prompt"] == "a paper boat on a river"
+
+
+def test_failed_generation_is_http_200_with_status_error(simulator):
+    hook = KlingHook()
+    generation_id = hook.submit_generation("a forbidden scene [sim:error]")
+    done = wait_until_finished(hook, generation_id)
+    assert done.status is GenerationStatus.ERROR
+    assert done.error == "The prompt was rejected by the content policy"
+
+
+def test_unified_schema_and_200_create(simulator):
+    simulator.configure(schema="unified", create_status=200, id_style="nanoid", api_key=API_KEY)
+    hook = KlingHook()
+    generation_id = hook.submit_generation("a [sim:error] test")
+    assert len(generation_id) == 21
+    done = wait_until_finished(hook, generation_id)
+    assert done.error == "ContentPolicyViolation: The prompt was rejected by the content policy"
+
+
+@pytest.mark.parametrize("id_style", ["uuid-model", "number", "nanoid"])
+def test_ids_are_opaque(simulator, id_style):
+    simulator.configure(id_style=id_style, api_key=API_KEY)
+    hook = KlingHook()
+    generation_id = hook.submit_generation("opaque ids")
+    assert hook.get_generation(generation_id).id == generation_id
+
+
+def test_wrong_key_is_a_clear_permanent_error(simulator, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, api_key="wrong-key-123"))
+    with pytest.raises(KlingAPIError) as excinfo:
+        KlingHook(retry_policy=FAST_RETRIES).submit_generation("hello")
+    assert excinfo.value.status_code == 401
+    assert "HTTP 401: Unauthorized" in str(excinfo.value)
+    assert "check the connection's password" in str(excinfo.value)
+    assert "wrong-key-123" not in str(excinfo.value)
+    assert simulator.stats()["creates"] == 0
+
+
+def test_unknown_generation_is_404(simulator):
+    with pytest.raises(KlingAPIError, match="HTTP 404.*not found") as excinfo:
+        KlingHook().get_generation("does-not-exist")
+    assert excinfo.value.request_id
+
+
+def test_api_side_400_is_reported_with_the_apis_messages(simulator):
+    # The hook validates first; a raw body shows what the API itself says.
+    with pytest.raises(KlingAPIError, match=r"HTTP 400: .*duration must be one of the following values: 5, 10"):
+        KlingHook().submit_body({"model": "kling-video/v1.6/pro/text-to-video", "prompt": "x", "duration": 7})
+
+
+def test_bad_input_sends_nothing(simulator):
+    before = simulator.stats()["create_requests"]
+    with pytest.raises(KlingValidationError):
+        KlingHook().submit_generation("x", duration=7, aspect_ratio="4:3")
+    assert simulator.stats()["create_requests"] == before
+
+
+def test_connection_without_key_fails_before_any_request(simulator, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", f'{{"conn_type": "kling", "host": "{simulator.url}"}}')
+    with pytest.raises(KlingConfigurationError, match="no API key"):
+        KlingHook().submit_generation("x")
+    assert simulator.stats()["create_requests"] == 0
+
+
+def test_test_connection(simulator, monkeypatch):
+    ok, message = KlingHook().test_connection()
+    assert ok, message
+    assert simulator.url in message
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, api_key="nope"))
+    ok, message = KlingHook().test_connection()
+    assert not ok
+    assert "401" in message
+    assert simulator.stats()["creates"] == 0
+
+
+def test_unreachable_api_is_a_transient_error_safe_to_resend(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json("http://127.0.0.1:9"))
+    with pytest.raises(KlingConnectionError, match="could not reach http://127.0.0.1:9") as excinfo:
+        KlingHook(retry_policy=RetryPolicy(max_attempts=2, base_delay=0.01, jitter=0)).submit_generation("x")
+    assert excinfo.value.safe_to_resend
+
+
+@pytest.mark.parametrize(
+    "kind", ["500_json", "502_html", "503", "504_timeout", "429_retry_after", "429_bare", "reset", "bad_json"]
+)
+def test_status_requests_ride_out_each_fault_kind(simulator, kind):
+    hook = KlingHook(retry_policy=FAST_RETRIES)
+    generation_id = hook.submit_generation(f"fault {kind}")
+    simulator.configure(fault_rate=0.5, fault_kinds=[kind], seed=3)
+    for _ in range(6):
+        assert hook.get_generation(generation_id).id == generation_id
+    assert simulator.stats()["faults"][kind] >= 1
+
+
+def test_slow_response_past_the_read_timeout_is_retried(simulator, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, timeout=0.5))
+    hook = KlingHook(retry_policy=FAST_RETRIES)
+    generation_id = hook.submit_generation("slow")
+    simulator.configure(fault_rate=0.5, fault_kinds=["slow"], slow_seconds=1.5, seed=3)
+    for _ in range(3):
+        hook.get_generation(generation_id)
+    assert simulator.stats()["faults"]["slow"] >= 1
+
+
+def test_persistent_5xx_gives_up_after_the_budget_with_a_clear_error(simulator, capsys):
+    hook = KlingHook(retry_policy=RetryPolicy(max_attempts=3, base_delay=0.01, jitter=0))
+    generation_id = hook.submit_generation("down")
+    simulator.configure(fault_rate=1.0, fault_kinds=["502_html"])
+    with pytest.raises(KlingServerError, match="HTTP 502: HTML error page: 502 Bad Gateway"):
+        hook.get_generation(generation_id)
+    assert simulator.stats()["faults"]["502_html"] == 3
+    assert capsys.readouterr().out.count("retrying in") == 2
+
+
+def test_create_refused_with_429_is_resent_and_creates_one_generation(simulator):
+    simulator.configure(fault_rate=0.6, seed=5)
+    hook = KlingHook(retry_policy=FAST_RETRIES)
+    ids = {hook.submit_generation(f"row {n}", external_task_id=f"row-{n}") for n in range(10)}
+    stats = simulator.stats()
+    assert len(ids) == 10
+    assert stats["creates"] == 10
+    assert stats["create_requests"] > 10  # some were refused and resent
+    assert set(stats["creates_by_key"].values()) == {1}
+
+
+@pytest.mark.parametrize("kind", ["502_html", "reset", "bad_json"])
+def test_create_failing_after_it_was_processed_is_never_resent(simulator, kind):
+    simulator.configure(post_ambiguous_rate=1.0, fault_kinds=[kind])
+    with pytest.raises(KlingSubmissionUnknownError, match="may have been created and billed") as excinfo:
+        KlingHook(retry_policy=FAST_RETRIES).submit_generation("ambiguous")
+    assert "clear this task" in str(excinfo.value)
+    stats = simulator.stats()
+    assert stats["create_requests"] == 1
+    assert stats["creates"] == 1
+
+
+async def test_async_fetch_shares_one_session_and_closes_it(simulator):
+    hook = KlingHook()
+    generation_id = await asyncio.to_thread(hook.submit_generation, "async")
+    results = await asyncio.gather(*(hook.aget_generation(generation_id) for _ in range(20)))
+    assert {r.id for r in results} == {generation_id}
+    assert open_sessions() == 0  # the last request's lease closed it
+
+
+async def test_async_errors_are_classified_like_sync_ones(simulator):
+    with pytest.raises(KlingAPIError, match="HTTP 404"):
+        await KlingHook().aget_generation("nope")

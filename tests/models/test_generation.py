@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_kling.exceptions import KlingResponseError
+from airflow_provider_kling.models import (
+    Generation,
+    GenerationStatus,
+    describe_generation_error,
+    parse_error_body,
+    redact_url,
+)
+
+STATUS_TABLE = [
+    ("queued", GenerationStatus.QUEUED),
+    ("generating", GenerationStatus.GENERATING),
+    ("completed", GenerationStatus.COMPLETED),
+    ("error", GenerationStatus.ERROR),
+    ("waiting", GenerationStatus.QUEUED),
+    ("active", GenerationStatus.GENERATING),
+    ("processing", GenerationStatus.GENERATING),
+    ("succeeded", GenerationStatus.COMPLETED),
+    ("success", GenerationStatus.COMPLETED),
+    ("failed", GenerationStatus.ERROR),
+    ("COMPLETED", GenerationStatus.COMPLETED),
+    (" Queued ", GenerationStatus.QUEUED),
+    ("rendering", GenerationStatus.UNKNOWN),
+    ("", GenerationStatus.UNKNOWN),
+    (None, GenerationStatus.UNKNOWN),
+    (3, GenerationStatus.UNKNOWN),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), STATUS_TABLE)
+def test_status_spellings(raw, expected):
+    assert GenerationStatus.from_api(raw) is expected
+
+
+@pytest.mark.parametrize(
+    ("status", "terminal"),
+    [(s, s in (GenerationStatus.COMPLETED, GenerationStatus.ERROR)) for s in GenerationStatus],
+)
+def test_only_completed_and_error_are_terminal(status, terminal):
+    assert status.is_terminal is terminal
+
+
+def test_full_2025_11_body():
+    generation = Generation.from_api(
+        {
+            "id": "60ac7c34:kling-video/v1.6/pro/text-to-video",
+            "status": "completed",
+            "video": {"url": "https://cdn.example/v.mp4?sig=abc", "duration": 5},
+            "duration": 5,
+            "error": None,
+            "meta": {"usage": {"tokens_used": 120}},
+        }
+    )
+    assert generation.id == "60ac7c34:kling-video/v1.6/pro/text-to-video"
+    assert generation.is_finished
+    assert generation.video_url == "https://cdn.example/v.mp4?sig=abc"
+    assert generation.duration == 5.0
+    assert generation.usage == {"tokens_used": 120.0}
+
+
+def test_unified_body_with_error_object_and_credits():
+    generation = Generation.from_api(
+        {
+            "id": "zieO13nuA445by0d1Ozvq",
+            "status": "error",
+            "video": None,
+            "error": {"name": "ContentPolicy", "message": "prompt rejected"},
+            "meta": {"usage": {"credits_used": 0, "usd_spent": 0.0}},
+        }
+    )
+    assert generation.status is GenerationStatus.ERROR
+    assert generation.is_finished
+    assert generation.error == "ContentPolicy: prompt rejected"
+    assert generation.usage == {"credits_used": 0.0, "usd_spent": 0.0}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"id": "1", "status": "completed"},  # no video at all
+        {"id": "1", "status": "completed", "video": None},
+        {"id": "1", "status": "completed", "video": {"url": ""}},
+        {"id": "1", "status": "completed", "video": "not-a-dict"},
+    ],
+)
+def test_completed_without_url_is_not_finished(payload):
+    generation = Generation.from_api(payload)
+    assert generation.status is GenerationStatus.COMPLETED
+    assert not generation.is_finished
+
+
+def test_missing_meta_and_odd_usage_are_tolerated():
+    generation = Generation.from_api({"id": 7, "status": "queued", "meta": {"usage": {"tokens_used": "many"}}})
+    assert generation.id == "7"
+    assert generation.usage == {}
+
+
+def test_create_response_with_generation_id_only():
+    assert Generation.from_api({"generation_id": "abc", "status": "queued"}).id == "abc"
+
+
+def test_requested_id_fills_a_missing_id():
+    assert Generation.from_api({"status": "queued"}, requested_id="x").id == "x"
+
+
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [
+        (["not", "an", "object"], "list where a JSON object was expected"),
+        ("text", "str where a JSON object was expected"),
+        (None, "NoneType"),
+        ({"status": "queued"}, "no generation id"),
+        ({"id": "1"}, "no status"),
+        ({"id": {"nested": 1}, "status": "queued"}, "no generation id"),
+    ],
+)
+def test_unusable_bodies_raise_a_clear_transient_error(payload, fragment):
+    with pytest.raises(KlingResponseError, match=fragment):
+        Generation.from_api(payload)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ({}, None),
+        ("quota exceeded", "quota exceeded"),
+        ({"name": "E", "message": "m"}, "E: m"),
+        ({"message": "only message"}, "only message"),
+        ({"name": "OnlyName"}, "OnlyName"),
+        ({"code": 5}, '{"code": 5}'),
+        (["a", "b"], '["a", "b"]'),
+        (42, "42"),
+    ],
+)
+def test_error_descriptions(error, expected):
+    assert describe_generation_error(error) == expected
+
+
+def test_xcom_round_trip():
+    generation = Generation.from_api(
+        {"id": "g", "status": "completed", "video": {"url": "https://x/v.mp4"}, "meta": {"usage": {"tokens_used": 3}}}
+    )
+    assert Generation.from_xcom(generation.to_xcom()).to_xcom() == generation.to_xcom()
+
+
+def test_redact_url_drops_the_signature():
+    assert redact_url("https://cdn.x/a/b.mp4?expires=1&sig=secret") == "https://cdn.x/a/b.mp4"
+    assert redact_url(None) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "content_type", "message", "request_id"),
+    [
+        ('{"message":"Unauthorized","statusCode":401,"requestId":"r1"}', "application/json", "Unauthorized", "r1"),
+        (
+            '{"message":["prompt should not be empty","model must be"],"statusCode":400}',
+            None,
+            "prompt should not be empty; model must be",
+            None,
+        ),
+        (
+            "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+            "text/html",
+            "HTML error page: 502 Bad Gateway",
+            None,
+        ),
+        ("<!DOCTYPE html><p>oops</p>", None, "HTML error page: oops", None),
+        ("upstream connect error", "text/plain", "upstream connect error", None),
+        ("", None, "(empty response body)", None),
+        ('{"error": "bad"}', None, "bad", None),
+    ],
+)
+def test_error_bodies(text, content_type, message, request_id):
+    parsed = parse_error_body(text, content_type)
+    assert parsed.message == message
+    assert parsed.request_id == request_id
+
+
+def test_huge_error_bodies_are_shortened():
+    assert len(parse_error_body("x" * 10_000).message) == 300

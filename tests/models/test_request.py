@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.models import (
+    ASPECT_RATIOS,
+    CAMERA_TYPES,
+    DEFAULT_MODEL,
+    DURATIONS,
+    KNOWN_MODELS,
+    build_create_body,
+    request_fingerprint,
+)
+
+PROMPT = "a lighthouse in a storm"
+
+
+def body(**params):
+    return build_create_body({"prompt": PROMPT, **params})
+
+
+def test_minimal_request_sends_only_model_and_prompt():
+    assert body() == {"model": DEFAULT_MODEL, "prompt": PROMPT}
+
+
+def test_unset_fields_are_not_sent_so_the_api_applies_its_defaults():
+    result = body(negative_prompt=None, aspect_ratio=None, duration=None, cfg_scale=None, camera_control=None)
+    assert set(result) == {"model", "prompt"}
+
+
+@pytest.mark.parametrize("model", KNOWN_MODELS)
+def test_every_known_model_is_accepted(model):
+    assert body(model=model)["model"] == model
+
+
+@pytest.mark.parametrize("ratio", ASPECT_RATIOS)
+def test_every_aspect_ratio_is_accepted(ratio):
+    assert body(aspect_ratio=ratio)["aspect_ratio"] == ratio
+
+
+@pytest.mark.parametrize(("given", "sent"), [(5, 5), (10, 10), ("5", 5), ("10", 10), (5.0, 5), (" 10 ", 10)])
+def test_duration_accepts_documented_spellings_and_sends_an_integer(given, sent):
+    result = body(duration=given)["duration"]
+    assert result == sent
+    assert type(result) is int
+
+
+@pytest.mark.parametrize(("given", "sent"), [(0, 0.0), (1, 1.0), (0.5, 0.5), ("0.25", 0.25), (1.0, 1.0)])
+def test_cfg_scale_bounds_are_inclusive(given, sent):
+    assert body(cfg_scale=given)["cfg_scale"] == sent
+
+
+@pytest.mark.parametrize("preset", CAMERA_TYPES[1:])
+def test_camera_presets_as_name_or_object(preset):
+    assert body(camera_control=preset)["camera_control"] == {"type": preset}
+    assert body(camera_control={"type": preset})["camera_control"] == {"type": preset}
+
+
+@pytest.mark.parametrize("value", [-10, 10, 2.5, "-3"])
+def test_simple_camera_fills_every_axis(value):
+    result = body(camera_control={"type": "simple", "config": {"zoom": value}})["camera_control"]
+    assert result["type"] == "simple"
+    assert result["config"] == {"horizontal": 0, "vertical": 0, "pan": 0, "tilt": 0, "roll": 0, "zoom": float(value)}
+
+
+def test_prompt_of_exactly_the_limit_is_accepted():
+    assert len(build_create_body({"prompt": "x" * 2500})["prompt"]) == 2500
+
+
+def test_unknown_model_opt_out():
+    result = build_create_body({"prompt": PROMPT, "model": "klingai/v9-future"}, allow_unknown_model=True)
+    assert result["model"] == "klingai/v9-future"
+
+
+def test_external_task_id_is_sent():
+    assert body(external_task_id="row-17")["external_task_id"] == "row-17"
+
+
+# Each row: parameters, then fragments the error message must contain (field and what is allowed).
+BAD_INPUTS = [
+    pytest.param({"prompt": None}, ["prompt is required"], id="prompt-missing"),
+    pytest.param({"prompt": ""}, ["prompt must not be empty"], id="prompt-empty"),
+    pytest.param({"prompt": "   \n"}, ["prompt must not be empty"], id="prompt-whitespace"),
+    pytest.param({"prompt": "x" * 2501}, ["prompt has 2501 characters", "at most 2500"], id="prompt-too-long"),
+    pytest.param({"prompt": 42}, ["prompt must be a string", "int"], id="prompt-int"),
+    pytest.param({"prompt": ["a"]}, ["prompt must be a string"], id="prompt-list"),
+    pytest.param({"negative_prompt": "y" * 2501}, ["negative_prompt has 2501"], id="negative-too-long"),
+    pytest.param({"negative_prompt": 3}, ["negative_prompt must be a string"], id="negative-int"),
+    pytest.param(
+        {"model": "kling-video/v9"},
+        ["model 'kling-video/v9' is not a known", "allow_unknown_model"],
+        id="model-unknown",
+    ),
+    pytest.param({"model": ""}, ["model must be a non-empty string"], id="model-empty"),
+    pytest.param({"model": 1.6}, ["model must be a non-empty string"], id="model-number"),
+    pytest.param({"aspect_ratio": "4:3"}, ["aspect_ratio='4:3'", "'16:9', '9:16', '1:1'"], id="ratio-4:3"),
+    pytest.param({"aspect_ratio": "16x9"}, ["aspect_ratio='16x9'"], id="ratio-typo"),
+    pytest.param({"aspect_ratio": 16 / 9}, ["aspect_ratio="], id="ratio-float"),
+    pytest.param({"duration": 7}, ["duration=7 is not allowed", "5, 10"], id="duration-7"),
+    pytest.param({"duration": 0}, ["duration=0"], id="duration-0"),
+    pytest.param({"duration": "five"}, ["duration='five'"], id="duration-word"),
+    pytest.param({"duration": 5.5}, ["duration=5.5"], id="duration-fraction"),
+    pytest.param({"duration": True}, ["duration=True"], id="duration-bool"),
+    pytest.param({"cfg_scale": 1.01}, ["cfg_scale=1.01 is out of range", "0 <= cfg_scale <= 1"], id="cfg-above"),
+    pytest.param({"cfg_scale": -0.01}, ["cfg_scale=-0.01 is out of range"], id="cfg-below"),
+    pytest.param({"cfg_scale": "high"}, ["cfg_scale must be a number between 0 and 1"], id="cfg-word"),
+    pytest.param({"cfg_scale": float("nan")}, ["cfg_scale must be a number"], id="cfg-nan"),
+    pytest.param({"cfg_scale": False}, ["cfg_scale must be a number"], id="cfg-bool"),
+    pytest.param(
+        {"camera_control": "spin"}, ["camera_control.type='spin'", "'simple', 'down_back'"], id="camera-preset-unknown"
+    ),
+    pytest.param({"camera_control": 5}, ["camera_control must be a dict"], id="camera-int"),
+    pytest.param(
+        {"camera_control": {"type": "simple"}}, ["camera_control.config is required"], id="camera-simple-no-config"
+    ),
+    pytest.param(
+        {"camera_control": {"type": "simple", "config": {"zoom": 11}}},
+        ["camera_control.config.zoom=11 is out of range", "-10 <= camera_control.config.zoom <= 10"],
+        id="camera-axis-above",
+    ),
+    pytest.param(
+        {"camera_control": {"type": "simple", "config": {"pan": -10.5}}}, ["config.pan=-10.5"], id="camera-axis-below"
+    ),
+    pytest.param(
+        {"camera_control": {"type": "simple", "config": {"zoom": 2, "pan": 3}}},
+        ["exactly one axis"],
+        id="camera-two-axes",
+    ),
+    pytest.param(
+        {"camera_control": {"type": "simple", "config": {"zoom": 0}}}, ["exactly one axis"], id="camera-all-zero"
+    ),
+    pytest.param(
+        {"camera_control": {"type": "simple", "config": {"yaw": 3}}},
+        ["unknown axes ['yaw']", "'zoom'"],
+        id="camera-bad-axis",
+    ),
+    pytest.param(
+        {"camera_control": {"type": "down_back", "config": {"zoom": 3}}},
+        ["config is only used with type 'simple'"],
+        id="camera-config-on-preset",
+    ),
+    pytest.param(
+        {"camera_control": {"type": "simple", "config": {"zoom": 2}, "speed": 1}},
+        ["unknown keys ['speed']"],
+        id="camera-extra-key",
+    ),
+    pytest.param(
+        {"camera_control": {"type": "simple", "config": "zoom"}},
+        ["camera_control.config is required"],
+        id="camera-config-str",
+    ),
+    pytest.param({"external_task_id": 17}, ["external_task_id must be a non-empty string"], id="external-id-int"),
+    pytest.param({"external_task_id": ""}, ["external_task_id must be a non-empty string"], id="external-id-empty"),
+    pytest.param({"aspect": "16:9"}, ["unknown parameters ['aspect']", "aspect_ratio"], id="unknown-key"),
+    pytest.param(
+        {"model": "kling-video/v1.6/standard/text-to-video", "camera_control": "down_back"},
+        ["camera_control is not supported by model 'kling-video/v1.6/standard/text-to-video'"],
+        id="standard-no-camera",
+    ),
+]
+
+
+@pytest.mark.parametrize(("params", "fragments"), BAD_INPUTS)
+def test_bad_input_names_the_field_and_what_is_allowed(params, fragments):
+    with pytest.raises(KlingValidationError) as excinfo:
+        build_create_body({"prompt": PROMPT, **params})
+    message = str(excinfo.value)
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(KlingValidationError) as excinfo:
+        build_create_body({"prompt": "", "duration": 7, "aspect_ratio": "4:3", "cfg_scale": 2})
+    assert len(excinfo.value.problems) == 4
+    assert "\n  - " in str(excinfo.value)
+
+
+def test_validation_error_is_a_value_error_and_permanent():
+    from airflow_provider_kling.exceptions import KlingPermanentError
+
+    with pytest.raises(ValueError, match="duration"):
+        body(duration=3)
+    assert issubclass(KlingValidationError, KlingPermanentError)
+
+
+def test_fingerprint_is_stable_and_sensitive():
+    a = body(duration=5, aspect_ratio="1:1")
+    b = build_create_body({"aspect_ratio": "1:1", "duration": "5", "prompt": PROMPT})
+    assert request_fingerprint(a) == request_fingerprint(b)
+    assert request_fingerprint(a) != request_fingerprint(body(duration=10, aspect_ratio="1:1"))
+
+
+def test_allowed_durations_match_the_spec():
+    assert DURATIONS == (5, 10)

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_kling.exceptions import (
+    KlingAPIError,
+    KlingGenerationFailed,
+    KlingPermanentError,
+    KlingTransientError,
+    KlingWaitTimeout,
+)
+from airflow_provider_kling.models import Generation
+from airflow_provider_kling.waiting import (
+    WaitProgress,
+    event_for,
+    event_for_error,
+    format_elapsed,
+    next_poll_delay,
+    result_from_event,
+    result_from_generation,
+    timeout_event,
+)
+
+
+def gen(status, **kw):
+    return Generation.from_api({"id": "g1", "status": status, **kw})
+
+
+COMPLETED = gen("completed", video={"url": "https://cdn/v.mp4?sig=s"}, meta={"usage": {"tokens_used": 10}})
+
+
+@pytest.mark.parametrize(
+    ("generation", "event_status"),
+    [
+        (gen("queued"), None),
+        (gen("generating"), None),
+        (gen("rendering"), None),
+        (gen("completed"), None),  # no URL yet
+        (COMPLETED, "success"),
+        (gen("error", error="bad prompt"), "failed"),
+        (gen("failed"), "failed"),
+    ],
+)
+def test_event_for_each_state(generation, event_status):
+    event = event_for(generation)
+    assert (event or {}).get("status") == event_status
+
+
+def test_round_trip_success():
+    assert result_from_event(event_for(COMPLETED))["video_url"] == "https://cdn/v.mp4?sig=s"
+    assert result_from_generation(COMPLETED)["usage"] == {"tokens_used": 10.0}
+    assert result_from_generation(gen("queued")) is None
+
+
+@pytest.mark.parametrize(
+    ("event", "error", "fragment"),
+    [
+        (event_for(gen("error", error="nsfw")), KlingGenerationFailed, "Kling generation g1 failed: nsfw"),
+        (event_for(gen("error")), KlingGenerationFailed, "the API gave no reason"),
+        (timeout_event("g1", 75, gen("generating")), KlingWaitTimeout, "after 1m15s"),
+        (timeout_event("g1", 3, None), KlingWaitTimeout, "'never fetched'"),
+        (event_for_error(KlingAPIError("HTTP 401", status_code=401)), KlingPermanentError, "HTTP 401"),
+        (event_for_error(KlingTransientError("HTTP 503")), KlingTransientError, "HTTP 503"),
+        (None, KlingTransientError, "Unexpected trigger event"),
+        ({"nostatus": 1}, KlingTransientError, "Unexpected trigger event"),
+    ],
+)
+def test_events_become_the_right_errors(event, error, fragment):
+    with pytest.raises(error, match=fragment):
+        result_from_event(event)
+
+
+def test_progress_logs_only_changes():
+    progress = WaitProgress("g1", started=0)
+    assert len(progress.observe(gen("queued"), 1)) == 1
+    assert progress.observe(gen("queued"), 16) == []
+    assert "status 'generating' after 31s" in progress.observe(gen("generating"), 31)[0]
+    lines = progress.observe(COMPLETED, 200)
+    assert any("completed in 3m20s: https://cdn/v.mp4 (tokens_used=10)" in line for line in lines)
+    assert all("sig=" not in line for line in lines)
+
+
+def test_unknown_status_and_missing_url_are_warned_once():
+    progress = WaitProgress("g1", started=0)
+    assert any("Unknown status" in line for line in progress.observe(gen("rendering"), 1))
+    assert not any("Unknown status" in line for line in progress.observe(gen("rendering"), 2))
+    assert any("without a video URL" in line for line in progress.observe(gen("completed"), 3))
+    assert progress.observe(gen("completed"), 4) == []
+
+
+def test_failure_streaks_are_ridden_out_until_the_budget():
+    progress = WaitProgress("g1", started=0, failure_budget=60)
+    assert progress.poll_failed(KlingTransientError("503"), 100) is False
+    assert progress.poll_failed(KlingTransientError("503"), 159) is False
+    progress.observe(gen("queued"), 160)  # a success ends the streak
+    assert progress.poll_failed(KlingTransientError("503"), 170) is False
+    assert progress.poll_failed(KlingTransientError("503"), 230) is True
+
+
+def test_permanent_poll_failures_stop_at_once():
+    progress = WaitProgress("g1", started=0)
+    assert progress.poll_failed(KlingAPIError("404", status_code=404), 1) is True
+
+
+@pytest.mark.parametrize(
+    ("interval", "remaining", "expected"),
+    [(15, 100, 15), (15, 4, 4), (0, 100, 0.1), (-5, 100, 0.1), (15, -1, 0)],
+)
+def test_next_poll_delay(interval, remaining, expected):
+    assert next_poll_delay(interval, remaining) == expected
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(0, "0s"), (59.4, "59s"), (60, "1m00s"), (185, "3m05s"), (-3, "0s")])
+def test_format_elapsed(seconds, text):
+    assert format_elapsed(seconds) == text

@@ -1,0 +1,148 @@
+"""KlingGenerationTrigger driven the way the triggerer drives it, against the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+from airflow.triggers.base import TriggerEvent
+
+from airflow_provider_kling.hooks.async_session import open_sessions
+from airflow_provider_kling.hooks.kling import KlingHook
+from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
+from tests.conftest import API_KEY
+
+
+def make_trigger(generation_id: str, *, timeout: float = 20, poll_interval: float = 0.2) -> KlingGenerationTrigger:
+    return KlingGenerationTrigger(
+        generation_id=generation_id,
+        kling_conn_id="kling_default",
+        end_time=time.time() + timeout,
+        poll_interval=poll_interval,
+    )
+
+
+async def collect(trigger: KlingGenerationTrigger) -> list[TriggerEvent]:
+    return [event async for event in trigger.run()]
+
+
+async def submit(prompt: str) -> str:
+    return await asyncio.to_thread(KlingHook().submit_generation, prompt)
+
+
+def test_serialize_round_trip_holds_no_secret():
+    trigger = KlingGenerationTrigger(
+        generation_id="g:1/x", kling_conn_id="kling_prod", end_time=1_900_000_000.5, poll_interval=7
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider_kling.triggers.kling.KlingGenerationTrigger"
+    assert set(kwargs) == {"generation_id", "kling_conn_id", "end_time", "poll_interval", "started"}
+    rebuilt = KlingGenerationTrigger(**json.loads(json.dumps(kwargs)))
+    assert rebuilt.serialize() == (classpath, kwargs)
+
+
+async def test_success_event_with_the_finished_generation(simulator):
+    generation_id = await submit("a kite over dunes")
+    trigger = make_trigger(generation_id)
+    assert API_KEY not in json.dumps(trigger.serialize()[1])
+    events = await collect(trigger)
+    assert len(events) == 1
+    payload = events[0].payload
+    assert payload["status"] == "success"
+    assert payload["generation"]["id"] == generation_id
+    assert payload["generation"]["video_url"].startswith(simulator.url)
+    assert payload["generation"]["usage"] == {"tokens_used": 50.0}
+    assert open_sessions() == 0
+
+
+async def test_failed_event_carries_the_apis_message(simulator):
+    events = await collect(make_trigger(await submit("nope [sim:error]")))
+    assert [e.payload["status"] for e in events] == ["failed"]
+    assert events[0].payload["message"] == "The prompt was rejected by the content policy"
+
+
+async def test_deadline_yields_one_timeout_event_on_time(simulator):
+    generation_id = await submit("forever [sim:never]")
+    started = time.monotonic()
+    events = await collect(make_trigger(generation_id, timeout=1.5, poll_interval=0.5))
+    elapsed = time.monotonic() - started
+    assert [e.payload["status"] for e in events] == ["timeout"]
+    assert "deadline passed while its status was 'generating'" in events[0].payload["message"]
+    assert 1.4 <= elapsed < 3.0
+
+
+async def test_permanent_api_error_yields_an_error_event(simulator):
+    events = await collect(make_trigger("no-such-generation"))
+    assert len(events) == 1
+    assert events[0].payload["status"] == "error"
+    assert events[0].payload["retryable"] is False
+    assert "HTTP 404" in events[0].payload["message"]
+
+
+async def test_rides_out_a_flaky_api(simulator):
+    generation_id = await submit("flaky")
+    simulator.configure(
+        fault_rate=0.4, seed=3, fault_kinds=["500_json", "502_html", "503", "reset", "bad_json", "429_bare"]
+    )
+    events = await collect(make_trigger(generation_id))
+    assert [e.payload["status"] for e in events] == ["success"]
+    assert sum(simulator.stats()["faults"].values()) >= 1
+
+
+async def test_an_api_down_until_the_deadline_reports_a_timeout_not_a_crash(simulator):
+    generation_id = await submit("down")
+    simulator.configure(fault_rate=1.0, fault_kinds=["503"])
+    events = await collect(make_trigger(generation_id, timeout=2))
+    assert [e.payload["status"] for e in events] == ["timeout"]
+
+
+async def test_unknown_status_is_treated_as_running(simulator, capsys):
+    events = await collect(make_trigger(await submit("odd [sim:unknown-status]")))
+    assert [e.payload["status"] for e in events] == ["success"]
+    assert "Unknown status 'rendering': treating it as still running" in capsys.readouterr().out
+
+
+async def test_legacy_status_spelling_is_understood(simulator, capsys):
+    events = await collect(make_trigger(await submit("odd [sim:odd-status]")))
+    assert [e.payload["status"] for e in events] == ["success"]
+    out = capsys.readouterr().out
+    assert "status 'processing'" in out
+    assert "Unknown status" not in out
+
+
+async def test_completed_without_url_keeps_waiting_until_the_deadline(simulator):
+    events = await collect(make_trigger(await submit("no url [sim:no-url]"), timeout=2))
+    assert [e.payload["status"] for e in events] == ["timeout"]
+    assert "'completed'" in events[0].payload["message"]
+
+
+async def test_many_triggers_share_a_few_kept_alive_connections(simulator):
+    ids = [await submit(f"shared {n}") for n in range(8)]
+    before = simulator.stats()
+    events = await asyncio.gather(*(collect(make_trigger(g, poll_interval=0.1)) for g in ids))
+    after = simulator.stats()
+    polls = after["fetch_requests"] - before["fetch_requests"]
+    new_connections = after["connections"] - before["connections"]
+    assert all(e[0].payload["status"] == "success" for e in events)
+    assert polls >= 8 * 5
+    assert new_connections <= 8  # never more than the concurrent polls, whatever the number of polls
+    assert open_sessions() == 0
+
+
+async def test_logs_tell_the_story_once_per_status_change(simulator, capsys):
+    await collect(make_trigger(await submit("story"), poll_interval=0.05))
+    out = capsys.readouterr().out
+    assert out.count("status 'queued'") == 1
+    assert out.count("status 'generating'") == 1
+    assert "completed in" in out
+    assert "tokens_used=50" in out
+    assert API_KEY not in out
+
+
+@pytest.mark.parametrize("status", ["success", "failed"])
+async def test_exactly_one_event_even_when_iterated_further(simulator, status):
+    prompt = "one" if status == "success" else "one [sim:error]"
+    events = await collect(make_trigger(await submit(prompt)))
+    assert len(events) == 1
