@@ -8,7 +8,7 @@ from dataclasses import asdict
 import pytest
 
 from airflow_provider_kling.simulator.app import SimulatorConfig
-from tests.simulator_process import SimulatorProcess
+from airflow_provider_kling.simulator.process import SimulatorProcess
 
 API_KEY = "sk-test-0123456789abcdef-SECRET"
 DEFAULTS = {k: v for k, v in asdict(SimulatorConfig()).items() if k != "api_key"}

@@ -106,7 +106,7 @@ class Generation:
             status=GenerationStatus.from_api(raw_status),
             raw_status=str(raw_status),
             video_url=video_url if isinstance(video_url, str) and video_url else None,
-            duration=float(duration) if _is_number(duration) else None,
+            duration=float(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool) else None,
             usage=_read_usage(payload.get("meta")),
             error=describe_generation_error(payload.get("error")),
         )

@@ -1,4 +1,4 @@
-"""Start the simulator as a real subprocess on a free port, for tests, demos and benchmarks."""
+"""Start the simulator as a real subprocess on a free port (for your DAG tests, the demo and benchmarks)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,18 @@ _LISTENING = re.compile(r"listening on (http://\S+)")
 
 
 class SimulatorProcess:
-    """A running ``python -m airflow_provider_kling.simulator`` and a tiny client for its test hooks."""
+    """A running ``python -m airflow_provider_kling.simulator`` and a tiny client for its test hooks.
+
+    Use it in your own DAG tests::
+
+        with SimulatorProcess("--generation-seconds", "2") as sim:
+            os.environ["AIRFLOW_CONN_KLING_DEFAULT"] = json.dumps(
+                {"conn_type": "kling", "host": sim.url, "password": "any-key"}
+            )
+            ...  # dag.test(), then sim.stats()["creates"]
+
+    :param args: command-line options of the simulator (``--port`` is chosen for you).
+    """
 
     def __init__(self, *args: str) -> None:
         self.process = subprocess.Popen(
@@ -56,6 +67,12 @@ class SimulatorProcess:
 
     def configure(self, **settings: Any) -> dict[str, Any]:
         return self._call("POST", "/_sim/config", settings)
+
+    def __enter__(self) -> SimulatorProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -1,0 +1,47 @@
+"""Minimal stand-ins for Airflow's runtime task instance and task state store.
+
+Unit tests of operators run without a metadata database; these play the parts the Task SDK plays
+at run time (XCom push, try number, the per-task-instance state store). Our own code is never
+replaced: HTTP goes to the simulator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+
+@dataclass
+class FakeStateStore:
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: Any, *, retention: Any = None) -> None:
+        self.values[key] = value
+
+
+@dataclass
+class FakeTaskInstance:
+    dag_id: str = "dag"
+    run_id: str = "run"
+    task_id: str = "task"
+    map_index: int = -1
+    try_number: int = 1
+    start_date: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    xcoms: dict[str, Any] = field(default_factory=dict)
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcoms[key] = value
+
+
+def make_context(
+    task: Any, *, store: FakeStateStore | None = None, ti: FakeTaskInstance | None = None
+) -> dict[str, Any]:
+    return {
+        "task": task,
+        "ti": ti or FakeTaskInstance(task_id=task.task_id),
+        "task_state_store": store if store is not None else FakeStateStore(),
+    }

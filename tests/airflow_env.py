@@ -1,0 +1,91 @@
+"""A throwaway Airflow installation (SQLite AIRFLOW_HOME) for end-to-end tests and the demo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+
+
+class AirflowEnv:
+    """``airflow`` CLI calls against one AIRFLOW_HOME whose DAG folder holds the given files.
+
+    :param home: the AIRFLOW_HOME directory (created).
+    :param dag_files: DAG files linked into ``home/dags``.
+    """
+
+    def __init__(self, home: Path, dag_files: list[Path], extra_env: dict[str, str] | None = None) -> None:
+        self.home = home
+        self.dags = home / "dags"
+        self.dags.mkdir(parents=True, exist_ok=True)
+        for path in dag_files:
+            target = self.dags / path.name
+            if not target.exists():
+                target.symlink_to(path)
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "PYTHONPATH": str(REPO),
+            **(extra_env or {}),
+        }
+
+    def run(
+        self, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [AIRFLOW, *args],
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=self.home,
+        )
+
+    def migrate(self) -> None:
+        result = self.run("db", "migrate")
+        if result.returncode != 0:
+            raise RuntimeError(f"airflow db migrate failed:\n{result.stdout}\n{result.stderr}")
+
+    def dags_test(
+        self, dag_id: str, *, env: dict[str, str] | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
+        return self.run("dags", "test", dag_id, env=env, timeout=timeout)
+
+    def task_instances(self, dag_id: str) -> list[dict[str, Any]]:
+        """Every try of every task of the DAG's newest run, straight from the metadata database."""
+        # closing(): sqlite3's own context manager commits but leaves the connection open.
+        with closing(sqlite3.connect(self.home / "airflow.db")) as db:
+            db.row_factory = sqlite3.Row
+            run_id = db.execute(
+                "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
+            ).fetchone()["run_id"]
+            rows = db.execute(
+                "SELECT task_id, map_index, state, try_number FROM task_instance WHERE dag_id = ? AND run_id = ?",
+                (dag_id, run_id),
+            ).fetchall()
+        return [dict(row) for row in rows]
+
+    def states(self, dag_id: str) -> dict[str, str]:
+        return {row["task_id"]: row["state"] for row in self.task_instances(dag_id) if row["map_index"] == -1}
+
+    def files_containing(self, needle: str) -> list[str]:
+        """Every file under AIRFLOW_HOME whose bytes contain ``needle`` (logs, the SQLite DB...)."""
+        hits = []
+        for path in self.home.rglob("*"):
+            if path.is_file() and not path.is_symlink() and needle.encode() in path.read_bytes():
+                hits.append(str(path.relative_to(self.home)))
+        return hits
+
+    def remove(self) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)

@@ -1,0 +1,118 @@
+"""The example and failure-path DAGs run by the real ``airflow dags test`` against the simulator.
+
+``airflow dags test`` goes through the real deferral path: the sensor defers, the trigger runs,
+the task resumes. Task states are read from the metadata database afterwards.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.airflow_env import REPO, AirflowEnv
+from tests.conftest import API_KEY, connection_json
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowEnv]:
+    env = AirflowEnv(
+        tmp_path_factory.mktemp("airflow_home"),
+        [REPO / "dags" / "kling_text_to_video.py", REPO / "tests" / "e2e_dags" / "kling_e2e_scenarios.py"],
+    )
+    env.migrate()
+    yield env
+    env.remove()
+
+
+def dags_test(airflow_env: AirflowEnv, simulator, dag_id: str):
+    result = airflow_env.dags_test(dag_id, env={"AIRFLOW_CONN_KLING_DEFAULT": connection_json(simulator.url)})
+    return result, result.stdout + result.stderr
+
+
+def test_example_dag_generates_a_video_through_the_triggerer(airflow_env, simulator):
+    result, output = dags_test(airflow_env, simulator, "kling_text_to_video")
+    assert result.returncode == 0, output[-4000:]
+    assert airflow_env.states("kling_text_to_video") == {"submit": "success", "wait": "success", "report": "success"}
+    assert "Pausing task as DEFERRED" in output
+    assert "is ready:" in output
+    assert simulator.stats()["creates"] == 1
+
+
+def test_the_api_key_is_nowhere_in_airflow_home_or_the_output(airflow_env, simulator):
+    result, output = dags_test(airflow_env, simulator, "kling_text_to_video")
+    assert result.returncode == 0, output[-4000:]
+    assert API_KEY not in output
+    assert airflow_env.files_containing(API_KEY) == []
+    # The scan can find things: the generation id is in the database and the logs.
+    generation_id = next(iter(simulator.stats()["generations"]))
+    assert airflow_env.files_containing(generation_id)
+
+
+def test_a_task_killed_after_submitting_reattaches_on_retry(airflow_env, simulator):
+    result, output = dags_test(airflow_env, simulator, "kling_e2e_retry_after_submit")
+    assert result.returncode == 0, output[-4000:]
+    assert "simulated worker loss" in output
+    assert "Reattaching to generation" in output
+    submit = next(
+        row for row in airflow_env.task_instances("kling_e2e_retry_after_submit") if row["task_id"] == "submit"
+    )
+    assert submit["try_number"] == 2
+    assert simulator.stats()["creates"] == 1
+
+
+def test_operator_waits_deferred_and_returns_the_generation(airflow_env, simulator):
+    result, output = dags_test(airflow_env, simulator, "kling_e2e_operator_waits")
+    assert result.returncode == 0, output[-4000:]
+    assert airflow_env.states("kling_e2e_operator_waits") == {"generate": "success", "check": "success"}
+
+
+def test_a_failed_generation_fails_once_without_retries(airflow_env, simulator):
+    result, output = dags_test(airflow_env, simulator, "kling_e2e_generation_fails")
+    assert result.returncode != 0
+    rows = {row["task_id"]: row for row in airflow_env.task_instances("kling_e2e_generation_fails")}
+    assert rows["wait"]["state"] == "failed"
+    assert rows["wait"]["try_number"] == 1  # retries=3, yet no retry: retrying cannot help
+    assert "The prompt was rejected by the content policy" in output
+    assert simulator.stats()["creates"] == 1
+
+
+def test_bad_input_fails_before_any_request(airflow_env, simulator):
+    result, output = dags_test(airflow_env, simulator, "kling_e2e_bad_input")
+    assert result.returncode != 0
+    rows = airflow_env.task_instances("kling_e2e_bad_input")
+    assert rows[0]["state"] == "failed"
+    assert rows[0]["try_number"] == 1
+    assert "duration=7 is not allowed; allowed values: 5, 10" in output
+    assert simulator.stats()["create_requests"] == 0
+
+
+def test_a_deferred_sensor_timeout_of_20s_ends_the_wait_on_time(airflow_env, simulator):
+    started = time.monotonic()
+    result, output = dags_test(airflow_env, simulator, "kling_e2e_sensor_deadline")
+    total = time.monotonic() - started
+    assert result.returncode != 0
+    assert airflow_env.states("kling_e2e_sensor_deadline")["wait"] == "failed"
+    assert "Gave up waiting for generation" in output
+    # The sensor's own span is in its log lines: from deferring to the timeout event.
+    assert 20 <= total < 60, total
+    deferred_at = _log_time(output, "Pausing task as DEFERRED")
+    gave_up_at = _log_time(output, "Deadline reached for generation")
+    assert 19.0 <= gave_up_at - deferred_at <= 23.0, gave_up_at - deferred_at
+
+
+def _log_time(output: str, needle: str) -> float:
+    from datetime import datetime
+
+    line = next(line for line in output.splitlines() if needle in line)
+    return datetime.fromisoformat(line.split()[0].replace("Z", "+00:00")).timestamp()
+
+
+def test_scan_helper_can_fail(tmp_path: Path):
+    env = AirflowEnv(tmp_path / "home", [])
+    (env.home / "log.txt").write_text(f"oops {API_KEY}")
+    assert env.files_containing(API_KEY) == ["log.txt"]

@@ -1,0 +1,99 @@
+"""KlingGenerationSensor in its three modes, without a database, against the simulator."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from airflow.sdk import PokeReturnValue
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout, TaskDeferred
+
+from airflow_provider_kling.hooks.kling import KlingHook
+from airflow_provider_kling.operators.kling import VIDEO_URL_XCOM_KEY
+from airflow_provider_kling.sensors.kling import KlingGenerationSensor
+from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
+from tests.airflow_context import make_context
+
+
+def sensor(generation_id: str, **kwargs) -> KlingGenerationSensor:
+    return KlingGenerationSensor(task_id="wait", generation_id=generation_id, **kwargs)
+
+
+def test_defers_while_rendering(simulator):
+    generation_id = KlingHook().submit_generation("deferred")
+    task = sensor(generation_id, poke_interval=5, timeout=120)
+    with pytest.raises(TaskDeferred) as excinfo:
+        task.execute(make_context(task))
+    trigger = excinfo.value.trigger
+    assert isinstance(trigger, KlingGenerationTrigger)
+    assert trigger.generation_id == generation_id
+    assert trigger.poll_interval == 5
+    assert 110 < trigger.end_time - time.time() <= 120
+
+
+def test_a_finished_generation_returns_at_once_without_a_trigger(simulator):
+    generation_id = KlingHook().submit_generation("quick")
+    time.sleep(1.1)
+    task = sensor(generation_id)
+    context = make_context(task)
+    result = task.execute(context)
+    assert result["id"] == generation_id
+    assert set(result) == {"id", "status", "video_url", "duration", "usage", "error"}
+    assert context["ti"].xcoms[VIDEO_URL_XCOM_KEY] == result["video_url"]
+
+
+def test_failed_generation_fails_without_retry_with_the_apis_message(simulator):
+    generation_id = KlingHook().submit_generation("bad [sim:error]")
+    time.sleep(1.1)
+    task = sensor(generation_id)
+    with pytest.raises(AirflowFailException, match="The prompt was rejected by the content policy"):
+        task.execute(make_context(task))
+
+
+@pytest.mark.parametrize("bad_id", [None, "", "None", "  "])
+def test_missing_generation_id_fails_clearly_without_a_request(simulator, bad_id):
+    task = sensor(bad_id)
+    with pytest.raises(AirflowFailException, match="generation_id must be a non-empty string"):
+        task.execute(make_context(task))
+    assert simulator.stats()["fetch_requests"] == 0
+
+
+@pytest.mark.parametrize("mode", ["poke", "reschedule"])
+def test_poke_returns_false_then_the_generation(simulator, mode):
+    generation_id = KlingHook().submit_generation("poked")
+    task = sensor(generation_id, deferrable=False, mode=mode)
+    assert task.poke(make_context(task)) is False
+    time.sleep(1.1)
+    done = task.poke(make_context(task))
+    assert isinstance(done, PokeReturnValue)
+    assert done.is_done
+    assert done.xcom_value["status"] == "completed"
+
+
+def test_poke_rides_out_an_api_outage(simulator):
+    generation_id = KlingHook().submit_generation("outage")
+    simulator.configure(fault_rate=1.0, fault_kinds=["503"])
+    task = sensor(generation_id, deferrable=False, poke_interval=0.05)
+    assert task.poke(make_context(task)) is False
+
+
+def test_poke_mode_end_to_end_through_execute(simulator):
+    generation_id = KlingHook().submit_generation("poke loop")
+    task = sensor(generation_id, deferrable=False, poke_interval=0.2, timeout=30)
+    result = task.execute(make_context(task))
+    assert result["status"] == "completed"
+
+
+def test_trigger_timeout_is_a_final_sensor_timeout():
+    task = sensor("g")
+    with pytest.raises(AirflowSensorTimeout, match="Gave up"):
+        task.execute_complete(
+            make_context(task), {"status": "timeout", "message": "Gave up waiting", "generation": None}
+        )
+
+
+def test_trigger_transient_error_lets_airflow_retry():
+    task = sensor("g")
+    with pytest.raises(AirflowException) as excinfo:
+        task.execute_complete(make_context(task), {"status": "error", "message": "HTTP 503", "retryable": True})
+    assert not isinstance(excinfo.value, (AirflowFailException, AirflowSensorTimeout))
