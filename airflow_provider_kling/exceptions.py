@@ -130,7 +130,22 @@ class KlingWaitTimeout(KlingError):
 
 
 class KlingDownloadError(KlingTransientError):
-    """The video download was cut short or did not look like an MP4."""
+    """The video download was cut short (fewer bytes than ``Content-Length``) or failed below HTTP."""
+
+
+class KlingVideoContentError(KlingDownloadError):
+    """The video URL served something that is not an MP4 (no ``ftyp`` box). Not retried in-task."""
+
+
+class KlingVideoUrlRejected(KlingPermanentError):
+    """The CDN answered 401/403/404/410 for the video URL: usually an expired signature.
+
+    :param status_code: the CDN's HTTP status.
+    """
+
+    def __init__(self, message: str, *, status_code: int):
+        super().__init__(message)
+        self.status_code = status_code
 
 
 class KlingVideoUrlExpired(KlingPermanentError):

@@ -1,12 +1,16 @@
-"""Example: one prompt in, one Kling video out.
+"""Example: one prompt in, one MP4 in your storage out.
 
-submit   -> KlingTextToVideoOperator creates the generation and returns its id (XCom).
-wait     -> KlingGenerationSensor waits in the triggerer (no worker slot held) and returns the
-            finished generation: id, status, video_url, duration, usage.
-report   -> a plain task that logs where the video is.
+submit    -> KlingTextToVideoOperator validates the parameters, creates the generation and returns
+             its id. The id is recorded before anything else, so a retry never pays twice.
+wait      -> KlingGenerationSensor waits in the triggerer (no worker slot held while Kling renders,
+             usually 2-5 minutes) and returns the finished generation: id, status, video_url, usage.
+download  -> KlingDownloadVideoOperator streams the MP4 to the destination atomically, verifies it,
+             writes a JSON sidecar and a poster frame, and updates the ``kling_videos`` Asset.
+report    -> a plain task that prints where everything went.
 
-Connection: ``kling_default`` (password = your AI/ML API key). ``make demo`` points it at the
-built-in simulator unless you set ``AIMLAPI_KEY``.
+Setup: a ``kling_default`` connection whose password is your AI/ML API key, and optionally a
+``kling_output`` Variable (any path or URI Airflow's object storage understands, e.g. s3://bucket/videos).
+``./dev demo`` runs this DAG against the built-in simulator unless ``AIMLAPI_KEY`` is set.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
+from airflow_provider_kling.operators.kling import KlingDownloadVideoOperator, KlingTextToVideoOperator
 from airflow_provider_kling.sensors.kling import KlingGenerationSensor
 
 
@@ -46,13 +50,22 @@ def kling_text_to_video():
         timeout=timedelta(minutes=20).total_seconds(),
     )
 
-    @task
-    def report(generation: dict) -> str:
-        print(f"Video {generation['id']} is ready: {generation['video_url']}")
-        print(f"Usage: {generation['usage'] or 'not reported'}")
-        return generation["video_url"]
+    # A folder (trailing slash) stores <generation id>.mp4 plus .json and .jpg beside it.
+    download = KlingDownloadVideoOperator(
+        task_id="download",
+        generation_id=submit.output,
+        destination="{{ var.value.get('kling_output', '/tmp/kling-videos') }}/",
+        metadata={"prompt": "{{ params.prompt }}", "dag_run": "{{ run_id }}"},
+    )
 
-    report(wait.output)
+    @task
+    def report(generation: dict, video_uri: str) -> str:
+        print(f"Generation {generation['id']} finished; usage: {generation['usage'] or 'not reported'}")
+        print(f"Saved video: {video_uri}")
+        return video_uri
+
+    wait >> download
+    report(wait.output, download.output)
 
 
 kling_text_to_video()

@@ -28,7 +28,7 @@ def airflow_env(connection: str) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW_CONN_KLING_DEFAULT": connection,
-        "KLING_DEMO_OUTPUT": str(REPO / "output"),
+        "AIRFLOW_VAR_KLING_OUTPUT": str(REPO / "output"),
     }
 
 

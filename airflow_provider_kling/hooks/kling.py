@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from airflow.providers.http.hooks.http import HttpHook
 
@@ -30,8 +31,18 @@ if TYPE_CHECKING:
     import requests
 
 GENERATION_PATH = "/v2/generate/video/kling/generation"
+DOWNLOAD_CHUNK_BYTES = 1 << 20
 #: Asked for by ``test_connection``: a key check that creates nothing and costs nothing.
 CONNECTION_TEST_ID = "airflow-connection-test"
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """A verified download: its size, SHA-256 and the Content-Type the CDN announced."""
+
+    size: int
+    sha256: str
+    content_type: str | None
 
 
 class KlingHook(HttpHook):
@@ -79,6 +90,7 @@ class KlingHook(HttpHook):
         """Settings read from the connection, once per hook; the key is registered for masking."""
         if self._settings is None:
             self._settings = self._read_settings(self.get_connection(self.kling_conn_id))
+            self.base_url = self._settings.base_url  # HttpHook's adapter mounting reads it
         return self._settings
 
     async def asettings(self) -> ConnectionSettings:
@@ -112,7 +124,6 @@ class KlingHook(HttpHook):
         import requests
 
         session = requests.Session()
-        self.base_url = self.settings.base_url
         session.headers.update(self._headers(self.settings))
         return self._configure_session_from_mount_adapters(session)
 
@@ -209,6 +220,84 @@ class KlingHook(HttpHook):
                     return result
             time.sleep(next_poll_delay(poll_interval, end_time - time.time()))
         raise KlingWaitTimeout(timeout_event(generation_id, time.time() - progress.started, last)["message"])
+
+    def download_video(self, url: str, out: BinaryIO) -> DownloadResult:
+        """Stream a video URL into ``out`` in constant memory, verifying it; retried like any GET.
+
+        The URL is a signed CDN link: the API key is never sent with it.
+
+        :param url: the generation's ``video.url``.
+        :param out: a seekable binary file; rewritten from the start on each attempt.
+        :raises KlingVideoUrlRejected: 401/403/404/410 from the CDN (usually an expired signature).
+        :raises KlingVideoContentError: the body is not an MP4.
+        :raises KlingDownloadError: cut short or unreachable after the retry policy.
+        """
+        from airflow_provider_kling.exceptions import KlingVideoContentError
+
+        state = RetryState(self.retry_policy)
+        while True:
+            out.seek(0)
+            out.truncate()
+            try:
+                return self._download_once(url, out)
+            except KlingVideoContentError:
+                raise
+            except KlingTransientError as err:
+                decision = state.after_failure(err)
+                if not decision.retry:
+                    raise
+                self.log.warning("%s (%s)", err, decision.reason)
+                time.sleep(decision.delay)
+
+    @cached_property
+    def cdn_session(self) -> requests.Session:
+        """A session for video downloads: keep-alive, and deliberately no Authorization header."""
+        import requests
+
+        session = requests.Session()
+        session.headers["User-Agent"] = self._headers(self.settings)["User-Agent"]
+        return self._configure_session_from_mount_adapters(session)
+
+    def _download_once(self, url: str, out: BinaryIO) -> DownloadResult:
+        import hashlib
+
+        import requests
+
+        from airflow_provider_kling.exceptions import KlingDownloadError, KlingVideoUrlRejected
+        from airflow_provider_kling.models.video import SIGNATURE_BYTES, check_length, check_mp4_signature
+
+        settings = self.settings
+        try:
+            with self.cdn_session.get(
+                url, stream=True, timeout=(settings.connect_timeout, settings.read_timeout)
+            ) as response:
+                if response.status_code in (401, 403, 404, 410):
+                    raise KlingVideoUrlRejected(
+                        f"The video URL was refused with HTTP {response.status_code} (expired or revoked signature)",
+                        status_code=response.status_code,
+                    )
+                if response.status_code >= 400:
+                    raise error_for_response(response.status_code, response.text, what="Kling video download")
+                length_header = response.headers.get("Content-Length")
+                expected = int(length_header) if length_header and length_header.isdigit() else None
+                content_type = response.headers.get("Content-Type")
+                digest = hashlib.sha256()
+                received = 0
+                head = b""
+                for chunk in response.iter_content(chunk_size=DOWNLOAD_CHUNK_BYTES):
+                    if len(head) < SIGNATURE_BYTES:
+                        head += chunk[: SIGNATURE_BYTES - len(head)]
+                        if len(head) >= SIGNATURE_BYTES:
+                            check_mp4_signature(head, content_type)
+                    out.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as err:
+            raise KlingDownloadError(f"Video download failed: {_describe_transport_error(err)}") from None
+        check_mp4_signature(head, content_type)
+        check_length(received, expected)
+        out.flush()
+        return DownloadResult(size=received, sha256=digest.hexdigest(), content_type=content_type)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the key with one authenticated status request for an id that does not exist.

@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, BaseOperatorLink
+from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 
 from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL
 
@@ -192,3 +192,101 @@ def defer_for_generation(
         # A little slack: the trigger enforces end_time itself and reports a clear timeout event.
         timeout=timedelta(seconds=max(1.0, end_time - time.time()) + 60),
     )
+
+
+#: The Asset every download updates unless you pass your own ``outlets``; schedule DAGs on it to
+#: process new videos. Each event's ``extra`` holds ``uri``, ``generation_id``, ``size``, ``sha256``.
+KLING_VIDEOS_ASSET = Asset(name="kling_videos", uri="kling://videos")
+
+
+class KlingDownloadVideoOperator(BaseOperator):
+    """
+    Stream a finished generation's MP4 into any storage, atomically and verified; return its URI.
+
+    Works with every destination Airflow's object storage supports (a local path, ``file://``,
+    ``s3://``, ``gs://`` ...). The destination never holds a partial file: the video is staged,
+    checked (``Content-Length`` and the MP4 ``ftyp`` signature) and only then moved or uploaded.
+    An expired signed URL is refreshed once by fetching the generation again. Each download
+    updates an Airflow Asset (``KLING_VIDEOS_ASSET`` by default) with the destination in its extra.
+
+    .. seealso::
+        The README's "Delivering videos" section.
+
+    :param destination: where to put the MP4 (templated): a file path/URI, or a folder ending in
+        ``/`` to store ``<generation id>.mp4`` in.
+    :param generation_id: the generation to download (templated); preferred over ``video_url``
+        because an expired URL can then be refreshed.
+    :param video_url: a video URL to download instead (templated).
+    :param kling_conn_id: the Kling connection.
+    :param overwrite: replace an existing different file; an identical one (same generation) is
+        always kept and the download skipped.
+    :param write_metadata: write a JSON sidecar (generation id, checksum, size, usage, source URL
+        without its signature, your ``metadata``) next to the video.
+    :param poster: also store a JPEG still (with the ``media`` extra; skipped without it).
+    :param metadata: extra fields for the sidecar (templated), e.g. ``{"prompt": "{{ params.prompt }}"}``.
+    """
+
+    template_fields: Sequence[str] = ("generation_id", "video_url", "destination", "kling_conn_id", "metadata")
+    operator_extra_links = (KlingVideoLink(),)
+    ui_color = "#e6fff0"
+
+    def __init__(
+        self,
+        *,
+        destination: Any,
+        generation_id: str | None = None,
+        video_url: str | None = None,
+        kling_conn_id: str = "kling_default",
+        overwrite: bool = False,
+        write_metadata: bool = True,
+        poster: bool = True,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("outlets", [KLING_VIDEOS_ASSET])
+        super().__init__(**kwargs)
+        self.destination = destination
+        self.generation_id = generation_id
+        self.video_url = video_url
+        self.kling_conn_id = kling_conn_id
+        self.overwrite = overwrite
+        self.write_metadata = write_metadata
+        self.poster = poster
+        self.metadata = metadata
+
+    @cached_property
+    def hook(self) -> KlingHook:
+        from airflow_provider_kling.hooks.kling import KlingHook
+
+        return KlingHook(kling_conn_id=self.kling_conn_id)
+
+    def execute(self, context: Context) -> str:
+        from airflow_provider_kling.delivery import deliver_video
+        from airflow_provider_kling.failures import airflow_failure_semantics
+
+        with airflow_failure_semantics(timeout_is_final=False):
+            delivery = deliver_video(
+                self.hook,
+                destination=self.destination,
+                generation_id=self.generation_id or None,
+                video_url=self.video_url or None,
+                overwrite=self.overwrite,
+                write_metadata=self.write_metadata,
+                poster=self.poster,
+                metadata=self.metadata,
+                logger=self.log,
+            )
+        record_delivery(self, context, delivery)
+        return delivery.uri
+
+
+def record_delivery(task: BaseOperator, context: Context, delivery: Any) -> None:
+    """Point the extra link at the stored video and describe it on every outlet Asset event."""
+    context["ti"].xcom_push(key=VIDEO_URL_XCOM_KEY, value=delivery.uri)
+    extra = {k: v for k, v in delivery.to_xcom().items() if v is not None}
+    outlet_events = context.get("outlet_events")
+    if outlet_events is None:
+        return
+    for outlet in task.outlets:
+        if isinstance(outlet, Asset):
+            outlet_events[outlet].extra.update(extra)

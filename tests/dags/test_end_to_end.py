@@ -22,29 +22,45 @@ pytestmark = pytest.mark.e2e
 def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowEnv]:
     env = AirflowEnv(
         tmp_path_factory.mktemp("airflow_home"),
-        [REPO / "dags" / "kling_text_to_video.py", REPO / "tests" / "e2e_dags" / "kling_e2e_scenarios.py"],
+        [*sorted((REPO / "dags").glob("*.py")), REPO / "tests" / "e2e_dags" / "kling_e2e_scenarios.py"],
     )
     env.migrate()
     yield env
     env.remove()
 
 
-def dags_test(airflow_env: AirflowEnv, simulator, dag_id: str):
-    result = airflow_env.dags_test(dag_id, env={"AIRFLOW_CONN_KLING_DEFAULT": connection_json(simulator.url)})
+def dags_test(airflow_env: AirflowEnv, simulator, dag_id: str, **env: str):
+    result = airflow_env.dags_test(dag_id, env={"AIRFLOW_CONN_KLING_DEFAULT": connection_json(simulator.url), **env})
     return result, result.stdout + result.stderr
 
 
-def test_example_dag_generates_a_video_through_the_triggerer(airflow_env, simulator):
-    result, output = dags_test(airflow_env, simulator, "kling_text_to_video")
+def test_example_dag_generates_and_stores_a_video_through_the_triggerer(airflow_env, simulator, tmp_path):
+    result, output = dags_test(airflow_env, simulator, "kling_text_to_video", AIRFLOW_VAR_KLING_OUTPUT=str(tmp_path))
     assert result.returncode == 0, output[-4000:]
-    assert airflow_env.states("kling_text_to_video") == {"submit": "success", "wait": "success", "report": "success"}
+    assert airflow_env.states("kling_text_to_video") == {
+        "submit": "success",
+        "wait": "success",
+        "download": "success",
+        "report": "success",
+    }
     assert "Pausing task as DEFERRED" in output
-    assert "is ready:" in output
+    videos = list(tmp_path.glob("*.mp4"))
+    assert len(videos) == 1
+    assert videos[0].read_bytes()[4:8] == b"ftyp"
+    assert f"Saved video: file://{videos[0]}" in output
+    assert videos[0].with_suffix(".json").exists()
+    assert videos[0].with_suffix(".jpg").exists()
     assert simulator.stats()["creates"] == 1
 
 
-def test_the_api_key_is_nowhere_in_airflow_home_or_the_output(airflow_env, simulator):
-    result, output = dags_test(airflow_env, simulator, "kling_text_to_video")
+def test_the_consumer_dag_runs_without_events(airflow_env, simulator):
+    result, output = dags_test(airflow_env, simulator, "kling_video_consumer")
+    assert result.returncode == 0, output[-4000:]
+    assert "nothing to do" in output
+
+
+def test_the_api_key_is_nowhere_in_airflow_home_or_the_output(airflow_env, simulator, tmp_path):
+    result, output = dags_test(airflow_env, simulator, "kling_text_to_video", AIRFLOW_VAR_KLING_OUTPUT=str(tmp_path))
     assert result.returncode == 0, output[-4000:]
     assert API_KEY not in output
     assert airflow_env.files_containing(API_KEY) == []

@@ -26,7 +26,7 @@ def test_dag_file_imports_without_errors(path):
 
 def test_example_dag_shape(dagbag):
     dag = dagbag.dags["kling_text_to_video"]
-    assert [t.task_id for t in dag.topological_sort()] == ["submit", "wait", "report"]
+    assert [t.task_id for t in dag.topological_sort()] == ["submit", "wait", "download", "report"]
     wait = dag.get_task("wait")
     assert wait.deferrable
     assert wait.retries >= 1

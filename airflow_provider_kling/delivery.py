@@ -1,0 +1,205 @@
+"""Deliver a finished generation's video to storage: download, verify, publish, describe.
+
+Shared by :class:`KlingDownloadVideoOperator` and the TaskFlow decorator. The hook streams and
+verifies; :mod:`storage` makes publishing atomic; this module decides the order and what happens
+when the signed URL has expired (fetch the generation once more for a fresh URL).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_kling import storage
+from airflow_provider_kling.exceptions import (
+    KlingPermanentError,
+    KlingVideoUrlExpired,
+    KlingVideoUrlRejected,
+)
+from airflow_provider_kling.models import Generation, GenerationStatus, redact_url
+
+if TYPE_CHECKING:
+    from airflow_provider_kling.hooks.kling import DownloadResult, KlingHook
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where a video went and what it is.
+
+    :param uri: the destination URI of the MP4.
+    :param generation_id: the generation it came from (``None`` for a bare URL).
+    :param size: bytes written.
+    :param sha256: checksum of the bytes written.
+    :param skipped: True when an identical video was already at the destination.
+    :param poster_uri: the JPEG still, when one was made.
+    :param metadata_uri: the JSON sidecar, when written.
+    """
+
+    uri: str
+    generation_id: str | None
+    size: int
+    sha256: str
+    skipped: bool = False
+    poster_uri: str | None = None
+    metadata_uri: str | None = None
+
+    def to_xcom(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def deliver_video(
+    hook: KlingHook,
+    *,
+    destination: Any,
+    generation_id: str | None = None,
+    video_url: str | None = None,
+    overwrite: bool = False,
+    write_metadata: bool = True,
+    poster: bool = True,
+    metadata: dict[str, Any] | None = None,
+    logger: Any = log,
+) -> Delivery:
+    """Download one generation's video to ``destination`` atomically and verified.
+
+    :param hook: the Kling hook (fetches fresh URLs, streams the video).
+    :param destination: a file path/URI, or a folder (ending with ``/``) to put ``<id>.mp4`` in.
+    :param generation_id: fetch the video URL from this generation (and refresh it if expired).
+    :param video_url: download this URL instead (cannot be refreshed when expired).
+    :param overwrite: replace an existing different file at the destination.
+    :param write_metadata: write a JSON sidecar next to the video.
+    :param poster: also store a JPEG still (needs the ``media`` extra; skipped without it).
+    :param metadata: extra fields for the sidecar (prompt, model, row id...).
+    """
+    if not generation_id and not video_url:
+        raise KlingPermanentError("Pass generation_id (recommended: expired URLs are refreshed) or video_url")
+    generation = hook.get_generation(generation_id) if generation_id else None
+    url = video_url or _finished_url(generation)
+    target = storage.resolve_destination(destination, generation_id or Path(redact_url(url) or "video").stem)
+
+    existing = storage.read_sidecar(target) if target.exists() else None
+    if existing and generation_id and existing.get("generation_id") == generation_id and not overwrite:
+        logger.info("%s already holds generation %s: not downloading it again", target, generation_id)
+        return Delivery(
+            uri=str(target),
+            generation_id=generation_id,
+            size=int(existing.get("size", 0)),
+            sha256=str(existing.get("sha256", "")),
+            skipped=True,
+            poster_uri=existing.get("poster"),
+            metadata_uri=str(storage.sibling(target, storage.SIDECAR_SUFFIX)),
+        )
+    if target.exists() and not overwrite:
+        raise KlingPermanentError(
+            f"{target} already exists and holds another video; pass overwrite=True to replace it "
+            "or choose another destination"
+        )
+
+    with storage.staged_file(target) as staged:
+        result, url = _download_refreshing(hook, url, staged, generation_id, logger)
+        probe = _probe(staged, poster, logger)
+        storage.publish(staged, target)
+    logger.info("Saved video to %s (%d bytes, sha256 %s)", target, result.size, result.sha256[:16])
+
+    poster_uri = None
+    if probe is not None:
+        poster_path = storage.sibling(target, storage.POSTER_SUFFIX)
+        storage.write_small_file(poster_path, probe.poster)
+        poster_uri = str(poster_path)
+        logger.info(
+            "Poster frame saved to %s (%sx%s, %.1fs)", poster_uri, probe.width, probe.height, probe.duration or 0
+        )
+    metadata_uri = None
+    if write_metadata:
+        sidecar_path = storage.sibling(target, storage.SIDECAR_SUFFIX)
+        sidecar = _sidecar(generation, generation_id, url, result, probe, poster_uri, metadata)
+        storage.write_small_file(sidecar_path, json.dumps(sidecar, indent=2, sort_keys=True).encode())
+        metadata_uri = str(sidecar_path)
+    return Delivery(
+        uri=str(target),
+        generation_id=generation_id,
+        size=result.size,
+        sha256=result.sha256,
+        poster_uri=poster_uri,
+        metadata_uri=metadata_uri,
+    )
+
+
+def _finished_url(generation: Generation | None) -> str:
+    assert generation is not None
+    if generation.status is not GenerationStatus.COMPLETED or not generation.video_url:
+        raise KlingPermanentError(
+            f"Generation {generation.id} has no video to download (status {generation.raw_status!r}); "
+            "wait for it with KlingGenerationSensor first"
+        )
+    return generation.video_url
+
+
+def _download_refreshing(
+    hook: KlingHook, url: str, staged: Path, generation_id: str | None, logger: Any
+) -> tuple[DownloadResult, str]:
+    """Download; on a refused (expired) URL fetch the generation once more for a fresh one."""
+    with staged.open("r+b") as out:
+        try:
+            return hook.download_video(url, out), url
+        except KlingVideoUrlRejected as err:
+            if not generation_id:
+                raise KlingVideoUrlExpired(
+                    f"{err}. Pass generation_id instead of video_url so a fresh URL can be fetched."
+                ) from err
+            logger.warning("%s: fetching generation %s again for a fresh URL", err, generation_id)
+        fresh = _finished_url(hook.get_generation(generation_id))
+        try:
+            return hook.download_video(fresh, out), fresh
+        except KlingVideoUrlRejected as err:
+            raise KlingVideoUrlExpired(
+                f"The video URL of generation {generation_id} has expired: the CDN refused it (HTTP {err.status_code}) "
+                "even after fetching a fresh URL. Kling deletes videos about 30 days after generation."
+            ) from err
+
+
+def _probe(staged: Path, wanted: bool, logger: Any) -> Any:
+    if not wanted:
+        return None
+    from airflow_provider_kling.media import media_available, probe_and_poster
+
+    if not media_available():
+        logger.info("Poster frame skipped: install airflow-provider-kling[media] for posters and probing")
+        return None
+    try:
+        return probe_and_poster(staged)
+    except Exception as err:  # a poster is a nicety: never fail a delivered video over it
+        logger.warning("Poster frame skipped: %s", err)
+        return None
+
+
+def _sidecar(
+    generation: Generation | None,
+    generation_id: str | None,
+    url: str,
+    result: DownloadResult,
+    probe: Any,
+    poster_uri: str | None,
+    metadata: dict[str, Any] | None,
+) -> dict[str, Any]:
+    sidecar: dict[str, Any] = {
+        "generation_id": generation_id,
+        "source_url": redact_url(url),
+        "sha256": result.sha256,
+        "size": result.size,
+        "content_type": result.content_type,
+        "downloaded_at": datetime.now(timezone.utc).isoformat(),
+        "usage": dict(generation.usage) if generation else {},
+        "api_duration": generation.duration if generation else None,
+        "poster": poster_uri,
+    }
+    if probe is not None:
+        sidecar["probe"] = {"width": probe.width, "height": probe.height, "duration": probe.duration, "fps": probe.fps}
+    if metadata:
+        sidecar["metadata"] = metadata
+    return sidecar

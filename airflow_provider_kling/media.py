@@ -1,0 +1,75 @@
+"""Optional poster frame and probe, with the ``media`` extra (``imageio-ffmpeg``, a bundled ffmpeg).
+
+Skipped cleanly when the extra is not installed: the video is what matters.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class VideoProbe:
+    """What ffmpeg says about a video, plus a JPEG still taken from it."""
+
+    width: int | None
+    height: int | None
+    duration: float | None
+    fps: float | None
+    poster: bytes
+
+
+def media_available() -> bool:
+    try:
+        import imageio_ffmpeg  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def probe_and_poster(video: Path, *, timeout: float = 60) -> VideoProbe:
+    """Read the video's size, duration and frame rate and grab a still from its middle.
+
+    :raises RuntimeError: when ffmpeg cannot read the file.
+    """
+    import imageio_ffmpeg
+
+    frames = imageio_ffmpeg.read_frames(str(video))
+    try:
+        meta = next(frames)
+    finally:
+        frames.close()
+    size = meta.get("size") or (None, None)
+    duration = meta.get("duration")
+    seek = max(0.0, min(1.0, (duration or 0) / 2))
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-ss",
+        f"{seek:.2f}",
+        "-i",
+        str(video),
+        "-frames:v",
+        "1",
+        "-q:v",
+        "3",
+        "-f",
+        "image2",
+        "-c:v",
+        "mjpeg",
+        "pipe:1",
+    ]
+    result = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+    if result.returncode != 0 or not result.stdout.startswith(b"\xff\xd8"):
+        raise RuntimeError(f"ffmpeg could not extract a poster: {result.stderr.decode(errors='replace')[:300]}")
+    return VideoProbe(
+        width=size[0],
+        height=size[1],
+        duration=float(duration) if duration else None,
+        fps=meta.get("fps"),
+        poster=result.stdout,
+    )
