@@ -20,7 +20,7 @@ def airflow_failure_semantics(*, timeout_is_final: bool) -> Iterator[None]:
 
     :param timeout_is_final: whether a missed deadline should skip Airflow retries.
     """
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
+    from airflow_provider_kling.version_compat import AirflowException, AirflowFailException, AirflowSensorTimeout
 
     try:
         yield

@@ -20,16 +20,17 @@ from airflow_provider_kling.operators.kling import KLING_VIDEOS_ASSET
 def kling_video_consumer():
     @task
     def describe_new_videos(triggering_asset_events=None) -> list[dict]:
-        described = []
-        for event in (triggering_asset_events or {}).get(KLING_VIDEOS_ASSET, []):
+        described: list[dict] = []
+        if not triggering_asset_events:
+            print("Triggered without Kling video events (e.g. a manual run): nothing to do")
+            return described
+        for event in triggering_asset_events[KLING_VIDEOS_ASSET]:
             uri = event.extra.get("uri")
             sidecar_uri = event.extra.get("metadata_uri")
             sidecar = json.loads(ObjectStoragePath(sidecar_uri).read_text()) if sidecar_uri else {}
             print(f"New video {uri}: {event.extra.get('size')} bytes, generation {event.extra.get('generation_id')}")
             print(f"  prompt: {sidecar.get('metadata', {}).get('prompt')}; probe: {sidecar.get('probe')}")
             described.append({"uri": uri, "sidecar": sidecar})
-        if not described:
-            print("Triggered without Kling video events (e.g. a manual run): nothing to do")
         return described
 
     describe_new_videos()

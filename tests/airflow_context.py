@@ -37,6 +37,18 @@ class FakeTaskInstance:
         self.xcoms[key] = value
 
 
+class FakeOutletEvents:
+    """Like Airflow's ``outlet_events`` accessor: one event (with an ``extra`` dict) per asset."""
+
+    def __init__(self) -> None:
+        self.events: dict[tuple[str, str], Any] = {}
+
+    def __getitem__(self, asset: Any) -> Any:
+        from types import SimpleNamespace
+
+        return self.events.setdefault((asset.name, asset.uri), SimpleNamespace(extra={}))
+
+
 def make_context(
     task: Any, *, store: FakeStateStore | None = None, ti: FakeTaskInstance | None = None
 ) -> dict[str, Any]:

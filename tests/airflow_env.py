@@ -36,6 +36,7 @@ class AirflowEnv:
             "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "NO_COLOR": "1",
             "PYTHONPATH": str(REPO),
             **(extra_env or {}),
         }
@@ -61,6 +62,11 @@ class AirflowEnv:
         self, dag_id: str, *, env: dict[str, str] | None = None, timeout: float = 300
     ) -> subprocess.CompletedProcess[str]:
         return self.run("dags", "test", dag_id, env=env, timeout=timeout)
+
+    def task_logs(self) -> str:
+        """Every task log file under AIRFLOW_HOME/logs (Airflow 3.1's ``dags test`` writes them there)."""
+        logs = self.home / "logs"
+        return "\n".join(p.read_text(errors="replace") for p in sorted(logs.rglob("*.log"))) if logs.exists() else ""
 
     def task_instances(self, dag_id: str) -> list[dict[str, Any]]:
         """Every try of every task of the DAG's newest run, straight from the metadata database."""

@@ -94,14 +94,22 @@ class KlingHook(HttpHook):
         return self._settings
 
     async def asettings(self) -> ConnectionSettings:
+        """Async :attr:`settings`: never blocks the event loop on the connection lookup."""
         if self._settings is None:
-            getter = getattr(type(self), "aget_connection", None)
-            if getter is not None:
-                conn = await getter(self.kling_conn_id)
-            else:  # Airflow releases without the async getter
-                conn = await asyncio.to_thread(self.get_connection, self.kling_conn_id)
-            self._settings = self._read_settings(conn)
+            self._settings = self._read_settings(await self._aget_connection())
+            self.base_url = self._settings.base_url
         return self._settings
+
+    async def _aget_connection(self) -> Any:
+        getter = getattr(type(self), "aget_connection", None)
+        if getter is not None:
+            try:
+                return await getter(self.kling_conn_id)
+            except ImportError:
+                # Airflow 3.1's async lookup needs the triggerer's supervisor channel; outside a
+                # triggerer (tests, scripts) use the sync lookup, off the event loop.
+                pass
+        return await asyncio.to_thread(self.get_connection, self.kling_conn_id)
 
     @staticmethod
     def _read_settings(conn: Any) -> ConnectionSettings:

@@ -180,7 +180,14 @@ def defer_for_generation(
 ) -> None:
     """Hand the wait to the triggerer (raises ``TaskDeferred``)."""
     from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
+    from airflow_provider_kling.waiting import format_elapsed
 
+    task.log.info(
+        "Generation %s is still rendering: deferring until it finishes (polled every %gs, deadline in %s)",
+        generation_id,
+        poll_interval,
+        format_elapsed(end_time - time.time()),
+    )
     task.defer(
         trigger=KlingGenerationTrigger(
             generation_id=generation_id,

@@ -5,17 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections import defaultdict
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_kling.hooks.kling import KlingHook
 from airflow_provider_kling.operators.kling import KLING_VIDEOS_ASSET, VIDEO_URL_XCOM_KEY, KlingDownloadVideoOperator
 from airflow_provider_kling.retry import RetryPolicy
-from tests.airflow_context import make_context
+from airflow_provider_kling.version_compat import AirflowException, AirflowFailException
+from tests.airflow_context import FakeOutletEvents, make_context
 
 FAST_RETRIES = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, budget=5)
 
@@ -32,7 +30,7 @@ def download(destination, **kwargs):
     op = KlingDownloadVideoOperator(task_id="download", destination=destination, **kwargs)
     op.hook.retry_policy = FAST_RETRIES
     context = make_context(op)
-    context["outlet_events"] = defaultdict(lambda: SimpleNamespace(extra={}))
+    context["outlet_events"] = FakeOutletEvents()
     return op, context
 
 

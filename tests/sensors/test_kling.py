@@ -6,12 +6,17 @@ import time
 
 import pytest
 from airflow.sdk import PokeReturnValue
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout, TaskDeferred
 
 from airflow_provider_kling.hooks.kling import KlingHook
 from airflow_provider_kling.operators.kling import VIDEO_URL_XCOM_KEY
 from airflow_provider_kling.sensors.kling import KlingGenerationSensor
 from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
+from airflow_provider_kling.version_compat import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    TaskDeferred,
+)
 from tests.airflow_context import make_context
 
 
