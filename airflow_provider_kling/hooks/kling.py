@@ -267,8 +267,6 @@ class KlingHook(HttpHook):
         return self._configure_session_from_mount_adapters(session)
 
     def _download_once(self, url: str, out: BinaryIO) -> DownloadResult:
-        import hashlib
-
         import requests
 
         from airflow_provider_kling.exceptions import KlingDownloadError, KlingVideoUrlRejected
@@ -289,23 +287,23 @@ class KlingHook(HttpHook):
                 length_header = response.headers.get("Content-Length")
                 expected = int(length_header) if length_header and length_header.isdigit() else None
                 content_type = response.headers.get("Content-Type")
-                digest = hashlib.sha256()
                 received = 0
                 head = b""
-                for chunk in response.iter_content(chunk_size=DOWNLOAD_CHUNK_BYTES):
-                    if len(head) < SIGNATURE_BYTES:
-                        head += chunk[: SIGNATURE_BYTES - len(head)]
-                        if len(head) >= SIGNATURE_BYTES:
-                            check_mp4_signature(head, content_type)
-                    out.write(chunk)
-                    digest.update(chunk)
-                    received += len(chunk)
+                with _HashingWriter(out) as sink:
+                    for chunk in response.iter_content(chunk_size=DOWNLOAD_CHUNK_BYTES):
+                        if len(head) < SIGNATURE_BYTES:
+                            head += chunk[: SIGNATURE_BYTES - len(head)]
+                            if len(head) >= SIGNATURE_BYTES:
+                                check_mp4_signature(head, content_type)
+                        sink.put(chunk)
+                        received += len(chunk)
+                    sha256 = sink.finish()
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as err:
             raise KlingDownloadError(f"Video download failed: {_describe_transport_error(err)}") from None
         check_mp4_signature(head, content_type)
         check_length(received, expected)
         out.flush()
-        return DownloadResult(size=received, sha256=digest.hexdigest(), content_type=content_type)
+        return DownloadResult(size=received, sha256=sha256, content_type=content_type)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the key with one authenticated status request for an id that does not exist.
@@ -458,6 +456,58 @@ class KlingHook(HttpHook):
         if not idempotent and not err.safe_to_resend:
             return unknown_submission(err)
         return err
+
+
+class _HashingWriter:
+    """Hashes and writes download chunks on a worker thread, overlapping them with socket reads.
+
+    ``hashlib`` and file writes release the GIL, so on two cores the three steps run side by side.
+    The queue is bounded: at most ``depth`` chunks wait, so memory stays flat whatever the size.
+    """
+
+    def __init__(self, out: BinaryIO, depth: int = 4) -> None:
+        import hashlib
+        import queue
+        import threading
+
+        self._out = out
+        self._digest = hashlib.sha256()
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="kling-download-writer", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._digest.update(chunk)
+                    self._out.write(chunk)
+                except BaseException as err:  # surfaced in put()/finish() on the caller's thread
+                    self._error = err
+
+    def put(self, chunk: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(chunk)
+
+    def finish(self) -> str:
+        """Wait for every chunk to be written; return the SHA-256 of all of them."""
+        self._stop()
+        if self._error is not None:
+            raise self._error
+        return self._digest.hexdigest()
+
+    def _stop(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def __enter__(self) -> _HashingWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop()  # also on errors: never leave the thread writing to a file being discarded
 
 
 def _decode_json(text: str, what: str) -> Any:
