@@ -53,4 +53,7 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider_kling.operators.kling.KlingVideoLink"],
+        "task-decorators": [
+            {"class-name": "airflow_provider_kling.decorators.kling_video.kling_video_task", "name": "kling_video"}
+        ],
     }

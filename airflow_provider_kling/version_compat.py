@@ -17,4 +17,21 @@ except ImportError:  # Airflow 3.1
         TaskDeferred,
     )
 
-__all__ = ["AirflowException", "AirflowFailException", "AirflowSensorTimeout", "TaskDeferred"]
+try:  # Airflow >= 3.2
+    from airflow.sdk.bases.decorator import determine_kwargs
+except ImportError:  # Airflow 3.1
+    from airflow.utils.operator_helpers import determine_kwargs  # type: ignore[no-redef]
+
+try:
+    from airflow.sdk.definitions.context import context_merge
+except ImportError:  # pragma: no cover - older layouts
+    from airflow.utils.context import context_merge  # type: ignore[no-redef]
+
+__all__ = [
+    "AirflowException",
+    "AirflowFailException",
+    "AirflowSensorTimeout",
+    "TaskDeferred",
+    "context_merge",
+    "determine_kwargs",
+]

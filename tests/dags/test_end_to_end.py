@@ -59,6 +59,24 @@ def test_example_dag_generates_and_stores_a_video_through_the_triggerer(airflow_
     assert simulator.stats()["creates"] == 1
 
 
+def test_taskflow_example_maps_over_products_and_stores_every_video(airflow_env, simulator, tmp_path):
+    simulator.configure(generation_seconds=3)
+    result, output = dags_test(airflow_env, simulator, "kling_taskflow", AIRFLOW_VAR_KLING_OUTPUT=str(tmp_path))
+    assert result.returncode == 0, output[-4000:]
+    clips = [row for row in airflow_env.task_instances("kling_taskflow") if row["task_id"] == "product_clip"]
+    assert sorted(row["map_index"] for row in clips) == [0, 1, 2]
+    assert all(row["state"] == "success" for row in clips)
+    assert len(list((tmp_path / "taskflow").glob("*.mp4"))) == 3
+    assert "3 videos, 150 credits/tokens used" in output
+    stats = simulator.stats()
+    assert stats["creates"] == 3
+    assert sorted(g["prompt"].split(" around ")[1].split(" on ")[0] for g in stats["generations"].values()) == [
+        "a brass desk lamp",
+        "a speckled ceramic mug",
+        "a waxed canvas tote bag",
+    ]
+
+
 def test_the_consumer_dag_runs_without_events(airflow_env, simulator):
     result, output = dags_test(airflow_env, simulator, "kling_video_consumer")
     assert result.returncode == 0, output[-4000:]

@@ -1,0 +1,151 @@
+"""``@task.kling_video``: a TaskFlow task whose function returns the prompt (or the parameters).
+
+The function runs like any TaskFlow task; what it returns is validated, submitted once (with the
+same idempotent-submit ledger as the operator), awaited in the triggerer, optionally downloaded,
+and a small result dict is returned for downstream tasks::
+
+    @task.kling_video(aspect_ratio="9:16", destination="s3://bucket/clips/")
+    def clip(product: dict) -> str:
+        return f"A slow pan over {product['name']} on a marble table"
+
+    clip.expand(product=products)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk.bases.decorator import DecoratedOperator, TaskDecorator, task_decorator_factory
+
+from airflow_provider_kling.operators.kling import KLING_VIDEOS_ASSET, KlingTextToVideoOperator, record_delivery
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+_PROMPT_FROM_FUNCTION = "(returned by the decorated function)"
+
+
+def params_from_returned(returned: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge what the function returned over the decorator's defaults.
+
+    :param returned: a prompt string, or a dict of generation parameters.
+    :param defaults: parameters set on the decorator (``model``, ``aspect_ratio``...).
+    :raises KlingValidationError: when the value is neither.
+    """
+    from airflow_provider_kling.exceptions import KlingValidationError
+
+    merged = {key: value for key, value in defaults.items() if key != "prompt"}
+    if isinstance(returned, str):
+        merged["prompt"] = returned
+    elif isinstance(returned, Mapping):
+        merged.update(returned)
+    else:
+        raise KlingValidationError(
+            [
+                "a function decorated with @task.kling_video must return a prompt string or a dict of generation "
+                f"parameters (prompt, negative_prompt, aspect_ratio, duration, cfg_scale, camera_control...), "
+                f"got {type(returned).__name__} {returned!r:.60}"
+            ]
+        )
+    return merged
+
+
+class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
+    """
+    Runs the decorated function, then generates the video it describes (deferred while rendering).
+
+    :param python_callable: the decorated function; returns a prompt or a parameter dict.
+    :param op_args: positional arguments for the function (templated).
+    :param op_kwargs: keyword arguments for the function (templated).
+    :param destination: also download the video here (a folder ending in ``/`` or a file URI).
+    :param kwargs: any :class:`KlingTextToVideoOperator` argument, used as defaults.
+    """
+
+    template_fields: Sequence[str] = (*DecoratedOperator.template_fields, "kling_conn_id", "destination")
+    template_fields_renderers: ClassVar[dict[str, str]] = {**DecoratedOperator.template_fields_renderers}
+    custom_operator_name: str = "@task.kling_video"
+
+    def __init__(
+        self,
+        *,
+        python_callable: Callable,
+        op_args: Collection[Any] | None = None,
+        op_kwargs: Mapping[str, Any] | None = None,
+        destination: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if destination is not None:
+            kwargs.setdefault("outlets", [KLING_VIDEOS_ASSET])
+        kwargs.setdefault("prompt", _PROMPT_FROM_FUNCTION)
+        kwargs["wait_for_completion"] = True
+        super().__init__(python_callable=python_callable, op_args=op_args, op_kwargs=op_kwargs, **kwargs)
+        self.destination = destination
+
+    def execute(self, context: Context) -> Any:
+        from airflow_provider_kling.failures import airflow_failure_semantics
+        from airflow_provider_kling.submission import submit_once, wait_or_defer
+        from airflow_provider_kling.version_compat import context_merge, determine_kwargs
+
+        context_merge(context, self.op_kwargs)
+        returned = self.python_callable(*self.op_args, **determine_kwargs(self.python_callable, self.op_args, context))
+        with airflow_failure_semantics(timeout_is_final=False):
+            params = params_from_returned(returned, self.generation_params())
+            self.prompt = str(params.get("prompt"))  # shown in the rendered fields
+            submitted = submit_once(self, context, params, allow_unknown_model=self.allow_unknown_model)
+            result = wait_or_defer(self, context, submitted, method_name="execute_complete")
+            return self._deliver(context, result)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        from airflow_provider_kling.failures import airflow_failure_semantics
+        from airflow_provider_kling.submission import finish_from_event
+
+        with airflow_failure_semantics(timeout_is_final=False):
+            return self._deliver(context, finish_from_event(self, context, event))
+
+    def _deliver(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
+        """Download when a destination was given; return the small typed result."""
+        output = {
+            "id": result["id"],
+            "status": result["status"],
+            "video_url": result.get("video_url"),
+            "destination": None,
+            "duration": result.get("duration"),
+            "usage": result.get("usage") or {},
+        }
+        if self.destination:
+            from airflow_provider_kling.delivery import deliver_video
+
+            delivery = deliver_video(
+                self.hook,
+                destination=self.destination,
+                generation_id=result["id"],
+                metadata={"prompt": self.prompt, "task_id": self.task_id, "map_index": context["ti"].map_index},
+                logger=self.log,
+            )
+            record_delivery(self, context, delivery)
+            output["destination"] = delivery.uri
+        return output
+
+
+def kling_video_task(python_callable: Callable | None = None, **kwargs: Any) -> TaskDecorator:
+    """
+    Turn a function returning a prompt (or generation parameters) into a Kling video task.
+
+    Registered as ``@task.kling_video``; also importable as
+    ``airflow_provider_kling.decorators.kling_video.kling_video_task``.
+
+    :param python_callable: the function to decorate.
+    :param kwargs: defaults for the generation and the task: ``model``, ``aspect_ratio``,
+        ``duration``, ``kling_conn_id``, ``destination``, ``poll_interval``, ``timeout``, ``deferrable``,
+        and any ``BaseOperator`` argument.
+    """
+    return task_decorator_factory(
+        python_callable=python_callable,
+        decorated_operator_class=_KlingVideoDecoratedOperator,
+        **kwargs,
+    )
+
+
+#: Short alias: ``from airflow_provider_kling.decorators.kling_video import kling_video``.
+kling_video = kling_video_task

@@ -1,0 +1,138 @@
+"""@task.kling_video: registration, returned-value handling, and the same submit/wait path as the operator."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from airflow.sdk import DAG, task
+
+from airflow_provider_kling.decorators.kling_video import kling_video_task, params_from_returned
+from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
+from airflow_provider_kling.version_compat import AirflowFailException, TaskDeferred
+from tests.airflow_context import FakeOutletEvents, make_context
+
+
+@pytest.mark.parametrize(
+    ("returned", "defaults", "expected"),
+    [
+        ("a cat", {"model": "m", "prompt": "ignored"}, {"model": "m", "prompt": "a cat"}),
+        (
+            {"prompt": "a dog", "duration": 10},
+            {"duration": 5, "aspect_ratio": "1:1"},
+            {"prompt": "a dog", "duration": 10, "aspect_ratio": "1:1"},
+        ),
+        ({"prompt": "x", "aspect_ratio": "9:16"}, {"aspect_ratio": "16:9"}, {"prompt": "x", "aspect_ratio": "9:16"}),
+    ],
+)
+def test_returned_values_override_decorator_defaults(returned, defaults, expected):
+    assert params_from_returned(returned, defaults) == expected
+
+
+@pytest.mark.parametrize("returned", [None, 42, ["a prompt"], b"bytes"])
+def test_other_returned_values_are_refused_clearly(returned):
+    with pytest.raises(KlingValidationError, match="must return a prompt string or a dict"):
+        params_from_returned(returned, {})
+
+
+def build(function, **decorator_kwargs):
+    with DAG("taskflow_unit", schedule=None, start_date=datetime(2025, 1, 1)):
+        output = kling_video_task(task_id="clip", **decorator_kwargs)(function)()
+    return output.operator
+
+
+def test_registered_as_task_kling_video():
+    assert task.kling_video is not None
+    with DAG("registered", schedule=None, start_date=datetime(2025, 1, 1)):
+        output = task.kling_video(task_id="clip", duration=5)(lambda: "hello")()
+    assert output.operator.custom_operator_name == "@task.kling_video"
+
+
+def test_the_function_result_is_submitted_and_the_task_defers(simulator):
+    op = build(lambda: "a hot air balloon at dawn", aspect_ratio="1:1", poll_interval=2)
+    context = make_context(op)
+    with pytest.raises(TaskDeferred) as excinfo:
+        op.execute(context)
+    assert isinstance(excinfo.value.trigger, KlingGenerationTrigger)
+    generation = next(iter(simulator.stats()["generations"].values()))
+    assert generation["prompt"] == "a hot air balloon at dawn"
+    assert simulator.stats()["creates"] == 1
+
+
+def test_a_retry_reattaches_instead_of_submitting_again(simulator):
+    op = build(lambda: "retry me")
+    context = make_context(op)
+    with pytest.raises(TaskDeferred):
+        op.execute(context)
+    retry_context = make_context(op, store=context["task_state_store"])
+    with pytest.raises(TaskDeferred):
+        op.execute(retry_context)
+    assert simulator.stats()["creates"] == 1
+
+
+@pytest.mark.parametrize(
+    ("returned", "fragment"),
+    [
+        (42, "must return a prompt string or a dict"),
+        ({"prompt": "x", "duraton": 5}, "unknown parameters ['duraton']"),
+        ({"prompt": "x", "duration": 7}, "duration=7 is not allowed; allowed values: 5, 10"),
+        ("", "prompt must not be empty"),
+    ],
+)
+def test_bad_returned_values_fail_before_any_request(simulator, returned, fragment):
+    op = build(lambda: returned)
+    with pytest.raises(AirflowFailException) as excinfo:
+        op.execute(make_context(op))
+    assert fragment in str(excinfo.value)
+    assert simulator.stats()["create_requests"] == 0
+
+
+def test_completion_downloads_and_returns_a_small_result(simulator, tmp_path):
+    op = build(lambda: "download me", destination=f"{tmp_path}/")
+    context = make_context(op)
+    context["outlet_events"] = FakeOutletEvents()
+    with pytest.raises(TaskDeferred) as excinfo:
+        op.execute(context)
+    generation_id = excinfo.value.trigger.generation_id
+    import time
+
+    time.sleep(1.1)
+    event = {
+        "status": "success",
+        "generation": {
+            "id": generation_id,
+            "status": "completed",
+            "video_url": "ignored",
+            "usage": {"tokens_used": 50.0},
+            "duration": 5.0,
+        },
+    }
+    result = op.execute_complete(context, event)
+    assert set(result) == {"id", "status", "video_url", "destination", "duration", "usage"}
+    assert result["id"] == generation_id
+    video = Path(result["destination"].removeprefix("file://"))
+    assert video.read_bytes()[4:8] == b"ftyp"
+
+
+def test_non_deferrable_waits_in_place(simulator):
+    op = build(lambda: "in place", deferrable=False, poll_interval=0.2)
+    result = op.execute(make_context(op))
+    assert result["status"] == "completed"
+    assert result["destination"] is None
+
+
+def test_registration_is_visible_in_the_airflow_cli(tmp_path):
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    result = subprocess.run(
+        [airflow, "providers", "get", "airflow-provider-kling", "--full", "-o", "yaml"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "AIRFLOW_HOME": str(tmp_path)},
+    )
+    assert "airflow_provider_kling.decorators.kling_video.kling_video_task" in result.stdout
+    assert "name: kling_video" in result.stdout
