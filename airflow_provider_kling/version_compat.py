@@ -25,7 +25,7 @@ except ImportError:  # Airflow 3.1
 try:
     from airflow.sdk.definitions.context import context_merge
 except ImportError:  # pragma: no cover - older layouts
-    from airflow.utils.context import context_merge  # type: ignore[no-redef]
+    from airflow.utils.context import context_merge  # type: ignore[no-redef,attr-defined]
 
 __all__ = [
     "AirflowException",
