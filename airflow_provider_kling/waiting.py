@@ -19,8 +19,13 @@ from airflow_provider_kling.exceptions import (
 )
 from airflow_provider_kling.models import Generation, GenerationStatus, redact_url
 
-DEFAULT_POLL_INTERVAL = 15.0
+DEFAULT_POLL_INTERVAL = 10.0
 MIN_POLL_INTERVAL = 0.1
+
+# The adaptive schedule (see next_poll_delay): sparse while nothing can be finished yet.
+QUEUED_FACTOR, QUEUED_CAP = 2.0, 20.0  # queued: every 2 x poll_interval, at most 20 s apart
+WARMUP_FACTOR, WARMUP_CAP = 9.0, 90.0  # the first 9 x poll_interval (at most 90 s) of rendering ...
+WARMUP_STEP_FACTOR, WARMUP_STEP_CAP = 3.0, 30.0  # ... polled every 3 x poll_interval (at most 30 s)
 
 # Event "status" values sent from the trigger to the task.
 EVENT_SUCCESS = "success"
@@ -56,6 +61,8 @@ class WaitProgress:
     last_status: str | None = None
     polls: int = 0
     failing_since: float | None = None
+    last_state: GenerationStatus | None = None
+    rendering_since: float | None = None
     _warned: set[str] = field(default_factory=set)
 
     def poll_failed(self, error: KlingError, now: float) -> bool:
@@ -74,6 +81,9 @@ class WaitProgress:
         """Record one fetched state; return log lines (only when something changed)."""
         self.polls += 1
         self.failing_since = None
+        self.last_state = generation.status
+        if generation.status is not GenerationStatus.QUEUED and self.rendering_since is None:
+            self.rendering_since = now
         lines: list[str] = []
         elapsed = format_elapsed(now - self.started)
         if generation.raw_status != self.last_status:
@@ -152,6 +162,37 @@ def result_from_generation(generation: Generation) -> dict[str, Any] | None:
     return None if event is None else result_from_event(event)
 
 
-def next_poll_delay(poll_interval: float, remaining: float) -> float:
-    """Seconds until the next poll: the user's interval, but never past the deadline."""
-    return max(0.0, min(max(poll_interval, MIN_POLL_INTERVAL), remaining))
+def next_poll_delay(
+    poll_interval: float,
+    remaining: float,
+    *,
+    status: GenerationStatus | None = None,
+    rendering_for: float | None = None,
+) -> float:
+    """Seconds until the next poll.
+
+    Kling renders take minutes: polling every ``poll_interval`` from the start spends requests (and
+    the account's rate limit) on answers that cannot be "completed" yet. So the schedule is:
+
+    * queued: every ``2 x poll_interval`` (at most 20 s apart);
+    * the first ``9 x poll_interval`` (at most 90 s) after rendering was first seen: every
+      ``3 x poll_interval`` (at most 30 s apart), landing exactly at the end of that window;
+    * afterwards, and for unknown statuses or when nothing was fetched yet: every ``poll_interval``.
+
+    Never more often than ``poll_interval``, never past the deadline (``remaining``).
+    """
+    interval = max(poll_interval, MIN_POLL_INTERVAL)
+    if status is GenerationStatus.QUEUED:
+        interval = max(interval, min(QUEUED_FACTOR * poll_interval, QUEUED_CAP))
+    elif rendering_for is not None:
+        warmup = min(WARMUP_FACTOR * poll_interval, WARMUP_CAP)
+        if rendering_for < warmup:
+            step = min(WARMUP_STEP_FACTOR * poll_interval, WARMUP_STEP_CAP, warmup - rendering_for)
+            interval = max(interval, step)
+    return max(0.0, min(interval, remaining))
+
+
+def delay_after(progress: WaitProgress, poll_interval: float, remaining: float, now: float) -> float:
+    """The adaptive delay for a wait in progress."""
+    rendering_for = None if progress.rendering_since is None else now - progress.rendering_since
+    return next_poll_delay(poll_interval, remaining, status=progress.last_state, rendering_for=rendering_for)

@@ -9,9 +9,10 @@ from airflow_provider_kling.exceptions import (
     KlingTransientError,
     KlingWaitTimeout,
 )
-from airflow_provider_kling.models import Generation
+from airflow_provider_kling.models import Generation, GenerationStatus
 from airflow_provider_kling.waiting import (
     WaitProgress,
+    delay_after,
     event_for,
     event_for_error,
     format_elapsed,
@@ -113,3 +114,34 @@ def test_next_poll_delay(interval, remaining, expected):
 @pytest.mark.parametrize(("seconds", "text"), [(0, "0s"), (59.4, "59s"), (60, "1m00s"), (185, "3m05s"), (-3, "0s")])
 def test_format_elapsed(seconds, text):
     assert format_elapsed(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("interval", "remaining", "status", "rendering_for", "expected"),
+    [
+        (10, 999, None, None, 10),  # nothing known yet: the user's interval
+        (10, 999, GenerationStatus.QUEUED, None, 20),  # queued: 2 x interval
+        (15, 999, GenerationStatus.QUEUED, None, 20),  # ... at most 20 s
+        (60, 999, GenerationStatus.QUEUED, None, 60),  # ... never denser than the user's interval
+        (10, 999, GenerationStatus.GENERATING, 0, 30),  # early rendering: 3 x interval
+        (10, 999, GenerationStatus.GENERATING, 75, 15),  # lands exactly at the end of the 90 s window
+        (10, 999, GenerationStatus.GENERATING, 90, 10),  # completion likely: dense
+        (10, 999, GenerationStatus.UNKNOWN, 200, 10),
+        (0.2, 999, GenerationStatus.GENERATING, 0, 0.6),  # scales down for fast setups
+        (0.2, 999, GenerationStatus.QUEUED, None, 0.4),
+        (10, 4, GenerationStatus.QUEUED, None, 4),  # never past the deadline
+    ],
+)
+def test_adaptive_schedule(interval, remaining, status, rendering_for, expected):
+    assert next_poll_delay(interval, remaining, status=status, rendering_for=rendering_for) == pytest.approx(expected)
+
+
+def test_progress_remembers_when_rendering_started():
+    progress = WaitProgress("g1", started=0)
+    progress.observe(gen("queued"), 0)
+    assert delay_after(progress, 10, 999, now=0) == 20
+    progress.observe(gen("generating"), 40)
+    progress.observe(gen("generating"), 70)
+    assert progress.rendering_since == 40
+    assert delay_after(progress, 10, 999, now=70) == 30
+    assert delay_after(progress, 10, 999, now=140) == 10

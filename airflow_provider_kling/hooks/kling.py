@@ -206,7 +206,7 @@ class KlingHook(HttpHook):
         from airflow_provider_kling.exceptions import KlingWaitTimeout
         from airflow_provider_kling.waiting import (
             WaitProgress,
-            next_poll_delay,
+            delay_after,
             result_from_generation,
             timeout_event,
         )
@@ -226,7 +226,7 @@ class KlingHook(HttpHook):
                 result = result_from_generation(last)
                 if result is not None:
                     return result
-            time.sleep(next_poll_delay(poll_interval, end_time - time.time()))
+            time.sleep(delay_after(progress, poll_interval, end_time - time.time(), time.time()))
         raise KlingWaitTimeout(timeout_event(generation_id, time.time() - progress.started, last)["message"])
 
     def download_video(self, url: str, out: BinaryIO) -> DownloadResult:

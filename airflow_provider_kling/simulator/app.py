@@ -195,8 +195,7 @@ class Simulator:
 
     def _timings(self) -> tuple[float, float]:
         if self.config.timing == "realistic":
-            scale = self.config.time_scale
-            return self.rng.uniform(10, 60) * scale, self.rng.uniform(120, 240) * scale
+            return realistic_timings(self.rng, self.config.time_scale)
         total = self.config.generation_seconds
         return total * 0.2, total * 0.8
 
@@ -402,6 +401,14 @@ class Simulator:
             setattr(self.config, name, tuple(value) if name == "fault_kinds" else value)
         self.reseed()  # generations survive a config change; POST /_sim/reset forgets them
         return web.json_response(asdict(self.config))
+
+
+def realistic_timings(rng: random.Random, scale: float = 1.0) -> tuple[float, float]:
+    """(queued, generating) seconds of one generation: U(10, 60) then U(120, 240), times ``scale``.
+
+    Kling's docs: 1-5 minutes per video; their own sample took 3 min 06 s.
+    """
+    return rng.uniform(10, 60) * scale, rng.uniform(120, 240) * scale
 
 
 def _video_chunks(sample: bytes, size: int, *, limit: int, chunk_size: int = 1 << 20) -> Any:

@@ -70,9 +70,9 @@ class KlingGenerationTrigger(BaseTrigger):
         from airflow_provider_kling.hooks.kling import KlingHook
         from airflow_provider_kling.waiting import (
             WaitProgress,
+            delay_after,
             event_for,
             event_for_error,
-            next_poll_delay,
             timeout_event,
         )
 
@@ -95,6 +95,6 @@ class KlingGenerationTrigger(BaseTrigger):
                 if event is not None:
                     yield TriggerEvent(event)
                     return
-            await asyncio.sleep(next_poll_delay(self.poll_interval, self.end_time - time.time()))
+            await asyncio.sleep(delay_after(progress, self.poll_interval, self.end_time - time.time(), time.time()))
         self.log.info("Deadline reached for generation %s", self.generation_id)
         yield TriggerEvent(timeout_event(self.generation_id, time.time() - self.started, last))
