@@ -21,12 +21,14 @@ class ConnectionSettings:
     :param api_key: the AI/ML API key (never log this object's ``api_key``).
     :param read_timeout: seconds to wait for a response once connected.
     :param connect_timeout: seconds to wait for the TCP/TLS connection.
+    :param verify: verify TLS certificates (True), not at all (False), or against this CA bundle file.
     """
 
     base_url: str
     api_key: str
     read_timeout: float = DEFAULT_READ_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    verify: bool | str = True
 
     def __repr__(self) -> str:  # keep the key out of any accidental log or traceback
         return f"ConnectionSettings(base_url={self.base_url!r}, api_key='***')"
@@ -95,4 +97,18 @@ def settings_from_connection(conn: Any) -> ConnectionSettings:
         api_key=api_key,
         read_timeout=_positive_float(extra, "timeout", DEFAULT_READ_TIMEOUT, conn_id),
         connect_timeout=_positive_float(extra, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, conn_id),
+        verify=_verify(extra.get("verify", True), conn_id),
+    )
+
+
+def _verify(value: Any, conn_id: str) -> bool | str:
+    """The ``verify`` extra: a boolean (or its string spelling) or the path of a CA bundle."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise KlingConfigurationError(
+        f"Connection {conn_id!r}: extra 'verify' must be true, false or a CA bundle path, got {value!r}"
     )

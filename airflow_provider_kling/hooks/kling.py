@@ -275,7 +275,7 @@ class KlingHook(HttpHook):
         settings = self.settings
         try:
             with self.cdn_session.get(
-                url, stream=True, timeout=(settings.connect_timeout, settings.read_timeout)
+                url, stream=True, timeout=(settings.connect_timeout, settings.read_timeout), verify=settings.verify
             ) as response:
                 if response.status_code in (401, 403, 404, 410):
                     raise KlingVideoUrlRejected(
@@ -374,7 +374,10 @@ class KlingHook(HttpHook):
                 params=params,
                 json=json,
                 timeout=(settings.connect_timeout, settings.read_timeout),
+                verify=settings.verify,  # per request: session-level verify paths are not reliably honoured
             )
+        except requests.exceptions.SSLError as err:
+            raise _tls_error(what, settings, _describe_transport_error(err)) from None
         except requests.ConnectionError as err:
             raise KlingConnectionError(
                 f"{what} could not reach {settings.base_url}: {_describe_transport_error(err)}",
@@ -431,7 +434,12 @@ class KlingHook(HttpHook):
             async with (
                 leased_session() as session,
                 session.request(
-                    method, url, params=params, headers=self._headers(settings), timeout=timeout
+                    method,
+                    url,
+                    params=params,
+                    headers=self._headers(settings),
+                    timeout=timeout,
+                    ssl=_aiohttp_ssl(settings.verify),
                 ) as response,
             ):
                 text = await response.text(errors="replace")
@@ -443,6 +451,8 @@ class KlingHook(HttpHook):
                         retry_after=response.headers.get("Retry-After"),
                         what=what,
                     )
+        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientConnectorSSLError) as err:
+            raise _tls_error(what, settings, str(err)) from None
         except aiohttp.ClientConnectorError as err:
             raise KlingConnectionError(
                 f"{what} could not reach {settings.base_url}: {err.os_error}", safe_to_resend=True
@@ -508,6 +518,34 @@ class _HashingWriter:
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop()  # also on errors: never leave the thread writing to a file being discarded
+
+
+def _tls_error(what: str, settings: ConnectionSettings, detail: str) -> KlingError:
+    """A failed TLS handshake: nothing reached the API. A refused certificate is a setup problem."""
+    from airflow_provider_kling.exceptions import KlingConfigurationError
+
+    if "CERTIFICATE_VERIFY_FAILED" in detail or "certificate verify failed" in detail:
+        return KlingConfigurationError(
+            f"{what}: the TLS certificate of {settings.base_url} was not trusted ({detail}). Check the host, or set "
+            "the connection extra 'verify' to your CA bundle's path (e.g. behind a corporate proxy)."
+        )
+    return KlingConnectionError(f"{what}: TLS handshake with {settings.base_url} failed: {detail}", safe_to_resend=True)
+
+
+_SSL_CONTEXTS: dict[str, Any] = {}
+
+
+def _aiohttp_ssl(verify: bool | str) -> Any:
+    """aiohttp's ``ssl`` argument for a ``verify`` setting (contexts cached per CA bundle)."""
+    if verify is True:
+        return True
+    if verify is False:
+        return False
+    if verify not in _SSL_CONTEXTS:
+        import ssl
+
+        _SSL_CONTEXTS[verify] = ssl.create_default_context(cafile=verify)
+    return _SSL_CONTEXTS[verify]
 
 
 def _decode_json(text: str, what: str) -> Any:

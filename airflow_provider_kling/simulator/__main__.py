@@ -31,6 +31,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--video-fault", choices=("", "truncated", "wrong_content", "expired", "expired_once"), default=""
     )
     parser.add_argument("--video-size", type=int, default=0, help="bytes per served video (padded MP4)")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (needs --tls-key)")
+    parser.add_argument("--tls-key", help="the certificate's PEM private key")
     return parser.parse_args(argv)
 
 
@@ -47,9 +49,18 @@ def main(argv: list[str] | None = None) -> None:
             print(f"Kling API simulator listening on {site}", flush=True)
         print(f"config: {config_summary(config)}", flush=True)
 
+    scheme = "https" if args.tls_cert else "http"
+
     def runner_sites(app: web.Application) -> list[str]:
         server = app["server_sockets"]
-        return [f"http://{s.getsockname()[0]}:{s.getsockname()[1]}" for s in server]
+        return [f"{scheme}://{s.getsockname()[0]}:{s.getsockname()[1]}" for s in server]
+
+    ssl_context = None
+    if args.tls_cert:
+        import ssl
+
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_context.load_cert_chain(args.tls_cert, args.tls_key)
 
     import socket
 
@@ -58,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     sock.bind((args.host, args.port))
     app["server_sockets"] = [sock]
     app.on_startup.append(announce)
-    web.run_app(app, sock=sock, print=None, access_log=None, handle_signals=True)
+    web.run_app(app, sock=sock, print=None, access_log=None, handle_signals=True, ssl_context=ssl_context)
     sys.exit(0)
 
 

@@ -377,6 +377,8 @@ class Simulator:
         now = time.time()
         stats = asdict(self.stats)
         stats["in_flight"] = self._in_flight(now)
+        if request.query.get("light"):
+            return web.json_response(stats)
         stats["generations"] = {
             g.id: {
                 "status": g.status(now),
