@@ -275,8 +275,8 @@ class KlingDownloadVideoOperator(BaseOperator):
             delivery = deliver_video(
                 self.hook,
                 destination=self.destination,
-                generation_id=self.generation_id or None,
-                video_url=self.video_url or None,
+                generation_id=_rendered_or_none(self.generation_id),
+                video_url=_rendered_or_none(self.video_url),
                 overwrite=self.overwrite,
                 write_metadata=self.write_metadata,
                 poster=self.poster,
@@ -285,6 +285,11 @@ class KlingDownloadVideoOperator(BaseOperator):
             )
         record_delivery(self, context, delivery)
         return delivery.uri
+
+
+def _rendered_or_none(value: Any) -> str | None:
+    """A templated id that rendered from a missing XCom reads "None": treat it as unset."""
+    return None if value in (None, "", "None") else str(value)
 
 
 def record_delivery(task: BaseOperator, context: Context, delivery: Any) -> None:

@@ -1,0 +1,142 @@
+"""Batch production helpers: plan a prompt list, then report on what happened.
+
+Used by ``dags/kling_batch_production.py``; importable for your own batch DAGs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from airflow_provider_kling.exceptions import KlingError, KlingValidationError
+from airflow_provider_kling.models import build_create_body
+
+_OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def plan_batch(text: str, *, output: str, overwrite: bool = False) -> dict[str, Any]:
+    """Validate every JSONL row and sort it into ``todo``, ``existing`` (already delivered) or ``invalid``.
+
+    :param text: the prompt list, one JSON object per line (blank lines and ``#`` comments allowed).
+    :param output: the folder (path or URI) the videos go to.
+    :param overwrite: generate rows again even when their video already exists.
+    """
+    todo: list[dict[str, Any]] = []
+    invalid: list[dict[str, Any]] = []
+    existing: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    folder = output.rstrip("/")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        row, error = _parse_row(line, seen)
+        name = row.get("output") if row else None
+        if error is None:
+            assert row is not None
+            assert isinstance(name, str)
+            params = {key: value for key, value in row.items() if key != "output"}
+            try:
+                # external_task_id = the output name: the row stays traceable in the API's dashboard.
+                request = build_create_body({**params, "external_task_id": name})
+            except KlingValidationError as err:
+                error = "; ".join(err.problems)
+        if error is not None:
+            invalid.append({"row": number, "output": name if isinstance(name, str) else None, "error": error})
+            continue
+        assert isinstance(name, str)
+        seen[name] = number
+        destination = f"{folder}/{name}.mp4"
+        entry = {"row": number, "output": name, "destination": destination}
+        if not overwrite and _already_delivered(destination):
+            existing.append(entry)
+            continue
+        todo.append(
+            {**entry, "request": request, "metadata": {"row": number, "output": name, "prompt": request["prompt"]}}
+        )
+    return {"output": folder, "todo": todo, "existing": existing, "invalid": invalid}
+
+
+def _parse_row(line: str, seen: dict[str, int]) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        row = json.loads(line)
+    except ValueError as err:
+        return None, f"not a JSON object: {err}"
+    if not isinstance(row, dict):
+        return None, f"not a JSON object: {type(row).__name__}"
+    name = row.get("output")
+    if not isinstance(name, str) or not _OUTPUT_NAME.fullmatch(name):
+        return row, f"output={name!r} must be a file name of letters, digits, '.', '_' or '-' (at most 100)"
+    if name in seen:
+        return row, f"output {name!r} is already used by row {seen[name]}"
+    return row, None
+
+
+def _already_delivered(destination: str) -> bool:
+    from airflow_provider_kling import storage
+
+    target = storage.as_storage_path(destination)
+    return target.exists() and storage.read_sidecar(target) is not None
+
+
+def build_report(batch: dict[str, Any], outcomes: list[dict[str, Any]], hook: Any) -> dict[str, Any]:
+    """One line per row (delivered, failed, already done, invalid) and the totals.
+
+    :param batch: what :func:`plan_batch` returned.
+    :param outcomes: for each ``todo`` row, in order: ``generation_id``, ``generation`` (the finished
+        generation or ``None``) and ``destination`` (or ``None``).
+    :param hook: a KlingHook, to read the API's error for failed rows.
+    """
+    rows: list[dict[str, Any]] = []
+    usage: dict[str, float] = {}
+    for planned, outcome in zip(batch["todo"], outcomes, strict=True):
+        generation = outcome.get("generation") or {}
+        line = _line(planned, outcome.get("generation_id"), outcome.get("destination"), generation)
+        if line["status"] != "delivered":
+            line["error"] = _failure_reason(outcome.get("generation_id"), hook)
+        for key, value in (generation.get("usage") or {}).items():
+            usage[key] = usage.get(key, 0.0) + float(value)
+        rows.append(line)
+    rows += [_line(row, None, row["destination"], {}, status="already_done") for row in batch["existing"]]
+    rows += [_line(row, None, None, {}, status="invalid", error=row["error"]) for row in batch["invalid"]]
+    rows.sort(key=lambda line: line["row"])
+    count = {
+        status: sum(1 for line in rows if line["status"] == status)
+        for status in ("delivered", "failed", "already_done", "invalid")
+    }
+    return {"rows": rows, "totals": {**count, "usage": usage}}
+
+
+def _line(
+    planned: dict[str, Any],
+    generation_id: str | None,
+    destination: str | None,
+    generation: dict[str, Any],
+    *,
+    status: str | None = None,
+    error: str = "",
+) -> dict[str, Any]:
+    usage = generation.get("usage") or {}
+    return {
+        "row": planned["row"],
+        "output": planned.get("output"),
+        "status": status or ("delivered" if destination and destination != "None" else "failed"),
+        "generation_id": generation_id,
+        "destination": destination,
+        "duration": generation.get("duration"),
+        "credits_used": usage.get("credits_used", usage.get("tokens_used")),
+        "usd_spent": usage.get("usd_spent"),
+        "error": error,
+    }
+
+
+def _failure_reason(generation_id: str | None, hook: Any) -> str:
+    if not generation_id:
+        return "not submitted (see the generate task's log)"
+    try:
+        generation = hook.get_generation(generation_id)
+    except KlingError as err:
+        return f"could not fetch the generation: {err}"
+    if generation.error:
+        return generation.error
+    return f"generation status {generation.raw_status!r}; see the task logs"

@@ -1,0 +1,75 @@
+"""The batch production DAG end to end against the simulator (real ``airflow dags test`` runs)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.airflow_env import REPO, AirflowEnv
+from tests.conftest import connection_json
+
+pytestmark = pytest.mark.e2e
+PROMPTS = REPO / "tests" / "e2e_dags" / "batch_prompts_10.jsonl"
+DAG_ID = "kling_batch_production"
+
+
+@pytest.fixture(scope="module")
+def batch_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowEnv]:
+    env = AirflowEnv(tmp_path_factory.mktemp("batch_home"), [REPO / "dags" / "kling_batch_production.py"])
+    env.migrate()
+    result = env.run("pools", "set", "kling_generations", "2", "Kling account concurrency", "--include-deferred")
+    assert result.returncode == 0, result.stderr
+    yield env
+    env.remove()
+
+
+def run_batch(env: AirflowEnv, simulator, output, date: str = "2025-03-01"):
+    result = env.run(
+        "dags",
+        "test",
+        DAG_ID,
+        date,
+        "-c",
+        json.dumps({"prompts_file": str(PROMPTS)}),
+        env={
+            "AIRFLOW_CONN_KLING_DEFAULT": connection_json(simulator.url),
+            "AIRFLOW_VAR_KLING_OUTPUT": str(output),
+            "KLING_BATCH_POLL_INTERVAL": "0.5",
+        },
+        timeout=600,
+    )
+    return result, result.stdout + result.stderr + env.task_logs()
+
+
+def test_batch_delivers_every_good_row_reports_the_rest_and_reruns_for_free(batch_env, simulator, tmp_path):
+    simulator.configure(generation_seconds=1, max_concurrent=2)
+    result, output = run_batch(batch_env, simulator, tmp_path)
+    assert result.returncode != 0  # a failed row fails the run (someone should look), after the report ran
+    folder = tmp_path / "batch" / "2025-03-01"
+    report = json.loads((folder / "report.json").read_text())
+    statuses = {line["output"]: line["status"] for line in report["rows"]}
+    assert statuses == {
+        **{f"row-{n:02d}": "delivered" for n in (1, 2, 3, 5, 7, 8, 9, 10)},
+        "row-04": "failed",
+        "row-06": "invalid",
+    }, output[-3000:]
+    lines = {line["output"]: line for line in report["rows"]}
+    assert lines["row-04"]["error"] == "The prompt was rejected by the content policy"
+    assert "duration=7 is not allowed" in lines["row-06"]["error"]
+    assert report["totals"]["delivered"] == 8
+    assert report["totals"]["usage"] == {"tokens_used": 450.0}  # 7 x 5 s + 1 x 10 s, 10 tokens a second
+    assert sorted(p.name for p in folder.glob("*.mp4")) == [f"row-{n:02d}.mp4" for n in (1, 2, 3, 5, 7, 8, 9, 10)]
+    assert (folder / "report.csv").read_text().startswith("row,output,status,generation_id")
+    assert "8 delivered, 0 already done, 1 failed, 1 invalid" in output
+    stats = simulator.stats()
+    assert stats["creates"] == 9  # every valid row once; the invalid row cost nothing
+    assert set(stats["creates_by_key"].values()) == {1}
+    assert stats["max_in_flight"] <= 2
+
+    _, rerun_output = run_batch(batch_env, simulator, tmp_path)
+    assert simulator.stats()["creates"] == 10  # only the failed row is generated again
+    assert "already delivered" in rerun_output
+    rerun_report = json.loads((folder / "report.json").read_text())
+    assert rerun_report["totals"]["already_done"] == 8

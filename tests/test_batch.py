@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from airflow_provider_kling.batch import build_report, plan_batch
+
+GOOD = '{"output": "a", "prompt": "a fox", "duration": 5}'
+
+
+def plan(*lines: str, output: str = "/tmp/nowhere-kling", **kwargs):
+    return plan_batch("\n".join(lines), output=output, **kwargs)
+
+
+def test_good_rows_become_requests_with_their_output_as_external_task_id():
+    batch = plan(GOOD, "", "# a comment", '{"output": "b.v2", "prompt": "a hare", "aspect_ratio": "9:16"}')
+    assert [row["row"] for row in batch["todo"]] == [1, 4]
+    assert batch["todo"][0]["request"] == {
+        "model": "kling-video/v1.6/pro/text-to-video",
+        "prompt": "a fox",
+        "duration": 5,
+        "external_task_id": "a",
+    }
+    assert batch["todo"][1]["destination"] == "/tmp/nowhere-kling/b.v2.mp4"
+    assert batch["invalid"] == []
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        ("not json", "not a JSON object"),
+        ("[1, 2]", "not a JSON object: list"),
+        ('{"prompt": "no output"}', "output=None must be a file name"),
+        ('{"output": "../etc/passwd", "prompt": "x"}', "must be a file name"),
+        ('{"output": "x", "prompt": "x", "duration": 7}', "duration=7 is not allowed; allowed values: 5, 10"),
+        ('{"output": "x", "prompt": ""}', "prompt must not be empty"),
+        ('{"output": "x", "prompt": "x", "colour": "red"}', "unknown parameters ['colour']"),
+    ],
+)
+def test_bad_rows_are_reported_with_row_number_and_field(line, fragment):
+    batch = plan(GOOD, line)
+    assert [row["row"] for row in batch["todo"]] == [1]
+    assert batch["invalid"][0]["row"] == 2
+    assert fragment in batch["invalid"][0]["error"]
+
+
+def test_duplicate_outputs_are_refused():
+    batch = plan(GOOD, GOOD.replace("a fox", "another fox"))
+    assert batch["invalid"] == [{"row": 2, "output": "a", "error": "output 'a' is already used by row 1"}]
+
+
+def test_delivered_videos_are_skipped_unless_overwrite(tmp_path):
+    (tmp_path / "a.mp4").write_bytes(b"video")
+    (tmp_path / "a.json").write_text(json.dumps({"generation_id": "g"}))
+    assert [row["output"] for row in plan(GOOD, output=str(tmp_path))["existing"]] == ["a"]
+    assert [row["output"] for row in plan(GOOD, output=str(tmp_path), overwrite=True)["todo"]] == ["a"]
+    (tmp_path / "a.json").unlink()  # a video without its sidecar may be partial or foreign: regenerate
+    assert [row["output"] for row in plan(GOOD, output=str(tmp_path))["todo"]] == ["a"]
+
+
+class NoAPI:
+    def get_generation(self, generation_id):
+        raise AssertionError("not called for delivered rows")
+
+
+def test_report_totals_and_usage():
+    batch = plan(GOOD, '{"output": "b", "prompt": "x", "duration": 7}')
+    outcomes = [
+        {
+            "generation_id": "g1",
+            "generation": {"usage": {"tokens_used": 50}, "duration": 5},
+            "destination": "file:///v/a.mp4",
+        }
+    ]
+    report = build_report(batch, outcomes, NoAPI())
+    assert report["totals"] == {
+        "delivered": 1,
+        "failed": 0,
+        "already_done": 0,
+        "invalid": 1,
+        "usage": {"tokens_used": 50.0},
+    }
+    assert [line["status"] for line in report["rows"]] == ["delivered", "invalid"]
+    assert report["rows"][0]["credits_used"] == 50
