@@ -22,6 +22,7 @@ class ConnectionSettings:
     :param read_timeout: seconds to wait for a response once connected.
     :param connect_timeout: seconds to wait for the TCP/TLS connection.
     :param verify: verify TLS certificates (True), not at all (False), or against this CA bundle file.
+    :param endpoint: ``"legacy"`` (``/v2/generate/video/kling/generation``) or ``"unified"`` (``/v2/video/generations``).
     """
 
     base_url: str
@@ -29,6 +30,7 @@ class ConnectionSettings:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     verify: bool | str = True
+    endpoint: str = "legacy"
 
     def __repr__(self) -> str:  # keep the key out of any accidental log or traceback
         return f"ConnectionSettings(base_url={self.base_url!r}, api_key='***')"
@@ -98,6 +100,19 @@ def settings_from_connection(conn: Any) -> ConnectionSettings:
         read_timeout=_positive_float(extra, "timeout", DEFAULT_READ_TIMEOUT, conn_id),
         connect_timeout=_positive_float(extra, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, conn_id),
         verify=_verify(extra.get("verify", True), conn_id),
+        endpoint=_endpoint(extra.get("endpoint"), conn_id),
+    )
+
+
+def _endpoint(value: Any, conn_id: str) -> str:
+    from airflow_provider_kling.models import ENDPOINTS, LEGACY_ENDPOINT
+
+    if value in (None, ""):
+        return LEGACY_ENDPOINT
+    if isinstance(value, str) and value.strip().lower() in ENDPOINTS:
+        return value.strip().lower()
+    raise KlingConfigurationError(
+        f"Connection {conn_id!r}: extra 'endpoint' must be one of {', '.join(ENDPOINTS)}, got {value!r}"
     )
 
 

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import requests
 
 GENERATION_PATH = "/v2/generate/video/kling/generation"
+UNIFIED_GENERATION_PATH = "/v2/video/generations"
+PATHS = {"legacy": GENERATION_PATH, "unified": UNIFIED_GENERATION_PATH}
 DOWNLOAD_CHUNK_BYTES = 1 << 20
 #: Asked for by ``test_connection``: a key check that creates nothing and costs nothing.
 CONNECTION_TEST_ID = "airflow-connection-test"
@@ -159,7 +161,16 @@ class KlingHook(HttpHook):
 
     def submit_body(self, body: Mapping[str, Any]) -> str:
         """Send an already validated create body; return the generation id."""
-        payload = self._request("POST", GENERATION_PATH, json=dict(body), idempotent=False, what="Kling create request")
+        from airflow_provider_kling.models import body_for_endpoint
+
+        endpoint = self.settings.endpoint
+        payload = self._request(
+            "POST",
+            PATHS[endpoint],
+            json=body_for_endpoint(body, endpoint),
+            idempotent=False,
+            what="Kling create request",
+        )
         try:
             return Generation.from_api(payload).id
         except KlingResponseError as err:
@@ -173,7 +184,7 @@ class KlingHook(HttpHook):
         """
         payload = self._request(
             "GET",
-            GENERATION_PATH,
+            None,
             params={"generation_id": generation_id},
             deadline=deadline,
             what="Kling status request",
@@ -184,7 +195,7 @@ class KlingHook(HttpHook):
         """Async :meth:`get_generation`, on the event loop's shared session; never blocks the loop."""
         payload = await self._arequest(
             "GET",
-            GENERATION_PATH,
+            None,
             params={"generation_id": generation_id},
             deadline=deadline,
             what="Kling status request",
@@ -315,7 +326,7 @@ class KlingHook(HttpHook):
         try:
             self._request(
                 "GET",
-                GENERATION_PATH,
+                None,
                 params={"generation_id": CONNECTION_TEST_ID},
                 what="Kling connection test",
                 state=RetryState(RetryPolicy(max_attempts=1)),
@@ -333,7 +344,7 @@ class KlingHook(HttpHook):
     def _request(
         self,
         method: str,
-        path: str,
+        path: str | None,
         *,
         params: dict[str, str] | None = None,
         json: dict[str, Any] | None = None,
@@ -344,7 +355,7 @@ class KlingHook(HttpHook):
     ) -> Any:
         state = state or RetryState(self.retry_policy, idempotent=idempotent, deadline=deadline)
         settings = self.settings
-        url = settings.base_url + path
+        url = settings.base_url + (path or PATHS[settings.endpoint])
         while True:
             try:
                 return self._send_once(method, url, params=params, json=json, settings=settings, what=what)
@@ -399,7 +410,7 @@ class KlingHook(HttpHook):
     async def _arequest(
         self,
         method: str,
-        path: str,
+        path: str | None,
         *,
         params: dict[str, str] | None = None,
         deadline: float | None = None,
@@ -407,7 +418,7 @@ class KlingHook(HttpHook):
     ) -> Any:
         state = RetryState(self.retry_policy, idempotent=True, deadline=deadline)
         settings = await self.asettings()
-        url = settings.base_url + path
+        url = settings.base_url + (path or PATHS[settings.endpoint])
         while True:
             try:
                 return await self._asend_once(method, url, params=params, settings=settings, what=what)

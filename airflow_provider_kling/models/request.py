@@ -261,3 +261,39 @@ def request_fingerprint(body: Mapping[str, Any]) -> str:
     """
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+LEGACY_ENDPOINT = "legacy"
+UNIFIED_ENDPOINT = "unified"
+ENDPOINTS: tuple[str, ...] = (LEGACY_ENDPOINT, UNIFIED_ENDPOINT)
+#: Fields of the legacy body that the unified endpoint's schema does not have.
+NOT_ON_UNIFIED: frozenset[str] = frozenset({"external_task_id", "type"})
+
+
+def body_for_endpoint(body: Mapping[str, Any], endpoint: str) -> dict[str, Any]:
+    """Translate a validated (legacy-shaped) create body for the endpoint it is sent to.
+
+    The unified ``/v2/video/generations`` schema spells camera control differently: a preset is a
+    plain string, and the ``simple`` per-axis move is ``advanced_camera_control`` with one axis and
+    a whole-number value in [-10, 10]. It has no ``external_task_id``.
+
+    :raises KlingValidationError: for a camera move the unified schema cannot express.
+    """
+    if endpoint == LEGACY_ENDPOINT:
+        return dict(body)
+    if endpoint != UNIFIED_ENDPOINT:
+        raise KlingValidationError([f"endpoint={endpoint!r} is not allowed; allowed values: {_allowed(ENDPOINTS)}"])
+    translated = {key: value for key, value in body.items() if key not in NOT_ON_UNIFIED and key != "camera_control"}
+    camera = body.get("camera_control")
+    if camera is None:
+        return translated
+    if camera["type"] != "simple":
+        translated["camera_control"] = camera["type"]
+        return translated
+    axis, value = next((axis, value) for axis, value in camera["config"].items() if value != 0)
+    if float(value) != int(value):
+        raise KlingValidationError(
+            [f"camera_control.config.{axis}={value:g}: the unified endpoint takes whole numbers from -10 to 10"]
+        )
+    translated["advanced_camera_control"] = {"movement_type": axis, "movement_value": int(value)}
+    return translated

@@ -4,6 +4,9 @@ What it does like the real API:
 
 * ``POST /v2/generate/video/kling/generation`` answers **201** (the 2025-09 spec) with the id;
   body validation errors are NestJS-style 400s; a bad key is a 401.
+* the unified ``POST/GET /v2/video/generations`` too, with its own body rules (camera presets as
+  strings, ``advanced_camera_control``, no ``external_task_id``) and response shape
+  (``credits_used``, ``error: {name, message}``, 200 on create);
 * ``GET /v2/generate/video/kling/generation?generation_id=`` walks ``queued -> generating ->
   completed``; a failed generation is **HTTP 200 with** ``status: "error"``; unknown ids are 404.
 * Ids are opaque (by default a UUID with a ``:model`` suffix, slashes included).
@@ -42,6 +45,7 @@ from aiohttp import web
 from airflow_provider_kling.simulator.faults import FaultPlan
 
 LEGACY_PATH = "/v2/generate/video/kling/generation"
+UNIFIED_PATH = "/v2/video/generations"
 SIM_MODELS = (
     "kling-video/v1.6/pro/text-to-video",
     "kling-video/v1.6/standard/text-to-video",
@@ -240,6 +244,7 @@ class Simulator:
     # -- API ----------------------------------------------------------------------------------
 
     async def create(self, request: web.Request) -> web.StreamResponse:
+        unified = request.path == UNIFIED_PATH
         self.stats.create_requests += 1
         self._count_connection(request)
         if not self._authorized(request):
@@ -251,7 +256,7 @@ class Simulator:
             body = await request.json()
         except ValueError:
             return self._error(request, 400, ["body must be a JSON object"])
-        problems = validate_create_body(body)
+        problems = validate_create_body(body, unified=unified)
         if problems:
             return self._error(request, 400, problems)
         now = time.time()
@@ -261,7 +266,7 @@ class Simulator:
         generation = self._create_generation(body, now)
         if after:
             return await self._fault_response(request, after)
-        if self.config.create_status == 200:
+        if unified or self.config.create_status == 200:
             return web.json_response(self._generation_body(generation, now, request), status=200)
         return web.json_response({"id": generation.id, "status": "queued"}, status=201)
 
@@ -301,7 +306,7 @@ class Simulator:
 
     def _generation_body(self, generation: SimGeneration, now: float, request: web.Request) -> dict[str, Any]:
         status = generation.status(now)
-        unified = self.config.schema == "unified"
+        unified = self.config.schema == "unified" or request.path == UNIFIED_PATH
         body: dict[str, Any] = {"id": generation.id, "status": status, "video": None, "error": None, "meta": None}
         duration = int(generation.body.get("duration") or 5)
         if status == "completed":
@@ -436,7 +441,7 @@ def _video_chunks(sample: bytes, size: int, *, limit: int, chunk_size: int = 1 <
         sent += len(piece)
 
 
-def validate_create_body(body: Any) -> list[str]:
+def validate_create_body(body: Any, *, unified: bool = False) -> list[str]:
     """The API's own checks of a create body (class-validator style messages)."""
     if not isinstance(body, dict):
         return ["body must be a JSON object"]
@@ -454,6 +459,32 @@ def validate_create_body(body: Any) -> list[str]:
     cfg = body.get("cfg_scale", 0.5)
     if isinstance(cfg, bool) or not isinstance(cfg, (int, float)) or not 0 <= cfg <= 1:
         problems.append("cfg_scale must not be greater than 1 and not less than 0")
+    if unified:
+        problems += _unified_only(body)
+    elif "camera_control" in body and not isinstance(body["camera_control"], dict):
+        problems.append("camera_control must be an object")
+    return problems
+
+
+def _unified_only(body: dict[str, Any]) -> list[str]:
+    """Where /v2/video/generations differs: camera presets are strings, per-axis moves are separate."""
+    problems = []
+    presets = ("down_back", "forward_up", "right_turn_forward", "left_turn_forward")
+    if "camera_control" in body and body["camera_control"] not in presets:
+        problems.append(f"camera_control must be one of the following values: {', '.join(presets)}")
+    move = body.get("advanced_camera_control")
+    if move is not None:
+        axes = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
+        value = move.get("movement_value") if isinstance(move, dict) else None
+        if not isinstance(move, dict) or move.get("movement_type") not in axes:
+            problems.append(
+                f"advanced_camera_control.movement_type must be one of the following values: {', '.join(axes)}"
+            )
+        if not isinstance(value, int) or isinstance(value, bool) or not -10 <= value <= 10:
+            problems.append("advanced_camera_control.movement_value must be an integer from -10 to 10")
+    for field_name in ("external_task_id", "type"):
+        if field_name in body:
+            problems.append(f"property {field_name} should not exist")
     return problems
 
 
@@ -461,6 +492,8 @@ def build_app(simulator: Simulator) -> web.Application:
     app = web.Application()
     app.router.add_post(LEGACY_PATH, simulator.create)
     app.router.add_get(LEGACY_PATH, simulator.fetch)
+    app.router.add_post(UNIFIED_PATH, simulator.create)
+    app.router.add_get(UNIFIED_PATH, simulator.fetch)
     app.router.add_get("/videos/{token}.mp4", simulator.video)
     app.router.add_get("/_sim/stats", simulator.get_stats)
     app.router.add_post("/_sim/reset", simulator.post_reset)

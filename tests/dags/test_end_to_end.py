@@ -6,6 +6,7 @@ the task resumes. Task states are read from the metadata database afterwards.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -57,6 +58,21 @@ def test_example_dag_generates_and_stores_a_video_through_the_triggerer(airflow_
     assert videos[0].with_suffix(".json").exists()
     assert videos[0].with_suffix(".jpg").exists()
     assert simulator.stats()["creates"] == 1
+
+
+def test_example_dag_on_the_unified_endpoint(airflow_env, simulator, tmp_path):
+    simulator.configure(generation_seconds=3)
+    result = airflow_env.dags_test(
+        "kling_text_to_video",
+        env={
+            "AIRFLOW_CONN_KLING_DEFAULT": connection_json(simulator.url, endpoint="unified"),
+            "AIRFLOW_VAR_KLING_OUTPUT": str(tmp_path),
+        },
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert len(list(tmp_path.glob("*.mp4"))) == 1
+    sidecar = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert sidecar["usage"] == {"credits_used": 50.0}  # the unified response shape
 
 
 def test_taskflow_example_maps_over_products_and_stores_every_video(airflow_env, simulator, tmp_path):

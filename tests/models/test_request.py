@@ -194,3 +194,36 @@ def test_fingerprint_is_stable_and_sensitive():
 
 def test_allowed_durations_match_the_spec():
     assert DURATIONS == (5, 10)
+
+
+@pytest.mark.parametrize(
+    ("params", "unified"),
+    [
+        ({}, {"model": DEFAULT_MODEL, "prompt": PROMPT}),
+        ({"external_task_id": "row-1", "duration": 5}, {"model": DEFAULT_MODEL, "prompt": PROMPT, "duration": 5}),
+        ({"camera_control": "down_back"}, {"model": DEFAULT_MODEL, "prompt": PROMPT, "camera_control": "down_back"}),
+        (
+            {"camera_control": {"type": "simple", "config": {"pan": -4}}},
+            {
+                "model": DEFAULT_MODEL,
+                "prompt": PROMPT,
+                "advanced_camera_control": {"movement_type": "pan", "movement_value": -4},
+            },
+        ),
+    ],
+)
+def test_unified_endpoint_body(params, unified):
+    from airflow_provider_kling.models import body_for_endpoint
+
+    legacy = body(**params)
+    assert body_for_endpoint(legacy, "legacy") == legacy
+    assert body_for_endpoint(legacy, "unified") == unified
+
+
+def test_unified_endpoint_needs_whole_camera_values():
+    from airflow_provider_kling.models import body_for_endpoint
+
+    with pytest.raises(KlingValidationError, match="whole numbers from -10 to 10"):
+        body_for_endpoint(body(camera_control={"type": "simple", "config": {"zoom": 2.5}}), "unified")
+    with pytest.raises(KlingValidationError, match="endpoint='v3' is not allowed"):
+        body_for_endpoint(body(), "v3")

@@ -1,0 +1,72 @@
+"""The same hook on the unified /v2/video/generations endpoint (connection extra endpoint=unified)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from airflow_provider_kling.exceptions import KlingConfigurationError
+from airflow_provider_kling.hooks.kling import KlingHook
+from airflow_provider_kling.models import GenerationStatus
+from tests.conftest import connection_json
+
+
+@pytest.fixture
+def unified(simulator, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, endpoint="unified"))
+    return simulator
+
+
+def finished(hook: KlingHook, generation_id: str):
+    time.sleep(1.1)
+    return hook.get_generation(generation_id)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"duration": 10, "aspect_ratio": "9:16", "external_task_id": "row-7"},
+        {"camera_control": "forward_up"},
+        {"camera_control": {"type": "simple", "config": {"tilt": 3}}},
+    ],
+)
+def test_create_and_fetch_on_the_unified_endpoint(unified, params):
+    hook = KlingHook()
+    generation_id = hook.submit_generation("unified", **params)
+    done = finished(hook, generation_id)
+    assert done.status is GenerationStatus.COMPLETED
+    assert done.usage == {"credits_used": 10.0 * params.get("duration", 5)}
+    assert unified.stats()["creates"] == 1
+
+
+async def test_async_polls_use_the_unified_path_and_error_shape(unified):
+    hook = KlingHook()
+    generation_id = hook.submit_generation("nope [sim:error]")
+    time.sleep(1.1)
+    generation = await hook.aget_generation(generation_id)
+    assert generation.error == "ContentPolicyViolation: The prompt was rejected by the content policy"
+
+
+def test_the_simulator_refuses_legacy_shapes_on_the_unified_path(unified):
+    from airflow_provider_kling.exceptions import KlingAPIError
+
+    # What a client that did not translate would send: refused with the API's own words.
+    with pytest.raises(KlingAPIError, match="camera_control must be one of the following values"):
+        KlingHook()._request(
+            "POST",
+            "/v2/video/generations",
+            json={
+                "model": "kling-video/v1.6/pro/text-to-video",
+                "prompt": "x",
+                "camera_control": {"type": "down_back"},
+            },
+            idempotent=False,
+            what="raw",
+        )
+
+
+def test_unknown_endpoint_setting(simulator, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, endpoint="v3"))
+    with pytest.raises(KlingConfigurationError, match="extra 'endpoint' must be one of legacy, unified"):
+        KlingHook().submit_generation("x")
