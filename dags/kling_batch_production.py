@@ -144,6 +144,11 @@ def kling_batch_production():
         )
         for failed in (r for r in result["rows"] if r["status"] in ("failed", "invalid")):
             print(f"  row {failed['row']} ({failed['output']}): {failed['status']}: {failed['error']}")
+        if totals["failed"]:
+            # The report is written; now fail the run so someone looks at the failed rows.
+            from airflow_provider_kling.version_compat import AirflowFailException
+
+            raise AirflowFailException(f"{totals['failed']} row(s) failed; see report.json and the lines above")
         return totals
 
     download >> report(batch)

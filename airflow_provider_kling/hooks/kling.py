@@ -182,24 +182,12 @@ class KlingHook(HttpHook):
         :param generation_id: the id returned by :meth:`submit_generation`.
         :param deadline: a ``time.monotonic()`` instant no retry wait may pass.
         """
-        payload = self._request(
-            "GET",
-            None,
-            params={"generation_id": generation_id},
-            deadline=deadline,
-            what="Kling status request",
-        )
+        payload = self._request("GET", None, **_status_request(generation_id, deadline))
         return Generation.from_api(payload, requested_id=generation_id)
 
     async def aget_generation(self, generation_id: str, *, deadline: float | None = None) -> Generation:
         """Async :meth:`get_generation`, on the event loop's shared session; never blocks the loop."""
-        payload = await self._arequest(
-            "GET",
-            None,
-            params={"generation_id": generation_id},
-            deadline=deadline,
-            what="Kling status request",
-        )
+        payload = await self._arequest("GET", None, **_status_request(generation_id, deadline))
         return Generation.from_api(payload, requested_id=generation_id)
 
     def wait_for_generation(
@@ -529,6 +517,11 @@ class _HashingWriter:
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop()  # also on errors: never leave the thread writing to a file being discarded
+
+
+def _status_request(generation_id: str, deadline: float | None) -> dict[str, Any]:
+    """The status request, the same for the sync and async calls."""
+    return {"params": {"generation_id": generation_id}, "deadline": deadline, "what": "Kling status request"}
 
 
 def _tls_error(what: str, settings: ConnectionSettings, detail: str) -> KlingError:

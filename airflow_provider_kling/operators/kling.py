@@ -24,6 +24,18 @@ VIDEO_URL_XCOM_KEY = "kling_video_url"
 GENERATION_ID_XCOM_KEY = "kling_generation_id"
 
 
+class KlingHookMixin:
+    """Gives a task its ``hook``, built on first use so templated ``kling_conn_id`` is rendered first."""
+
+    kling_conn_id: str
+
+    @cached_property
+    def hook(self) -> KlingHook:
+        from airflow_provider_kling.hooks.kling import KlingHook
+
+        return KlingHook(kling_conn_id=self.kling_conn_id)
+
+
 class KlingVideoLink(BaseOperatorLink):
     """Extra link "Kling video": the generated video (or where it was downloaded to)."""
 
@@ -49,7 +61,7 @@ def wait_deadline(context: Context, timeout: float) -> float:
     return end_time
 
 
-class KlingTextToVideoOperator(BaseOperator):
+class KlingTextToVideoOperator(KlingHookMixin, BaseOperator):
     """
     Submit a Kling text-to-video generation; optionally wait for it without holding a worker slot.
 
@@ -129,12 +141,6 @@ class KlingTextToVideoOperator(BaseOperator):
         self.timeout = timeout
         self.allow_unknown_model = allow_unknown_model
 
-    @cached_property
-    def hook(self) -> KlingHook:
-        from airflow_provider_kling.hooks.kling import KlingHook
-
-        return KlingHook(kling_conn_id=self.kling_conn_id)
-
     def generation_params(self) -> dict[str, Any]:
         """The request parameters as rendered for this run."""
         return {
@@ -206,7 +212,7 @@ def defer_for_generation(
 KLING_VIDEOS_ASSET = Asset(name="kling_videos", uri="kling://videos")
 
 
-class KlingDownloadVideoOperator(BaseOperator):
+class KlingDownloadVideoOperator(KlingHookMixin, BaseOperator):
     """
     Stream a finished generation's MP4 into any storage, atomically and verified; return its URI.
 
@@ -260,12 +266,6 @@ class KlingDownloadVideoOperator(BaseOperator):
         self.write_metadata = write_metadata
         self.poster = poster
         self.metadata = metadata
-
-    @cached_property
-    def hook(self) -> KlingHook:
-        from airflow_provider_kling.hooks.kling import KlingHook
-
-        return KlingHook(kling_conn_id=self.kling_conn_id)
 
     def execute(self, context: Context) -> str:
         from airflow_provider_kling.delivery import deliver_video

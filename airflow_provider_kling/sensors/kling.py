@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_provider_kling.operators.kling import KlingVideoLink
+from airflow_provider_kling.operators.kling import KlingHookMixin, KlingVideoLink
 from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_kling.hooks.kling import KlingHook
 
-
-class KlingGenerationSensor(BaseSensorOperator):
+class KlingGenerationSensor(KlingHookMixin, BaseSensorOperator):
     """
     Wait for a Kling generation and return it (id, status, video url, duration, usage) as XCom.
 
@@ -57,12 +54,6 @@ class KlingGenerationSensor(BaseSensorOperator):
         self.generation_id = generation_id
         self.kling_conn_id = kling_conn_id
         self.deferrable = deferrable
-
-    @cached_property
-    def hook(self) -> KlingHook:
-        from airflow_provider_kling.hooks.kling import KlingHook
-
-        return KlingHook(kling_conn_id=self.kling_conn_id)
 
     def _check_generation_id(self) -> str:
         from airflow_provider_kling.exceptions import KlingValidationError

@@ -46,6 +46,8 @@ from airflow_provider_kling.simulator.faults import FaultPlan
 
 LEGACY_PATH = "/v2/generate/video/kling/generation"
 UNIFIED_PATH = "/v2/video/generations"
+# The API's own model enum, written down separately from the provider's KNOWN_MODELS on purpose:
+# the simulator plays the API, so a wrong list in the provider must not be mirrored here.
 SIM_MODELS = (
     "kling-video/v1.6/pro/text-to-video",
     "kling-video/v1.6/standard/text-to-video",
