@@ -114,8 +114,3 @@ def write_small_file(destination: Any, data: bytes) -> None:
     with staged_file(destination) as staged:
         staged.write_bytes(data)
         publish(staged, destination)
-
-
-def remove(destination: Any) -> None:
-    if destination.exists():
-        destination.unlink()

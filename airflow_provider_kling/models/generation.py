@@ -114,9 +114,9 @@ class Generation:
     @property
     def is_finished(self) -> bool:
         """Done for good: failed, or completed with a video to fetch."""
-        if self.status is GenerationStatus.COMPLETED:
-            return self.video_url is not None
-        return self.status is GenerationStatus.ERROR
+        if not self.status.is_terminal:
+            return False
+        return self.status is GenerationStatus.ERROR or self.video_url is not None
 
     def to_xcom(self) -> dict[str, Any]:
         """A small JSON-safe summary for XCom and trigger events."""
@@ -128,18 +128,6 @@ class Generation:
             "usage": dict(self.usage),
             "error": self.error,
         }
-
-    @classmethod
-    def from_xcom(cls, data: Mapping[str, Any]) -> Generation:
-        return cls(
-            id=str(data["id"]),
-            status=GenerationStatus(data.get("status", "unknown")),
-            raw_status=data.get("status"),
-            video_url=data.get("video_url"),
-            duration=data.get("duration"),
-            usage=dict(data.get("usage") or {}),
-            error=data.get("error"),
-        )
 
 
 def _is_number(value: Any) -> bool:

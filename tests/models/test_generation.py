@@ -142,11 +142,20 @@ def test_error_descriptions(error, expected):
     assert describe_generation_error(error) == expected
 
 
-def test_xcom_round_trip():
+def test_xcom_summary_is_json_safe():
+    import json
+
     generation = Generation.from_api(
         {"id": "g", "status": "completed", "video": {"url": "https://x/v.mp4"}, "meta": {"usage": {"tokens_used": 3}}}
     )
-    assert Generation.from_xcom(generation.to_xcom()).to_xcom() == generation.to_xcom()
+    assert json.loads(json.dumps(generation.to_xcom())) == {
+        "id": "g",
+        "status": "completed",
+        "video_url": "https://x/v.mp4",
+        "duration": None,
+        "usage": {"tokens_used": 3.0},
+        "error": None,
+    }
 
 
 def test_redact_url_drops_the_signature():
