@@ -1,9 +1,9 @@
 """Submit once, then wait: the task-side flow shared by the operator and the TaskFlow decorator.
 
 ``submit_once`` validates, reattaches to a generation an earlier try already paid for, or submits
-and records the id before anything else can fail. ``wait_or_defer`` checks the status once
-synchronously (a finished generation returns at once, which also avoids a scheduler race with
-very fast triggers), then defers to :class:`KlingGenerationTrigger` or polls in place.
+and records the id before anything else can fail. ``wait_or_defer`` returns at once when a
+reattached generation is already finished (which also avoids a scheduler race with very fast
+triggers), otherwise defers to :class:`KlingGenerationTrigger` or polls in place.
 """
 
 from __future__ import annotations
@@ -102,12 +102,10 @@ def _reattach(
 def wait_or_defer(task: Any, context: Context, submitted: Submitted, *, method_name: str) -> dict[str, Any]:
     """Return the finished generation, deferring (raises ``TaskDeferred``) while it renders."""
     end_time = wait_deadline(context, task.timeout)
-    generation = submitted.generation or task.hook.get_generation(submitted.generation_id)
-    result = result_from_generation(generation)
+    # A generation reattached to may already be finished; one created a moment ago cannot be, so
+    # asking the API again right away would only spend a request.
+    result = result_from_generation(submitted.generation) if submitted.generation else None
     if result is None and task.deferrable:
-        task.log.info(
-            "Generation %s is %r: deferring until it finishes", submitted.generation_id, generation.raw_status
-        )
         defer_for_generation(
             task,
             generation_id=submitted.generation_id,
