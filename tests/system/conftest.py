@@ -1,0 +1,90 @@
+"""One real Airflow deployment shared by the system scenarios of a pytest session.
+
+Needs PostgreSQL (``KLING_SYSTEM_POSTGRES``, default ``postgresql://postgres@127.0.0.1:5432``);
+uses CeleryExecutor when Redis (``KLING_SYSTEM_REDIS``) answers, LocalExecutor otherwise. Without
+PostgreSQL every scenario is skipped, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_kling.simulator.process import SimulatorProcess
+from tests.system.cluster import POSTGRES, REDIS, REPO, AirflowCluster, reachable
+
+API_KEY = "sk-system-0123456789abcdef"
+BATCH_POLL_INTERVAL = "2"
+
+
+@dataclass
+class Deployment:
+    """The running deployment, its simulator and where videos land."""
+
+    airflow: AirflowCluster
+    simulator: SimulatorProcess
+    output: Path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/system/" in str(item.fspath):
+            item.add_marker(pytest.mark.system)
+            item.add_marker(pytest.mark.timeout(600))
+
+
+@pytest.fixture(scope="session")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    if not reachable(POSTGRES):
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES}: system tests need a real metadata database")
+    celery = reachable(REDIS)
+    workdir = tmp_path_factory.mktemp("airflow-system")
+    output = workdir / "videos"
+    simulator = SimulatorProcess("--api-key", API_KEY, "--generation-seconds", "10")
+    airflow = AirflowCluster(
+        workdir,
+        [REPO / "dags" / "kling_batch_production.py", REPO / "tests" / "system" / "dags" / "kling_system.py"],
+        {
+            "AIRFLOW_CONN_KLING_DEFAULT": json.dumps(
+                {"conn_type": "kling", "host": simulator.url, "password": API_KEY}
+            ),
+            "AIRFLOW_VAR_KLING_OUTPUT": str(output),
+            "KLING_BATCH_POLL_INTERVAL": BATCH_POLL_INTERVAL,
+        },
+        celery=celery,
+    )
+    started = time.monotonic()
+    try:
+        airflow.start()
+        print(f"\n{'Celery' if celery else 'Local'}Executor deployment healthy in {time.monotonic() - started:.1f} s")
+        yield Deployment(airflow, simulator, output)
+    finally:
+        leftovers = airflow.stop()
+        simulator.stop()
+        assert not leftovers, f"processes survived teardown: {leftovers}"
+        assert port_is_free(airflow.api_port), f"api-server port {airflow.api_port} still bound after teardown"
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        # As a server would bind: connections in TIME_WAIT do not count, a listener does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture
+def fresh(deployment: Deployment) -> Deployment:
+    """The deployment with the simulator's counters and generations forgotten, default config."""
+    deployment.simulator.configure(generation_seconds=10.0, fault_rate=0.0, max_concurrent=0, api_key=API_KEY)
+    deployment.simulator.reset()
+    return deployment

@@ -1,0 +1,52 @@
+"""DAGs the system tests run on a real scheduler, triggerers and workers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Param, dag, get_current_context, task
+
+from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
+
+
+@dag(
+    schedule=None,
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    params={"count": Param(10, type="integer", minimum=1), "label": Param("fanout", type="string")},
+    default_args={"retries": 3, "retry_delay": timedelta(seconds=2)},
+)
+def kling_system_fanout():
+    """``count`` mapped generations, each waiting deferred in the triggerer (downloads: see the batch DAG)."""
+
+    @task
+    def prompts() -> list[str]:
+        context = get_current_context()
+        label = context["params"]["label"]
+        return [f"{label} {context['run_id']} video {i}" for i in range(context["params"]["count"])]
+
+    KlingTextToVideoOperator.partial(task_id="generate", wait_for_completion=True, poll_interval=2, timeout=600).expand(
+        prompt=prompts()
+    )
+
+
+@dag(
+    schedule=None,
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=1)},
+)
+def kling_system_poll_in_place():
+    """One generation waited for on the worker (``deferrable=False``): the worker holds it all along."""
+    KlingTextToVideoOperator(
+        task_id="generate",
+        prompt="system poll in place {{ run_id }}",
+        wait_for_completion=True,
+        deferrable=False,
+        poll_interval=1,
+        timeout=600,
+    )
+
+
+kling_system_fanout()
+kling_system_poll_in_place()

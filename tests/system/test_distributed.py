@@ -1,0 +1,215 @@
+"""The provider on a real deployment: scheduler, dag-processor, api-server, two triggerers, workers.
+
+Each scenario asserts on the simulator's counts (one generation per task, whatever happened) and
+on Airflow's task states, and prints what it measured.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.system.cluster import wait_until
+from tests.system.conftest import Deployment
+
+BATCH_DAG = "kling_batch_production"
+FANOUT_DAG = "kling_system_fanout"
+RENDERING = ("queued", "generating")
+
+
+class SlotSampler(threading.Thread):
+    """Samples, every ``interval`` seconds, which ``generate`` task instances hold a worker slot
+    (state ``running``) while the simulator is still rendering their video.
+
+    :param key_of: maps a task instance's map index to its generation's ``external_task_id``.
+    """
+
+    def __init__(self, deployment: Deployment, dag_id: str, run_id: str, key_of: dict[int, str]) -> None:
+        super().__init__(daemon=True)
+        self.deployment, self.dag_id, self.run_id, self.key_of = deployment, dag_id, run_id, key_of
+        self.interval = 0.5
+        self.slot_seconds_while_rendering = 0.0
+        self.running_slot_seconds = 0.0
+        self.render_seconds = 0.0
+        self.max_rendering = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(self.interval):
+            running = {
+                row[0]
+                for row in self.deployment.airflow.sql(
+                    "SELECT map_index FROM task_instance WHERE dag_id = %s AND run_id = %s"
+                    " AND task_id = 'generate' AND state = 'running'",
+                    (self.dag_id, self.run_id),
+                )
+            }
+            generations = self.deployment.simulator.stats()["generations"].values()
+            rendering = {g["external_task_id"] for g in generations if g["status"] in RENDERING}
+            held = sum(1 for index in running if self.key_of.get(index) in rendering)
+            self.slot_seconds_while_rendering += held * self.interval
+            self.running_slot_seconds += len(running) * self.interval
+            self.render_seconds += len(rendering) * self.interval
+            self.max_rendering = max(self.max_rendering, len(rendering))
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=10)
+
+
+def generate_rows(path: Path, count: int, tag: str) -> dict[int, str]:
+    names = {i: f"{tag}-{i:03d}" for i in range(count)}
+    rows = [{"output": name, "prompt": f"System batch {tag}: product shot {i}"} for i, name in names.items()]
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    return names
+
+
+def assert_one_generation_per_task(stats: dict[str, Any], expected: int) -> None:
+    assert stats["creates"] == expected, stats["creates"]
+    duplicates = {key: n for key, n in stats["creates_by_key"].items() if n != 1}
+    assert not duplicates, f"generations paid for more than once: {duplicates}"
+
+
+def states_of(deployment: Deployment, dag_id: str, run_id: str, task_id: str) -> Counter[str]:
+    return Counter(ti["state"] for ti in deployment.airflow.task_instances(dag_id, run_id) if ti["task_id"] == task_id)
+
+
+def test_fifty_mapped_generations_stay_under_the_pool_cap_without_holding_worker_slots(
+    fresh: Deployment, tmp_path: Path
+) -> None:
+    limit, count = 10, 50
+    fresh.simulator.configure(generation_seconds=10.0, max_concurrent=limit)
+    # What the batch DAG's docs tell users to create: waiting generations hold their pool slot.
+    fresh.airflow.rest(
+        "POST",
+        "/api/v2/pools",
+        {"name": "kling_generations", "slots": limit, "include_deferred": True, "description": "account limit"},
+    )
+    prompts = tmp_path / "prompts.jsonl"
+    key_of = generate_rows(prompts, count, "fifty")
+    started = time.monotonic()
+    run_id = fresh.airflow.trigger(BATCH_DAG, {"prompts_file": str(prompts)})
+    sampler = SlotSampler(fresh, BATCH_DAG, run_id, key_of)
+    sampler.start()
+    try:
+        state = fresh.airflow.wait_for_run(BATCH_DAG, run_id, timeout=480)
+    finally:
+        sampler.stop()
+    elapsed = time.monotonic() - started
+    stats = fresh.simulator.stats()
+    print(
+        f"\n{count} generations, pool {limit}: run {state} in {elapsed:.0f} s; creates {stats['creates']}, "
+        f"status polls {stats['fetch_requests']}, max in flight {stats['max_in_flight']}, "
+        f"429 refusals {stats['faults'].get('429_concurrency', 0)}; render-seconds {sampler.render_seconds:.0f}, "
+        f"worker slot-seconds while a video rendered {sampler.slot_seconds_while_rendering:.1f}, "
+        f"generate slot-seconds in all {sampler.running_slot_seconds:.1f}"
+    )
+    assert state == "success", fresh.airflow.task_instances(BATCH_DAG, run_id)
+    assert states_of(fresh, BATCH_DAG, run_id, "generate") == {"success": count}
+    assert states_of(fresh, BATCH_DAG, run_id, "download") == {"success": count}
+    assert_one_generation_per_task(stats, count)
+    assert set(stats["creates_by_key"]) == set(key_of.values())
+    # The pool (include_deferred) is what keeps the account under its limit: the simulator refuses
+    # a create beyond it with 429, and never had to.
+    assert stats["max_in_flight"] <= limit
+    assert stats["faults"].get("429_concurrency", 0) == 0
+    # The cap was binding (not trivially met by a slow start) ...
+    assert sampler.max_rendering >= limit - 2
+    # ... and while videos render, nobody holds a worker slot: what is left is the moment between
+    # the create request and the hand-over to the triggerer. Waiting on the worker would make it 100%.
+    assert sampler.slot_seconds_while_rendering <= 0.1 * sampler.render_seconds
+    report = json.loads(next(fresh.output.glob("batch/*/report.json")).read_text())
+    assert report["totals"]["delivered"] == count
+    for name in key_of.values():
+        assert (next(fresh.output.glob(f"batch/*/{name}.mp4"))).stat().st_size > 0
+
+
+def test_thirty_percent_faults_for_the_whole_run_still_one_generation_each(fresh: Deployment) -> None:
+    count = 10
+    fresh.simulator.configure(generation_seconds=8.0, fault_rate=0.3, seed=7)
+    started = time.monotonic()
+    run_id = fresh.airflow.trigger(FANOUT_DAG, {"count": count, "label": "faults"})
+    state = fresh.airflow.wait_for_run(FANOUT_DAG, run_id, timeout=300)
+    stats = fresh.simulator.stats()
+    tries = Counter(ti["try_number"] for ti in fresh.airflow.task_instances(FANOUT_DAG, run_id))
+    print(
+        f"\n30% faults: run {state} in {time.monotonic() - started:.0f} s; create requests {stats['create_requests']}, "
+        f"creates {stats['creates']}, status polls {stats['fetch_requests']}, faults {stats['faults']}, tries {dict(tries)}"
+    )
+    assert state == "success", fresh.airflow.task_instances(FANOUT_DAG, run_id)
+    assert states_of(fresh, FANOUT_DAG, run_id, "generate") == {"success": count}
+    assert_one_generation_per_task(stats, count)
+    assert sum(stats["faults"].values()) >= 10, "the fault switch did not inject enough faults to prove anything"
+
+
+def test_worker_killed_right_after_the_create_request_reattaches_on_retry(fresh: Deployment) -> None:
+    airflow = fresh.airflow
+    if not airflow.celery:
+        pytest.skip("needs a Celery worker to kill (Redis not reachable, LocalExecutor in use)")
+    fresh.simulator.configure(generation_seconds=40.0)
+    run_id = airflow.trigger("kling_system_poll_in_place")
+
+    def submitted_and_polling() -> bool:
+        stats = fresh.simulator.stats()
+        return stats["creates"] == 1 and stats["fetch_requests"] >= 1
+
+    # The task polls on the worker (deferrable=False): a status request proves the create request
+    # returned and the id was recorded. Kill the worker and everything it forked, mid-task.
+    wait_until(submitted_and_polling, timeout=180, interval=0.2, what="the create request and a first poll")
+    victim = next(name for name, c in airflow.components.items() if name.startswith("worker") and c.running())
+    airflow.components[victim].kill()
+    killed_at = time.monotonic()
+    airflow.start_worker(f"worker-after-{victim}")
+    state = airflow.wait_for_run("kling_system_poll_in_place", run_id, timeout=300)
+    stats = fresh.simulator.stats()
+    [ti] = airflow.task_instances("kling_system_poll_in_place", run_id)
+    print(
+        f"\nworker SIGKILLed after the POST: run {state} {time.monotonic() - killed_at:.0f} s after the kill, "
+        f"try {ti['try_number']}, create requests {stats['create_requests']}, creates {stats['creates']}"
+    )
+    assert state == "success", airflow.logs("scheduler")
+    assert ti["try_number"] >= 2, "the kill did not cost the task a try: the scenario proved nothing"
+    assert stats["create_requests"] == 1
+    assert_one_generation_per_task(stats, 1)
+    logs = "\n".join(
+        p.read_text() for p in airflow.home.glob(f"logs/dag_id=kling_system_poll_in_place/run_id={run_id}/**/*.log")
+    )
+    assert "Reattaching to generation" in logs
+
+
+def test_a_triggerer_killed_while_generations_wait_is_replaced_by_the_other(fresh: Deployment) -> None:
+    airflow, count = fresh.airflow, 12
+    fresh.simulator.configure(generation_seconds=30.0)
+    run_id = airflow.trigger(FANOUT_DAG, {"count": count, "label": "triggerer"})
+    triggerers = airflow.wait_for_triggerers(2)
+
+    def all_deferred_and_assigned() -> dict[int, int] | None:
+        deferred = states_of(fresh, FANOUT_DAG, run_id, "generate").get("deferred", 0)
+        rows = airflow.sql("SELECT triggerer_id, count(*) FROM trigger WHERE triggerer_id IS NOT NULL GROUP BY 1")
+        by_triggerer = {row[0]: row[1] for row in rows}
+        return by_triggerer if deferred == count and sum(by_triggerer.values()) == count else None
+
+    by_triggerer = wait_until(all_deferred_and_assigned, timeout=120, interval=0.5, what="every wait to be deferred")
+    victim_job = max(by_triggerer, key=by_triggerer.get)
+    victim = f"triggerer-{triggerers.index(victim_job) + 1}"
+    airflow.components[victim].kill()
+    killed_at = time.monotonic()
+    state = airflow.wait_for_run(FANOUT_DAG, run_id, timeout=300)
+    stats = fresh.simulator.stats()
+    print(
+        f"\nSIGKILL {victim} holding {by_triggerer[victim_job]} of {count} waits (split {by_triggerer}): "
+        f"run {state} {time.monotonic() - killed_at:.0f} s later; creates {stats['creates']}"
+    )
+    assert state == "success", airflow.task_instances(FANOUT_DAG, run_id)
+    generates = [ti for ti in airflow.task_instances(FANOUT_DAG, run_id) if ti["task_id"] == "generate"]
+    assert [ti["state"] for ti in generates] == ["success"] * count
+    # First tries all: the waits moved to the surviving triggerer, no task had to be retried.
+    assert {ti["try_number"] for ti in generates} == {1}
+    assert_one_generation_per_task(stats, count)
+    assert not airflow.components[victim].running()
