@@ -43,11 +43,28 @@ def get_provider_info() -> dict[str, Any]:
                         "host": "https://api.aimlapi.com (leave empty for the default)",
                     },
                 },
+                # Every extra the hook reads (hooks/connection.py), so nobody has to write JSON by hand.
                 "conn-fields": {
                     "timeout": {
                         "label": "Read timeout (seconds)",
                         "schema": {"type": ["number", "null"], "minimum": 1},
                         "description": "How long one API request may take to answer (default 60).",
+                    },
+                    "connect_timeout": {
+                        "label": "Connect timeout (seconds)",
+                        "schema": {"type": ["number", "null"], "minimum": 1},
+                        "description": "How long to wait for a TCP/TLS connection (default 10).",
+                    },
+                    "endpoint": {
+                        "label": "API endpoint",
+                        "schema": {"type": ["string", "null"], "enum": [None, "legacy", "unified"]},
+                        "description": "legacy: /v2/generate/video/kling/generation (default); "
+                        "unified: /v2/video/generations.",
+                    },
+                    "verify": {
+                        "label": "TLS verification",
+                        "schema": {"type": ["string", "null"]},
+                        "description": "true (default), false, or the path of a CA bundle for a private endpoint.",
                     },
                 },
             }

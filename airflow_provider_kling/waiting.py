@@ -88,7 +88,8 @@ class WaitProgress:
         elapsed = format_elapsed(now - self.started)
         if generation.raw_status != self.last_status:
             lines.append(
-                f"Generation {self.generation_id}: status {generation.raw_status!r} after {elapsed} ({self.polls} polls)"
+                f"Generation {self.generation_id}: status {generation.raw_status!r} after {elapsed} "
+                f"({self.polls} {'poll' if self.polls == 1 else 'polls'})"
             )
             self.last_status = generation.raw_status
         if generation.status is GenerationStatus.UNKNOWN and "unknown" not in self._warned:

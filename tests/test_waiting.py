@@ -145,3 +145,9 @@ def test_progress_remembers_when_rendering_started():
     assert progress.rendering_since == 40
     assert delay_after(progress, 10, 999, now=70) == 30
     assert delay_after(progress, 10, 999, now=140) == 10
+
+
+def test_status_change_lines_count_polls_in_plain_english():
+    progress = WaitProgress("g1", 0.0)
+    assert progress.observe(gen("queued"), 2)[0].endswith("after 2s (1 poll)")
+    assert progress.observe(gen("generating"), 40)[0].endswith("after 40s (2 polls)")

@@ -118,6 +118,8 @@ def _endpoint(value: Any, conn_id: str) -> str:
 
 def _verify(value: Any, conn_id: str) -> bool | str:
     """The ``verify`` extra: a boolean (or its string spelling) or the path of a CA bundle."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True  # what the UI's connection form saves for an untouched field
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):

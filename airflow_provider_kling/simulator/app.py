@@ -391,6 +391,8 @@ class Simulator:
                 "status": g.status(now),
                 "prompt": g.body.get("prompt"),
                 "external_task_id": g.body.get("external_task_id"),
+                "created_at": g.created,
+                "finishes_at": g.finishes_at if g.finishes_at != float("inf") else None,
             }
             for g in self.generations.values()
         }

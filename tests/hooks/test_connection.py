@@ -77,3 +77,37 @@ def test_bad_timeout_extra(timeout):
     conn = Connection(conn_id="k", conn_type="kling", password="p", extra=json.dumps({"timeout": timeout}))
     with pytest.raises(KlingConfigurationError, match="'timeout' must be a positive number"):
         settings_from_connection(conn)
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        # What the UI's connection form saves for fields left empty.
+        ({"timeout": None, "connect_timeout": None, "endpoint": None, "verify": None}, (60.0, 10.0, "legacy", True)),
+        ({"timeout": "", "connect_timeout": "", "endpoint": "", "verify": ""}, (60.0, 10.0, "legacy", True)),
+        (
+            {"timeout": 30, "connect_timeout": "2.5", "endpoint": "Unified", "verify": "false"},
+            (30.0, 2.5, "unified", False),
+        ),
+        ({"verify": "/etc/ssl/private-ca.pem"}, (60.0, 10.0, "legacy", "/etc/ssl/private-ca.pem")),
+        ({"verify": False}, (60.0, 10.0, "legacy", False)),
+    ],
+)
+def test_extras_from_the_connection_form(extra, expected):
+    conn = Connection(conn_id="k", conn_type="kling", password="p", extra=json.dumps(extra))
+    settings = settings_from_connection(conn)
+    assert (settings.read_timeout, settings.connect_timeout, settings.endpoint, settings.verify) == expected
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"endpoint": "v3"}, "'endpoint' must be one of legacy, unified"),
+        ({"verify": 3}, "'verify' must be true, false or a CA bundle path"),
+        ({"connect_timeout": 0}, "'connect_timeout' must be a positive number"),
+    ],
+)
+def test_bad_extras_name_the_field_and_the_allowed_values(extra, message):
+    conn = Connection(conn_id="k", conn_type="kling", password="p", extra=json.dumps(extra))
+    with pytest.raises(KlingConfigurationError, match=message):
+        settings_from_connection(conn)

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -383,3 +384,57 @@ class AirflowCluster:
         return "\n".join(
             f"===== {n} =====\n{self.components[n].log.read_text(errors='replace')[-4000:]}" for n in chosen
         )
+
+
+class SlotSampler(threading.Thread):
+    """Samples, every ``interval`` seconds, which ``generate`` task instances hold a worker slot
+    (state ``running``) while the simulator is still rendering their video.
+
+    :param key_of: maps a task instance's map index to its generation's ``key_field`` value
+        (``external_task_id`` or ``prompt``) in the simulator's stats.
+    """
+
+    def __init__(
+        self,
+        airflow: AirflowCluster,
+        simulator: Any,
+        dag_id: str,
+        run_id: str,
+        key_of: dict[int, str],
+        key_field: str = "external_task_id",
+    ) -> None:
+        super().__init__(daemon=True)
+        self.airflow, self.simulator, self.dag_id, self.run_id = airflow, simulator, dag_id, run_id
+        self.key_of, self.key_field = key_of, key_field
+        self.interval = 0.5
+        self.slot_seconds_while_rendering = 0.0
+        self.running_slot_seconds = 0.0
+        self.render_seconds = 0.0
+        self.max_rendering = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        last = time.monotonic()
+        while not self._halt.wait(self.interval):
+            running = {
+                row[0]
+                for row in self.airflow.sql(
+                    "SELECT map_index FROM task_instance WHERE dag_id = %s AND run_id = %s"
+                    " AND task_id = 'generate' AND state = 'running'",
+                    (self.dag_id, self.run_id),
+                )
+            }
+            generations = self.simulator.stats()["generations"].values()
+            rendering = {g[self.key_field] for g in generations if g["status"] in ("queued", "generating")}
+            held = sum(1 for index in running if self.key_of.get(index) in rendering)
+            # The real time since the last sample: a query can take longer than the interval.
+            now = time.monotonic()
+            elapsed, last = now - last, now
+            self.slot_seconds_while_rendering += held * elapsed
+            self.running_slot_seconds += len(running) * elapsed
+            self.render_seconds += len(rendering) * elapsed
+            self.max_rendering = max(self.max_rendering, len(rendering))
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=10)

@@ -49,13 +49,19 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     simulator = SimulatorProcess("--api-key", API_KEY, "--generation-seconds", "10")
     airflow = AirflowCluster(
         workdir,
-        [REPO / "dags" / "kling_batch_production.py", REPO / "tests" / "system" / "dags" / "kling_system.py"],
+        [
+            REPO / "dags" / "kling_text_to_video.py",
+            REPO / "dags" / "kling_batch_production.py",
+            REPO / "tests" / "system" / "dags" / "kling_system.py",
+        ],
         {
             "AIRFLOW_CONN_KLING_DEFAULT": json.dumps(
                 {"conn_type": "kling", "host": simulator.url, "password": API_KEY}
             ),
             "AIRFLOW_VAR_KLING_OUTPUT": str(output),
             "KLING_BATCH_POLL_INTERVAL": BATCH_POLL_INTERVAL,
+            # The connection form's "Test" button (off by default in Airflow).
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         },
         celery=celery,
     )

@@ -7,7 +7,6 @@ on Airflow's task states, and prints what it measured.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -15,52 +14,11 @@ from typing import Any
 
 import pytest
 
-from tests.system.cluster import wait_until
+from tests.system.cluster import SlotSampler, wait_until
 from tests.system.conftest import Deployment
 
 BATCH_DAG = "kling_batch_production"
 FANOUT_DAG = "kling_system_fanout"
-RENDERING = ("queued", "generating")
-
-
-class SlotSampler(threading.Thread):
-    """Samples, every ``interval`` seconds, which ``generate`` task instances hold a worker slot
-    (state ``running``) while the simulator is still rendering their video.
-
-    :param key_of: maps a task instance's map index to its generation's ``external_task_id``.
-    """
-
-    def __init__(self, deployment: Deployment, dag_id: str, run_id: str, key_of: dict[int, str]) -> None:
-        super().__init__(daemon=True)
-        self.deployment, self.dag_id, self.run_id, self.key_of = deployment, dag_id, run_id, key_of
-        self.interval = 0.5
-        self.slot_seconds_while_rendering = 0.0
-        self.running_slot_seconds = 0.0
-        self.render_seconds = 0.0
-        self.max_rendering = 0
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        while not self._halt.wait(self.interval):
-            running = {
-                row[0]
-                for row in self.deployment.airflow.sql(
-                    "SELECT map_index FROM task_instance WHERE dag_id = %s AND run_id = %s"
-                    " AND task_id = 'generate' AND state = 'running'",
-                    (self.dag_id, self.run_id),
-                )
-            }
-            generations = self.deployment.simulator.stats()["generations"].values()
-            rendering = {g["external_task_id"] for g in generations if g["status"] in RENDERING}
-            held = sum(1 for index in running if self.key_of.get(index) in rendering)
-            self.slot_seconds_while_rendering += held * self.interval
-            self.running_slot_seconds += len(running) * self.interval
-            self.render_seconds += len(rendering) * self.interval
-            self.max_rendering = max(self.max_rendering, len(rendering))
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join(timeout=10)
 
 
 def generate_rows(path: Path, count: int, tag: str) -> dict[int, str]:
@@ -95,7 +53,7 @@ def test_fifty_mapped_generations_stay_under_the_pool_cap_without_holding_worker
     key_of = generate_rows(prompts, count, "fifty")
     started = time.monotonic()
     run_id = fresh.airflow.trigger(BATCH_DAG, {"prompts_file": str(prompts)})
-    sampler = SlotSampler(fresh, BATCH_DAG, run_id, key_of)
+    sampler = SlotSampler(fresh.airflow, fresh.simulator, BATCH_DAG, run_id, key_of)
     sampler.start()
     try:
         state = fresh.airflow.wait_for_run(BATCH_DAG, run_id, timeout=480)
