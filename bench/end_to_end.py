@@ -3,8 +3,9 @@
 Starts the system suite's deployment (PostgreSQL, scheduler, dag-processor, api-server, two
 triggerers, Celery workers on Redis or LocalExecutor) and the simulator with fixed
 ``--generation-seconds``, then runs ``kling_system_fanout`` (mapped ``KlingTextToVideoOperator``,
-deferred waits, poll_interval 2 s) with count=1 (the baseline) and count=N. Reports wall time per
-run, the ratio to one generation's render time, how long the submissions took to spread, the
+deferred waits, poll_interval 2 s) with count=1 (the baseline) and count=N, then N mapped no-op
+tasks (``kling_system_noop``: Airflow's own cost per task instance). Reports wall time per run, the
+ratio to one generation's render time, how long the submissions took to spread, the
 completion-detection delay, and worker slot-seconds held while videos rendered.
 
     python bench/end_to_end.py --count 100 --generation-seconds 60
@@ -71,6 +72,27 @@ def run_batch(airflow: AirflowCluster, sim: SimulatorProcess, count: int, label:
     }
 
 
+def run_noop(airflow: AirflowCluster, count: int) -> dict[str, Any]:
+    """Airflow alone: the same number of mapped task instances doing nothing."""
+    started = time.monotonic()
+    run_id = airflow.trigger("kling_system_noop", {"count": count})
+    state = airflow.wait_for_run("kling_system_noop", run_id, timeout=1800)
+    starts = sorted(
+        row[0].timestamp()
+        for row in airflow.sql(
+            "SELECT start_date FROM task_instance WHERE dag_id = 'kling_system_noop' AND run_id = %s"
+            " AND task_id = 'nothing'",
+            (run_id,),
+        )
+    )
+    return {
+        "count": count,
+        "state": state,
+        "wall_s": round(time.monotonic() - started, 1),
+        "task_start_spread_s": round(starts[-1] - starts[0], 1),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=100)
@@ -100,6 +122,7 @@ def main() -> int:
         )
         results.append(run_batch(airflow, sim, 1, "baseline"))
         results.append(run_batch(airflow, sim, args.count, "batch"))
+        noop = run_noop(airflow, args.count)
     finally:
         leftovers = airflow.stop()
         sim.stop()
@@ -115,8 +138,15 @@ def main() -> int:
         f"({results[0]['wall_s']:.0f} s for one on the same deployment); target <= 1.5x; "
         f"worker slot-seconds while rendering {batch['slot_seconds_while_rendering']} of {batch['render_seconds']} render-seconds"
     )
+    print(
+        f"Airflow alone, {args.count} mapped no-op tasks on the same deployment: {noop['wall_s']:.0f} s "
+        f"(task starts spread over {noop['task_start_spread_s']:.0f} s) vs our submissions spread over "
+        f"{batch['submission_spread_s']:.0f} s"
+    )
     args.json.parent.mkdir(exist_ok=True)
-    args.json.write_text(json.dumps({"generation_seconds": args.generation_seconds, "rows": results}, indent=2))
+    args.json.write_text(
+        json.dumps({"generation_seconds": args.generation_seconds, "rows": results, "noop": noop}, indent=2)
+    )
     if leftovers:
         print(f"processes survived teardown: {leftovers}")
         return 1

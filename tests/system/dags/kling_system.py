@@ -50,3 +50,26 @@ def kling_system_poll_in_place():
 
 kling_system_fanout()
 kling_system_poll_in_place()
+
+
+@dag(
+    schedule=None,
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    params={"count": Param(10, type="integer", minimum=1)},
+)
+def kling_system_noop():
+    """The same fan-out with a task that does nothing: Airflow's own cost per mapped task instance."""
+
+    @task
+    def items() -> list[int]:
+        return list(range(get_current_context()["params"]["count"]))
+
+    @task
+    def nothing(item: int) -> int:
+        return item
+
+    nothing.expand(item=items())
+
+
+kling_system_noop()
