@@ -162,6 +162,8 @@ class AirflowCluster:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
             "AIRFLOW__CORE__FERNET_KEY": "",
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(16),
+            # Airflow 3.1.0 leaves the issuer unset and today's PyJWT refuses a None issuer.
+            "AIRFLOW__API_AUTH__JWT_ISSUER": "airflow-provider-kling-system-tests",
             "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
             "AIRFLOW__API__BASE_URL": self.api_url,
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"{POSTGRES.replace('postgresql://', 'postgresql+psycopg2://')}/{self.database}",
