@@ -50,7 +50,9 @@ def test_example_dag_generates_and_stores_a_video_through_the_triggerer(airflow_
         "report": "success",
     }
     assert "deferring until it finishes" in output
-    assert "status 'queued'" in output  # logged by the trigger
+    # Logged by the trigger on its first poll: 'queued' or, when the triggerer picked it up late on a
+    # busy machine, already 'generating' (asserting 'queued' alone failed once in CI on Airflow 3.1.0).
+    assert re.search(r"status '(queued|generating)' after \d+s \(1 poll\)", output), output[-4000:]
     videos = list(tmp_path.glob("*.mp4"))
     assert len(videos) == 1
     assert videos[0].read_bytes()[4:8] == b"ftyp"
