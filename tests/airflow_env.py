@@ -15,6 +15,27 @@ REPO = Path(__file__).resolve().parent.parent
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
 
+def prepare_home(home: Path, dag_files: list[Path]) -> tuple[Path, dict[str, str]]:
+    """Link ``dag_files`` into ``home/dags``; return that folder and the environment every
+    ``airflow`` process of this home gets (this shell's, minus its own Airflow settings)."""
+    dags = home / "dags"
+    dags.mkdir(parents=True, exist_ok=True)
+    for path in dag_files:
+        target = dags / path.name
+        if not target.exists():
+            target.symlink_to(path)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "NO_COLOR": "1",
+        "PYTHONPATH": str(REPO),
+    }
+    return dags, env
+
+
 class AirflowEnv:
     """``airflow`` CLI calls against one AIRFLOW_HOME whose DAG folder holds the given files.
 
@@ -24,22 +45,8 @@ class AirflowEnv:
 
     def __init__(self, home: Path, dag_files: list[Path], extra_env: dict[str, str] | None = None) -> None:
         self.home = home
-        self.dags = home / "dags"
-        self.dags.mkdir(parents=True, exist_ok=True)
-        for path in dag_files:
-            target = self.dags / path.name
-            if not target.exists():
-                target.symlink_to(path)
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "NO_COLOR": "1",
-            "PYTHONPATH": str(REPO),
-            **(extra_env or {}),
-        }
+        self.dags, base_env = prepare_home(home, dag_files)
+        self.env = {**base_env, **(extra_env or {})}
 
     def run(
         self, *args: str, timeout: float = 300, env: dict[str, str] | None = None

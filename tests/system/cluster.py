@@ -14,7 +14,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -25,8 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+from tests.airflow_env import AIRFLOW, REPO, prepare_home
+
 POSTGRES = os.environ.get("KLING_SYSTEM_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("KLING_SYSTEM_REDIS", "redis://127.0.0.1:6379")
 
@@ -69,6 +68,7 @@ class Component:
     log: Path
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    stopped_on_purpose: bool = False
 
     def start(self, base_env: dict[str, str], cwd: Path) -> None:
         with self.log.open("ab") as out:
@@ -89,6 +89,9 @@ class Component:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def crashed(self) -> bool:
+        return not self.stopped_on_purpose and self.process is not None and self.process.poll() is not None
+
     def signal_group(self, sig: signal.Signals) -> None:
         if self.process is not None:
             with contextlib.suppress(ProcessLookupError):
@@ -96,6 +99,7 @@ class Component:
 
     def kill(self) -> None:
         """SIGKILL the process and everything it forked, as a lost machine would."""
+        self.stopped_on_purpose = True
         self.signal_group(signal.SIGKILL)
         if self.process is not None:
             self.process.wait(timeout=30)
@@ -103,6 +107,7 @@ class Component:
     def stop(self, grace: float = 20) -> None:
         if self.process is None:
             return
+        self.stopped_on_purpose = True
         self.signal_group(signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=grace)
@@ -135,10 +140,7 @@ class AirflowCluster:
         self, workdir: Path, dag_files: list[Path], extra_env: dict[str, str], *, celery: bool, worker_slots: int = 16
     ) -> None:
         self.home = workdir
-        self.dags = workdir / "dags"
-        self.dags.mkdir(parents=True, exist_ok=True)
-        for path in dag_files:
-            (self.dags / path.name).symlink_to(path)
+        self.dags, base_env = prepare_home(workdir, dag_files)
         if any(p.parent.name == "dags" and p.parent.parent == REPO for p in dag_files):
             (self.dags / "data").symlink_to(REPO / "dags" / "data")
         (workdir / "components").mkdir(exist_ok=True)
@@ -150,11 +152,9 @@ class AirflowCluster:
         self.queue = f"kling_system_{suffix}"
         self.api_port = free_port()
         self.api_url = f"http://127.0.0.1:{self.api_port}"
+        database_url = f"{POSTGRES.replace('postgresql://', 'postgresql+psycopg2://')}/{self.database}"
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
-            "AIRFLOW_HOME": str(workdir),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            **base_env,
             "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor" if celery else "LocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": str(max(32, worker_slots * 2)),
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "128",
@@ -166,13 +166,12 @@ class AirflowCluster:
             "AIRFLOW__API_AUTH__JWT_ISSUER": "airflow-provider-kling-system-tests",
             "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
             "AIRFLOW__API__BASE_URL": self.api_url,
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"{POSTGRES.replace('postgresql://', 'postgresql+psycopg2://')}/{self.database}",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url,
             "AIRFLOW__CELERY__BROKER_URL": f"{REDIS}/{self.redis_db}",
-            "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{POSTGRES.replace('postgresql://', 'postgresql+psycopg2://')}/{self.database}",
+            "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{database_url}",
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(worker_slots),
             "AIRFLOW__OPERATORS__DEFAULT_QUEUE": self.queue,
             "AIRFLOW__LOCAL_EXECUTOR__PARALLELISM": str(worker_slots),
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             # Fast failure detection so kill scenarios finish in seconds, not the default 5 minutes.
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
@@ -182,8 +181,6 @@ class AirflowCluster:
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             # Only the runs a scenario triggers: no scheduled run of a @daily example DAG on unpause.
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
-            "NO_COLOR": "1",
-            "PYTHONPATH": str(REPO),
             **extra_env,
         }
         self.components: dict[str, Component] = {}
@@ -261,7 +258,8 @@ class AirflowCluster:
 
     def _check_components(self) -> None:
         for name, component in self.components.items():
-            if component.process is not None and component.process.returncode is None and not component.running():
+            if component.crashed():
+                assert component.process is not None
                 tail = component.log.read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{name} exited with {component.process.returncode}:\n{tail}")
 
