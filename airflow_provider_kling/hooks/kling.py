@@ -288,15 +288,16 @@ class KlingHook(HttpHook):
                 content_type = response.headers.get("Content-Type")
                 received = 0
                 head = b""
-                with _HashingWriter(out) as sink:
+                with _BackgroundHasher() as digest:
                     for chunk in response.iter_content(chunk_size=DOWNLOAD_CHUNK_BYTES):
                         if len(head) < SIGNATURE_BYTES:
                             head += chunk[: SIGNATURE_BYTES - len(head)]
                             if len(head) >= SIGNATURE_BYTES:
                                 check_mp4_signature(head, content_type)
-                        sink.put(chunk)
+                        out.write(chunk)
+                        digest.update(chunk)
                         received += len(chunk)
-                    sha256 = sink.finish()
+                    sha256 = digest.hexdigest()
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as err:
             raise KlingDownloadError(f"Video download failed: {_describe_transport_error(err)}") from None
         check_mp4_signature(head, content_type)
@@ -467,44 +468,36 @@ class KlingHook(HttpHook):
         return err
 
 
-class _HashingWriter:
-    """Hashes and writes download chunks on a worker thread, overlapping them with socket reads.
+class _BackgroundHasher:
+    """SHA-256 of download chunks, computed on a worker thread while the caller reads and writes.
 
-    ``hashlib`` and file writes release the GIL, so on two cores the three steps run side by side.
-    The queue is bounded: at most ``depth`` chunks wait, so memory stays flat whatever the size.
+    Hashing is the longest single step of a download; receiving and writing together take about as
+    long. Splitting the work this way, rather than handing both hashing and writing to the worker,
+    balances the two threads (``hashlib`` releases the GIL on large chunks); ``bench/download.py``
+    measures it against ``curl -o``. The queue is bounded, so at most ``depth`` chunks wait and
+    memory stays flat whatever the size.
     """
 
-    def __init__(self, out: BinaryIO, depth: int = 4) -> None:
+    def __init__(self, depth: int = 4) -> None:
         import hashlib
         import queue
         import threading
 
-        self._out = out
         self._digest = hashlib.sha256()
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, name="kling-download-writer", daemon=True)
+        self._thread = threading.Thread(target=self._work, name="kling-download-hasher", daemon=True)
         self._thread.start()
 
     def _work(self) -> None:
         while (chunk := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self._digest.update(chunk)
-                    self._out.write(chunk)
-                except BaseException as err:  # surfaced in put()/finish() on the caller's thread
-                    self._error = err
+            self._digest.update(chunk)
 
-    def put(self, chunk: bytes) -> None:
-        if self._error is not None:
-            raise self._error
+    def update(self, chunk: bytes) -> None:
         self._queue.put(chunk)
 
-    def finish(self) -> str:
-        """Wait for every chunk to be written; return the SHA-256 of all of them."""
+    def hexdigest(self) -> str:
+        """Wait for every chunk to be hashed; return the SHA-256 of all of them."""
         self._stop()
-        if self._error is not None:
-            raise self._error
         return self._digest.hexdigest()
 
     def _stop(self) -> None:
@@ -512,11 +505,11 @@ class _HashingWriter:
             self._queue.put(None)
             self._thread.join()
 
-    def __enter__(self) -> _HashingWriter:
+    def __enter__(self) -> _BackgroundHasher:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._stop()  # also on errors: never leave the thread writing to a file being discarded
+        self._stop()  # also on errors: never leave a thread behind
 
 
 def _status_request(generation_id: str, deadline: float | None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from airflow_provider_kling.hooks.kling import KlingHook
 from airflow_provider_kling.operators.kling import KLING_VIDEOS_ASSET, VIDEO_URL_XCOM_KEY, KlingDownloadVideoOperator
@@ -83,6 +84,20 @@ def test_downloads_to_an_object_store(simulator):
     video = ObjectStoragePath(uri)
     assert video.read_bytes()[4:8] == b"ftyp"
     assert json.loads(ObjectStoragePath(uri.replace(".mp4", ".json")).read_text())["generation_id"] == generation_id
+
+
+def test_a_video_of_many_chunks_arrives_whole_with_its_checksum(simulator, tmp_path):
+    # Several download chunks, and more than the hasher's queue holds: the bytes written and the
+    # checksum computed on the worker thread must both cover every chunk, in order.
+    simulator.configure(video_size=9 * (1 << 20) + 12345)
+    generation_id = finished_generation()
+    uri, _ = run(tmp_path / "big.mp4", generation_id=generation_id, poster=False)
+    data = Path(uri.removeprefix("file://")).read_bytes()
+    sent = requests.get(KlingHook().get_generation(generation_id).video_url, timeout=30).content
+    assert len(data) == 9 * (1 << 20) + 12345
+    assert data == sent
+    sidecar = json.loads((tmp_path / "big.json").read_text())
+    assert sidecar["sha256"] == hashlib.sha256(sent).hexdigest()
 
 
 def test_a_truncated_body_is_a_retriable_failure_that_leaves_nothing(simulator, tmp_path):
