@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from airflow.providers.http.hooks.http import HttpHook
+from airflow.sdk import BaseHook
 
 from airflow_provider_kling.exceptions import (
     KlingConnectionError,
@@ -47,13 +47,15 @@ class DownloadResult:
     content_type: str | None
 
 
-class KlingHook(HttpHook):
+class KlingHook(BaseHook):
     """
     Submit and follow Kling text-to-video generations on the AI/ML API.
 
-    Sync calls use the HTTP provider's ``requests`` session (one per hook, kept alive); async calls
-    share one ``aiohttp`` session per event loop, so a triggerer polling a thousand generations
-    reuses a handful of connections. Both go through :mod:`airflow_provider_kling.retry`.
+    Sync calls use one kept-alive ``requests`` session per hook (idle sockets send TCP keep-alives,
+    as the HTTP provider's sessions do); async calls share one ``aiohttp`` session per event loop,
+    so a triggerer polling a thousand generations reuses a handful of connections. Both go through
+    :mod:`airflow_provider_kling.retry`. Neither library is imported before it is used: a task
+    process that only submits never loads aiohttp (about 0.2 CPU-seconds per task).
 
     .. seealso::
         The README's "Connection" section for setting up ``kling_default``.
@@ -68,7 +70,7 @@ class KlingHook(HttpHook):
     hook_name = "Kling (AI/ML API)"
 
     def __init__(self, kling_conn_id: str = default_conn_name, *, retry_policy: RetryPolicy | None = None) -> None:
-        super().__init__(method="GET", http_conn_id=kling_conn_id)
+        super().__init__()
         self.kling_conn_id = kling_conn_id
         self.retry_policy = retry_policy or DEFAULT_RETRY_POLICY
         self._settings: ConnectionSettings | None = None
@@ -92,14 +94,12 @@ class KlingHook(HttpHook):
         """Settings read from the connection, once per hook; the key is registered for masking."""
         if self._settings is None:
             self._settings = self._read_settings(self.get_connection(self.kling_conn_id))
-            self.base_url = self._settings.base_url  # HttpHook's adapter mounting reads it
         return self._settings
 
     async def asettings(self) -> ConnectionSettings:
         """Async :attr:`settings`: never blocks the event loop on the connection lookup."""
         if self._settings is None:
             self._settings = self._read_settings(await self._aget_connection())
-            self.base_url = self._settings.base_url
         return self._settings
 
     async def _aget_connection(self) -> Any:
@@ -130,17 +130,13 @@ class KlingHook(HttpHook):
 
     @cached_property
     def session(self) -> requests.Session:
-        """One ``requests`` session per hook, with the HTTP provider's TCP keep-alive adapter."""
-        import requests
-
-        session = requests.Session()
+        """One ``requests`` session per hook: kept alive, authenticated."""
+        session = _kept_alive_session()
         session.headers.update(self._headers(self.settings))
-        return self._configure_session_from_mount_adapters(session)
+        return session
 
-    def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None) -> Any:
-        """Return the hook's ``requests`` session (HttpHook's contract)."""
-        if headers:
-            self.session.headers.update(headers)
+    def get_conn(self) -> requests.Session:
+        """Return the hook's authenticated ``requests`` session."""
         return self.session
 
     # -- API ----------------------------------------------------------------------------------
@@ -259,11 +255,9 @@ class KlingHook(HttpHook):
     @cached_property
     def cdn_session(self) -> requests.Session:
         """A session for video downloads: keep-alive, and deliberately no Authorization header."""
-        import requests
-
-        session = requests.Session()
+        session = _kept_alive_session()
         session.headers["User-Agent"] = self._headers(self.settings)["User-Agent"]
-        return self._configure_session_from_mount_adapters(session)
+        return session
 
     def _download_once(self, url: str, out: BinaryIO) -> DownloadResult:
         import requests
@@ -510,6 +504,37 @@ class _BackgroundHasher:
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop()  # also on errors: never leave a thread behind
+
+
+#: TCP keep-alive on pooled sockets (idle 120 s, then every 30 s, 20 probes): the HTTP provider's
+#: defaults. Between polls minutes apart, a NAT or load balancer would otherwise drop idle
+#: connections silently and the next request would first hit a dead socket.
+TCP_KEEPALIVE = {"TCP_KEEPIDLE": 120, "TCP_KEEPINTVL": 30, "TCP_KEEPCNT": 20}
+
+
+def _kept_alive_session() -> requests.Session:
+    import socket
+
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection
+
+    options = [*HTTPConnection.default_socket_options, (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    options += [
+        (socket.IPPROTO_TCP, getattr(socket, name), value)
+        for name, value in TCP_KEEPALIVE.items()
+        if hasattr(socket, name)
+    ]
+
+    class KeepAliveAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **{**kwargs, "socket_options": options})
+
+    session = requests.Session()
+    adapter = KeepAliveAdapter()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 def _status_request(generation_id: str, deadline: float | None) -> dict[str, Any]:

@@ -196,3 +196,19 @@ async def test_async_fetch_shares_one_session_and_closes_it(simulator):
 async def test_async_errors_are_classified_like_sync_ones(simulator):
     with pytest.raises(KlingAPIError, match="HTTP 404"):
         await KlingHook().aget_generation("nope")
+
+
+@pytest.mark.parametrize("session_name", ["session", "cdn_session"])
+def test_pooled_sockets_send_tcp_keepalives(simulator, session_name):
+    # Polls minutes apart must not find their kept-alive connection silently dropped by a NAT.
+    import socket
+
+    hook = KlingHook()
+    session = getattr(hook, session_name)
+    session.get(f"{simulator.url}/_sim/stats?light=1", timeout=10).close()
+    pools = session.get_adapter(simulator.url).poolmanager.pools
+    # urllib3's RecentlyUsedContainer offers keys() but no iteration.
+    [connection] = [c for key in pools.keys() for c in pools[key].pool.queue if c is not None]  # noqa: SIM118
+    sock = connection.sock  # the connection just returned to the pool, still open
+    assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 120
