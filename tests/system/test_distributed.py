@@ -86,6 +86,9 @@ def test_fifty_mapped_generations_stay_under_the_pool_cap_without_holding_worker
     assert report["totals"]["delivered"] == count
     for name in key_of.values():
         assert (next(fresh.output.glob(f"batch/*/{name}.mp4"))).stat().st_size > 0
+    # Each generate task's return value (the finished generation) reached the report task downstream.
+    assert report["totals"]["usage"] == {"tokens_used": 50.0 * count}
+    assert all(row["duration"] is not None for row in report["rows"])
 
 
 def test_thirty_percent_faults_for_the_whole_run_still_one_generation_each(fresh: Deployment) -> None:
