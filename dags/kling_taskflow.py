@@ -8,6 +8,7 @@ given to the decorator.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 from airflow.sdk import dag, task
@@ -27,7 +28,7 @@ def kling_taskflow():
         duration=5,
         negative_prompt="text, watermark, blurry",
         destination="{{ var.value.get('kling_output', '/tmp/kling-videos') }}/taskflow/",
-        poll_interval=10,
+        poll_interval=float(os.environ.get("KLING_POLL_INTERVAL", "10")),  # shorter against the simulator
         retries=2,
     )
     def product_clip(product: dict):

@@ -15,12 +15,17 @@ Setup: a ``kling_default`` connection whose password is your AI/ML API key, and 
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
 from airflow_provider_kling.operators.kling import KlingDownloadVideoOperator, KlingTextToVideoOperator
 from airflow_provider_kling.sensors.kling import KlingGenerationSensor
+
+# Seconds between status checks once a video may be done (sparser while it is queued). Kling takes
+# minutes, so 10 s is plenty; the demo and the tests shorten it against the fast simulator.
+POLL_INTERVAL = float(os.environ.get("KLING_POLL_INTERVAL", "10"))
 
 
 @dag(
@@ -46,7 +51,7 @@ def kling_text_to_video():
     wait = KlingGenerationSensor(
         task_id="wait",
         generation_id=submit.output,
-        poke_interval=10,
+        poke_interval=POLL_INTERVAL,
         timeout=timedelta(minutes=20).total_seconds(),
     )
 

@@ -21,8 +21,9 @@ DAG_ID = "kling_text_to_video"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
 
-def airflow_env(connection: str) -> dict[str, str]:
+def airflow_env(connection: str, poll_interval: str | None = None) -> dict[str, str]:
     return {
+        **({"KLING_POLL_INTERVAL": poll_interval} if poll_interval else {}),
         **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
         "AIRFLOW_HOME": str(HOME),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
@@ -43,8 +44,8 @@ def task_summary() -> list[tuple[str, str, int]]:
         ).fetchall()
 
 
-def run_dag(connection: str) -> int:
-    env = airflow_env(connection)
+def run_dag(connection: str, poll_interval: str | None = None) -> int:
+    env = airflow_env(connection, poll_interval)
     HOME.mkdir(exist_ok=True)
     print(f"Preparing the Airflow metadata database in {HOME} ...", flush=True)
     migrate = subprocess.run([AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True)
@@ -95,7 +96,8 @@ def main() -> int:
 
     with SimulatorProcess("--generation-seconds", "6", "--api-key", "demo-key") as sim:
         print(f"No AIMLAPI_KEY set: using the built-in API simulator at {sim.url}")
-        code = run_dag(json.dumps({"conn_type": "kling", "host": sim.url, "password": "demo-key"}))
+        # The simulator renders in seconds, not minutes: check its status every second.
+        code = run_dag(json.dumps({"conn_type": "kling", "host": sim.url, "password": "demo-key"}), poll_interval="1")
         stats = sim.stats()
         print(
             f"\nSimulator saw {stats['create_requests']} create request(s), {stats['fetch_requests']} status request(s), "

@@ -56,7 +56,7 @@ def kling_e2e_bad_input():
 @dag(schedule=None, start_date=datetime(2025, 1, 1), catchup=False, default_args={"retries": 0})
 def kling_e2e_sensor_deadline():
     submit = KlingTextToVideoOperator(task_id="submit", prompt="e2e [sim:never]")
-    KlingGenerationSensor(task_id="wait", generation_id=submit.output, poke_interval=2, timeout=20)
+    KlingGenerationSensor(task_id="wait", generation_id=submit.output, poke_interval=2, timeout=8)
 
 
 kling_e2e_retry_after_submit()

@@ -20,7 +20,7 @@ from airflow_provider_kling.simulator.process import SimulatorProcess
 from tests.system.cluster import POSTGRES, REDIS, REPO, AirflowCluster, reachable
 
 API_KEY = "sk-system-0123456789abcdef"
-BATCH_POLL_INTERVAL = "2"
+POLL_INTERVAL = "2"  # seconds between status checks in the example DAGs: the simulator renders in seconds
 
 
 @dataclass
@@ -59,7 +59,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                 {"conn_type": "kling", "host": simulator.url, "password": API_KEY}
             ),
             "AIRFLOW_VAR_KLING_OUTPUT": str(output),
-            "KLING_BATCH_POLL_INTERVAL": BATCH_POLL_INTERVAL,
+            "KLING_BATCH_POLL_INTERVAL": POLL_INTERVAL,
+            "KLING_POLL_INTERVAL": POLL_INTERVAL,
             # The connection form's "Test" button (off by default in Airflow).
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         },
