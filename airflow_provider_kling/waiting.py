@@ -193,7 +193,17 @@ def next_poll_delay(
     return max(0.0, min(interval, remaining))
 
 
-def delay_after(progress: WaitProgress, poll_interval: float, remaining: float, now: float) -> float:
-    """The adaptive delay for a wait in progress."""
+def delay_after(
+    progress: WaitProgress, poll_interval: float, remaining: float, now: float, *, poll_started: float | None = None
+) -> float:
+    """The adaptive delay for a wait in progress.
+
+    :param poll_started: when the poll just made began. The delay counts from then, so a slow answer
+        (a busy API, or a triggerer answering a thousand polls at once) does not stretch the interval:
+        polls start ``next_poll_delay`` apart, never closer.
+    """
     rendering_for = None if progress.rendering_since is None else now - progress.rendering_since
-    return next_poll_delay(poll_interval, remaining, status=progress.last_state, rendering_for=rendering_for)
+    delay = next_poll_delay(poll_interval, remaining, status=progress.last_state, rendering_for=rendering_for)
+    if poll_started is not None:
+        delay -= now - poll_started
+    return max(0.0, delay)

@@ -151,3 +151,24 @@ def test_status_change_lines_count_polls_in_plain_english():
     progress = WaitProgress("g1", 0.0)
     assert progress.observe(gen("queued"), 2)[0].endswith("after 2s (1 poll)")
     assert progress.observe(gen("generating"), 40)[0].endswith("after 40s (2 polls)")
+
+
+@pytest.mark.parametrize(
+    ("poll_started", "now", "expected"),
+    [
+        (None, 100.0, 10.0),  # no start given: the whole interval
+        (100.0, 100.0, 10.0),  # an instant answer
+        (100.0, 100.4, 9.6),  # a 0.4 s answer: the next poll still starts 10 s after this one did
+        (100.0, 112.0, 0.0),  # an answer slower than the interval: poll again at once, never negative
+    ],
+)
+def test_delays_count_from_when_the_poll_started(poll_started, now, expected):
+    progress = WaitProgress("g1", 0.0)
+    progress.observe(gen("generating"), 0.0)  # rendering since 0 ...
+    progress.rendering_since = -1000.0  # ... long enough ago for the plain interval
+    assert delay_after(progress, 10, 999, now, poll_started=poll_started) == pytest.approx(expected)
+
+
+def test_a_poll_counted_from_its_start_never_passes_the_deadline():
+    progress = WaitProgress("g1", 0.0)
+    assert delay_after(progress, 10, 3.0, 100.5, poll_started=100.0) == pytest.approx(2.5)

@@ -56,6 +56,18 @@ async def leased_session() -> AsyncIterator[aiohttp.ClientSession]:
             await lease.session.close()
 
 
+def held_session() -> aiohttp.ClientSession | None:
+    """The running loop's shared session if something (a waiting trigger) holds a lease on it.
+
+    A request made while it is held needs no lease of its own: the session outlives the request.
+    This is the polling hot path, so it costs a dictionary lookup instead of a context manager.
+    """
+    lease = _leases.get(asyncio.get_running_loop())
+    if lease is None or lease.holders == 0 or lease.session.closed:
+        return None
+    return lease.session
+
+
 def open_sessions() -> int:
     """How many shared sessions are open across loops (for tests)."""
     return sum(1 for lease in _leases.values() if not lease.session.closed)

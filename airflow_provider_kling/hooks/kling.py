@@ -28,6 +28,7 @@ from airflow_provider_kling.retry import (
 )
 
 if TYPE_CHECKING:
+    import aiohttp
     import requests
 
 GENERATION_PATH = "/v2/generate/video/kling/generation"
@@ -74,6 +75,7 @@ class KlingHook(BaseHook):
         self.kling_conn_id = kling_conn_id
         self.retry_policy = retry_policy or DEFAULT_RETRY_POLICY
         self._settings: ConnectionSettings | None = None
+        self._aiohttp_options: dict[str, Any] | None = None
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -209,6 +211,7 @@ class KlingHook(BaseHook):
         progress = WaitProgress(generation_id, started or time.time(), failure_budget=self.retry_policy.budget)
         last: Generation | None = None
         while (remaining := end_time - time.time()) > 0:
+            poll_started = time.time()
             try:
                 last = self.get_generation(generation_id, deadline=time.monotonic() + remaining)
             except KlingError as err:
@@ -221,7 +224,8 @@ class KlingHook(BaseHook):
                 result = result_from_generation(last)
                 if result is not None:
                     return result
-            time.sleep(delay_after(progress, poll_interval, end_time - time.time(), time.time()))
+            now = time.time()
+            time.sleep(delay_after(progress, poll_interval, end_time - now, now, poll_started=poll_started))
         raise KlingWaitTimeout(timeout_event(generation_id, time.time() - progress.started, last)["message"])
 
     def download_video(self, url: str, out: BinaryIO) -> DownloadResult:
@@ -412,30 +416,50 @@ class KlingHook(BaseHook):
                 self.log.warning("%s (%s)", err, decision.reason)
                 await asyncio.sleep(decision.delay)
 
+    def _aiohttp_request_options(self, settings: ConnectionSettings) -> dict[str, Any]:
+        """Headers, timeouts and TLS for every async request, built once: the settings never change."""
+        if self._aiohttp_options is None:
+            import aiohttp
+
+            timeout = aiohttp.ClientTimeout(
+                total=settings.connect_timeout + settings.read_timeout,
+                connect=settings.connect_timeout,
+                sock_read=settings.read_timeout,
+            )
+            self._aiohttp_options = {
+                "headers": self._headers(settings),
+                "timeout": timeout,
+                "ssl": _aiohttp_ssl(settings.verify),
+            }
+        return self._aiohttp_options
+
     async def _asend_once(
         self, method: str, url: str, *, params: dict[str, str] | None, settings: ConnectionSettings, what: str
     ) -> Any:
+        from airflow_provider_kling.hooks.async_session import held_session, leased_session
+
+        session = held_session()  # a waiting trigger holds it: the polling hot path
+        if session is None:
+            async with leased_session() as session:
+                return await self._asend_on(session, method, url, params=params, settings=settings, what=what)
+        return await self._asend_on(session, method, url, params=params, settings=settings, what=what)
+
+    async def _asend_on(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, str] | None,
+        settings: ConnectionSettings,
+        what: str,
+    ) -> Any:
         import aiohttp
 
-        from airflow_provider_kling.hooks.async_session import leased_session
-
-        timeout = aiohttp.ClientTimeout(
-            total=settings.connect_timeout + settings.read_timeout,
-            connect=settings.connect_timeout,
-            sock_read=settings.read_timeout,
-        )
         try:
-            async with (
-                leased_session() as session,
-                session.request(
-                    method,
-                    url,
-                    params=params,
-                    headers=self._headers(settings),
-                    timeout=timeout,
-                    ssl=_aiohttp_ssl(settings.verify),
-                ) as response,
-            ):
+            async with session.request(
+                method, url, params=params, **self._aiohttp_request_options(settings)
+            ) as response:
                 text = await response.text(errors="replace")
                 if response.status >= 400:
                     raise error_for_response(

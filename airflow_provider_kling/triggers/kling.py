@@ -80,6 +80,7 @@ class KlingGenerationTrigger(BaseTrigger):
         progress = WaitProgress(self.generation_id, self.started, failure_budget=hook.retry_policy.budget)
         last = None
         while (remaining := self.end_time - time.time()) > 0:
+            poll_started = time.time()
             try:
                 last = await hook.aget_generation(self.generation_id, deadline=time.monotonic() + remaining)
             except KlingError as err:
@@ -95,6 +96,9 @@ class KlingGenerationTrigger(BaseTrigger):
                 if event is not None:
                     yield TriggerEvent(event)
                     return
-            await asyncio.sleep(delay_after(progress, self.poll_interval, self.end_time - time.time(), time.time()))
+            now = time.time()
+            await asyncio.sleep(
+                delay_after(progress, self.poll_interval, self.end_time - now, now, poll_started=poll_started)
+            )
         self.log.info("Deadline reached for generation %s", self.generation_id)
         yield TriggerEvent(timeout_event(self.generation_id, time.time() - self.started, last))
