@@ -66,15 +66,14 @@ def test_example_dag_generates_and_stores_a_video_through_the_triggerer(airflow_
 
 def test_example_dag_on_the_unified_endpoint(airflow_env, simulator, tmp_path):
     simulator.configure(generation_seconds=3)
-    result = airflow_env.dags_test(
+    result, output = dags_test(
+        airflow_env,
+        simulator,
         "kling_text_to_video",
-        env={
-            "AIRFLOW_CONN_KLING_DEFAULT": connection_json(simulator.url, endpoint="unified"),
-            "AIRFLOW_VAR_KLING_OUTPUT": str(tmp_path),
-            "KLING_POLL_INTERVAL": "1",
-        },
+        AIRFLOW_CONN_KLING_DEFAULT=connection_json(simulator.url, endpoint="unified"),
+        AIRFLOW_VAR_KLING_OUTPUT=str(tmp_path),
     )
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert result.returncode == 0, output[-3000:]
     assert len(list(tmp_path.glob("*.mp4"))) == 1
     sidecar = json.loads(next(tmp_path.glob("*.json")).read_text())
     assert sidecar["usage"] == {"credits_used": 50.0}  # the unified response shape
