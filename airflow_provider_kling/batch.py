@@ -73,7 +73,7 @@ def _parse_row(line: str, seen: dict[str, int]) -> tuple[dict[str, Any] | None, 
 
 
 def _already_delivered(destination: str) -> bool:
-    from airflow_provider_kling import storage
+    from airflow_provider_kling.delivery import storage
 
     target = storage.as_storage_path(destination)
     return target.exists() and storage.read_sidecar(target) is not None

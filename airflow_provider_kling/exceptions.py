@@ -14,7 +14,7 @@ This module has no third-party imports so any layer can raise these cheaply.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class KlingError(Exception):
@@ -32,6 +32,9 @@ class KlingTransientError(KlingError):
     :param safe_to_resend: True when the request provably did not reach the API's business
         logic (nothing was created), so even a non-idempotent POST may be sent again.
     """
+
+    #: False for failures that a task retry may cure but an immediate in-task retry cannot.
+    retry_in_task: ClassVar[bool] = True
 
     def __init__(self, message: str, *, retry_after: float | None = None, safe_to_resend: bool = False):
         super().__init__(message)
@@ -135,6 +138,8 @@ class KlingDownloadError(KlingTransientError):
 
 class KlingVideoContentError(KlingDownloadError):
     """The video URL served something that is not an MP4 (no ``ftyp`` box). Not retried in-task."""
+
+    retry_in_task = False
 
 
 class KlingVideoUrlRejected(KlingPermanentError):

@@ -7,11 +7,12 @@ from typing import Any
 
 def get_provider_info() -> dict[str, Any]:
     from airflow_provider_kling import __version__
+    from airflow_provider_kling.hooks.connection import CONN_FIELDS, HIDDEN_FIELDS, PLACEHOLDERS, RELABELING
 
     return {
         "package-name": "airflow-provider-kling",
         "name": "Kling (AI/ML API)",
-        "description": "Generate videos with the AI/ML API's Kling text-to-video models from Airflow DAGs.",
+        "description": "Generate videos with the AI/ML API's Kling video models from Airflow DAGs.",
         "versions": [__version__],
         "integrations": [
             {
@@ -36,37 +37,11 @@ def get_provider_info() -> dict[str, Any]:
                 "connection-type": "kling",
                 "hook-name": "Kling (AI/ML API)",
                 "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "login", "port", "extra"],
-                    "relabeling": {"password": "API key", "host": "API base URL"},
-                    "placeholders": {
-                        "password": "your AI/ML API key",
-                        "host": "https://api.aimlapi.com (leave empty for the default)",
-                    },
+                    "hidden-fields": HIDDEN_FIELDS,
+                    "relabeling": RELABELING,
+                    "placeholders": PLACEHOLDERS,
                 },
-                # Every extra the hook reads (hooks/connection.py), so nobody has to write JSON by hand.
-                "conn-fields": {
-                    "timeout": {
-                        "label": "Read timeout (seconds)",
-                        "schema": {"type": ["number", "null"], "minimum": 1},
-                        "description": "How long one API request may take to answer (default 60).",
-                    },
-                    "connect_timeout": {
-                        "label": "Connect timeout (seconds)",
-                        "schema": {"type": ["number", "null"], "minimum": 1},
-                        "description": "How long to wait for a TCP/TLS connection (default 10).",
-                    },
-                    "endpoint": {
-                        "label": "API endpoint",
-                        "schema": {"type": ["string", "null"], "enum": [None, "legacy", "unified"]},
-                        "description": "legacy: /v2/generate/video/kling/generation (default); "
-                        "unified: /v2/video/generations.",
-                    },
-                    "verify": {
-                        "label": "TLS verification",
-                        "schema": {"type": ["string", "null"]},
-                        "description": "true (default), false, or the path of a CA bundle for a private endpoint.",
-                    },
-                },
+                "conn-fields": CONN_FIELDS,
             }
         ],
         "extra-links": ["airflow_provider_kling.operators.kling.KlingVideoLink"],

@@ -1,8 +1,9 @@
 """The one retry policy, shared by the sync hook, the async hook and the trigger.
 
-Pure decisions, no I/O: which failures are worth another try, how long to wait (exponential
-backoff with jitter, ``Retry-After`` honoured), and when to give up (attempts, total budget,
-the caller's deadline). The I/O loops that use it are a few lines each in the hook.
+Pure decisions, no I/O: how long to wait (exponential backoff with jitter, ``Retry-After``
+honoured) and when to give up (attempts, total budget, the caller's deadline). Which HTTP answers
+are transient is decided next to the API's error model (:mod:`airflow_provider_kling.models.api_error`).
+The I/O loops that use this policy are a few lines each in the hooks and the video download.
 
 Create requests (POST) are special: a second POST is a second paid video, so a failed POST is
 retried only when the failure proves no generation was created (``safe_to_resend``): the
@@ -14,81 +15,8 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
-from airflow_provider_kling.exceptions import (
-    KlingAPIError,
-    KlingError,
-    KlingServerError,
-    KlingSubmissionUnknownError,
-    KlingTransientError,
-)
-from airflow_provider_kling.models.api_error import parse_error_body
-
-#: Statuses with which the API (or its gateway) refuses a request before acting on it.
-REFUSED_BEFORE_PROCESSING = frozenset({429, 503})
-
-_HINTS: dict[int, str] = {
-    400: "the API rejected the request body",
-    401: "the API key was refused; check the connection's password",
-    403: "the account is out of credits or not allowed to use this model",
-    404: "no such generation (or path); check the generation id and the connection's host",
-    429: "rate or concurrency limit reached",
-}
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Read ``Retry-After`` as seconds (``"7"``) or an HTTP date; ``None`` when absent or unreadable."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
-
-
-def error_for_response(
-    status_code: int,
-    body: str,
-    *,
-    content_type: str | None = None,
-    retry_after: str | None = None,
-    what: str = "Kling API request",
-) -> KlingError:
-    """Build the exception that describes a non-2xx answer, permanent or transient by status."""
-    parsed = parse_error_body(body, content_type)
-    hint = _HINTS.get(status_code)
-    request_ref = f" (requestId {parsed.request_id})" if parsed.request_id else ""
-    message = f"{what} failed with HTTP {status_code}: {parsed.message}{request_ref}"
-    if hint:
-        message += f" -- {hint}"
-    if status_code == 429 or status_code >= 500:
-        return KlingServerError(
-            message,
-            status_code=status_code,
-            request_id=parsed.request_id,
-            retry_after=parse_retry_after(retry_after),
-            safe_to_resend=status_code in REFUSED_BEFORE_PROCESSING,
-        )
-    return KlingAPIError(message, status_code=status_code, request_id=parsed.request_id)
-
-
-def unknown_submission(cause: KlingError) -> KlingSubmissionUnknownError:
-    """The error for a POST that failed after it may have created a (billed) generation."""
-    return KlingSubmissionUnknownError(
-        "The create request failed after it was sent, so a generation may have been created and billed "
-        f"({cause}). It is not retried automatically because a second request would pay for a second video. "
-        "Check the generations in your AI/ML API dashboard; to generate anyway, clear this task."
-    )
+from airflow_provider_kling.exceptions import KlingTransientError
 
 
 @dataclass(frozen=True)
@@ -143,6 +71,8 @@ class RetryPolicy:
         """
         if not isinstance(error, KlingTransientError):
             return RetryDecision(False, reason="not a transient error")
+        if not error.retry_in_task:
+            return RetryDecision(False, reason="trying again at once would give the same answer")
         if not idempotent and not error.safe_to_resend:
             return RetryDecision(False, reason="the request may have been processed; resending could duplicate it")
         if attempt >= self.max_attempts:

@@ -7,6 +7,7 @@ error. Trigger, sensor (poke/reschedule) and operator all use it, so they cannot
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,22 @@ def describe_usage(usage: dict[str, float]) -> str:
     return ", ".join(f"{key}={value:g}" for key, value in usage.items())
 
 
+@dataclass(frozen=True)
+class PollStep:
+    """What to do after one poll: end the wait with ``event``, or sleep ``delay`` seconds.
+
+    :param event: the one event that ends the wait (see the ``EVENT_*`` statuses), if it is over.
+    :param delay: seconds until the next poll otherwise.
+    :param logs: ``(level, message)`` lines worth logging about this poll.
+    :param error: the error that ended the wait, for callers that re-raise it as it was.
+    """
+
+    event: dict[str, Any] | None = None
+    delay: float = 0.0
+    logs: tuple[tuple[int, str], ...] = ()
+    error: KlingError | None = None
+
+
 @dataclass
 class WaitProgress:
     """Follows one generation across polls and says what is worth logging.
@@ -63,7 +80,54 @@ class WaitProgress:
     failing_since: float | None = None
     last_state: GenerationStatus | None = None
     rendering_since: float | None = None
+    last: Generation | None = None
     _warned: set[str] = field(default_factory=set)
+
+    def deadline_step(self, end_time: float, now: float) -> PollStep | None:
+        """The step that ends the wait once ``end_time`` has passed; checked before every poll."""
+        if now < end_time:
+            return None
+        return PollStep(
+            event=timeout_event(self.generation_id, now - self.started, self.last),
+            logs=((logging.INFO, f"Deadline reached for generation {self.generation_id}"),),
+        )
+
+    def after_poll(
+        self,
+        outcome: Generation | KlingError,
+        *,
+        poll_interval: float,
+        end_time: float,
+        poll_started: float,
+        now: float,
+    ) -> PollStep:
+        """The one decision after each poll, for the sync wait and the trigger alike.
+
+        :param outcome: what the poll fetched, or the error it raised after the retry policy.
+        :param poll_interval: the task's ``poll_interval``.
+        :param end_time: the absolute deadline (epoch seconds).
+        :param poll_started: when the poll began (delays count from then).
+        :param now: when it ended.
+        :returns: the event that ends the wait, or how long to sleep before the next poll.
+        """
+        if isinstance(outcome, KlingError):
+            if self.poll_failed(outcome, now):
+                failed = f"Polling generation {self.generation_id} failed: {outcome}"
+                return PollStep(event=event_for_error(outcome), error=outcome, logs=((logging.ERROR, failed),))
+            logs: tuple[tuple[int, str], ...] = (
+                (logging.WARNING, f"Polling generation {self.generation_id} failed, will keep trying: {outcome}"),
+            )
+        else:
+            self.last = outcome
+            logs = tuple((logging.INFO, line) for line in self.observe(outcome, now))
+            event = event_for(outcome)
+            if event is not None:
+                return PollStep(event=event, logs=logs)
+        deadline = self.deadline_step(end_time, now)
+        if deadline is not None:
+            return PollStep(event=deadline.event, logs=logs + deadline.logs)
+        delay = delay_after(self, poll_interval, end_time - now, now, poll_started=poll_started)
+        return PollStep(delay=delay, logs=logs)
 
     def poll_failed(self, error: KlingError, now: float) -> bool:
         """Record a poll that failed even after the retry policy; True when waiting should stop.
@@ -125,6 +189,18 @@ def event_for(generation: Generation) -> dict[str, Any] | None:
 
 def event_for_error(error: KlingError) -> dict[str, Any]:
     return {"status": EVENT_ERROR, "message": str(error), "retryable": isinstance(error, KlingTransientError)}
+
+
+def event_for_unexpected(error: BaseException) -> dict[str, Any]:
+    """The error event for a failure no one planned for (a bug, a deleted connection...).
+
+    Retryable: a retried task reattaches to the same generation, so trying again costs nothing.
+    """
+    return {
+        "status": EVENT_ERROR,
+        "message": f"Waiting for the generation failed unexpectedly: {type(error).__name__}: {error}",
+        "retryable": True,
+    }
 
 
 def timeout_event(generation_id: str, waited: float, last: Generation | None) -> dict[str, Any]:

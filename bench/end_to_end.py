@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from airflow_provider_kling.simulator.process import SimulatorProcess
-from tests.system.cluster import POSTGRES, REDIS, REPO, AirflowCluster, SlotSampler, reachable
+from harness.cluster import POSTGRES, REDIS, REPO, AirflowCluster, SlotSampler, reachable
 
 DAG = "kling_system_fanout"
 API_KEY = "sk-bench"

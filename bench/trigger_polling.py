@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from airflow_provider_kling.simulator.process import SimulatorProcess  # noqa: E402
-from tests.certs import make_certificate  # noqa: E402
+from harness.certs import make_certificate  # noqa: E402
 
 API_KEY = "bench-key"
 VARIANTS = ("kling", "http_sensor", "dbt_pattern", "bare_aiohttp")

@@ -1,24 +1,12 @@
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
-from dataclasses import asdict
 
 import pytest
 
-from airflow_provider_kling.simulator.app import SimulatorConfig
 from airflow_provider_kling.simulator.process import SimulatorProcess
-
-API_KEY = "sk-test-0123456789abcdef-SECRET"
-DEFAULTS = {k: v for k, v in asdict(SimulatorConfig()).items() if k != "api_key"}
-
-
-def connection_json(url: str, api_key: str = API_KEY, **extra: object) -> str:
-    conn: dict[str, object] = {"conn_type": "kling", "host": url, "password": api_key}
-    if extra:
-        conn["extra"] = extra
-    return json.dumps(conn)
+from harness.simulated import API_KEY, DEFAULTS, connection_json
 
 
 @pytest.fixture(scope="session")

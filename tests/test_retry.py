@@ -1,40 +1,22 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
 
 import pytest
 
 from airflow_provider_kling.exceptions import (
     KlingAPIError,
     KlingConnectionError,
+    KlingDownloadError,
     KlingGenerationFailed,
     KlingResponseError,
     KlingServerError,
     KlingTransientError,
     KlingValidationError,
+    KlingVideoContentError,
 )
-from airflow_provider_kling.retry import RetryPolicy, RetryState, error_for_response, parse_retry_after
-
-NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
-
-
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [
-        (None, None),
-        ("", None),
-        ("7", 7.0),
-        (" 2.5 ", 2.5),
-        ("-3", 0.0),
-        ("Thu, 01 Jan 2026 12:00:30 GMT", 30.0),
-        ("Thu, 01 Jan 2026 11:59:00 GMT", 0.0),
-        ("soon", None),
-    ],
-)
-def test_parse_retry_after(value, seconds):
-    assert parse_retry_after(value, now=NOW) == seconds
-
+from airflow_provider_kling.models.api_error import error_for_response
+from airflow_provider_kling.retry import RetryPolicy, RetryState
 
 # status -> (exception class, retried for GET, retried for the create POST)
 STATUS_TABLE = [
@@ -68,6 +50,8 @@ def test_status_classification(status, cls, get_retried, post_retried):
         (KlingResponseError("not JSON"), True, False),
         (KlingValidationError(["bad"]), False, False),
         (KlingGenerationFailed("g", "nope"), False, False),
+        (KlingDownloadError("cut short"), True, False),
+        (KlingVideoContentError("an HTML page, not an MP4"), False, False),
         (ValueError("a bug"), False, False),
     ],
 )
@@ -75,22 +59,6 @@ def test_exception_classification(error, get_retried, post_retried):
     policy = RetryPolicy(jitter=0)
     assert policy.decide(error, attempt=1, elapsed=0, idempotent=True).retry is get_retried
     assert policy.decide(error, attempt=1, elapsed=0, idempotent=False).retry is post_retried
-
-
-def test_messages_carry_hint_and_request_id():
-    error = error_for_response(
-        403, '{"message":"Insufficient credits","requestId":"req-9"}', what="Kling create request"
-    )
-    assert str(error) == (
-        "Kling create request failed with HTTP 403: Insufficient credits (requestId req-9) "
-        "-- the account is out of credits or not allowed to use this model"
-    )
-    assert error.request_id == "req-9"
-
-
-def test_retry_after_is_read_from_the_header():
-    error = error_for_response(429, "slow down", retry_after="12")
-    assert error.retry_after == 12.0
 
 
 def test_backoff_doubles_up_to_the_cap_without_jitter():

@@ -172,3 +172,45 @@ def test_delays_count_from_when_the_poll_started(poll_started, now, expected):
 def test_a_poll_counted_from_its_start_never_passes_the_deadline():
     progress = WaitProgress("g1", 0.0)
     assert delay_after(progress, 10, 3.0, 100.5, poll_started=100.0) == pytest.approx(2.5)
+
+
+FAILING = KlingTransientError("HTTP 502 from the gateway")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "now", "event_status", "delay", "raises"),
+    [
+        (gen("queued"), 100.0, None, 20.0, False),  # queued: 2 x poll_interval
+        (gen("generating"), 100.0, None, 30.0, False),  # early rendering: 3 x poll_interval
+        (COMPLETED, 100.0, "success", 0.0, False),
+        (gen("error", error="nsfw"), 100.0, "failed", 0.0, False),
+        (gen("queued"), 995.0, None, 5.0, False),  # never sleeps past the deadline
+        (gen("queued"), 1000.0, "timeout", 0.0, False),  # the deadline passed during the poll
+        (FAILING, 100.0, None, 10.0, False),  # a transient failure is ridden out
+        (KlingAPIError("HTTP 401", status_code=401), 100.0, "error", 0.0, True),  # permanent: stop at once
+    ],
+)
+def test_after_poll_decides_for_the_sync_wait_and_the_trigger_alike(outcome, now, event_status, delay, raises):
+    progress = WaitProgress("g1", started=0.0)
+    step = progress.after_poll(outcome, poll_interval=10, end_time=1000.0, poll_started=now, now=now)
+    assert (step.event or {}).get("status") == event_status
+    assert step.delay == pytest.approx(delay)
+    assert (step.error is not None) is raises
+
+
+def test_after_poll_stops_once_failures_outlast_the_budget():
+    progress = WaitProgress("g1", started=0.0, failure_budget=60)
+    first = progress.after_poll(FAILING, poll_interval=10, end_time=1000.0, poll_started=100, now=100)
+    assert first.event is None
+    assert first.logs[0][1].startswith("Polling generation g1 failed, will keep trying")
+    last = progress.after_poll(FAILING, poll_interval=10, end_time=1000.0, poll_started=160, now=160)
+    assert last.event == {"status": "error", "message": str(FAILING), "retryable": True}
+
+
+def test_the_deadline_event_names_the_last_status_seen():
+    progress = WaitProgress("g1", started=0.0)
+    assert progress.deadline_step(1000.0, now=999.0) is None
+    progress.after_poll(gen("generating"), poll_interval=10, end_time=1000.0, poll_started=500, now=500)
+    event = progress.deadline_step(1000.0, now=1000.0).event
+    assert event["status"] == "timeout"
+    assert "status was 'generating'" in event["message"]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.bases.decorator import DecoratedOperator, TaskDecorator, task_decorator_factory
 
-from airflow_provider_kling.operators.kling import KLING_VIDEOS_ASSET, KlingTextToVideoOperator, record_delivery
+from airflow_provider_kling.operators.kling import KLING_VIDEOS_ASSET, KlingTextToVideoOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -83,8 +83,8 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
         self.destination = destination
 
     def execute(self, context: Context) -> Any:
-        from airflow_provider_kling.failures import airflow_failure_semantics
-        from airflow_provider_kling.submission import submit_once, wait_or_defer
+        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
+        from airflow_provider_kling.tasks.submit import submit_once
         from airflow_provider_kling.version_compat import context_merge, determine_kwargs
 
         context_merge(context, self.op_kwargs)
@@ -93,12 +93,11 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
             params = params_from_returned(returned, self.generation_params())
             self.prompt = str(params.get("prompt"))  # shown in the rendered fields
             submitted = submit_once(self, context, params, allow_unknown_model=self.allow_unknown_model)
-            result = wait_or_defer(self, context, submitted, method_name="execute_complete")
-            return self._deliver(context, result)
+            return self._deliver(context, self.wait_for(context, submitted))
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        from airflow_provider_kling.failures import airflow_failure_semantics
-        from airflow_provider_kling.submission import finish_from_event
+        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
+        from airflow_provider_kling.tasks.wait import finish_from_event
 
         with airflow_failure_semantics(timeout_is_final=False):
             return self._deliver(context, finish_from_event(self, context, event))
@@ -123,7 +122,7 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
                 metadata={"prompt": self.prompt, "task_id": self.task_id, "map_index": context["ti"].map_index},
                 logger=self.log,
             )
-            record_delivery(self, context, delivery)
+            self.record_delivery(context, delivery)
             output["destination"] = delivery.uri
         return output
 

@@ -1,4 +1,8 @@
-"""Reading a ``kling`` Airflow connection into settings the hook can use (pure, no I/O)."""
+"""The ``kling`` connection: its form in the UI and reading it into settings (pure, no I/O).
+
+The form is declared here once; the provider metadata (``get_provider_info``) and
+``KlingHook.get_ui_field_behaviour`` both read it.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,48 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_kling.exceptions import KlingConfigurationError
+from airflow_provider_kling.models.request import ENDPOINTS, LEGACY_ENDPOINT
 
 DEFAULT_BASE_URL = "https://api.aimlapi.com"
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
+
+HIDDEN_FIELDS: list[str] = ["schema", "login", "port", "extra"]
+RELABELING: dict[str, str] = {"password": "API key", "host": "API base URL"}
+PLACEHOLDERS: dict[str, str] = {
+    "password": "your AI/ML API key",
+    "host": "https://api.aimlapi.com (leave empty for the default)",
+}
+#: Every extra the hook reads, each its own form field, so nobody has to write JSON by hand.
+CONN_FIELDS: dict[str, dict[str, Any]] = {
+    "timeout": {
+        "label": "Read timeout (seconds)",
+        "schema": {"type": ["number", "null"], "minimum": 1},
+        "description": "How long one API request may take to answer (default 60).",
+    },
+    "connect_timeout": {
+        "label": "Connect timeout (seconds)",
+        "schema": {"type": ["number", "null"], "minimum": 1},
+        "description": "How long to wait for a TCP/TLS connection (default 10).",
+    },
+    "endpoint": {
+        "label": "API endpoint",
+        "schema": {"type": ["string", "null"], "enum": [None, *ENDPOINTS]},
+        "description": "legacy: /v2/generate/video/kling/generation (default); unified: /v2/video/generations.",
+    },
+    "verify": {
+        "label": "TLS verification",
+        "schema": {"type": ["string", "null"]},
+        "description": "true (default), false, or the path of a CA bundle for a private endpoint.",
+    },
+}
+#: Extras that are settings of ours; any other extra is sent as an HTTP header (the HTTP provider's convention).
+SETTING_EXTRAS: frozenset[str] = frozenset({*CONN_FIELDS, "api_key"})
+
+
+def ui_field_behaviour() -> dict[str, Any]:
+    """The connection form's field behaviour, as ``BaseHook.get_ui_field_behaviour`` spells it."""
+    return {"hidden_fields": HIDDEN_FIELDS, "relabeling": RELABELING, "placeholders": PLACEHOLDERS}
 
 
 @dataclass(frozen=True)
@@ -105,8 +147,6 @@ def settings_from_connection(conn: Any) -> ConnectionSettings:
 
 
 def _endpoint(value: Any, conn_id: str) -> str:
-    from airflow_provider_kling.models import ENDPOINTS, LEGACY_ENDPOINT
-
     if value in (None, ""):
         return LEGACY_ENDPOINT
     if isinstance(value, str) and value.strip().lower() in ENDPOINTS:

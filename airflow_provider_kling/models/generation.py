@@ -8,13 +8,13 @@ place that knows them. It has no I/O and no Airflow import.
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_kling.exceptions import KlingResponseError
+from airflow_provider_kling.models.values import is_number, preview_json
 
 
 class GenerationStatus(str, enum.Enum):
@@ -92,10 +92,10 @@ class Generation:
             raise KlingResponseError(f"Kling API returned {type(payload).__name__} where a JSON object was expected")
         generation_id = payload.get("id") or payload.get("generation_id") or requested_id
         if generation_id is None or isinstance(generation_id, (dict, list, bool)):
-            raise KlingResponseError(f"Kling API response has no generation id: {_preview(payload)}")
+            raise KlingResponseError(f"Kling API response has no generation id: {preview_json(payload)}")
         raw_status = payload.get("status")
         if raw_status is None:
-            raise KlingResponseError(f"Kling API response has no status: {_preview(payload)}")
+            raise KlingResponseError(f"Kling API response has no status: {preview_json(payload)}")
         video = payload.get("video")
         video_url = video.get("url") if isinstance(video, Mapping) else None
         duration = payload.get("duration")
@@ -130,15 +130,11 @@ class Generation:
         }
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _read_usage(meta: Any) -> dict[str, float]:
     usage = meta.get("usage") if isinstance(meta, Mapping) else None
     if not isinstance(usage, Mapping):
         return {}
-    return {key: float(usage[key]) for key in USAGE_KEYS if _is_number(usage.get(key))}
+    return {key: float(usage[key]) for key in USAGE_KEYS if is_number(usage.get(key))}
 
 
 def describe_generation_error(error: Any) -> str | None:
@@ -153,15 +149,7 @@ def describe_generation_error(error: Any) -> str | None:
             return f"{name}: {message}"
         if message or name:
             return str(message or name)
-    return _preview(error)
-
-
-def _preview(value: Any, limit: int = 300) -> str:
-    try:
-        text = json.dumps(value, default=str, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return preview_json(error)
 
 
 def redact_url(url: str | None) -> str | None:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.models.values import describe, is_number
 
 DEFAULT_MODEL = "kling-video/v1.6/pro/text-to-video"
 
@@ -60,18 +61,9 @@ def _allowed(values: tuple[Any, ...]) -> str:
     return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
 
 
-def _describe(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _as_number(value: Any) -> float | None:
     """Accept real numbers and numeric strings (templated values render as strings)."""
-    if _is_number(value):
+    if is_number(value):
         number = float(value)
     elif isinstance(value, str):
         try:
@@ -89,7 +81,7 @@ def _check_text(field: str, value: Any, problems: list[str], *, required: bool) 
             problems.append(f"{field} is required: a non-empty string of at most {PROMPT_MAX_CHARS} characters")
         return None
     if not isinstance(value, str):
-        problems.append(f"{field} must be a string, got {type(value).__name__} {_describe(value)}")
+        problems.append(f"{field} must be a string, got {type(value).__name__} {describe(value)}")
         return None
     if not value.strip():
         if required:
@@ -104,7 +96,7 @@ def _check_text(field: str, value: Any, problems: list[str], *, required: bool) 
 def _check_model(model: Any, allow_unknown_model: bool, problems: list[str]) -> str | None:
     if not isinstance(model, str) or not model.strip():
         problems.append(
-            f"model must be a non-empty string, got {_describe(model)}; known models: {_allowed(KNOWN_MODELS)}"
+            f"model must be a non-empty string, got {describe(model)}; known models: {_allowed(KNOWN_MODELS)}"
         )
         return None
     if model not in KNOWN_MODELS and not allow_unknown_model:
@@ -118,7 +110,7 @@ def _check_model(model: Any, allow_unknown_model: bool, problems: list[str]) -> 
 
 def _check_choice(field: str, value: Any, choices: tuple[Any, ...], problems: list[str]) -> Any:
     if value not in choices or isinstance(value, bool):
-        problems.append(f"{field}={_describe(value)} is not allowed; allowed values: {_allowed(choices)}")
+        problems.append(f"{field}={describe(value)} is not allowed; allowed values: {_allowed(choices)}")
         return None
     return value
 
@@ -127,7 +119,7 @@ def _check_duration(value: Any, problems: list[str]) -> int | None:
     # The docs' own Python sample sends "5": accept the string, always send an integer.
     number = _as_number(value)
     if number is None or not number.is_integer() or int(number) not in DURATIONS:
-        problems.append(f"duration={_describe(value)} is not allowed; allowed values: {_allowed(DURATIONS)} (seconds)")
+        problems.append(f"duration={describe(value)} is not allowed; allowed values: {_allowed(DURATIONS)} (seconds)")
         return None
     return int(number)
 
@@ -136,7 +128,7 @@ def _check_range(field: str, value: Any, bounds: tuple[float, float], problems: 
     low, high = bounds
     number = _as_number(value)
     if number is None:
-        problems.append(f"{field} must be a number between {low:g} and {high:g}, got {_describe(value)}")
+        problems.append(f"{field} must be a number between {low:g} and {high:g}, got {describe(value)}")
         return None
     if not low <= number <= high:
         problems.append(f"{field}={number:g} is out of range; allowed: {low:g} <= {field} <= {high:g}")
@@ -151,7 +143,7 @@ def _check_camera_control(value: Any, problems: list[str]) -> dict[str, Any] | N
     if not isinstance(value, Mapping):
         problems.append(
             f"camera_control must be a dict like {{'type': 'simple', 'config': {{'zoom': 5}}}} "
-            f"or a preset name ({_allowed(CAMERA_TYPES[1:])}), got {_describe(value)}"
+            f"or a preset name ({_allowed(CAMERA_TYPES[1:])}), got {describe(value)}"
         )
         return None
     before = len(problems)
@@ -161,7 +153,7 @@ def _check_camera_control(value: Any, problems: list[str]) -> dict[str, Any] | N
     camera_type = value.get("type")
     if camera_type not in CAMERA_TYPES:
         problems.append(
-            f"camera_control.type={_describe(camera_type)} is not allowed; allowed values: {_allowed(CAMERA_TYPES)}"
+            f"camera_control.type={describe(camera_type)} is not allowed; allowed values: {_allowed(CAMERA_TYPES)}"
         )
     config = value.get("config")
     checked_config: dict[str, float] | None = None
@@ -249,7 +241,7 @@ def build_create_body(params: Mapping[str, Any], *, allow_unknown_model: bool = 
 
 def _check_external_task_id(value: Any, problems: list[str]) -> str | None:
     if not isinstance(value, str) or not value.strip():
-        problems.append(f"external_task_id must be a non-empty string, got {_describe(value)}")
+        problems.append(f"external_task_id must be a non-empty string, got {describe(value)}")
         return None
     return value
 
@@ -266,6 +258,11 @@ def request_fingerprint(body: Mapping[str, Any]) -> str:
 LEGACY_ENDPOINT = "legacy"
 UNIFIED_ENDPOINT = "unified"
 ENDPOINTS: tuple[str, ...] = (LEGACY_ENDPOINT, UNIFIED_ENDPOINT)
+#: The create and fetch path of each endpoint (POST creates, GET ``?generation_id=`` fetches).
+ENDPOINT_PATHS: dict[str, str] = {
+    LEGACY_ENDPOINT: "/v2/generate/video/kling/generation",
+    UNIFIED_ENDPOINT: "/v2/video/generations",
+}
 #: Fields of the legacy body that the unified endpoint's schema does not have.
 NOT_ON_UNIFIED: frozenset[str] = frozenset({"external_task_id", "type"})
 

@@ -1,67 +1,39 @@
-"""Operators: submit a Kling text-to-video generation; download the finished video."""
+"""Operators: submit a Kling generation (and optionally wait for it); download the finished video."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
+from airflow.sdk import Asset
 
+from airflow_provider_kling.tasks.base import (
+    GENERATION_ID_XCOM_KEY,
+    VIDEO_URL_XCOM_KEY,
+    KlingTask,
+    KlingVideoLink,
+)
 from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-    from airflow.sdk.types import TaskInstanceKey
 
-    from airflow_provider_kling.hooks.kling import KlingHook
+    from airflow_provider_kling.tasks.submit import Submitted
 
 DEFAULT_MODEL = "kling-video/v1.6/pro/text-to-video"  # repeated here so DAG parsing skips the models import
 DEFAULT_WAIT_TIMEOUT = 3600.0
-VIDEO_URL_XCOM_KEY = "kling_video_url"
-GENERATION_ID_XCOM_KEY = "kling_generation_id"
+
+__all__ = [
+    "GENERATION_ID_XCOM_KEY",
+    "KLING_VIDEOS_ASSET",
+    "VIDEO_URL_XCOM_KEY",
+    "KlingDownloadVideoOperator",
+    "KlingTextToVideoOperator",
+    "KlingVideoLink",
+]
 
 
-class KlingHookMixin:
-    """Gives a task its ``hook``, built on first use so templated ``kling_conn_id`` is rendered first."""
-
-    kling_conn_id: str
-
-    @cached_property
-    def hook(self) -> KlingHook:
-        from airflow_provider_kling.hooks.kling import KlingHook
-
-        return KlingHook(kling_conn_id=self.kling_conn_id)
-
-
-class KlingVideoLink(BaseOperatorLink):
-    """Extra link "Kling video": the generated video (or where it was downloaded to)."""
-
-    name = "Kling video"
-
-    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        try:
-            from airflow.sdk.execution_time.xcom import XCom
-        except ImportError:  # pragma: no cover - layout of older SDKs
-            from airflow.sdk import XCom  # type: ignore[attr-defined,no-redef]
-
-        value = XCom.get_value(ti_key=ti_key, key=VIDEO_URL_XCOM_KEY)
-        return str(value) if value else ""
-
-
-def wait_deadline(context: Context, timeout: float) -> float:
-    """Absolute end of a wait (epoch seconds): ``timeout`` from now, or earlier if ``execution_timeout`` says so."""
-    end_time = time.time() + timeout
-    task = context["task"]
-    start_date = getattr(context["ti"], "start_date", None)
-    if task.execution_timeout is not None and start_date is not None:
-        end_time = min(end_time, start_date.timestamp() + task.execution_timeout.total_seconds())
-    return end_time
-
-
-class KlingTextToVideoOperator(KlingHookMixin, BaseOperator):
+class KlingTextToVideoOperator(KlingTask):
     """
     Submit a Kling text-to-video generation; optionally wait for it without holding a worker slot.
 
@@ -103,7 +75,6 @@ class KlingTextToVideoOperator(KlingHookMixin, BaseOperator):
         "kling_conn_id",
     )
     template_fields_renderers = {"camera_control": "json"}
-    operator_extra_links = (KlingVideoLink(),)
     ui_color = "#f0e6ff"
 
     def __init__(
@@ -155,8 +126,8 @@ class KlingTextToVideoOperator(KlingHookMixin, BaseOperator):
         }
 
     def execute(self, context: Context) -> Any:
-        from airflow_provider_kling.failures import airflow_failure_semantics
-        from airflow_provider_kling.submission import submit_once, wait_or_defer
+        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
+        from airflow_provider_kling.tasks.submit import submit_once
 
         with airflow_failure_semantics(timeout_is_final=False):
             submitted = submit_once(
@@ -164,47 +135,28 @@ class KlingTextToVideoOperator(KlingHookMixin, BaseOperator):
             )
             if not self.wait_for_completion:
                 return submitted.generation_id
-            return wait_or_defer(self, context, submitted, method_name="execute_complete")
+            return self.wait_for(context, submitted)
+
+    def wait_for(self, context: Context, submitted: Submitted) -> dict[str, Any]:
+        """Wait for a submitted generation with this task's options (defers while it renders)."""
+        from airflow_provider_kling.tasks.wait import wait_or_defer
+
+        return wait_or_defer(
+            self,
+            context,
+            submitted,
+            deferrable=self.deferrable,
+            poll_interval=self.poll_interval,
+            timeout=self.timeout,
+        )
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: return the finished generation or fail clearly."""
-        from airflow_provider_kling.failures import airflow_failure_semantics
-        from airflow_provider_kling.submission import finish_from_event
+        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
+        from airflow_provider_kling.tasks.wait import finish_from_event
 
         with airflow_failure_semantics(timeout_is_final=False):
             return finish_from_event(self, context, event)
-
-
-def defer_for_generation(
-    task: BaseOperator,
-    *,
-    generation_id: str,
-    kling_conn_id: str,
-    end_time: float,
-    poll_interval: float,
-    method_name: str,
-) -> None:
-    """Hand the wait to the triggerer (raises ``TaskDeferred``)."""
-    from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
-    from airflow_provider_kling.waiting import format_elapsed
-
-    task.log.info(
-        "Generation %s is still rendering: deferring until it finishes (polled every %gs, deadline in %s)",
-        generation_id,
-        poll_interval,
-        format_elapsed(end_time - time.time()),
-    )
-    task.defer(
-        trigger=KlingGenerationTrigger(
-            generation_id=generation_id,
-            kling_conn_id=kling_conn_id,
-            end_time=end_time,
-            poll_interval=poll_interval,
-        ),
-        method_name=method_name,
-        # A little slack: the trigger enforces end_time itself and reports a clear timeout event.
-        timeout=timedelta(seconds=max(1.0, end_time - time.time()) + 60),
-    )
 
 
 #: The Asset every download updates unless you pass your own ``outlets``; schedule DAGs on it to
@@ -212,7 +164,7 @@ def defer_for_generation(
 KLING_VIDEOS_ASSET = Asset(name="kling_videos", uri="kling://videos")
 
 
-class KlingDownloadVideoOperator(KlingHookMixin, BaseOperator):
+class KlingDownloadVideoOperator(KlingTask):
     """
     Stream a finished generation's MP4 into any storage, atomically and verified; return its URI.
 
@@ -240,7 +192,6 @@ class KlingDownloadVideoOperator(KlingHookMixin, BaseOperator):
     """
 
     template_fields: Sequence[str] = ("generation_id", "video_url", "destination", "kling_conn_id", "metadata")
-    operator_extra_links = (KlingVideoLink(),)
     ui_color = "#e6fff0"
 
     def __init__(
@@ -269,7 +220,7 @@ class KlingDownloadVideoOperator(KlingHookMixin, BaseOperator):
 
     def execute(self, context: Context) -> str:
         from airflow_provider_kling.delivery import deliver_video
-        from airflow_provider_kling.failures import airflow_failure_semantics
+        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
 
         with airflow_failure_semantics(timeout_is_final=False):
             delivery = deliver_video(
@@ -283,22 +234,10 @@ class KlingDownloadVideoOperator(KlingHookMixin, BaseOperator):
                 metadata=self.metadata,
                 logger=self.log,
             )
-        record_delivery(self, context, delivery)
+        self.record_delivery(context, delivery)
         return delivery.uri
 
 
 def _rendered_or_none(value: Any) -> str | None:
     """A templated id that rendered from a missing XCom reads "None": treat it as unset."""
     return None if value in (None, "", "None") else str(value)
-
-
-def record_delivery(task: BaseOperator, context: Context, delivery: Any) -> None:
-    """Point the extra link at the stored video and describe it on every outlet Asset event."""
-    context["ti"].xcom_push(key=VIDEO_URL_XCOM_KEY, value=delivery.uri)
-    extra = {k: v for k, v in delivery.to_xcom().items() if v is not None}
-    outlet_events = context.get("outlet_events")
-    if outlet_events is None:
-        return
-    for outlet in task.outlets:
-        if isinstance(outlet, Asset):
-            outlet_events[outlet].extra.update(extra)

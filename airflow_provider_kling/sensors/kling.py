@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_provider_kling.operators.kling import KlingHookMixin, KlingVideoLink
+from airflow_provider_kling.tasks.base import KlingTask
 from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class KlingGenerationSensor(KlingHookMixin, BaseSensorOperator):
+class KlingGenerationSensor(KlingTask, BaseSensorOperator):
     """
     Wait for a Kling generation and return it (id, status, video url, duration, usage) as XCom.
 
@@ -37,7 +37,6 @@ class KlingGenerationSensor(KlingHookMixin, BaseSensorOperator):
     """
 
     template_fields: Sequence[str] = ("generation_id", "kling_conn_id")
-    operator_extra_links = (KlingVideoLink(),)
     ui_color = "#e6f0ff"
 
     def __init__(
@@ -69,14 +68,13 @@ class KlingGenerationSensor(KlingHookMixin, BaseSensorOperator):
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
-        from airflow_provider_kling.failures import airflow_failure_semantics
-        from airflow_provider_kling.operators.kling import defer_for_generation, wait_deadline
-        from airflow_provider_kling.submission import finish, reserve_video_link
+        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
+        from airflow_provider_kling.tasks.wait import defer_for_generation, finish, wait_deadline
         from airflow_provider_kling.waiting import result_from_generation
 
         with airflow_failure_semantics(timeout_is_final=True):
             generation_id = self._check_generation_id()
-            reserve_video_link(context)
+            self.reserve_video_link(context)
             # One synchronous look first: a finished generation returns without a trigger round trip.
             result = result_from_generation(self.hook.get_generation(generation_id))
             if result is not None:
@@ -84,16 +82,15 @@ class KlingGenerationSensor(KlingHookMixin, BaseSensorOperator):
             defer_for_generation(
                 self,
                 generation_id=generation_id,
-                kling_conn_id=self.kling_conn_id,
-                end_time=wait_deadline(context, self.timeout),
+                end_time=wait_deadline(self, context, self.timeout),
                 poll_interval=self.poke_interval,
                 method_name="execute_complete",
             )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
         from airflow_provider_kling.exceptions import KlingTransientError
-        from airflow_provider_kling.failures import airflow_failure_semantics
-        from airflow_provider_kling.submission import finish
+        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
+        from airflow_provider_kling.tasks.wait import finish
         from airflow_provider_kling.waiting import result_from_generation
 
         with airflow_failure_semantics(timeout_is_final=True):
@@ -112,8 +109,8 @@ class KlingGenerationSensor(KlingHookMixin, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: return the finished generation or fail clearly."""
-        from airflow_provider_kling.failures import airflow_failure_semantics
-        from airflow_provider_kling.submission import finish_from_event
+        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
+        from airflow_provider_kling.tasks.wait import finish_from_event
 
         with airflow_failure_semantics(timeout_is_final=True):
             return finish_from_event(self, context, event)

@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL
+
+if TYPE_CHECKING:
+    from airflow_provider_kling.exceptions import KlingError
+    from airflow_provider_kling.hooks.kling_async import KlingAsyncHook
+    from airflow_provider_kling.models import Generation
+    from airflow_provider_kling.waiting import PollStep, WaitProgress
 
 
 class KlingGenerationTrigger(BaseTrigger):
@@ -59,46 +65,47 @@ class KlingGenerationTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_provider_kling.hooks.async_session import leased_session
+        from airflow_provider_kling.waiting import event_for_unexpected
 
-        # Hold the loop's shared HTTP session for the whole wait: polls reuse kept-alive connections.
-        async with leased_session():
-            async for event in self._poll():
-                yield event
+        try:
+            # Hold the loop's shared HTTP session for the whole wait: polls reuse kept-alive connections.
+            async with leased_session():
+                event = await self._wait()
+        except Exception as err:
+            # Whatever went wrong (a deleted connection, a bug), the task must hear of it: one event.
+            self.log.exception("Waiting for generation %s failed unexpectedly", self.generation_id)
+            event = event_for_unexpected(err)
+        yield TriggerEvent(event)
 
-    async def _poll(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_kling.exceptions import KlingError
-        from airflow_provider_kling.hooks.kling import KlingHook
-        from airflow_provider_kling.waiting import (
-            WaitProgress,
-            delay_after,
-            event_for,
-            event_for_error,
-            timeout_event,
-        )
+    async def _wait(self) -> dict[str, Any]:
+        """Poll until :meth:`WaitProgress.after_poll` (shared with the sync wait) ends the wait."""
+        from airflow_provider_kling.hooks.kling_async import KlingAsyncHook
+        from airflow_provider_kling.waiting import WaitProgress
 
-        hook = KlingHook(kling_conn_id=self.kling_conn_id)
+        hook = KlingAsyncHook(self.kling_conn_id)
         progress = WaitProgress(self.generation_id, self.started, failure_budget=hook.retry_policy.budget)
-        last = None
-        while (remaining := self.end_time - time.time()) > 0:
-            poll_started = time.time()
-            try:
-                last = await hook.aget_generation(self.generation_id, deadline=time.monotonic() + remaining)
-            except KlingError as err:
-                if progress.poll_failed(err, time.time()):
-                    self.log.error("Polling generation %s failed: %s", self.generation_id, err)
-                    yield TriggerEvent(event_for_error(err))
-                    return
-                self.log.warning("Polling generation %s failed, will keep trying: %s", self.generation_id, err)
-            else:
-                for line in progress.observe(last, time.time()):
-                    self.log.info("%s", line)
-                event = event_for(last)
-                if event is not None:
-                    yield TriggerEvent(event)
-                    return
-            now = time.time()
-            await asyncio.sleep(
-                delay_after(progress, self.poll_interval, self.end_time - now, now, poll_started=poll_started)
-            )
-        self.log.info("Deadline reached for generation %s", self.generation_id)
-        yield TriggerEvent(timeout_event(self.generation_id, time.time() - self.started, last))
+        while True:
+            step = progress.deadline_step(self.end_time, time.time()) or await self._poll(hook, progress)
+            for level, line in step.logs:
+                self.log.log(level, "%s", line)
+            if step.event is not None:
+                return step.event
+            await asyncio.sleep(step.delay)
+
+    async def _poll(self, hook: KlingAsyncHook, progress: WaitProgress) -> PollStep:
+        from airflow_provider_kling.exceptions import KlingError
+
+        poll_started = time.time()
+        outcome: Generation | KlingError
+        try:
+            deadline = time.monotonic() + self.end_time - poll_started
+            outcome = await hook.aget_generation(self.generation_id, deadline=deadline)
+        except KlingError as err:
+            outcome = err
+        return progress.after_poll(
+            outcome,
+            poll_interval=self.poll_interval,
+            end_time=self.end_time,
+            poll_started=poll_started,
+            now=time.time(),
+        )

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.airflow_env import REPO, AirflowEnv
-from tests.conftest import connection_json
+from harness.airflow_env import REPO, AirflowEnv
+from harness.simulated import connection_json
 
 pytestmark = pytest.mark.e2e
 PROMPTS = REPO / "tests" / "e2e_dags" / "batch_prompts_10.jsonl"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.airflow_env import REPO, AirflowEnv
-from tests.conftest import API_KEY, connection_json
+from harness.airflow_env import REPO, AirflowEnv
+from harness.simulated import API_KEY, connection_json
 
 pytestmark = pytest.mark.e2e
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

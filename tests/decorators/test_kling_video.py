@@ -14,7 +14,7 @@ from airflow_provider_kling.decorators.kling_video import kling_video_task, para
 from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
 from airflow_provider_kling.version_compat import AirflowFailException, TaskDeferred
-from tests.airflow_context import FakeOutletEvents, make_context
+from harness.airflow_context import FakeOutletEvents, make_context
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -15,11 +14,10 @@ from airflow_provider_kling.exceptions import (
     KlingSubmissionUnknownError,
     KlingValidationError,
 )
-from airflow_provider_kling.hooks.async_session import open_sessions
 from airflow_provider_kling.hooks.kling import KlingHook
 from airflow_provider_kling.models import GenerationStatus
 from airflow_provider_kling.retry import RetryPolicy
-from tests.conftest import API_KEY, connection_json
+from harness.simulated import API_KEY, connection_json
 
 FAST_RETRIES = RetryPolicy(max_attempts=6, base_delay=0.05, max_delay=0.2, budget=10)
 
@@ -185,26 +183,15 @@ def test_create_failing_after_it_was_processed_is_never_resent(simulator, kind):
     assert stats["creates"] == 1
 
 
-async def test_async_fetch_shares_one_session_and_closes_it(simulator):
-    hook = KlingHook()
-    generation_id = await asyncio.to_thread(hook.submit_generation, "async")
-    results = await asyncio.gather(*(hook.aget_generation(generation_id) for _ in range(20)))
-    assert {r.id for r in results} == {generation_id}
-    assert open_sessions() == 0  # the last request's lease closed it
-
-
-async def test_async_errors_are_classified_like_sync_ones(simulator):
-    with pytest.raises(KlingAPIError, match="HTTP 404"):
-        await KlingHook().aget_generation("nope")
-
-
-@pytest.mark.parametrize("session_name", ["session", "cdn_session"])
-def test_pooled_sockets_send_tcp_keepalives(simulator, session_name):
+@pytest.mark.parametrize("which", ["api", "cdn"])
+def test_pooled_sockets_send_tcp_keepalives(simulator, which):
     # Polls minutes apart must not find their kept-alive connection silently dropped by a NAT.
     import socket
 
+    from airflow_provider_kling.delivery.download import VideoDownloader
+
     hook = KlingHook()
-    session = getattr(hook, session_name)
+    session = hook.session if which == "api" else VideoDownloader.for_hook(hook).session
     session.get(f"{simulator.url}/_sim/stats?light=1", timeout=10).close()
     pools = session.get_adapter(simulator.url).poolmanager.pools
     # urllib3's RecentlyUsedContainer offers keys() but no iteration.
@@ -212,3 +199,21 @@ def test_pooled_sockets_send_tcp_keepalives(simulator, session_name):
     sock = connection.sock  # the connection just returned to the pool, still open
     assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
     assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 120
+
+
+def test_extras_that_are_not_settings_are_sent_as_headers_like_the_http_providers(simulator, monkeypatch):
+    # HttpHook's convention: any connection extra becomes a header. Ours (timeouts, endpoint, verify)
+    # are settings: a number left in the headers would make requests refuse to send at all.
+    from airflow.providers.http.hooks.http import HttpHook
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_KLING_DEFAULT",
+        connection_json(simulator.url, timeout=30, connect_timeout=5, endpoint="legacy", **{"X-Team": "media"}),
+    )
+    hook = KlingHook()
+    assert isinstance(hook, HttpHook)
+    assert hook.session.headers["X-Team"] == "media"
+    assert hook.session.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert {"timeout", "connect_timeout", "endpoint"}.isdisjoint(hook.session.headers)
+    assert hook.session.auth is None  # never basic auth with the key
+    assert hook.get_generation(hook.submit_generation("headers")).status is GenerationStatus.QUEUED

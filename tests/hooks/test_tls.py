@@ -12,8 +12,8 @@ import pytest
 from airflow_provider_kling.exceptions import KlingConfigurationError
 from airflow_provider_kling.hooks.kling import KlingHook
 from airflow_provider_kling.simulator.process import SimulatorProcess
-from tests.certs import make_certificate
-from tests.conftest import API_KEY
+from harness.certs import make_certificate
+from harness.simulated import API_KEY
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from airflow_provider_kling.exceptions import KlingConfigurationError
 from airflow_provider_kling.hooks.kling import KlingHook
 from airflow_provider_kling.models import GenerationStatus
-from tests.conftest import connection_json
+from harness.simulated import connection_json
 
 
 @pytest.fixture

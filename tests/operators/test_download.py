@@ -14,7 +14,7 @@ from airflow_provider_kling.hooks.kling import KlingHook
 from airflow_provider_kling.operators.kling import KLING_VIDEOS_ASSET, VIDEO_URL_XCOM_KEY, KlingDownloadVideoOperator
 from airflow_provider_kling.retry import RetryPolicy
 from airflow_provider_kling.version_compat import AirflowException, AirflowFailException
-from tests.airflow_context import FakeOutletEvents, make_context
+from harness.airflow_context import FakeOutletEvents, make_context
 
 FAST_RETRIES = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, budget=5)
 
@@ -189,6 +189,8 @@ def test_nothing_to_download_is_a_clear_error(tmp_path):
 
 
 def test_the_api_key_is_not_sent_to_the_video_cdn(simulator):
+    from airflow_provider_kling.delivery.download import VideoDownloader
+
     hook = KlingHook()
-    assert "Authorization" not in hook.cdn_session.headers
+    assert "Authorization" not in VideoDownloader.for_hook(hook).session.headers
     assert "Authorization" in hook.session.headers

@@ -11,8 +11,8 @@ import pytest
 from airflow_provider_kling.operators.kling import GENERATION_ID_XCOM_KEY, VIDEO_URL_XCOM_KEY, KlingTextToVideoOperator
 from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
 from airflow_provider_kling.version_compat import AirflowException, AirflowFailException, TaskDeferred
-from tests.airflow_context import FakeStateStore, FakeTaskInstance, make_context
-from tests.conftest import API_KEY, connection_json
+from harness.airflow_context import FakeStateStore, FakeTaskInstance, make_context
+from harness.simulated import API_KEY, connection_json
 
 
 def operator(**kwargs) -> KlingTextToVideoOperator:

@@ -17,7 +17,7 @@ from airflow_provider_kling.version_compat import (
     AirflowSensorTimeout,
     TaskDeferred,
 )
-from tests.airflow_context import make_context
+from harness.airflow_context import make_context
 
 
 def sensor(generation_id: str, **kwargs) -> KlingGenerationSensor:

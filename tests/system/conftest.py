@@ -8,28 +8,14 @@ PostgreSQL every scenario is skipped, with the reason.
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from airflow_provider_kling.simulator.process import SimulatorProcess
-from tests.system.cluster import POSTGRES, REDIS, REPO, AirflowCluster, reachable
-
-API_KEY = "sk-system-0123456789abcdef"
-POLL_INTERVAL = "2"  # seconds between status checks in the example DAGs: the simulator renders in seconds
-
-
-@dataclass
-class Deployment:
-    """The running deployment, its simulator and where videos land."""
-
-    airflow: AirflowCluster
-    simulator: SimulatorProcess
-    output: Path
+from harness.cluster import POSTGRES, REDIS, REPO, AirflowCluster, reachable
+from harness.deployment import API_KEY, POLL_INTERVAL, Deployment, port_is_free
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -76,17 +62,6 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         simulator.stop()
         assert not leftovers, f"processes survived teardown: {leftovers}"
         assert port_is_free(airflow.api_port), f"api-server port {airflow.api_port} still bound after teardown"
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        # As a server would bind: connections in TIME_WAIT do not count, a listener does.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.system.cluster import SlotSampler, wait_until
-from tests.system.conftest import Deployment
+from harness.cluster import SlotSampler, wait_until
+from harness.deployment import Deployment
 
 BATCH_DAG = "kling_batch_production"
 FANOUT_DAG = "kling_system_fanout"

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.system.cluster import REPO
-from tests.system.conftest import API_KEY, Deployment
+from harness.cluster import REPO
+from harness.deployment import API_KEY, Deployment
 
 CHROMIUM = os.environ.get("KLING_CHROMIUM", "/usr/bin/chromium")
 # No network beyond loopback here: without these Chromium keeps dialling Google's services.
@@ -110,6 +110,37 @@ def test_connection_form_labels_saves_and_tests_a_kling_connection(
     xfail_on_upstream_bug(outcome)
     page.get_by_text("Test Connection Successful").wait_for()
     page.screenshot(path=str(screenshots / "connection-test.png"))
+
+
+def test_the_test_button_inside_the_edit_form_reaches_the_hook(fresh: Deployment, page: Any) -> None:
+    # Airflow 3.3.2's Edit form sends its own test request, which omits an empty port (unlike the
+    # list's button), so the stored key is reused and the request reaches our hook.
+    fresh.airflow.rest(
+        "POST",
+        "/api/v2/connections",
+        {"connection_id": "kling_edit_form", "conn_type": "kling", "host": fresh.simulator.url, "password": API_KEY},
+    )
+    page.goto(fresh.airflow.api_url + "/connections")
+    row = page.get_by_role("row").filter(has_text="kling_edit_form")
+    row.get_by_label("Edit Connection").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("API base URL").wait_for()
+    polls_before = fresh.simulator.stats()["fetch_requests"]
+    with page.expect_response("**/api/v2/connections/test") as answer:
+        dialog.get_by_role("button", name="Test").click()
+    response = answer.value
+    sent = json.loads(response.request.post_data or "{}")
+    assert response.status == 200, (
+        response.status,
+        response.text(),
+        {k: v for k, v in sent.items() if k != "password"},
+    )
+    body = response.json()
+    assert body["status"] is True, body
+    assert body["message"] == f"API key accepted by {fresh.simulator.url}"
+    assert fresh.simulator.stats()["fetch_requests"] == polls_before + 1, "the test never reached the API"
+    assert "port" not in sent or sent["port"] is None, sent
+    page.get_by_text("Test Connection Successful").wait_for()
 
 
 def test_connection_test_with_a_wrong_key_says_so(fresh: Deployment, page: Any) -> None:

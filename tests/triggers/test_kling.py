@@ -12,7 +12,7 @@ from airflow.triggers.base import TriggerEvent
 from airflow_provider_kling.hooks.async_session import open_sessions
 from airflow_provider_kling.hooks.kling import KlingHook
 from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
-from tests.conftest import API_KEY
+from harness.simulated import API_KEY
 
 
 def make_trigger(generation_id: str, *, timeout: float = 20, poll_interval: float = 0.2) -> KlingGenerationTrigger:
@@ -146,3 +146,20 @@ async def test_exactly_one_event_even_when_iterated_further(simulator, status):
     prompt = "one" if status == "success" else "one [sim:error]"
     events = await collect(make_trigger(await submit(prompt)))
     assert len(events) == 1
+
+
+async def test_an_unexpected_exception_inside_a_poll_still_ends_in_exactly_one_event(simulator):
+    # A connection deleted while its generations wait: the lookup raises Airflow's own error, not a
+    # Kling one. Before, the trigger died without an event and the task hung until its timeout.
+    trigger = KlingGenerationTrigger(
+        generation_id="g-1", kling_conn_id="kling_deleted_meanwhile", end_time=time.time() + 20, poll_interval=0.2
+    )
+    events = await collect(trigger)
+    assert len(events) == 1
+    event = events[0].payload
+    assert event["status"] == "error"
+    assert event["retryable"] is True
+    assert "failed unexpectedly" in event["message"]
+    assert "kling_deleted_meanwhile" in event["message"]
+    assert simulator.stats()["fetch_requests"] == 0
+    assert open_sessions() == 0

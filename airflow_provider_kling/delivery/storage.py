@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -21,11 +22,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_kling.models.video import video_file_name
-
 SIDECAR_SUFFIX = ".json"
 POSTER_SUFFIX = ".jpg"
 COPY_CHUNK_BYTES = 8 << 20
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def video_file_name(generation_id: str) -> str:
+    """A file name for a generation's video; ids are opaque, so only safe characters are kept."""
+    slug = _UNSAFE.sub("_", generation_id).strip("._") or "kling-video"
+    return f"{slug[:120]}.mp4"
 
 
 def as_storage_path(destination: Any) -> Any:

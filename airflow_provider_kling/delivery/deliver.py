@@ -1,8 +1,8 @@
 """Deliver a finished generation's video to storage: download, verify, publish, describe.
 
-Shared by :class:`KlingDownloadVideoOperator` and the TaskFlow decorator. The hook streams and
-verifies; :mod:`storage` makes publishing atomic; this module decides the order and what happens
-when the signed URL has expired (fetch the generation once more for a fresh URL).
+Shared by :class:`KlingDownloadVideoOperator` and the TaskFlow decorator. :mod:`.download` streams
+and verifies; :mod:`.storage` makes publishing atomic; this module decides the order and what
+happens when the signed URL has expired (fetch the generation once more for a fresh URL).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_kling import storage
+from airflow_provider_kling.delivery import storage
+from airflow_provider_kling.delivery.download import DownloadResult, VideoDownloader
 from airflow_provider_kling.exceptions import (
     KlingPermanentError,
     KlingVideoUrlExpired,
@@ -23,7 +24,7 @@ from airflow_provider_kling.exceptions import (
 from airflow_provider_kling.models import Generation, GenerationStatus, redact_url
 
 if TYPE_CHECKING:
-    from airflow_provider_kling.hooks.kling import DownloadResult, KlingHook
+    from airflow_provider_kling.hooks.kling import KlingHook
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +145,10 @@ def _download_refreshing(
     hook: KlingHook, url: str, staged: Path, generation_id: str | None, logger: Any
 ) -> tuple[DownloadResult, str]:
     """Download; on a refused (expired) URL fetch the generation once more for a fresh one."""
+    downloader = VideoDownloader.for_hook(hook)
     with staged.open("r+b") as out:
         try:
-            return hook.download_video(url, out), url
+            return downloader.download(url, out), url
         except KlingVideoUrlRejected as err:
             if not generation_id:
                 raise KlingVideoUrlExpired(
@@ -155,7 +157,7 @@ def _download_refreshing(
             logger.warning("%s: fetching generation %s again for a fresh URL", err, generation_id)
         fresh = _finished_url(hook.get_generation(generation_id))
         try:
-            return hook.download_video(fresh, out), fresh
+            return downloader.download(fresh, out), fresh
         except KlingVideoUrlRejected as err:
             raise KlingVideoUrlExpired(
                 f"The video URL of generation {generation_id} has expired: the CDN refused it (HTTP {err.status_code}) "
@@ -166,7 +168,7 @@ def _download_refreshing(
 def _probe(staged: Path, wanted: bool, logger: Any) -> Any:
     if not wanted:
         return None
-    from airflow_provider_kling.media import media_available, probe_and_poster
+    from airflow_provider_kling.delivery.media import media_available, probe_and_poster
 
     if not media_available():
         logger.info("Poster frame skipped: install airflow-provider-kling[media] for posters and probing")

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from tests.airflow_env import AIRFLOW, REPO, prepare_home
+from harness.airflow_env import AIRFLOW, REPO, prepare_home
 
 POSTGRES = os.environ.get("KLING_SYSTEM_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("KLING_SYSTEM_REDIS", "redis://127.0.0.1:6379")

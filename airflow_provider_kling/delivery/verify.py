@@ -1,14 +1,11 @@
-"""Checks on downloaded video bytes and names derived from generation ids (pure)."""
+"""Checks on downloaded video bytes: an MP4 signature, and as many bytes as announced (pure)."""
 
 from __future__ import annotations
-
-import re
 
 from airflow_provider_kling.exceptions import KlingDownloadError, KlingVideoContentError
 
 #: Bytes needed to recognise an MP4: a box size (4 bytes) then the box type ``ftyp``.
 SIGNATURE_BYTES = 8
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def check_mp4_signature(head: bytes, content_type: str | None = None) -> None:
@@ -25,9 +22,3 @@ def check_length(received: int, expected: int | None) -> None:
     """Raise when fewer (or more) bytes arrived than ``Content-Length`` announced."""
     if expected is not None and received != expected:
         raise KlingDownloadError(f"Video download incomplete: received {received} of {expected} bytes")
-
-
-def video_file_name(generation_id: str) -> str:
-    """A file name for a generation's video; ids are opaque, so only safe characters are kept."""
-    slug = _UNSAFE.sub("_", generation_id).strip("._") or "kling-video"
-    return f"{slug[:120]}.mp4"

@@ -1,0 +1,204 @@
+"""What every request of the provider shares: headers, sessions, TLS, error translation, the retry loop.
+
+Used by the sync hook (:mod:`.kling`), the async hook (:mod:`.kling_async`) and the video download
+(:mod:`airflow_provider_kling.delivery.download`). ``requests`` and ``aiohttp`` are imported where
+they are used, so a process that only needs one never loads the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from airflow_provider_kling.exceptions import (
+    KlingConfigurationError,
+    KlingConnectionError,
+    KlingError,
+    KlingResponseError,
+    KlingTransientError,
+)
+from airflow_provider_kling.hooks.connection import ConnectionSettings, settings_from_connection
+
+if TYPE_CHECKING:
+    import logging
+
+    import requests
+
+    from airflow_provider_kling.retry import RetryState
+
+T = TypeVar("T")
+
+#: TCP keep-alive on pooled sockets (idle 120 s, then every 30 s, 20 probes): the HTTP provider's
+#: defaults. Between polls minutes apart, a NAT or load balancer would otherwise drop idle
+#: connections silently and the next request would first hit a dead socket.
+TCP_KEEPALIVE_IDLE, TCP_KEEPALIVE_INTERVAL, TCP_KEEPALIVE_COUNT = 120, 30, 20
+STATUS_REQUEST = "Kling status request"
+
+
+def read_settings(conn: Any) -> ConnectionSettings:
+    """Read a connection and register its API key with Airflow's secrets masker."""
+    settings = settings_from_connection(conn)
+    mask_secret(settings.api_key)
+    return settings
+
+
+def user_agent() -> str:
+    from airflow_provider_kling import __version__
+
+    return f"airflow-provider-kling/{__version__}"
+
+
+def api_headers(settings: ConnectionSettings) -> dict[str, str]:
+    """Headers of every API request (never of a video download: the CDN gets no key)."""
+    return {
+        "Authorization": f"Bearer {settings.api_key}",
+        "Accept": "application/json",
+        "User-Agent": user_agent(),
+    }
+
+
+def keep_alive_adapter() -> Any:
+    """The HTTP provider's TCP keep-alive adapter, with its defaults."""
+    from requests_toolbelt.adapters.socket_options import TCPKeepAliveAdapter
+
+    return TCPKeepAliveAdapter(idle=TCP_KEEPALIVE_IDLE, interval=TCP_KEEPALIVE_INTERVAL, count=TCP_KEEPALIVE_COUNT)
+
+
+def cdn_session() -> requests.Session:
+    """A kept-alive session for video downloads: deliberately without an Authorization header."""
+    import requests
+
+    session = requests.Session()
+    adapter = keep_alive_adapter()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = user_agent()
+    return session
+
+
+@contextmanager
+def requests_errors(
+    what: str, target: str, *, error: type[KlingTransientError] = KlingConnectionError
+) -> Iterator[None]:
+    """Turn ``requests``' transport errors into Kling errors (TLS, never-connected, timeouts).
+
+    :param what: the request, for messages ("Kling status request").
+    :param target: where it went (the API's base URL, or the CDN's host), for messages.
+    :param error: the transient error class to raise.
+    """
+    import requests
+
+    try:
+        yield
+    except requests.exceptions.SSLError as err:
+        raise tls_error(what, target, describe_transport_error(err)) from None
+    except requests.ConnectionError as err:
+        raise error(
+            f"{what} could not reach {target}: {describe_transport_error(err)}",
+            safe_to_resend=_never_sent(err),
+        ) from None
+    except (requests.Timeout, requests.exceptions.ChunkedEncodingError) as err:
+        raise error(f"{what} failed: {describe_transport_error(err)}") from None
+
+
+def tls_error(what: str, target: str, detail: str) -> KlingError:
+    """A failed TLS handshake: nothing reached the server. A refused certificate is a setup problem."""
+    if "CERTIFICATE_VERIFY_FAILED" in detail or "certificate verify failed" in detail:
+        return KlingConfigurationError(
+            f"{what}: the TLS certificate of {target} was not trusted ({detail}). Check the host, or set "
+            "the connection extra 'verify' to your CA bundle's path (e.g. behind a corporate proxy)."
+        )
+    return KlingConnectionError(f"{what}: TLS handshake with {target} failed: {detail}", safe_to_resend=True)
+
+
+_SSL_CONTEXTS: dict[str, Any] = {}
+
+
+def aiohttp_ssl(verify: bool | str) -> Any:
+    """aiohttp's ``ssl`` argument for a ``verify`` setting (contexts cached per CA bundle)."""
+    if isinstance(verify, bool):
+        return verify
+    if verify not in _SSL_CONTEXTS:
+        import ssl
+
+        _SSL_CONTEXTS[verify] = ssl.create_default_context(cafile=verify)
+    return _SSL_CONTEXTS[verify]
+
+
+def decode_json(text: str, what: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        preview = " ".join(text.split())[:200] or "(empty body)"
+        raise KlingResponseError(f"{what} returned a body that is not JSON: {preview}") from None
+
+
+def _never_sent(err: Exception) -> bool:
+    """True when ``requests`` failed before a connection existed, so nothing reached the API."""
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    if isinstance(err, requests.ConnectTimeout):
+        return True
+    reason = getattr(err.args[0], "reason", None) if err.args else None
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+
+
+def describe_transport_error(err: Exception) -> str:
+    reason = getattr(err.args[0], "reason", None) if err.args else None
+    return f"{type(reason or err).__name__}: {reason or err}"
+
+
+def mask_secret(secret: str) -> None:
+    try:
+        from airflow.sdk.log import mask_secret as mask
+    except ImportError:  # pragma: no cover - older SDK layouts
+        from airflow.sdk.execution_time.secrets_masker import mask_secret as mask  # type: ignore[no-redef]
+    mask(secret)
+
+
+def with_retries(
+    attempt: Callable[[], T],
+    state: RetryState,
+    log: logging.Logger | Any,
+    *,
+    give_up: Callable[[KlingTransientError], KlingError] | None = None,
+) -> T:
+    """Call ``attempt`` until it succeeds or ``state``'s policy says to stop (then raise).
+
+    :param give_up: turns the last transient error into the one to raise (e.g. "outcome unknown").
+    """
+    while True:
+        try:
+            return attempt()
+        except KlingTransientError as err:
+            decision = state.after_failure(err)
+            if not decision.retry:
+                _raise_final(err, give_up)
+            log.warning("%s (%s)", err, decision.reason)
+            time.sleep(decision.delay)
+
+
+async def awith_retries(attempt: Callable[[], Awaitable[T]], state: RetryState, log: logging.Logger | Any) -> T:
+    """:func:`with_retries` for coroutines: the same policy, sleeping without blocking the loop."""
+    while True:
+        try:
+            return await attempt()
+        except KlingTransientError as err:
+            decision = state.after_failure(err)
+            if not decision.retry:
+                raise
+            log.warning("%s (%s)", err, decision.reason)
+            await asyncio.sleep(decision.delay)
+
+
+def _raise_final(err: KlingTransientError, give_up: Callable[[KlingTransientError], KlingError] | None) -> None:
+    final = give_up(err) if give_up else err
+    if final is err:
+        raise err
+    raise final from err

@@ -1,0 +1,30 @@
+"""Small value helpers shared by the models: number checks and shortening text for messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def is_number(value: Any) -> bool:
+    """A real int or float; ``True``/``False`` are not numbers here."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in ``...`` when cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe(value: Any, limit: int = 60) -> str:
+    """A value as it appears in an error message: its ``repr``, shortened."""
+    return shorten(repr(value), limit)
+
+
+def preview_json(value: Any, limit: int = 300) -> str:
+    """A JSON-ish preview of an API body for an error message, shortened."""
+    try:
+        text = json.dumps(value, default=str, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return shorten(text, limit)

@@ -1,0 +1,90 @@
+"""Submit once: validate, reattach to a generation an earlier try already paid for, or create one.
+
+The id is logged and recorded (:mod:`.ledger`) the moment the create request returns, before
+anything else can fail, so no retry or killed worker ever pays for a second video.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_kling.exceptions import KlingAPIError
+from airflow_provider_kling.models import Generation, build_create_body, request_fingerprint
+from airflow_provider_kling.tasks.base import GENERATION_ID_XCOM_KEY
+from airflow_provider_kling.tasks.ledger import SubmissionLedger, SubmissionRecord, can_reuse, generation_to_reattach
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_kling.tasks.base import KlingTask
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A generation this task instance owns: freshly submitted, or reattached to.
+
+    :param generation_id: the generation's id.
+    :param body: the validated create body it was made from.
+    :param generation: its state when reattached to (``None`` right after a fresh create).
+    """
+
+    generation_id: str
+    body: dict[str, Any]
+    generation: Generation | None = None
+
+
+def submit_once(
+    task: KlingTask, context: Context, params: Mapping[str, Any], *, allow_unknown_model: bool = False
+) -> Submitted:
+    """Validate ``params`` and make sure exactly one generation exists for this task instance.
+
+    :param task: the running task (its hook and log are used).
+    :param context: the task context (for the ledger and XCom).
+    :param params: the request parameters, ``None`` meaning unset.
+    :param allow_unknown_model: accept a model this provider version does not list.
+    """
+    body = build_create_body(params, allow_unknown_model=allow_unknown_model)
+    ledger = SubmissionLedger(context)
+    fingerprint = request_fingerprint(body)
+    submitted = _reattach(task, ledger, fingerprint, body)
+    if submitted is None:
+        generation_id = task.hook.submit_body(body)
+        # Logged before it is recorded, so it can be recovered from the log whatever happens next.
+        task.log.info("Submitted Kling generation %s (model %s)", generation_id, body["model"])
+        try:
+            ledger.save(SubmissionRecord(generation_id, fingerprint))
+        except Exception:
+            # Failing here would let a retry submit (and bill) a second video: keep going instead.
+            task.log.exception(
+                "Could not record generation %s in the %s; a retry could not reattach", generation_id, ledger.backend
+            )
+        submitted = Submitted(generation_id, body)
+    context["ti"].xcom_push(key=GENERATION_ID_XCOM_KEY, value=submitted.generation_id)
+    task.reserve_video_link(context)
+    return submitted
+
+
+def _reattach(task: KlingTask, ledger: SubmissionLedger, fingerprint: str, body: dict[str, Any]) -> Submitted | None:
+    known_id = generation_to_reattach(ledger.load(), fingerprint)
+    if known_id is None:
+        return None
+    try:
+        generation = task.hook.get_generation(known_id)
+    except KlingAPIError as err:
+        if err.status_code != 404:
+            raise
+        task.log.warning(
+            "Generation %s recorded by an earlier try is unknown to the API (404); submitting anew", known_id
+        )
+        return None
+    if not can_reuse(generation.status):
+        task.log.warning("Generation %s from an earlier try failed (%s); submitting anew", known_id, generation.error)
+        return None
+    task.log.info(
+        "Reattaching to generation %s submitted by an earlier try (status %r); no new request, no new charge",
+        known_id,
+        generation.raw_status,
+    )
+    return Submitted(known_id, body, generation)

@@ -1,0 +1,106 @@
+"""Wait for a generation from a task: return it when finished, defer to the triggerer, or poll here.
+
+A reattached generation may already be finished: then no trigger round trip is made (which also
+avoids a scheduler race with triggers that fire within seconds of deferring).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_kling.models import redact_url
+from airflow_provider_kling.waiting import describe_usage, format_elapsed, result_from_event, result_from_generation
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_kling.tasks.base import KlingTask
+    from airflow_provider_kling.tasks.submit import Submitted
+
+
+def wait_deadline(task: KlingTask, context: Context, timeout: float) -> float:
+    """Absolute end of a wait (epoch seconds): ``timeout`` from now, or earlier if ``execution_timeout`` says so."""
+    end_time = time.time() + timeout
+    start_date = getattr(context["ti"], "start_date", None)
+    if task.execution_timeout is not None and start_date is not None:
+        end_time = min(end_time, start_date.timestamp() + task.execution_timeout.total_seconds())
+    return end_time
+
+
+def defer_for_generation(
+    task: KlingTask, *, generation_id: str, end_time: float, poll_interval: float, method_name: str
+) -> None:
+    """Hand the wait to the triggerer (raises ``TaskDeferred``)."""
+    from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
+
+    task.log.info(
+        "Generation %s is still rendering: deferring until it finishes (polled every %gs, deadline in %s)",
+        generation_id,
+        poll_interval,
+        format_elapsed(end_time - time.time()),
+    )
+    task.defer(
+        trigger=KlingGenerationTrigger(
+            generation_id=generation_id,
+            kling_conn_id=task.kling_conn_id,
+            end_time=end_time,
+            poll_interval=poll_interval,
+        ),
+        method_name=method_name,
+        # A little slack: the trigger enforces end_time itself and reports a clear timeout event.
+        timeout=timedelta(seconds=max(1.0, end_time - time.time()) + 60),
+    )
+
+
+def wait_or_defer(
+    task: KlingTask,
+    context: Context,
+    submitted: Submitted,
+    *,
+    deferrable: bool,
+    poll_interval: float,
+    timeout: float,
+    method_name: str = "execute_complete",
+) -> dict[str, Any]:
+    """Return the finished generation, deferring (raises ``TaskDeferred``) while it renders.
+
+    :param deferrable: wait in the triggerer; otherwise poll in this process.
+    :param poll_interval: seconds between status polls.
+    :param timeout: seconds to wait (``execution_timeout`` may end it earlier).
+    :param method_name: the task method that resumes after the trigger fired.
+    """
+    end_time = wait_deadline(task, context, timeout)
+    # A generation reattached to may already be finished; one created a moment ago cannot be, so
+    # asking the API again right away would only spend a request.
+    result = result_from_generation(submitted.generation) if submitted.generation else None
+    if result is None and deferrable:
+        defer_for_generation(
+            task,
+            generation_id=submitted.generation_id,
+            end_time=end_time,
+            poll_interval=poll_interval,
+            method_name=method_name,
+        )
+    if result is None:
+        result = task.hook.wait_for_generation(submitted.generation_id, end_time=end_time, poll_interval=poll_interval)
+    return finish(task, context, result)
+
+
+def finish_from_event(task: KlingTask, context: Context, event: dict[str, Any] | None) -> dict[str, Any]:
+    """Resume after the trigger fired: the finished generation, or the matching Kling error."""
+    return finish(task, context, result_from_event(event))
+
+
+def finish(task: KlingTask, context: Context, result: dict[str, Any]) -> dict[str, Any]:
+    """Record the finished generation (extra link, log line) and return it."""
+    if result.get("video_url"):
+        task.record_video_url(context, result["video_url"])
+    task.log.info(
+        "Generation %s is ready: %s (%s)",
+        result.get("id"),
+        redact_url(result.get("video_url")),
+        describe_usage(result.get("usage") or {}),
+    )
+    return result

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from airflow_provider_kling.exceptions import KlingAPIError, KlingServerError
+from airflow_provider_kling.models.api_error import (
+    error_for_response,
+    parse_error_body,
+    parse_retry_after,
+    unknown_submission,
+)
+
+NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        (None, None),
+        ("", None),
+        ("7", 7.0),
+        (" 2.5 ", 2.5),
+        ("-3", 0.0),
+        ("Thu, 01 Jan 2026 12:00:30 GMT", 30.0),
+        ("Thu, 01 Jan 2026 11:59:00 GMT", 0.0),
+        ("soon", None),
+    ],
+)
+def test_parse_retry_after(value, seconds):
+    assert parse_retry_after(value, now=NOW) == seconds
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "message", "request_id"),
+    [
+        ('{"message": "prompt should not be empty", "requestId": "r1"}', None, "prompt should not be empty", "r1"),
+        ('{"message": ["a", "b"], "statusCode": 400}', None, "a; b", None),
+        ('{"error": {"message": "nested"}}', None, "nested", None),
+        (
+            "<html><head><title>502 Bad Gateway</title></head></html>",
+            "text/html",
+            "HTML error page: 502 Bad Gateway",
+            None,
+        ),
+        ("  upstream   timed out  ", "text/plain", "upstream timed out", None),
+        ("", None, "(empty response body)", None),
+        ("x" * 400, None, "x" * 297 + "...", None),
+    ],
+)
+def test_error_bodies_are_read_whatever_their_shape(body, content_type, message, request_id):
+    parsed = parse_error_body(body, content_type)
+    assert (parsed.message, parsed.request_id) == (message, request_id)
+
+
+@pytest.mark.parametrize(
+    ("status", "cls", "safe_to_resend"),
+    [
+        (400, KlingAPIError, None),
+        (404, KlingAPIError, None),
+        (429, KlingServerError, True),
+        (500, KlingServerError, False),
+        (503, KlingServerError, True),
+    ],
+)
+def test_status_decides_permanent_or_transient(status, cls, safe_to_resend):
+    error = error_for_response(status, "{}")
+    assert type(error) is cls
+    assert getattr(error, "safe_to_resend", None) is safe_to_resend
+
+
+def test_messages_carry_hint_and_request_id():
+    error = error_for_response(
+        403, '{"message":"Insufficient credits","requestId":"req-9"}', what="Kling create request"
+    )
+    assert str(error) == (
+        "Kling create request failed with HTTP 403: Insufficient credits (requestId req-9) "
+        "-- the account is out of credits or not allowed to use this model"
+    )
+    assert error.request_id == "req-9"
+
+
+def test_retry_after_is_read_from_the_header():
+    error = error_for_response(429, "slow down", retry_after="12")
+    assert error.retry_after == 12.0
+
+
+def test_unknown_submission_says_why_it_is_not_retried():
+    cause = error_for_response(502, "<html><title>502</title></html>", what="Kling create request")
+    message = str(unknown_submission(cause))
+    assert "may have been created and billed" in message
+    assert "HTTP 502" in message
