@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
+    # Listen before announcing the URL (from on_startup, which runs before aiohttp starts serving):
+    # a client that connects at once then waits in the backlog instead of being refused.
+    sock.listen(128)
     app["server_sockets"] = [sock]
     app.on_startup.append(announce)
     web.run_app(app, sock=sock, print=None, access_log=None, handle_signals=True, ssl_context=ssl_context)

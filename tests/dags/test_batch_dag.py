@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,16 +12,6 @@ from harness.simulated import connection_json
 pytestmark = pytest.mark.e2e
 PROMPTS = REPO / "tests" / "e2e_dags" / "batch_prompts_10.jsonl"
 DAG_ID = "kling_batch_production"
-
-
-@pytest.fixture(scope="module")
-def batch_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowEnv]:
-    env = AirflowEnv(tmp_path_factory.mktemp("batch_home"), [REPO / "dags" / "kling_batch_production.py"])
-    env.migrate()
-    result = env.run("pools", "set", "kling_generations", "2", "Kling account concurrency", "--include-deferred")
-    assert result.returncode == 0, result.stderr
-    yield env
-    env.remove()
 
 
 def run_batch(env: AirflowEnv, simulator, output, date: str = "2025-03-01"):
@@ -43,9 +32,9 @@ def run_batch(env: AirflowEnv, simulator, output, date: str = "2025-03-01"):
     return result, result.stdout + result.stderr + env.task_logs()
 
 
-def test_batch_delivers_every_good_row_reports_the_rest_and_reruns_for_free(batch_env, simulator, tmp_path):
+def test_batch_delivers_every_good_row_reports_the_rest_and_reruns_for_free(airflow_env, simulator, tmp_path):
     simulator.configure(generation_seconds=1, max_concurrent=2)
-    result, output = run_batch(batch_env, simulator, tmp_path)
+    result, output = run_batch(airflow_env, simulator, tmp_path)
     assert result.returncode != 0  # a failed row fails the run (someone should look), after the report ran
     folder = tmp_path / "batch" / "2025-03-01"
     report = json.loads((folder / "report.json").read_text())
@@ -68,7 +57,7 @@ def test_batch_delivers_every_good_row_reports_the_rest_and_reruns_for_free(batc
     assert set(stats["creates_by_key"].values()) == {1}
     assert stats["max_in_flight"] <= 2
 
-    _, rerun_output = run_batch(batch_env, simulator, tmp_path)
+    _, rerun_output = run_batch(airflow_env, simulator, tmp_path)
     assert simulator.stats()["creates"] == 10  # only the failed row is generated again
     assert "already delivered" in rerun_output
     rerun_report = json.loads((folder / "report.json").read_text())

@@ -8,28 +8,16 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from harness.airflow_env import REPO, AirflowEnv
-from harness.simulated import API_KEY, connection_json
+from harness.airflow_env import AirflowEnv
+from harness.simulated import API_KEY, DEFAULTS, connection_json
+from tests.e2e_dags import kling_e2e_scenarios as scenarios
 
 pytestmark = pytest.mark.e2e
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-@pytest.fixture(scope="module")
-def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowEnv]:
-    env = AirflowEnv(
-        tmp_path_factory.mktemp("airflow_home"),
-        [*sorted((REPO / "dags").glob("*.py")), REPO / "tests" / "e2e_dags" / "kling_e2e_scenarios.py"],
-    )
-    env.migrate()
-    yield env
-    env.remove()
 
 
 def dags_test(airflow_env: AirflowEnv, simulator, dag_id: str, **env: str):
@@ -41,7 +29,7 @@ def dags_test(airflow_env: AirflowEnv, simulator, dag_id: str, **env: str):
     return result, ANSI.sub("", result.stdout + result.stderr + new_logs)
 
 
-def test_example_dag_generates_and_stores_a_video_through_the_triggerer(airflow_env, simulator, tmp_path):
+def test_example_dag_stores_a_video_through_the_triggerer_and_the_key_is_nowhere(airflow_env, simulator, tmp_path):
     simulator.configure(generation_seconds=10)  # long enough that the sensor has to defer, even on a busy machine
     result, output = dags_test(airflow_env, simulator, "kling_text_to_video", AIRFLOW_VAR_KLING_OUTPUT=str(tmp_path))
     assert result.returncode == 0, output[-4000:]
@@ -62,6 +50,11 @@ def test_example_dag_generates_and_stores_a_video_through_the_triggerer(airflow_
     assert videos[0].with_suffix(".json").exists()
     assert videos[0].with_suffix(".jpg").exists()
     assert simulator.stats()["creates"] == 1
+    # The key is in no log, no database row, no file; the scan itself can find things (the id is there).
+    assert API_KEY not in output
+    assert airflow_env.files_containing(API_KEY) == []
+    generation_id = next(iter(simulator.stats()["generations"]))
+    assert airflow_env.files_containing(generation_id)
 
 
 def test_example_dag_on_the_unified_endpoint(airflow_env, simulator, tmp_path):
@@ -80,7 +73,7 @@ def test_example_dag_on_the_unified_endpoint(airflow_env, simulator, tmp_path):
 
 
 def test_taskflow_example_maps_over_products_and_stores_every_video(airflow_env, simulator, tmp_path):
-    simulator.configure(generation_seconds=3)
+    simulator.configure(generation_seconds=1)
     result, output = dags_test(airflow_env, simulator, "kling_taskflow", AIRFLOW_VAR_KLING_OUTPUT=str(tmp_path))
     assert result.returncode == 0, output[-4000:]
     clips = [row for row in airflow_env.task_instances("kling_taskflow") if row["task_id"] == "product_clip"]
@@ -103,67 +96,75 @@ def test_the_consumer_dag_runs_without_events(airflow_env, simulator):
     assert "nothing to do" in output
 
 
-def test_the_api_key_is_nowhere_in_airflow_home_or_the_output(airflow_env, simulator, tmp_path):
-    result, output = dags_test(airflow_env, simulator, "kling_text_to_video", AIRFLOW_VAR_KLING_OUTPUT=str(tmp_path))
-    assert result.returncode == 0, output[-4000:]
-    assert API_KEY not in output
-    assert airflow_env.files_containing(API_KEY) == []
-    # The scan can find things: the generation id is in the database and the logs.
-    generation_id = next(iter(simulator.stats()["generations"]))
-    assert airflow_env.files_containing(generation_id)
+@pytest.fixture(scope="module")
+def failure_paths(airflow_env, simulator_process):
+    """One ``airflow dags test`` run of every failure-path branch; the tests below read its outcome."""
+    simulator_process.configure(**{**DEFAULTS, "generation_seconds": 2.0, "api_key": API_KEY})
+    simulator_process.reset()
+    env = {"AIRFLOW_CONN_KLING_DEFAULT": connection_json(simulator_process.url), "KLING_POLL_INTERVAL": "1"}
+    result = airflow_env.dags_test("kling_e2e_failure_paths", env=env)
+    output = ANSI.sub("", result.stdout + result.stderr + airflow_env.task_logs())
+    rows = {row["task_id"]: row for row in airflow_env.task_instances("kling_e2e_failure_paths")}
+    return result, output, rows, simulator_process.stats()
 
 
-def test_a_task_killed_after_submitting_reattaches_on_retry(airflow_env, simulator):
-    result, output = dags_test(airflow_env, simulator, "kling_e2e_retry_after_submit")
-    assert result.returncode == 0, output[-4000:]
+def test_the_failure_paths_fail_the_run_and_nothing_else(failure_paths):
+    result, output, rows, _ = failure_paths
+    assert result.returncode != 0  # three branches fail on purpose
+    states = {task_id: row["state"] for task_id, row in rows.items()}
+    assert states == {
+        "retry_submit": "success",
+        "retry_wait": "success",
+        "waits_generate": "success",
+        "waits_check": "success",
+        "fails_submit": "success",
+        "fails_wait": "failed",
+        "bad_input": "failed",
+        "deadline_submit": "success",
+        "deadline_wait": "failed",
+    }, output[-4000:]
+
+
+def test_a_task_killed_after_submitting_reattaches_on_retry(failure_paths):
+    _, output, rows, stats = failure_paths
     assert "simulated worker loss" in output
     assert "Reattaching to generation" in output
-    submit = next(
-        row for row in airflow_env.task_instances("kling_e2e_retry_after_submit") if row["task_id"] == "submit"
-    )
-    assert submit["try_number"] == 2
-    assert simulator.stats()["creates"] == 1
+    assert rows["retry_submit"]["try_number"] == 2
+    assert stats["creates_by_key"][scenarios.RETRY_PROMPT] == 1
 
 
-def test_operator_waits_deferred_and_returns_the_generation(airflow_env, simulator):
-    simulator.configure(generation_seconds=4)
-    result, output = dags_test(airflow_env, simulator, "kling_e2e_operator_waits")
-    assert result.returncode == 0, output[-4000:]
-    assert airflow_env.states("kling_e2e_operator_waits") == {"generate": "success", "check": "success"}
+def test_operator_waits_deferred_and_returns_the_generation(failure_paths):
+    _, _, rows, stats = failure_paths
+    assert rows["waits_check"]["state"] == "success"  # it asserted status and video_url itself
+    assert stats["creates_by_key"][scenarios.WAITS_PROMPT] == 1
 
 
-def test_a_failed_generation_fails_once_without_retries(airflow_env, simulator):
-    result, output = dags_test(airflow_env, simulator, "kling_e2e_generation_fails")
-    assert result.returncode != 0
-    rows = {row["task_id"]: row for row in airflow_env.task_instances("kling_e2e_generation_fails")}
-    assert rows["wait"]["state"] == "failed"
-    assert rows["wait"]["try_number"] == 1  # retries=3, yet no retry: retrying cannot help
+def test_a_failed_generation_fails_once_without_retries(failure_paths):
+    _, output, rows, stats = failure_paths
+    assert rows["fails_wait"]["try_number"] == 1  # retries=3, yet no retry: retrying cannot help
     assert "The prompt was rejected by the content policy" in output
-    assert simulator.stats()["creates"] == 1
+    assert stats["creates_by_key"][scenarios.FAILS_PROMPT] == 1
 
 
-def test_bad_input_fails_before_any_request(airflow_env, simulator):
-    result, output = dags_test(airflow_env, simulator, "kling_e2e_bad_input")
-    assert result.returncode != 0
-    rows = airflow_env.task_instances("kling_e2e_bad_input")
-    assert rows[0]["state"] == "failed"
-    assert rows[0]["try_number"] == 1
+def test_bad_input_fails_before_any_request(failure_paths):
+    _, output, rows, stats = failure_paths
+    assert rows["bad_input"]["try_number"] == 1
     assert "duration=7 is not allowed; allowed values: 5, 10" in output
-    assert simulator.stats()["create_requests"] == 0
+    assert "x" not in stats["creates_by_key"]
+    # Every other branch made exactly one create request; the bad one made none.
+    assert stats["create_requests"] == 4
 
 
-def test_a_deferred_sensor_timeout_of_8s_ends_the_wait_on_time(airflow_env, simulator):
-    started = time.monotonic()
-    result, output = dags_test(airflow_env, simulator, "kling_e2e_sensor_deadline")
-    total = time.monotonic() - started
-    assert result.returncode != 0
-    assert airflow_env.states("kling_e2e_sensor_deadline")["wait"] == "failed"
+def test_a_deferred_sensor_timeout_ends_the_wait_on_time(failure_paths):
+    _, output, _, _ = failure_paths
     assert "Gave up waiting for generation" in output
     # The sensor's own span is in its log lines: from deferring to the timeout event.
-    assert 8 <= total < 48, total
-    deferred_at = _log_time(output, "deferring until it finishes")
-    gave_up_at = _log_time(output, "Deadline reached for generation")
-    assert 7.0 <= gave_up_at - deferred_at <= 11.0, gave_up_at - deferred_at
+    reached = next(line for line in output.splitlines() if "Deadline reached for generation" in line)
+    generation_id = reached.split("Deadline reached for generation ", 1)[1].split()[0]
+    deferred_at = _log_time(output, f"Generation {generation_id} is still rendering: deferring")
+    gave_up_at = _log_time(output, f"Deadline reached for generation {generation_id}")
+    deadline = scenarios.DEADLINE_SECONDS
+    assert deadline - 1 <= gave_up_at - deferred_at <= deadline + 3, gave_up_at - deferred_at
 
 
 def _log_time(output: str, needle: str) -> float:

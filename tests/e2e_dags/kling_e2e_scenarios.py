@@ -1,4 +1,8 @@
-"""DAGs that exercise failure paths end to end (used by tests/dags/test_end_to_end.py)."""
+"""Failure paths end to end in one DAG, so one ``airflow dags test`` run covers them all.
+
+Each branch is independent; its prompt is its key in the simulator's ``creates_by_key``. Used by
+``tests/dags/test_end_to_end.py``. Several branches fail on purpose, so the run itself fails.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,11 @@ from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
 from airflow_provider_kling.sensors.kling import KlingGenerationSensor
 
 DEFAULTS = {"retries": 3, "retry_delay": timedelta(seconds=1)}
+RETRY_PROMPT = "e2e retry after submit"
+WAITS_PROMPT = "e2e operator waits"
+FAILS_PROMPT = "e2e [sim:error]"
+DEADLINE_PROMPT = "e2e [sim:never]"
+DEADLINE_SECONDS = 8
 
 
 class CrashAfterSubmit(KlingTextToVideoOperator):
@@ -23,44 +32,39 @@ class CrashAfterSubmit(KlingTextToVideoOperator):
 
 
 @dag(schedule=None, start_date=datetime(2025, 1, 1), catchup=False, default_args=DEFAULTS)
-def kling_e2e_retry_after_submit():
-    submit = CrashAfterSubmit(task_id="submit", prompt="e2e retry after submit")
-    KlingGenerationSensor(task_id="wait", generation_id=submit.output, poke_interval=1, timeout=120)
+def kling_e2e_failure_paths():
+    # A retry after a successful submit reattaches instead of paying again.
+    retry_submit = CrashAfterSubmit(task_id="retry_submit", prompt=RETRY_PROMPT)
+    KlingGenerationSensor(task_id="retry_wait", generation_id=retry_submit.output, poke_interval=1, timeout=120)
 
-
-@dag(schedule=None, start_date=datetime(2025, 1, 1), catchup=False, default_args=DEFAULTS)
-def kling_e2e_operator_waits():
+    # The operator waits deferred and returns the finished generation.
     generation = KlingTextToVideoOperator(
-        task_id="generate", prompt="e2e operator waits", wait_for_completion=True, poll_interval=1
+        task_id="waits_generate", prompt=WAITS_PROMPT, wait_for_completion=True, poll_interval=1
     )
 
     @task
-    def check(result: dict) -> None:
+    def waits_check(result: dict) -> None:
         assert result["status"] == "completed", result
         assert result["video_url"], result
 
-    check(generation.output)
+    waits_check(generation.output)
+
+    # status: error fails the sensor once, without using its retries.
+    fails_submit = KlingTextToVideoOperator(task_id="fails_submit", prompt=FAILS_PROMPT)
+    KlingGenerationSensor(task_id="fails_wait", generation_id=fails_submit.output, poke_interval=1, timeout=120)
+
+    # Bad input fails before any request, without retries.
+    KlingTextToVideoOperator(task_id="bad_input", prompt="{{ 'x' }}", duration=7, aspect_ratio="4:3")
+
+    # A deferred sensor's timeout ends the wait on time (the trigger enforces it).
+    deadline_submit = KlingTextToVideoOperator(task_id="deadline_submit", prompt=DEADLINE_PROMPT)
+    KlingGenerationSensor(
+        task_id="deadline_wait",
+        generation_id=deadline_submit.output,
+        poke_interval=2,
+        timeout=DEADLINE_SECONDS,
+        retries=0,
+    )
 
 
-@dag(schedule=None, start_date=datetime(2025, 1, 1), catchup=False, default_args=DEFAULTS)
-def kling_e2e_generation_fails():
-    submit = KlingTextToVideoOperator(task_id="submit", prompt="e2e [sim:error]")
-    KlingGenerationSensor(task_id="wait", generation_id=submit.output, poke_interval=1, timeout=120)
-
-
-@dag(schedule=None, start_date=datetime(2025, 1, 1), catchup=False, default_args=DEFAULTS)
-def kling_e2e_bad_input():
-    KlingTextToVideoOperator(task_id="submit", prompt="{{ 'x' }}", duration=7, aspect_ratio="4:3")
-
-
-@dag(schedule=None, start_date=datetime(2025, 1, 1), catchup=False, default_args={"retries": 0})
-def kling_e2e_sensor_deadline():
-    submit = KlingTextToVideoOperator(task_id="submit", prompt="e2e [sim:never]")
-    KlingGenerationSensor(task_id="wait", generation_id=submit.output, poke_interval=2, timeout=8)
-
-
-kling_e2e_retry_after_submit()
-kling_e2e_operator_waits()
-kling_e2e_generation_fails()
-kling_e2e_bad_input()
-kling_e2e_sensor_deadline()
+kling_e2e_failure_paths()
