@@ -159,7 +159,8 @@ async def test_an_unexpected_exception_inside_a_poll_still_ends_in_exactly_one_e
     event = events[0].payload
     assert event["status"] == "error"
     assert event["retryable"] is True
-    assert "failed unexpectedly" in event["message"]
-    assert "kling_deleted_meanwhile" in event["message"]
+    # Airflow 3.3 says the connection is not defined; 3.1 outside a triggerer fails the lookup with
+    # an ImportError (no supervisor channel). Either way: unexpected, reported, one event.
+    assert event["message"].startswith("Waiting for the generation failed unexpectedly: ")
     assert simulator.stats()["fetch_requests"] == 0
     assert open_sessions() == 0
