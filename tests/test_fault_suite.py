@@ -1,10 +1,10 @@
-"""A smaller run of bench/fault_suite.py in the normal suite; the full 200-generation run is the script."""
+"""A smaller run of the fault suite in the normal suite; ``bench/fault_suite.py`` runs 200 generations."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.fault_suite import run_fault_suite
+from harness.fault_suite import run_fault_suite
 
 
 @pytest.fixture(autouse=True)
