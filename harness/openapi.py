@@ -33,17 +33,34 @@ def operation_schema(spec_name: str, path: str, method: str, part: str = "respon
     return _plain(schema, spec)
 
 
-def _plain(node: Any, spec: dict[str, Any]) -> Any:
+def inline_refs(spec: dict[str, Any], node: Any, *, drop: frozenset[str] = frozenset()) -> Any:
+    """``node`` with every local ``$ref`` of ``spec`` inlined, and the keys in ``drop`` (and ``x-*``) removed."""
     if isinstance(node, list):
-        return [_plain(item, spec) for item in node]
+        return [inline_refs(spec, item, drop=drop) for item in node]
     if not isinstance(node, dict):
         return node
     if "$ref" in node:
         target: Any = spec
         for part in node["$ref"].removeprefix("#/").split("/"):
             target = target[part]
-        return _plain(target, spec)
-    plain = {key: _plain(value, spec) for key, value in node.items() if key != "nullable"}
+        return inline_refs(spec, target, drop=drop)
+    return {
+        key: inline_refs(spec, value, drop=drop)
+        for key, value in node.items()
+        if key not in drop and not key.startswith("x-")
+    }
+
+
+def _plain(node: Any, spec: dict[str, Any]) -> Any:
+    return _nullable_as_null(inline_refs(spec, node))
+
+
+def _nullable_as_null(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_nullable_as_null(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    plain = {key: _nullable_as_null(value) for key, value in node.items() if key != "nullable"}
     if node.get("nullable"):
         return {"anyOf": [plain, {"type": "null"}]}
     return plain

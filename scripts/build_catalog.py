@@ -21,6 +21,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from harness.openapi import inline_refs  # noqa: E402
+
 SHARED_API = REPO.parent / "shared" / "api"
 CATALOG = REPO / "airflow_provider_kling" / "models" / "catalog.json"
 ENDPOINT_OF_PATH = {"/v2/generate/video/kling/generation": "legacy", "/v2/video/generations": "unified"}
@@ -59,18 +63,7 @@ def mode_of(model: str) -> str:
 
 def resolve(spec: dict[str, Any], node: Any) -> Any:
     """``node`` with every local ``$ref`` inlined and the keys in ``DROPPED_KEYS`` removed."""
-    if isinstance(node, list):
-        return [resolve(spec, item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        return resolve(spec, target)
-    return {
-        key: resolve(spec, value) for key, value in node.items() if key not in DROPPED_KEYS and not key.startswith("x-")
-    }
+    return inline_refs(spec, node, drop=DROPPED_KEYS)
 
 
 def media_fields(schema: dict[str, Any], prefix: str = "") -> dict[str, str]:
