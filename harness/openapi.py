@@ -6,6 +6,7 @@ import json
 from functools import cache
 from typing import Any
 
+from airflow_provider_kling.models.catalog import nullable_as_null
 from harness.airflow_env import REPO
 
 SHARED_API = REPO.parent / "shared" / "api"
@@ -52,15 +53,4 @@ def inline_refs(spec: dict[str, Any], node: Any, *, drop: frozenset[str] = froze
 
 
 def _plain(node: Any, spec: dict[str, Any]) -> Any:
-    return _nullable_as_null(inline_refs(spec, node))
-
-
-def _nullable_as_null(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_nullable_as_null(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    plain = {key: _nullable_as_null(value) for key, value in node.items() if key != "nullable"}
-    if node.get("nullable"):
-        return {"anyOf": [plain, {"type": "null"}]}
-    return plain
+    return nullable_as_null(inline_refs(spec, node))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
@@ -47,6 +47,23 @@ class EndpointSchema:
     def fields(self) -> dict[str, Any]:
         """Field name -> its schema (``model`` included)."""
         return dict(self.schema.get("properties", {}))
+
+    @cached_property
+    def json_schema(self) -> dict[str, Any]:
+        """:attr:`schema` in plain JSON Schema, for ``jsonschema`` (OpenAPI's ``nullable`` spelt out)."""
+        return nullable_as_null(self.schema)
+
+
+def nullable_as_null(node: Any) -> Any:
+    """OpenAPI 3.0's ``nullable: true`` as a JSON Schema ``null`` alternative, everywhere in ``node``."""
+    if isinstance(node, list):
+        return [nullable_as_null(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    plain = {key: nullable_as_null(value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable"):
+        return {"anyOf": [plain, {"type": "null"}]}
+    return plain
 
 
 @dataclass(frozen=True)
