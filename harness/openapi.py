@@ -31,7 +31,7 @@ def operation_schema(spec_name: str, path: str, method: str, part: str = "respon
     else:
         [response] = [r for code, r in operation["responses"].items() if code.startswith("2")]
         schema = response["content"]["application/json"]["schema"]
-    return _plain(schema, spec)
+    return nullable_as_null(inline_refs(spec, schema))
 
 
 def inline_refs(spec: dict[str, Any], node: Any, *, drop: frozenset[str] = frozenset()) -> Any:
@@ -50,7 +50,3 @@ def inline_refs(spec: dict[str, Any], node: Any, *, drop: frozenset[str] = froze
         for key, value in node.items()
         if key not in drop and not key.startswith("x-")
     }
-
-
-def _plain(node: Any, spec: dict[str, Any]) -> Any:
-    return nullable_as_null(inline_refs(spec, node))
