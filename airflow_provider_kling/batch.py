@@ -37,8 +37,10 @@ def plan_batch(text: str, *, output: str, overwrite: bool = False) -> dict[str, 
             assert isinstance(name, str)
             params = {key: value for key, value in row.items() if key != "output"}
             try:
-                # external_task_id = the output name: the row stays traceable in the API's dashboard.
-                request = build_create_body({**params, "external_task_id": name})
+                if _takes_external_task_id(params.get("model")):
+                    # external_task_id = the output name: the row stays traceable in the API's dashboard.
+                    params["external_task_id"] = name
+                request = build_create_body(params)
             except KlingValidationError as err:
                 error = "; ".join(err.problems)
         if error is not None:
@@ -55,6 +57,14 @@ def plan_batch(text: str, *, output: str, overwrite: bool = False) -> dict[str, 
             {**entry, "request": request, "metadata": {"row": number, "output": name, "prompt": request["prompt"]}}
         )
     return {"output": folder, "todo": todo, "existing": existing, "invalid": invalid}
+
+
+def _takes_external_task_id(model: Any) -> bool:
+    from airflow_provider_kling.models import DEFAULT_MODEL
+    from airflow_provider_kling.models.catalog import get_model, is_catalogued
+
+    model = DEFAULT_MODEL if model is None else model
+    return isinstance(model, str) and is_catalogued(model) and get_model(model).accepts("external_task_id")
 
 
 def _parse_row(line: str, seen: dict[str, int]) -> tuple[dict[str, Any] | None, str | None]:

@@ -27,11 +27,17 @@ from harness.openapi import inline_refs  # noqa: E402
 
 SHARED_API = REPO.parent / "shared" / "api"
 CATALOG = REPO / "airflow_provider_kling" / "models" / "catalog.json"
+LEGACY_PATH = "/v2/generate/video/kling/generation"
 ENDPOINT_OF_PATH = {"/v2/generate/video/kling/generation": "legacy", "/v2/video/generations": "unified"}
 #: Keys of the OpenAPI schemas that say nothing a request is checked against.
 DROPPED_KEYS = frozenset({"description", "example", "examples", "title"})
 #: Besides kling-models/, the legacy path's own text-to-video file (the product was specified from it).
 EXTRA_FILES = ("kling-generation.create.current.openapi.json",)
+#: The legacy path's full request union, kept in that file's components though no operation $refs it
+#: (FACTS.txt). It is the only document of several models on the legacy path (v1.5 standard
+#: text-to-video, the v2 masters, effects, multi-image …), which the product has always sent there;
+#: it is read last, so a file that documents a model by an operation always wins over it.
+LEGACY_UNION = ("kling-generation.create.current.openapi.json", "Kling.v2.SubmitGenerationPayloadDTO")
 
 #: (model, endpoint) -> the file whose schema wins when several files document it.
 OWN_FILE: dict[tuple[str, str], str] = {
@@ -115,6 +121,12 @@ def create_operations(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return operations
 
 
+def legacy_union_branches(spec: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The request schemas of the ``anyOf`` union ``name`` in ``spec``'s components, refs inlined."""
+    union = spec["components"]["schemas"][name]
+    return [resolve(spec, branch) for branch in union["anyOf"]]
+
+
 def build(shared_api: Path = SHARED_API) -> dict[str, Any]:
     """The catalog, as written to ``catalog.json``."""
     files = sorted((shared_api / "kling-models").glob("*.json")) + [shared_api / name for name in EXTRA_FILES]
@@ -124,6 +136,11 @@ def build(shared_api: Path = SHARED_API) -> dict[str, Any]:
         for path, schema in create_operations(spec):
             for model in schema.get("properties", {}).get("model", {}).get("enum", []):
                 found.setdefault((model, ENDPOINT_OF_PATH[path]), []).append((file.name, path, schema))
+    union_file, union_name = LEGACY_UNION
+    union_spec = json.loads((shared_api / union_file).read_text())
+    for schema in legacy_union_branches(union_spec, union_name):
+        for model in schema.get("properties", {}).get("model", {}).get("enum", []):
+            found.setdefault((model, "legacy"), [(f"{union_file}#{union_name}", LEGACY_PATH, schema)])
     models: dict[str, Any] = {}
     for (model, endpoint), sources in sorted(found.items()):
         name, path, schema = _pick(model, endpoint, sources)

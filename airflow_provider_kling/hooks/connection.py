@@ -11,7 +11,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_kling.exceptions import KlingConfigurationError
-from airflow_provider_kling.models.request import ENDPOINTS, LEGACY_ENDPOINT
+from airflow_provider_kling.models.request import (
+    AUTO_ENDPOINT,
+    ENDPOINT_PATHS,
+    ENDPOINTS,
+    LEGACY_ENDPOINT,
+    UNIFIED_ENDPOINT,
+)
+
+#: What the connection's ``endpoint`` extra may say.
+ENDPOINT_SETTINGS: tuple[str, ...] = (AUTO_ENDPOINT, *ENDPOINTS)
 
 DEFAULT_BASE_URL = "https://api.aimlapi.com"
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -37,8 +46,11 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     },
     "endpoint": {
         "label": "API endpoint",
-        "schema": {"type": ["string", "null"], "enum": [None, *ENDPOINTS]},
-        "description": "legacy: /v2/generate/video/kling/generation (default); unified: /v2/video/generations.",
+        "schema": {"type": "string", "enum": list(ENDPOINT_SETTINGS), "default": AUTO_ENDPOINT},
+        "description": (
+            "auto (default): each model's documented path; legacy: /v2/generate/video/kling/generation; "
+            "unified: /v2/video/generations."
+        ),
     },
     "verify": {
         "label": "TLS verification",
@@ -64,7 +76,8 @@ class ConnectionSettings:
     :param read_timeout: seconds to wait for a response once connected.
     :param connect_timeout: seconds to wait for the TCP/TLS connection.
     :param verify: verify TLS certificates (True), not at all (False), or against this CA bundle file.
-    :param endpoint: ``"legacy"`` (``/v2/generate/video/kling/generation``) or ``"unified"`` (``/v2/video/generations``).
+    :param endpoint: ``"auto"`` (each model's documented path, see :func:`.prepare_request`),
+        ``"legacy"`` (``/v2/generate/video/kling/generation``) or ``"unified"`` (``/v2/video/generations``).
     """
 
     base_url: str
@@ -72,7 +85,13 @@ class ConnectionSettings:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     verify: bool | str = True
-    endpoint: str = "legacy"
+    endpoint: str = AUTO_ENDPOINT
+
+    @property
+    def fetch_path(self) -> str:
+        """Where generations are fetched: the legacy path only when forced; else the unified GET,
+        which the API documents for every video model (``universal-video-fetch.json``)."""
+        return ENDPOINT_PATHS[LEGACY_ENDPOINT if self.endpoint == LEGACY_ENDPOINT else UNIFIED_ENDPOINT]
 
     def __repr__(self) -> str:  # keep the key out of any accidental log or traceback
         return f"ConnectionSettings(base_url={self.base_url!r}, api_key='***')"
@@ -148,11 +167,11 @@ def settings_from_connection(conn: Any) -> ConnectionSettings:
 
 def _endpoint(value: Any, conn_id: str) -> str:
     if value in (None, ""):
-        return LEGACY_ENDPOINT
-    if isinstance(value, str) and value.strip().lower() in ENDPOINTS:
+        return AUTO_ENDPOINT
+    if isinstance(value, str) and value.strip().lower() in ENDPOINT_SETTINGS:
         return value.strip().lower()
     raise KlingConfigurationError(
-        f"Connection {conn_id!r}: extra 'endpoint' must be one of {', '.join(ENDPOINTS)}, got {value!r}"
+        f"Connection {conn_id!r}: extra 'endpoint' must be one of {', '.join(ENDPOINT_SETTINGS)}, got {value!r}"
     )
 
 

@@ -12,7 +12,7 @@ from airflow.providers.http.hooks.http import HttpHook
 from airflow_provider_kling.exceptions import KlingError, KlingResponseError, KlingTransientError
 from airflow_provider_kling.hooks import transport
 from airflow_provider_kling.hooks.connection import SETTING_EXTRAS, ConnectionSettings, ui_field_behaviour
-from airflow_provider_kling.models import ENDPOINT_PATHS, Generation, body_for_endpoint, build_create_body
+from airflow_provider_kling.models import CreateRequest, Generation, prepare_request
 from airflow_provider_kling.models.api_error import error_for_response, unknown_submission
 from airflow_provider_kling.retry import DEFAULT_RETRY_POLICY, RetryPolicy, RetryState
 
@@ -108,23 +108,31 @@ class KlingHook(HttpHook):
 
         :param prompt: the text prompt.
         :param allow_unknown_model: accept a model this provider version does not know.
-        :param params: any other request field (``model``, ``duration``, ``aspect_ratio``...).
+        :param params: any other request field of the model (``model``, ``duration``, ``image_url``...);
+            media fields may name a local file or an object-storage path (sent inline).
         :raises KlingValidationError: before any request, on bad input.
         :raises KlingSubmissionUnknownError: when the request failed after being sent.
         """
-        body = build_create_body({"prompt": prompt, **params}, allow_unknown_model=allow_unknown_model)
-        return self.submit_body(body)
+        return self.submit_request(self.prepare({"prompt": prompt, **params}, allow_unknown_model=allow_unknown_model))
+
+    def prepare(self, params: Mapping[str, Any], *, allow_unknown_model: bool = False) -> CreateRequest:
+        """Validate ``params`` for their model and this connection's ``endpoint`` setting (no request)."""
+        return prepare_request(params, endpoint=self.settings.endpoint, allow_unknown_model=allow_unknown_model)
 
     def submit_body(self, body: Mapping[str, Any]) -> str:
-        """Send an already validated create body; return the generation id."""
-        endpoint = self.settings.endpoint
-        payload = self._request(
-            "POST",
-            ENDPOINT_PATHS[endpoint],
-            json=body_for_endpoint(body, endpoint),
-            idempotent=False,
-            what="Kling create request",
-        )
+        """Validate and send a create body (media fields already inline or URLs); return the generation id."""
+        return self.submit_request(self.prepare(body, allow_unknown_model=True))
+
+    def submit_request(self, request: CreateRequest, *, inline_media: Mapping[str, Any] | None = None) -> str:
+        """Send a validated create request; return the generation id.
+
+        :param request: from :meth:`prepare`.
+        :param inline_media: field -> value replacing the request's media references (base64 data
+            read by :mod:`airflow_provider_kling.hooks.media`); kept out of the request so no log,
+            XCom or exception ever holds it.
+        """
+        body = {**request.body, **(inline_media or {})}
+        payload = self._request("POST", request.path, json=body, idempotent=False, what="Kling create request")
         try:
             return Generation.from_api(payload).id
         except KlingResponseError as err:
@@ -221,7 +229,7 @@ class KlingHook(HttpHook):
         state: RetryState | None = None,
     ) -> Any:
         state = state or RetryState(self.retry_policy, idempotent=idempotent, deadline=deadline)
-        url = self.url_from_endpoint(path or ENDPOINT_PATHS[self.settings.endpoint])
+        url = self.url_from_endpoint(path or self.settings.fetch_path)
 
         def give_up(err: KlingTransientError) -> KlingError:
             return err if idempotent or err.safe_to_resend else unknown_submission(err)

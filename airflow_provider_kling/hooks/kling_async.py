@@ -17,7 +17,7 @@ from airflow.sdk import BaseHook
 from airflow_provider_kling.exceptions import KlingConnectionError
 from airflow_provider_kling.hooks import transport
 from airflow_provider_kling.hooks.connection import ConnectionSettings
-from airflow_provider_kling.models import ENDPOINT_PATHS, Generation
+from airflow_provider_kling.models import Generation
 from airflow_provider_kling.models.api_error import error_for_response
 from airflow_provider_kling.retry import DEFAULT_RETRY_POLICY, RetryPolicy, RetryState
 
@@ -67,7 +67,7 @@ class KlingAsyncHook(BaseHook):
         :param deadline: a ``time.monotonic()`` instant no retry wait may pass.
         """
         settings = await self.asettings()
-        url = settings.base_url + ENDPOINT_PATHS[settings.endpoint]
+        url = settings.base_url + settings.fetch_path
         params = {"generation_id": generation_id}
         state = RetryState(self.retry_policy, idempotent=True, deadline=deadline)
         payload = await transport.awith_retries(lambda: self._send_once(url, params, settings), state, self.log)

@@ -86,8 +86,13 @@ class ModelSpec:
 
     @property
     def default_endpoint(self) -> str:
-        """The path to use with ``endpoint=auto``: the unified one where documented (the API's newer path)."""
-        return UNIFIED if UNIFIED in self.endpoints else LEGACY
+        """The path ``endpoint=auto`` tries first: legacy where documented (the path this provider
+        has always sent to, so existing DAGs send the same bodies), else unified."""
+        return LEGACY if LEGACY in self.endpoints else UNIFIED
+
+    def accepts(self, field_name: str) -> bool:
+        """Whether any documented path of this model takes ``field_name``."""
+        return any(field_name in schema.fields for schema in self.endpoints.values())
 
     def fields(self, endpoint: str | None = None) -> dict[str, Any]:
         """The request fields on ``endpoint`` (default: :attr:`default_endpoint`), ``model`` left out."""
@@ -113,6 +118,10 @@ def _catalog() -> MappingProxyType[str, ModelSpec]:
 def list_models(mode: str | None = None) -> list[ModelSpec]:
     """Every catalogued model (of one ``mode`` if given), sorted by id."""
     return [spec for model_id, spec in sorted(_catalog().items()) if mode is None or spec.mode == mode]
+
+
+def is_catalogued(model_id: str) -> bool:
+    return model_id in _catalog()
 
 
 def get_model(model_id: str) -> ModelSpec:

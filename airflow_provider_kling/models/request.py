@@ -1,7 +1,8 @@
 """The create-generation request: what users may send, checked before any request leaves.
 
-Rules come from the OpenAPI files in ``shared/api`` (enums, ranges, required fields) plus the
-documented limits of Kling itself (prompt length, camera-control shape). Every problem is
+Rules come from the model catalog (the OpenAPI files in ``shared/api``: enums, ranges, required
+fields) plus the documented limits of Kling itself (prompt length, camera-control shape), and the
+path is chosen per model. Every problem is
 reported at once, each naming the field and what is allowed, so a DAG author fixes a bad row in
 one round trip.
 """
@@ -12,50 +13,31 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.models.catalog import ModelSpec, get_model, is_catalogued
+from airflow_provider_kling.models.validation import validate_body
 from airflow_provider_kling.models.values import describe, is_number
 
 DEFAULT_MODEL = "kling-video/v1.6/pro/text-to-video"
 
-#: Models the legacy ``/v2/generate/video/kling/generation`` path documents for text-to-video.
-KNOWN_MODELS: tuple[str, ...] = (
-    "kling-video/v1.6/pro/text-to-video",
-    "kling-video/v1.6/standard/text-to-video",
-    "kling-video/v1.5/pro/text-to-video",
-    "kling-video/v1.5/standard/text-to-video",
-    "kling-video/v1/pro/text-to-video",
-    "kling-video/v1/standard/text-to-video",
-    "klingai/v2-master-text-to-video",
-    "klingai/v2.1-master-text-to-video",
-)
-
-#: Since the 2025-11 spec, the v1.6 standard model has its own body without these fields.
-FIELDS_NOT_ON_MODEL: dict[str, frozenset[str]] = {
-    "kling-video/v1.6/standard/text-to-video": frozenset({"camera_control", "external_task_id"}),
+LEGACY_ENDPOINT = "legacy"
+UNIFIED_ENDPOINT = "unified"
+AUTO_ENDPOINT = "auto"
+#: In the order ``endpoint="auto"`` tries them.
+ENDPOINTS: tuple[str, ...] = (LEGACY_ENDPOINT, UNIFIED_ENDPOINT)
+#: The create and fetch path of each endpoint (POST creates, GET ``?generation_id=`` fetches).
+ENDPOINT_PATHS: dict[str, str] = {
+    LEGACY_ENDPOINT: "/v2/generate/video/kling/generation",
+    UNIFIED_ENDPOINT: "/v2/video/generations",
 }
 
-ASPECT_RATIOS: tuple[str, ...] = ("16:9", "9:16", "1:1")
-DURATIONS: tuple[int, ...] = (5, 10)
-CFG_SCALE_RANGE: tuple[float, float] = (0.0, 1.0)
 PROMPT_MAX_CHARS = 2500
 CAMERA_TYPES: tuple[str, ...] = ("simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward")
 CAMERA_AXES: tuple[str, ...] = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
 CAMERA_AXIS_RANGE: tuple[float, float] = (-10.0, 10.0)
-
-#: Every parameter a user can set; anything else is a typo worth reporting.
-REQUEST_FIELDS: tuple[str, ...] = (
-    "model",
-    "prompt",
-    "negative_prompt",
-    "aspect_ratio",
-    "duration",
-    "cfg_scale",
-    "camera_control",
-    "external_task_id",
-)
-
 
 def _allowed(values: tuple[Any, ...]) -> str:
     return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
@@ -91,37 +73,6 @@ def _check_text(field: str, value: Any, problems: list[str], *, required: bool) 
         problems.append(f"{field} has {len(value)} characters; Kling accepts at most {PROMPT_MAX_CHARS}")
         return None
     return value
-
-
-def _check_model(model: Any, allow_unknown_model: bool, problems: list[str]) -> str | None:
-    if not isinstance(model, str) or not model.strip():
-        problems.append(
-            f"model must be a non-empty string, got {describe(model)}; known models: {_allowed(KNOWN_MODELS)}"
-        )
-        return None
-    if model not in KNOWN_MODELS and not allow_unknown_model:
-        problems.append(
-            f"model {model!r} is not a known Kling text-to-video model; known models: {_allowed(KNOWN_MODELS)} "
-            "(pass allow_unknown_model=True for a model released after this provider version)"
-        )
-        return None
-    return model
-
-
-def _check_choice(field: str, value: Any, choices: tuple[Any, ...], problems: list[str]) -> Any:
-    if value not in choices or isinstance(value, bool):
-        problems.append(f"{field}={describe(value)} is not allowed; allowed values: {_allowed(choices)}")
-        return None
-    return value
-
-
-def _check_duration(value: Any, problems: list[str]) -> int | None:
-    # The docs' own Python sample sends "5": accept the string, always send an integer.
-    number = _as_number(value)
-    if number is None or not number.is_integer() or int(number) not in DURATIONS:
-        problems.append(f"duration={describe(value)} is not allowed; allowed values: {_allowed(DURATIONS)} (seconds)")
-        return None
-    return int(number)
 
 
 def _check_range(field: str, value: Any, bounds: tuple[float, float], problems: list[str]) -> float | None:
@@ -196,54 +147,179 @@ def _check_camera_config(config: Any, problems: list[str]) -> dict[str, float] |
     return {axis: checked.get(axis, 0) for axis in CAMERA_AXES}
 
 
-def build_create_body(params: Mapping[str, Any], *, allow_unknown_model: bool = False) -> dict[str, Any]:
-    """Validate generation parameters and return the JSON body for the create request.
+@dataclass(frozen=True)
+class CreateRequest:
+    """A validated create request: the body to send and the path it is sent to.
 
-    Only the fields the user set are sent, so the API applies its own defaults.
+    :param endpoint: ``"legacy"`` or ``"unified"``.
+    :param body: the JSON body, shaped for that path; media fields still hold what the user gave
+        (a URL or a path): :mod:`airflow_provider_kling.hooks.media` turns paths into inline data.
+    """
 
-    :param params: parameter name to value; ``None`` means "not set".
-    :param allow_unknown_model: accept a model name this provider version does not know.
+    endpoint: str
+    body: dict[str, Any]
+
+    @property
+    def path(self) -> str:
+        return ENDPOINT_PATHS[self.endpoint]
+
+    @property
+    def model(self) -> str:
+        return str(self.body["model"])
+
+
+def prepare_request(
+    params: Mapping[str, Any], *, endpoint: str = AUTO_ENDPOINT, allow_unknown_model: bool = False
+) -> CreateRequest:
+    """Validate generation parameters for their model and choose the path to send them to.
+
+    Any catalogued model (:mod:`.catalog`) is checked against its documented schema plus Kling's
+    rules the schemas do not carry (prompt length, the ``simple`` camera move); only the fields
+    the user set are sent, so the API applies its own defaults.
+
+    :param params: parameter name to value (``model`` included, default :data:`DEFAULT_MODEL`);
+        ``None`` means "not set".
+    :param endpoint: ``"auto"`` (the path documented for the model that accepts these fields;
+        legacy first, the path this provider has always used), ``"legacy"`` or ``"unified"``.
+    :param allow_unknown_model: send a model the catalog does not know, checking only what every
+        Kling model shares (prompt length, camera shape).
     :raises KlingValidationError: listing every problem found, before any request is made.
     """
+    if endpoint not in (AUTO_ENDPOINT, *ENDPOINTS):
+        raise KlingValidationError(
+            [f"endpoint={endpoint!r} is not allowed; allowed values: {_allowed((AUTO_ENDPOINT, *ENDPOINTS))}"]
+        )
+    model = params.get("model", DEFAULT_MODEL)
+    if not isinstance(model, str) or not model.strip():
+        raise KlingValidationError([f"model must be a non-empty string naming a Kling model, got {describe(model)}"])
+    fields = {name: value for name, value in params.items() if name != "model" and value is not None}
+    if allow_unknown_model and not is_catalogued(model):
+        return _unknown_model_request(model, fields, endpoint)
+    spec = get_model(model)
+    candidates = _candidate_endpoints(spec, endpoint)
+    attempts: list[tuple[str, list[str]]] = []
+    for candidate in candidates:
+        try:
+            return CreateRequest(candidate, _validated(spec, candidate, fields))
+        except KlingValidationError as err:
+            attempts.append((candidate, err.problems))
+    # Report the path that came closest; with one candidate, simply its problems.
+    _, problems = min(attempts, key=lambda attempt: len(attempt[1]))
+    raise KlingValidationError(problems)
+
+
+def build_create_body(
+    params: Mapping[str, Any], *, allow_unknown_model: bool = False, endpoint: str = AUTO_ENDPOINT
+) -> dict[str, Any]:
+    """:func:`prepare_request`'s body alone (for checks that do not send anything)."""
+    return prepare_request(params, endpoint=endpoint, allow_unknown_model=allow_unknown_model).body
+
+
+def _candidate_endpoints(spec: ModelSpec, endpoint: str) -> list[str]:
+    if endpoint == AUTO_ENDPOINT:
+        return [name for name in ENDPOINTS if name in spec.endpoints]
+    if endpoint not in spec.endpoints:
+        raise KlingValidationError(
+            [
+                f"{spec.id} is not served by the {endpoint} endpoint ({ENDPOINT_PATHS[endpoint]}); it is documented "
+                f"only on {', '.join(ENDPOINT_PATHS[name] for name in spec.endpoints)}: set the connection's "
+                "extra 'endpoint' to 'auto' (or to the path above)"
+            ]
+        )
+    return [endpoint]
+
+
+def _validated(spec: ModelSpec, endpoint: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    schema_fields = spec.fields(endpoint)
     problems: list[str] = []
-    unknown = sorted(set(params) - set(REQUEST_FIELDS))
-    if unknown:
-        problems.append(f"unknown parameters {unknown}; allowed parameters: {', '.join(REQUEST_FIELDS)}")
-
-    body: dict[str, Any] = {}
-    model = _check_model(params.get("model", DEFAULT_MODEL), allow_unknown_model, problems)
-    body["model"] = model
-    body["prompt"] = _check_text("prompt", params.get("prompt"), problems, required=True)
-
-    checks: dict[str, Any] = {
-        "negative_prompt": lambda v: _check_text("negative_prompt", v, problems, required=False),
-        "aspect_ratio": lambda v: _check_choice("aspect_ratio", v, ASPECT_RATIOS, problems),
-        "duration": lambda v: _check_duration(v, problems),
-        "cfg_scale": lambda v: _check_range("cfg_scale", v, CFG_SCALE_RANGE, problems),
-        "camera_control": lambda v: _check_camera_control(v, problems),
-        "external_task_id": lambda v: _check_external_task_id(v, problems),
-    }
-    for field, check in checks.items():
-        value = params.get(field)
-        if value is None:
-            continue
-        if model in FIELDS_NOT_ON_MODEL and field in FIELDS_NOT_ON_MODEL[model]:
-            problems.append(f"{field} is not supported by model {model!r}")
-            continue
-        checked = check(value)
-        if checked is not None:
-            body[field] = checked
-
+    shaped = dict(fields)
+    if "camera_control" in shaped:
+        shaped.update(_camera_for(spec.id, schema_fields, shaped.pop("camera_control"), problems))
+    problems += _text_problems(spec, schema_fields, shaped) + _number_problems(spec, shaped)
+    try:
+        body = validate_body(spec.id, shaped, endpoint=endpoint)
+    except KlingValidationError as err:
+        problems += err.problems
     if problems:
         raise KlingValidationError(problems)
     return body
 
 
-def _check_external_task_id(value: Any, problems: list[str]) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        problems.append(f"external_task_id must be a non-empty string, got {describe(value)}")
-        return None
-    return value
+def _camera_for(model: str, schema_fields: Mapping[str, Any], value: Any, problems: list[str]) -> dict[str, Any]:
+    """``camera_control`` in the shape this model's path takes (object on legacy, preset string on unified)."""
+    field = schema_fields.get("camera_control")
+    if field is None:
+        return {"camera_control": value}  # reported by the schema check as not a parameter
+    checked = _check_camera_control(value, problems)
+    if checked is None:
+        return {}
+    if field.get("type") == "object":
+        return {"camera_control": checked}
+    if checked["type"] != "simple":
+        return {"camera_control": checked["type"]}
+    if "advanced_camera_control" not in schema_fields:
+        problems.append(f"camera_control type 'simple' is not available on {model}; presets only")
+        return {}
+    axis, amount = next((axis, amount) for axis, amount in checked["config"].items() if amount != 0)
+    if float(amount) != int(amount):
+        problems.append(
+            f"camera_control.config.{axis}={amount:g}: {model} on the unified endpoint takes whole numbers "
+            "from -10 to 10"
+        )
+        return {}
+    return {"advanced_camera_control": {"movement_type": axis, "movement_value": int(amount)}}
+
+
+def _text_problems(spec: ModelSpec, schema_fields: Mapping[str, Any], fields: Mapping[str, Any]) -> list[str]:
+    """Kling's prompt rules the schemas leave out: not blank, at most 2500 characters."""
+    problems: list[str] = []
+    for name in ("prompt", "negative_prompt"):
+        value = fields.get(name)
+        if not isinstance(value, str) or name not in schema_fields:
+            continue
+        if not value.strip():
+            problems.append(f"{name} must not be empty or only whitespace ({spec.id})")
+        elif "maxLength" not in schema_fields[name] and len(value) > PROMPT_MAX_CHARS:
+            problems.append(f"{name} has {len(value)} characters; Kling accepts at most {PROMPT_MAX_CHARS}")
+    if (
+        spec.mode == "text-to-video"
+        and "prompt" in schema_fields
+        and fields.get("prompt") is None
+        and fields.get("multi_prompt") is None
+    ):
+        needs = "prompt or multi_prompt" if "multi_prompt" in schema_fields else "prompt"
+        problems.append(f"{needs} is required by {spec.id}: a text-to-video model needs a text")
+    return list(dict.fromkeys(problems))
+
+
+def _number_problems(spec: ModelSpec, fields: Mapping[str, Any]) -> list[str]:
+    """NaN and infinity pass every JSON Schema range check; no request should carry them."""
+    return [
+        f"{name} must be a finite number for {spec.id}, got {describe(value)}"
+        for name, value in fields.items()
+        if isinstance(value, float) and not math.isfinite(value)
+    ]
+
+
+def _unknown_model_request(model: str, fields: Mapping[str, Any], endpoint: str) -> CreateRequest:
+    """A model newer than the catalog: what every Kling model shares is checked, the rest is the API's."""
+    problems: list[str] = []
+    # The unified path is the one the API documents for every video model.
+    chosen = UNIFIED_ENDPOINT if endpoint == AUTO_ENDPOINT else endpoint
+    body: dict[str, Any] = {"model": model}
+    for name, value in fields.items():
+        if name in ("prompt", "negative_prompt"):
+            value = _check_text(name, value, problems, required=False)
+        if name == "camera_control":
+            camera = _check_camera_control(value, problems)
+            if camera is not None:
+                body.update(body_for_endpoint({"camera_control": camera}, chosen))
+            continue
+        if value is not None:
+            body[name] = value
+    if problems:
+        raise KlingValidationError(problems)
+    return CreateRequest(chosen, body_for_endpoint(body, chosen) if chosen == UNIFIED_ENDPOINT else body)
 
 
 def request_fingerprint(body: Mapping[str, Any]) -> str:
@@ -255,14 +331,6 @@ def request_fingerprint(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
-LEGACY_ENDPOINT = "legacy"
-UNIFIED_ENDPOINT = "unified"
-ENDPOINTS: tuple[str, ...] = (LEGACY_ENDPOINT, UNIFIED_ENDPOINT)
-#: The create and fetch path of each endpoint (POST creates, GET ``?generation_id=`` fetches).
-ENDPOINT_PATHS: dict[str, str] = {
-    LEGACY_ENDPOINT: "/v2/generate/video/kling/generation",
-    UNIFIED_ENDPOINT: "/v2/video/generations",
-}
 #: Fields of the legacy body that the unified endpoint's schema does not have.
 NOT_ON_UNIFIED: frozenset[str] = frozenset({"external_task_id", "type"})
 

@@ -114,10 +114,12 @@ def _allowed(values: Any) -> str:
 
 
 def _coerce(value: Any, field: Mapping[str, Any]) -> Any:
-    """A templated string read as the number or boolean the field's schema asks for."""
+    """A templated string read as the number or boolean the field's schema asks for; ``5.0`` as ``5``."""
+    kinds = {field.get("type")} | {option.get("type") for option in field.get("anyOf", ())}
+    if isinstance(value, float) and "integer" in kinds and value.is_integer():
+        return int(value)
     if not isinstance(value, str):
         return value
-    kinds = {field.get("type")} | {option.get("type") for option in field.get("anyOf", ())}
     text = value.strip()
     if "integer" in kinds and text.lstrip("-").isdigit():
         return int(text)

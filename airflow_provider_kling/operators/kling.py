@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import Asset
 
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
     from airflow_provider_kling.tasks.submit import Submitted
 
-DEFAULT_MODEL = "kling-video/v1.6/pro/text-to-video"  # repeated here so DAG parsing skips the models import
+# Repeated here so DAG parsing skips the models import.
+DEFAULT_MODEL = "kling-video/v1.6/pro/text-to-video"
+DEFAULT_IMAGE_MODEL = "kling-video/v1.6/pro/image-to-video"
 DEFAULT_WAIT_TIMEOUT = 3600.0
 
 __all__ = [
@@ -28,66 +30,50 @@ __all__ = [
     "KLING_VIDEOS_ASSET",
     "VIDEO_URL_XCOM_KEY",
     "KlingDownloadVideoOperator",
+    "KlingImageToVideoOperator",
     "KlingTextToVideoOperator",
+    "KlingVideoOperator",
     "KlingVideoLink",
 ]
 
 
-class KlingTextToVideoOperator(KlingTask):
+class KlingVideoOperator(KlingTask):
     """
-    Submit a Kling text-to-video generation; optionally wait for it without holding a worker slot.
+    Submit a generation of any Kling model; optionally wait for it without holding a worker slot.
 
-    Every parameter is validated (after templating, before any request); a bad value fails the task
-    at once with a message naming the field and what is allowed. The generation id is written to the
-    task state store (Airflow >= 3.3; a Variable before) before any waiting, so a retried or killed
-    task reattaches to the same generation instead of paying for another.
+    ``parameters`` holds the model's request fields (see the README's "Models" table or
+    ``airflow_provider_kling.models.catalog.get_model(model).fields()``): effects, avatars,
+    reference images, video edits, motion control ... Media fields take an ``http(s)://`` URL (sent
+    as is) or a local path, ``file://`` / ``s3://`` / ``gs://`` URI or ``ObjectStoragePath`` (read,
+    checked and sent inline). Everything is validated after templating and before any request; a bad
+    value fails the task at once, naming the model, the field and what is allowed. The generation
+    id is recorded before any waiting, so a retried or killed task reattaches instead of paying twice.
 
     .. seealso::
-        The README's "Operators" section; ``dags/kling_text_to_video.py`` for an example.
+        The README's "Models" and "Operators" sections.
 
-    :param prompt: what the video should show (templated; at most 2500 characters).
-    :param negative_prompt: what it should not show (templated).
-    :param model: the Kling model (default ``kling-video/v1.6/pro/text-to-video``).
-    :param aspect_ratio: ``"16:9"``, ``"9:16"`` or ``"1:1"``; the API's default when unset.
-    :param duration: ``5`` or ``10`` seconds; the API's default when unset.
-    :param cfg_scale: prompt adherence, 0 to 1.
-    :param camera_control: ``{"type": "simple", "config": {"zoom": 5}}`` or a preset name such as
-        ``"down_back"``.
-    :param external_task_id: your own id for the generation (templated).
+    :param model: the Kling model id (templated).
+    :param parameters: the model's request fields (templated), e.g.
+        ``{"image_url": "s3://bucket/cat.png", "effect_scene": "pet_chef"}``.
     :param kling_conn_id: the Kling connection (API key in its password).
     :param wait_for_completion: also wait for the video and return the finished generation
         instead of its id.
     :param deferrable: wait in the triggerer, freeing the worker slot (default).
     :param poll_interval: seconds between status polls while waiting.
     :param timeout: seconds to wait for the video before failing (a retry reattaches).
-    :param allow_unknown_model: accept a model this provider version does not list.
+    :param allow_unknown_model: send a model newer than this provider's catalog, checked only for
+        what every Kling model shares.
     """
 
-    template_fields: Sequence[str] = (
-        "prompt",
-        "negative_prompt",
-        "external_task_id",
-        "model",
-        "aspect_ratio",
-        "duration",
-        "cfg_scale",
-        "camera_control",
-        "kling_conn_id",
-    )
-    template_fields_renderers = {"camera_control": "json"}
+    template_fields: Sequence[str] = ("model", "parameters", "kling_conn_id")
+    template_fields_renderers = {"parameters": "json"}
     ui_color = "#f0e6ff"
 
     def __init__(
         self,
         *,
-        prompt: str,
-        negative_prompt: str | None = None,
-        model: str = DEFAULT_MODEL,
-        aspect_ratio: str | None = None,
-        duration: int | str | None = None,
-        cfg_scale: float | None = None,
-        camera_control: dict[str, Any] | str | None = None,
-        external_task_id: str | None = None,
+        model: str,
+        parameters: dict[str, Any] | None = None,
         kling_conn_id: str = "kling_default",
         wait_for_completion: bool = False,
         deferrable: bool = True,
@@ -97,14 +83,8 @@ class KlingTextToVideoOperator(KlingTask):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.prompt = prompt
-        self.negative_prompt = negative_prompt
         self.model = model
-        self.aspect_ratio = aspect_ratio
-        self.duration = duration
-        self.cfg_scale = cfg_scale
-        self.camera_control = camera_control
-        self.external_task_id = external_task_id
+        self.parameters = parameters
         self.kling_conn_id = kling_conn_id
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
@@ -112,18 +92,29 @@ class KlingTextToVideoOperator(KlingTask):
         self.timeout = timeout
         self.allow_unknown_model = allow_unknown_model
 
+    #: Named arguments of a subclass that are request fields (argument name -> field name).
+    named_fields: ClassVar[dict[str, str]] = {}
+
     def generation_params(self) -> dict[str, Any]:
-        """The request parameters as rendered for this run."""
-        return {
-            "model": self.model,
-            "prompt": self.prompt,
-            "negative_prompt": self.negative_prompt,
-            "aspect_ratio": self.aspect_ratio,
-            "duration": self.duration,
-            "cfg_scale": self.cfg_scale,
-            "camera_control": self.camera_control,
-            "external_task_id": self.external_task_id,
-        }
+        """The request fields as rendered for this run: ``model``, ``parameters``, named arguments."""
+        from airflow_provider_kling.exceptions import KlingValidationError
+
+        params: dict[str, Any] = {"model": self.model, **(self.parameters or {})}
+        twice = []
+        for argument, field in self.request_fields().items():
+            value = getattr(self, argument)
+            if value is None:
+                continue
+            if params.get(field) is not None:
+                twice.append(f"{field} is set both as {argument}= and in parameters; set it once")
+            params[field] = value
+        if twice:
+            raise KlingValidationError(twice)
+        return params
+
+    def request_fields(self) -> dict[str, str]:
+        """Named argument -> the request field it fills (none here: all in ``parameters``)."""
+        return dict(self.named_fields)
 
     def execute(self, context: Context) -> Any:
         from airflow_provider_kling.tasks.failures import airflow_failure_semantics
@@ -157,6 +148,131 @@ class KlingTextToVideoOperator(KlingTask):
 
         with airflow_failure_semantics(timeout_is_final=False):
             return finish_from_event(self, context, event)
+
+
+class KlingTextToVideoOperator(KlingVideoOperator):
+    """
+    Submit a Kling text-to-video generation; optionally wait for it without holding a worker slot.
+
+    Takes every text-to-video model; the common fields are arguments, any other field of the
+    model (``generate_audio``, ``multi_prompt``, ``shot_type`` ...) goes in ``parameters``. Waiting,
+    reattaching and deferral work as in :class:`KlingVideoOperator`.
+
+    .. seealso::
+        The README's "Operators" section; ``dags/kling_text_to_video.py`` for an example.
+
+    :param prompt: what the video should show (templated; at most 2500 characters on most models).
+    :param negative_prompt: what it should not show (templated).
+    :param model: the Kling model (default ``kling-video/v1.6/pro/text-to-video``).
+    :param aspect_ratio: ``"16:9"``, ``"9:16"`` or ``"1:1"``; the API's default when unset.
+    :param duration: seconds (``5`` or ``10``; 3 to 15 on v3 models); the API's default when unset.
+    :param cfg_scale: prompt adherence, 0 to 1.
+    :param camera_control: ``{"type": "simple", "config": {"zoom": 5}}`` or a preset name such as
+        ``"down_back"`` (spelt for each path as it wants).
+    :param external_task_id: your own id for the generation (templated; legacy path only).
+    :param parameters: any other field of the model (templated).
+    :param kwargs: any :class:`KlingVideoOperator` argument (``wait_for_completion``, ``deferrable`` ...).
+    """
+
+    template_fields: Sequence[str] = (
+        "prompt",
+        "negative_prompt",
+        "external_task_id",
+        "model",
+        "aspect_ratio",
+        "duration",
+        "cfg_scale",
+        "camera_control",
+        "parameters",
+        "kling_conn_id",
+    )
+    template_fields_renderers = {"camera_control": "json", "parameters": "json"}
+    named_fields: ClassVar[dict[str, str]] = {
+        name: name
+        for name in (
+            "prompt",
+            "negative_prompt",
+            "aspect_ratio",
+            "duration",
+            "cfg_scale",
+            "camera_control",
+            "external_task_id",
+        )
+    }
+
+    def __init__(
+        self,
+        *,
+        prompt: str | None = None,
+        negative_prompt: str | None = None,
+        model: str = DEFAULT_MODEL,
+        aspect_ratio: str | None = None,
+        duration: int | str | None = None,
+        cfg_scale: float | None = None,
+        camera_control: dict[str, Any] | str | None = None,
+        external_task_id: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(model=model, parameters=parameters, **kwargs)
+        self.prompt = prompt
+        self.negative_prompt = negative_prompt
+        self.aspect_ratio = aspect_ratio
+        self.duration = duration
+        self.cfg_scale = cfg_scale
+        self.camera_control = camera_control
+        self.external_task_id = external_task_id
+
+
+class KlingImageToVideoOperator(KlingVideoOperator):
+    """
+    Turn an image (a product photo, a keyframe) into a Kling video clip.
+
+    ``image`` and ``tail_image`` take an ``http(s)://`` URL (sent as is) or a local path,
+    ``file://`` / ``s3://`` / ``gs://`` URI or ``ObjectStoragePath``: files are read through
+    Airflow's object storage, checked against Kling's image rules (JPG/PNG by their bytes, at most
+    20 MB, shorter side at least 300 px, aspect ratio 2:5 to 5:2) and sent inline, before anything
+    is paid for. The log names each image (``image_url: s3://bucket/mug.png (412 KB, PNG 1024×1024,
+    sent inline)``); its data never reaches a log, XCom or rendered field. Waiting, reattaching and
+    deferral work as in :class:`KlingVideoOperator`.
+
+    :param image: the first frame (templated).
+    :param tail_image: the last frame, on models that take one (``tail_image_url``, or
+        ``last_image_url`` on O1) (templated).
+    :param prompt: what should happen (templated; required by some models).
+    :param model: an image-to-video model (default ``kling-video/v1.6/pro/image-to-video``).
+    :param parameters: any other field of the model (``duration``, ``negative_prompt``,
+        ``generate_audio`` ...) (templated).
+    :param kwargs: any :class:`KlingVideoOperator` argument (``wait_for_completion``, ``deferrable`` ...).
+    """
+
+    template_fields: Sequence[str] = ("image", "tail_image", "prompt", "model", "parameters", "kling_conn_id")
+    template_fields_renderers = {"parameters": "json"}
+
+    def __init__(
+        self,
+        *,
+        image: Any,
+        tail_image: Any = None,
+        prompt: str | None = None,
+        model: str = DEFAULT_IMAGE_MODEL,
+        parameters: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(model=model, parameters=parameters, **kwargs)
+        self.image = image
+        self.tail_image = tail_image
+        self.prompt = prompt
+
+    def request_fields(self) -> dict[str, str]:
+        from airflow_provider_kling.models.catalog import get_model, is_catalogued
+
+        tail = "tail_image_url"
+        if is_catalogued(self.model):
+            spec = get_model(self.model)
+            if not spec.accepts("tail_image_url") and spec.accepts("last_image_url"):
+                tail = "last_image_url"  # O1's name for the last frame
+        return {"image": "image_url", "tail_image": tail, "prompt": "prompt"}
 
 
 #: The Asset every download updates unless you pass your own ``outlets``; schedule DAGs on it to

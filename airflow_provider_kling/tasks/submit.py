@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.exceptions import KlingAPIError
-from airflow_provider_kling.models import Generation, build_create_body, request_fingerprint
+from airflow_provider_kling.models import CreateRequest, Generation, request_fingerprint
 from airflow_provider_kling.tasks.base import GENERATION_ID_XCOM_KEY
 from airflow_provider_kling.tasks.ledger import SubmissionLedger, SubmissionRecord, can_reuse, generation_to_reattach
 
@@ -26,13 +26,15 @@ class Submitted:
     """A generation this task instance owns: freshly submitted, or reattached to.
 
     :param generation_id: the generation's id.
-    :param body: the validated create body it was made from.
+    :param body: the validated create body it was made from (media as the user named them).
     :param generation: its state when reattached to (``None`` right after a fresh create).
+    :param endpoint: the path it was created on (``legacy`` or ``unified``).
     """
 
     generation_id: str
     body: dict[str, Any]
     generation: Generation | None = None
+    endpoint: str | None = None
 
 
 def submit_once(
@@ -45,14 +47,21 @@ def submit_once(
     :param params: the request parameters, ``None`` meaning unset.
     :param allow_unknown_model: accept a model this provider version does not list.
     """
-    body = build_create_body(params, allow_unknown_model=allow_unknown_model)
+    from airflow_provider_kling.hooks.media import inline_media, media_references
+
+    request = task.hook.prepare(media_references(params), allow_unknown_model=allow_unknown_model)
+    body = request.body
+    # Files are read and checked before anything is sent (and before a reattach look-up).
+    inline = inline_media(request, logger=task.log)
     ledger = SubmissionLedger(context)
     fingerprint = request_fingerprint(body)
-    submitted = _reattach(task, ledger, fingerprint, body)
+    submitted = _reattach(task, ledger, fingerprint, request)
     if submitted is None:
-        generation_id = task.hook.submit_body(body)
+        generation_id = task.hook.submit_request(request, inline_media=inline)
         # Logged before it is recorded, so it can be recovered from the log whatever happens next.
-        task.log.info("Submitted Kling generation %s (model %s)", generation_id, body["model"])
+        task.log.info(
+            "Submitted Kling generation %s (model %s, %s path)", generation_id, request.model, request.endpoint
+        )
         try:
             ledger.save(SubmissionRecord(generation_id, fingerprint))
         except Exception:
@@ -60,13 +69,13 @@ def submit_once(
             task.log.exception(
                 "Could not record generation %s in the %s; a retry could not reattach", generation_id, ledger.backend
             )
-        submitted = Submitted(generation_id, body)
+        submitted = Submitted(generation_id, body, endpoint=request.endpoint)
     context["ti"].xcom_push(key=GENERATION_ID_XCOM_KEY, value=submitted.generation_id)
     task.reserve_video_link(context)
     return submitted
 
 
-def _reattach(task: KlingTask, ledger: SubmissionLedger, fingerprint: str, body: dict[str, Any]) -> Submitted | None:
+def _reattach(task: KlingTask, ledger: SubmissionLedger, fingerprint: str, request: CreateRequest) -> Submitted | None:
     known_id = generation_to_reattach(ledger.load(), fingerprint)
     if known_id is None:
         return None
@@ -87,4 +96,4 @@ def _reattach(task: KlingTask, ledger: SubmissionLedger, fingerprint: str, body:
         known_id,
         generation.raw_status,
     )
-    return Submitted(known_id, body, generation)
+    return Submitted(known_id, request.body, generation, endpoint=request.endpoint)

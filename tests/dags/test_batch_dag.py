@@ -45,10 +45,10 @@ def test_batch_delivers_every_good_row_reports_the_rest_and_reruns_for_free(airf
         "row-04": "invalid",
     }, output[-3000:]
     lines = {line["output"]: line for line in report["rows"]}
-    assert lines["row-03"]["error"] == "The prompt was rejected by the content policy"
+    assert lines["row-03"]["error"] == "ContentPolicyViolation: The prompt was rejected by the content policy"
     assert "duration=7 is not allowed" in lines["row-04"]["error"]
     assert report["totals"]["delivered"] == 3
-    assert report["totals"]["usage"] == {"tokens_used": 200.0}  # 2 x 5 s + 1 x 10 s, 10 tokens a second
+    assert report["totals"]["usage"] == {"credits_used": 200.0}  # 2 x 5 s + 1 x 10 s, 10 credits a second
     assert sorted(p.name for p in folder.glob("*.mp4")) == [f"row-{n:02d}.mp4" for n in (1, 2, 5)]
     assert (folder / "report.csv").read_text().startswith("row,output,status,generation_id")
     assert "3 delivered, 0 already done, 1 failed, 1 invalid" in output

@@ -149,7 +149,7 @@ def test_a_failed_generation_fails_once_without_retries(failure_paths):
 def test_bad_input_fails_before_any_request(failure_paths):
     _, output, rows, stats = failure_paths
     assert rows["bad_input"]["try_number"] == 1
-    assert "duration=7 is not allowed; allowed values: 5, 10" in output
+    assert "duration=7 is not allowed for kling-video/v1.6/pro/text-to-video; allowed values: 5, 10" in output
     assert "x" not in stats["creates_by_key"]
     # Every other branch made exactly one create request; the bad one made none.
     assert stats["create_requests"] == 4

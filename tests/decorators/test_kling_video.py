@@ -78,8 +78,8 @@ def test_a_retry_reattaches_instead_of_submitting_again(simulator):
     ("returned", "fragment"),
     [
         (42, "must return a prompt string or a dict"),
-        ({"prompt": "x", "duraton": 5}, "unknown parameters ['duraton']"),
-        ({"prompt": "x", "duration": 7}, "duration=7 is not allowed; allowed values: 5, 10"),
+        ({"prompt": "x", "duraton": 5}, "'duraton' is not a parameter of kling-video/v1.6/pro/text-to-video"),
+        ({"prompt": "x", "duration": 7}, "duration=7 is not allowed for kling-video/v1.6/pro/text-to-video; allowed values: 5, 10"),
         ("", "prompt must not be empty"),
     ],
 )
@@ -107,7 +107,7 @@ def test_completion_downloads_and_returns_a_small_result(simulator, tmp_path):
             "id": generation_id,
             "status": "completed",
             "video_url": "ignored",
-            "usage": {"tokens_used": 50.0},
+            "usage": {"credits_used": 50.0},
             "duration": 5.0,
         },
     }

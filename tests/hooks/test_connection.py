@@ -83,14 +83,14 @@ def test_bad_timeout_extra(timeout):
     ("extra", "expected"),
     [
         # What the UI's connection form saves for fields left empty.
-        ({"timeout": None, "connect_timeout": None, "endpoint": None, "verify": None}, (60.0, 10.0, "legacy", True)),
-        ({"timeout": "", "connect_timeout": "", "endpoint": "", "verify": ""}, (60.0, 10.0, "legacy", True)),
+        ({"timeout": None, "connect_timeout": None, "endpoint": None, "verify": None}, (60.0, 10.0, "auto", True)),
+        ({"timeout": "", "connect_timeout": "", "endpoint": "", "verify": ""}, (60.0, 10.0, "auto", True)),
         (
             {"timeout": 30, "connect_timeout": "2.5", "endpoint": "Unified", "verify": "false"},
             (30.0, 2.5, "unified", False),
         ),
-        ({"verify": "/etc/ssl/private-ca.pem"}, (60.0, 10.0, "legacy", "/etc/ssl/private-ca.pem")),
-        ({"verify": False}, (60.0, 10.0, "legacy", False)),
+        ({"verify": "/etc/ssl/private-ca.pem"}, (60.0, 10.0, "auto", "/etc/ssl/private-ca.pem")),
+        ({"verify": False, "endpoint": "legacy"}, (60.0, 10.0, "legacy", False)),
     ],
 )
 def test_extras_from_the_connection_form(extra, expected):
@@ -102,7 +102,7 @@ def test_extras_from_the_connection_form(extra, expected):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"endpoint": "v3"}, "'endpoint' must be one of legacy, unified"),
+        ({"endpoint": "v3"}, "'endpoint' must be one of auto, legacy, unified"),
         ({"verify": 3}, "'verify' must be true, false or a CA bundle path"),
         ({"connect_timeout": 0}, "'connect_timeout' must be a positive number"),
     ],

@@ -32,6 +32,14 @@ def wait_until_finished(hook: KlingHook, generation_id: str, timeout: float = 10
     raise AssertionError("generation did not finish")
 
 
+def test_legacy_endpoint_fetches_the_2025_11_shape(simulator, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, endpoint="legacy"))
+    hook = KlingHook()
+    done = wait_until_finished(hook, hook.submit_generation("legacy shape", duration=10))
+    assert done.usage == {"tokens_used": 100.0}
+    assert done.duration == 10
+
+
 def test_submit_then_fetch_each_status(simulator):
     hook = KlingHook()
     generation_id = hook.submit_generation("a paper boat on a river", duration=5, aspect_ratio="9:16")
@@ -43,13 +51,15 @@ def test_submit_then_fetch_each_status(simulator):
     done = wait_until_finished(hook, generation_id)
     assert done.status is GenerationStatus.COMPLETED
     assert done.video_url.startswith(simulator.url + "/videos/")
-    assert done.usage == {"tokens_used": 50.0}
+    assert done.usage == {"credits_used": 50.0}  # endpoint=auto fetches on the universal GET
     stats = simulator.stats()
     assert stats["creates"] == 1
     assert stats["generations"][generation_id]["prompt"] == "a paper boat on a river"
 
 
-def test_failed_generation_is_http_200_with_status_error(simulator):
+def test_failed_generation_is_http_200_with_status_error(simulator, monkeypatch):
+    # The legacy path's 2025-11 shape: the error is a bare string.
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, endpoint="legacy"))
     hook = KlingHook()
     generation_id = hook.submit_generation("a forbidden scene [sim:error]")
     done = wait_until_finished(hook, generation_id)
@@ -94,7 +104,13 @@ def test_unknown_generation_is_404(simulator):
 def test_api_side_400_is_reported_with_the_apis_messages(simulator):
     # The hook validates first; a raw body shows what the API itself says.
     with pytest.raises(KlingAPIError, match=r"HTTP 400: .*duration must be one of the following values: 5, 10"):
-        KlingHook().submit_body({"model": "kling-video/v1.6/pro/text-to-video", "prompt": "x", "duration": 7})
+        KlingHook()._request(
+            "POST",
+            "/v2/generate/video/kling/generation",
+            json={"model": "kling-video/v1.6/pro/text-to-video", "prompt": "x", "duration": 7},
+            idempotent=False,
+            what="raw",
+        )
 
 
 def test_bad_input_sends_nothing(simulator):

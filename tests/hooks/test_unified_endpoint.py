@@ -26,7 +26,7 @@ def finished(hook: KlingHook, generation_id: str):
 @pytest.mark.parametrize(
     "params",
     [
-        {"duration": 10, "aspect_ratio": "9:16", "external_task_id": "row-7"},
+        {"duration": 10, "aspect_ratio": "9:16"},
         {"camera_control": "forward_up"},
         {"camera_control": {"type": "simple", "config": {"tilt": 3}}},
     ],
@@ -38,6 +38,14 @@ def test_create_and_fetch_on_the_unified_endpoint(unified, params):
     assert done.status is GenerationStatus.COMPLETED
     assert done.usage == {"credits_used": 10.0 * params.get("duration", 5)}
     assert unified.stats()["creates"] == 1
+
+
+def test_a_legacy_only_field_on_a_forced_unified_connection_is_an_error_before_any_request(unified):
+    from airflow_provider_kling.exceptions import KlingValidationError
+
+    with pytest.raises(KlingValidationError, match="'external_task_id' is not a parameter of kling-video/v1.6/pro"):
+        KlingHook().submit_generation("unified", external_task_id="row-7")
+    assert unified.stats()["create_requests"] == 0
 
 
 async def test_async_polls_use_the_unified_path_and_error_shape(unified):
@@ -68,5 +76,5 @@ def test_the_simulator_refuses_legacy_shapes_on_the_unified_path(unified):
 
 def test_unknown_endpoint_setting(simulator, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, endpoint="v3"))
-    with pytest.raises(KlingConfigurationError, match="extra 'endpoint' must be one of legacy, unified"):
+    with pytest.raises(KlingConfigurationError, match="extra 'endpoint' must be one of auto, legacy, unified"):
         KlingHook().submit_generation("x")

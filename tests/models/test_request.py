@@ -4,13 +4,25 @@ import pytest
 
 from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.models import (
-    ASPECT_RATIOS,
     CAMERA_TYPES,
     DEFAULT_MODEL,
-    DURATIONS,
-    KNOWN_MODELS,
     build_create_body,
+    prepare_request,
     request_fingerprint,
+)
+from airflow_provider_kling.models.catalog import list_models
+
+ASPECT_RATIOS = ("16:9", "9:16", "1:1")
+#: The text-to-video models this provider served before the catalog: their bodies must not change.
+LEGACY_TEXT_MODELS = (
+    "kling-video/v1.6/pro/text-to-video",
+    "kling-video/v1.6/standard/text-to-video",
+    "kling-video/v1.5/pro/text-to-video",
+    "kling-video/v1.5/standard/text-to-video",
+    "kling-video/v1/pro/text-to-video",
+    "kling-video/v1/standard/text-to-video",
+    "klingai/v2-master-text-to-video",
+    "klingai/v2.1-master-text-to-video",
 )
 
 PROMPT = "a lighthouse in a storm"
@@ -29,8 +41,15 @@ def test_unset_fields_are_not_sent_so_the_api_applies_its_defaults():
     assert set(result) == {"model", "prompt"}
 
 
-@pytest.mark.parametrize("model", KNOWN_MODELS)
-def test_every_known_model_is_accepted(model):
+@pytest.mark.parametrize("model", LEGACY_TEXT_MODELS)
+def test_the_text_models_served_before_the_catalog_still_go_to_the_legacy_path(model):
+    request = prepare_request({"prompt": PROMPT, "model": model})
+    assert request.endpoint == "legacy"
+    assert request.body == {"model": model, "prompt": PROMPT}
+
+
+@pytest.mark.parametrize("model", [spec.id for spec in list_models("text-to-video")])
+def test_every_text_to_video_model_takes_a_prompt(model):
     assert body(model=model)["model"] == model
 
 
@@ -79,34 +98,39 @@ def test_external_task_id_is_sent():
 
 # Each row: parameters, then fragments the error message must contain (field and what is allowed).
 BAD_INPUTS = [
-    pytest.param({"prompt": None}, ["prompt is required"], id="prompt-missing"),
+    pytest.param({"prompt": None}, ["prompt is required by kling-video/v1.6/pro/text-to-video"], id="prompt-missing"),
     pytest.param({"prompt": ""}, ["prompt must not be empty"], id="prompt-empty"),
     pytest.param({"prompt": "   \n"}, ["prompt must not be empty"], id="prompt-whitespace"),
     pytest.param({"prompt": "x" * 2501}, ["prompt has 2501 characters", "at most 2500"], id="prompt-too-long"),
-    pytest.param({"prompt": 42}, ["prompt must be a string", "int"], id="prompt-int"),
-    pytest.param({"prompt": ["a"]}, ["prompt must be a string"], id="prompt-list"),
+    pytest.param({"prompt": 42}, ["prompt must be string", "int"], id="prompt-int"),
+    pytest.param({"prompt": ["a"]}, ["prompt must be string"], id="prompt-list"),
     pytest.param({"negative_prompt": "y" * 2501}, ["negative_prompt has 2501"], id="negative-too-long"),
-    pytest.param({"negative_prompt": 3}, ["negative_prompt must be a string"], id="negative-int"),
+    pytest.param({"negative_prompt": 3}, ["negative_prompt must be string"], id="negative-int"),
     pytest.param(
         {"model": "kling-video/v9"},
-        ["model 'kling-video/v9' is not a known", "allow_unknown_model"],
+        ["model 'kling-video/v9' is not a Kling video model this provider knows", "allow_unknown_model"],
         id="model-unknown",
     ),
     pytest.param({"model": ""}, ["model must be a non-empty string"], id="model-empty"),
     pytest.param({"model": 1.6}, ["model must be a non-empty string"], id="model-number"),
+    pytest.param(
+        {"model": "kling-video/v1.6/pro/text-to-vide"},
+        ["did you mean 'kling-video/v1.6/pro/text-to-video'"],
+        id="model-close-to-a-real-id",
+    ),
     pytest.param({"aspect_ratio": "4:3"}, ["aspect_ratio='4:3'", "'16:9', '9:16', '1:1'"], id="ratio-4:3"),
     pytest.param({"aspect_ratio": "16x9"}, ["aspect_ratio='16x9'"], id="ratio-typo"),
     pytest.param({"aspect_ratio": 16 / 9}, ["aspect_ratio="], id="ratio-float"),
-    pytest.param({"duration": 7}, ["duration=7 is not allowed", "5, 10"], id="duration-7"),
+    pytest.param({"duration": 7}, ["duration=7 is not allowed for kling-video/v1.6/pro/text-to-video", "5, 10"], id="duration-7"),
     pytest.param({"duration": 0}, ["duration=0"], id="duration-0"),
     pytest.param({"duration": "five"}, ["duration='five'"], id="duration-word"),
     pytest.param({"duration": 5.5}, ["duration=5.5"], id="duration-fraction"),
     pytest.param({"duration": True}, ["duration=True"], id="duration-bool"),
-    pytest.param({"cfg_scale": 1.01}, ["cfg_scale=1.01 is out of range", "0 <= cfg_scale <= 1"], id="cfg-above"),
+    pytest.param({"cfg_scale": 1.01}, ["cfg_scale=1.01 is out of range", "allowed: >= 0 and <= 1"], id="cfg-above"),
     pytest.param({"cfg_scale": -0.01}, ["cfg_scale=-0.01 is out of range"], id="cfg-below"),
-    pytest.param({"cfg_scale": "high"}, ["cfg_scale must be a number between 0 and 1"], id="cfg-word"),
-    pytest.param({"cfg_scale": float("nan")}, ["cfg_scale must be a number"], id="cfg-nan"),
-    pytest.param({"cfg_scale": False}, ["cfg_scale must be a number"], id="cfg-bool"),
+    pytest.param({"cfg_scale": "high"}, ["cfg_scale must be number", "'high'"], id="cfg-word"),
+    pytest.param({"cfg_scale": float("nan")}, ["cfg_scale must be a finite number"], id="cfg-nan"),
+    pytest.param({"cfg_scale": False}, ["cfg_scale must be number"], id="cfg-bool"),
     pytest.param(
         {"camera_control": "spin"}, ["camera_control.type='spin'", "'simple', 'down_back'"], id="camera-preset-unknown"
     ),
@@ -150,12 +174,15 @@ BAD_INPUTS = [
         ["camera_control.config is required"],
         id="camera-config-str",
     ),
-    pytest.param({"external_task_id": 17}, ["external_task_id must be a non-empty string"], id="external-id-int"),
-    pytest.param({"external_task_id": ""}, ["external_task_id must be a non-empty string"], id="external-id-empty"),
-    pytest.param({"aspect": "16:9"}, ["unknown parameters ['aspect']", "aspect_ratio"], id="unknown-key"),
+    pytest.param({"external_task_id": 17}, ["external_task_id must be string"], id="external-id-int"),
+    pytest.param(
+        {"aspect": "16:9"},
+        ["'aspect' is not a parameter of kling-video/v1.6/pro/text-to-video", "aspect_ratio"],
+        id="unknown-key",
+    ),
     pytest.param(
         {"model": "kling-video/v1.6/standard/text-to-video", "camera_control": "down_back"},
-        ["camera_control is not supported by model 'kling-video/v1.6/standard/text-to-video'"],
+        ["'camera_control' is not a parameter of kling-video/v1.6/standard/text-to-video"],
         id="standard-no-camera",
     ),
 ]
@@ -190,10 +217,6 @@ def test_fingerprint_is_stable_and_sensitive():
     b = build_create_body({"aspect_ratio": "1:1", "duration": "5", "prompt": PROMPT})
     assert request_fingerprint(a) == request_fingerprint(b)
     assert request_fingerprint(a) != request_fingerprint(body(duration=10, aspect_ratio="1:1"))
-
-
-def test_allowed_durations_match_the_spec():
-    assert DURATIONS == (5, 10)
 
 
 @pytest.mark.parametrize(

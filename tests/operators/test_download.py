@@ -56,7 +56,7 @@ def test_downloads_into_a_folder_with_sidecar_and_poster(simulator, tmp_path):
     assert sidecar["sha256"] == hashlib.sha256(data).hexdigest()
     assert sidecar["size"] == len(data)
     assert "sig=" not in sidecar["source_url"]
-    assert sidecar["usage"] == {"tokens_used": 50.0}
+    assert sidecar["usage"] == {"credits_used": 50.0}
     assert sidecar["metadata"] == {"prompt": "a lantern festival"}
     assert sidecar["probe"]["width"] == 160
     assert video.with_suffix(".jpg").read_bytes()[:2] == b"\xff\xd8"

@@ -71,11 +71,11 @@ def test_a_recorded_id_unknown_to_the_api_is_submitted_anew(simulator):
 @pytest.mark.parametrize(
     ("kwargs", "fragment"),
     [
-        ({"duration": 7}, "duration=7 is not allowed; allowed values: 5, 10"),
+        ({"duration": 7}, "duration=7 is not allowed for kling-video/v1.6/pro/text-to-video; allowed values: 5, 10"),
         ({"aspect_ratio": "4:3"}, "aspect_ratio='4:3'"),
         ({"prompt": ""}, "prompt must not be empty"),
         ({"camera_control": {"type": "simple"}}, "camera_control.config is required"),
-        ({"model": "kling/v7"}, "not a known Kling text-to-video model"),
+        ({"model": "kling/v7"}, "is not a Kling video model this provider knows"),
     ],
 )
 def test_bad_input_fails_without_retry_and_without_a_request(simulator, kwargs, fragment):
@@ -139,12 +139,12 @@ def test_non_deferrable_wait_polls_in_place(simulator):
     op = operator(wait_for_completion=True, deferrable=False, poll_interval=0.2)
     result = op.execute(make_context(op))
     assert result["status"] == "completed"
-    assert result["usage"] == {"tokens_used": 50.0}
+    assert result["usage"] == {"credits_used": 50.0}
 
 
 def test_non_deferrable_wait_fails_clearly_on_status_error(simulator):
     op = operator(prompt="x [sim:error]", wait_for_completion=True, deferrable=False, poll_interval=0.2)
-    with pytest.raises(AirflowFailException, match="failed: The prompt was rejected by the content policy"):
+    with pytest.raises(AirflowFailException, match="failed: .*The prompt was rejected by the content policy"):
         op.execute(make_context(op))
 
 

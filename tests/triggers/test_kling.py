@@ -53,14 +53,14 @@ async def test_success_event_with_the_finished_generation(simulator):
     assert payload["status"] == "success"
     assert payload["generation"]["id"] == generation_id
     assert payload["generation"]["video_url"].startswith(simulator.url)
-    assert payload["generation"]["usage"] == {"tokens_used": 50.0}
+    assert payload["generation"]["usage"] == {"credits_used": 50.0}
     assert open_sessions() == 0
 
 
 async def test_failed_event_carries_the_apis_message(simulator):
     events = await collect(make_trigger(await submit("nope [sim:error]")))
     assert [e.payload["status"] for e in events] == ["failed"]
-    assert events[0].payload["message"] == "The prompt was rejected by the content policy"
+    assert events[0].payload["message"] == "ContentPolicyViolation: The prompt was rejected by the content policy"
 
 
 async def test_deadline_yields_one_timeout_event_on_time(simulator):
@@ -137,7 +137,7 @@ async def test_logs_tell_the_story_once_per_status_change(simulator, capsys):
     assert out.count("status 'queued'") == 1
     assert out.count("status 'generating'") == 1
     assert "completed in" in out
-    assert "tokens_used=50" in out
+    assert "credits_used=50" in out
     assert API_KEY not in out
 
 
