@@ -113,11 +113,26 @@ class KlingHook(HttpHook):
         :raises KlingValidationError: before any request, on bad input.
         :raises KlingSubmissionUnknownError: when the request failed after being sent.
         """
-        return self.submit_request(self.prepare({"prompt": prompt, **params}, allow_unknown_model=allow_unknown_model))
+        request, inline = self.prepare_submission({"prompt": prompt, **params}, allow_unknown_model=allow_unknown_model)
+        return self.submit_request(request, inline_media=inline)
 
     def prepare(self, params: Mapping[str, Any], *, allow_unknown_model: bool = False) -> CreateRequest:
         """Validate ``params`` for their model and this connection's ``endpoint`` setting (no request)."""
         return prepare_request(params, endpoint=self.settings.endpoint, allow_unknown_model=allow_unknown_model)
+
+    def prepare_submission(
+        self, params: Mapping[str, Any], *, allow_unknown_model: bool = False
+    ) -> tuple[CreateRequest, dict[str, Any]]:
+        """Validate ``params``, then read and check every media file they name (no request yet).
+
+        :returns: the request (media as the user named them: safe to log and keep) and the inline
+            media values for :meth:`submit_request`.
+        :raises KlingValidationError: naming the model and field of every problem, files included.
+        """
+        from airflow_provider_kling.hooks.media import inline_media, media_references
+
+        request = self.prepare(media_references(params), allow_unknown_model=allow_unknown_model)
+        return request, inline_media(request, logger=self.log)
 
     def submit_body(self, body: Mapping[str, Any]) -> str:
         """Validate and send a create body (media fields already inline or URLs); return the generation id."""

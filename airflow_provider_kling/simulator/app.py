@@ -43,21 +43,11 @@ from typing import Any
 from aiohttp import web
 
 from airflow_provider_kling.simulator.faults import FaultPlan
+from airflow_provider_kling.simulator.models import check_body
+from airflow_provider_kling.simulator.video import render, shape_of
 
 LEGACY_PATH = "/v2/generate/video/kling/generation"
 UNIFIED_PATH = "/v2/video/generations"
-# The API's own model enum, written down separately from the provider's KNOWN_MODELS on purpose:
-# the simulator plays the API, so a wrong list in the provider must not be mirrored here.
-SIM_MODELS = (
-    "kling-video/v1.6/pro/text-to-video",
-    "kling-video/v1.6/standard/text-to-video",
-    "kling-video/v1.5/pro/text-to-video",
-    "kling-video/v1.5/standard/text-to-video",
-    "kling-video/v1/pro/text-to-video",
-    "kling-video/v1/standard/text-to-video",
-    "klingai/v2-master-text-to-video",
-    "klingai/v2.1-master-text-to-video",
-)
 CREDITS_PER_SECOND = 10
 
 
@@ -110,6 +100,7 @@ class SimGeneration:
     queued_seconds: float
     generating_seconds: float
     video_requests: int = 0
+    seconds: int = 5
 
     @property
     def prompt(self) -> str:
@@ -142,7 +133,9 @@ class Stats:
     max_in_flight: int = 0
     faults: dict[str, int] = field(default_factory=dict)
     creates_by_key: dict[str, int] = field(default_factory=dict)
+    creates_by_model: dict[str, int] = field(default_factory=dict)
     connections: int = 0
+    videos_rendered: int = 0
 
 
 class Simulator:
@@ -157,6 +150,7 @@ class Simulator:
     def reset(self) -> None:
         """Forget every generation and counter; re-seed faults, timings and ids."""
         self.generations: dict[str, SimGeneration] = {}
+        self.shapes: dict[str, Any] = {}
         self.tokens: dict[str, str] = {}
         self.stats = Stats()
         self._peers: set[tuple[str, int]] = set()
@@ -258,7 +252,7 @@ class Simulator:
             body = await request.json()
         except ValueError:
             return self._error(request, 400, ["body must be a JSON object"])
-        problems = validate_create_body(body, unified=unified)
+        problems = check_body(body, unified=unified)
         if problems:
             return self._error(request, 400, problems)
         now = time.time()
@@ -277,16 +271,22 @@ class Simulator:
         generation = SimGeneration(
             id=self._new_id(str(body["model"])),
             token=uuid.uuid4().hex,
-            body=body,
+            # Inline media is decoded and checked on create; keeping megabytes of it per generation
+            # would only grow the simulator's memory over a long benchmark.
+            body={key: value for key, value in body.items() if not _is_inline_media(value)},
             created=now,
             queued_seconds=queued,
             generating_seconds=generating,
+            seconds=shape_of(body).seconds,
         )
+        self.shapes[generation.id] = shape_of(body)
         self.generations[generation.id] = generation
         self.tokens[generation.token] = generation.id
         self.stats.creates += 1
         key = str(body.get("external_task_id") or body.get("prompt"))
         self.stats.creates_by_key[key] = self.stats.creates_by_key.get(key, 0) + 1
+        model = str(body["model"])
+        self.stats.creates_by_model[model] = self.stats.creates_by_model.get(model, 0) + 1
         self.stats.max_in_flight = max(self.stats.max_in_flight, self._in_flight(now))
         return generation
 
@@ -310,7 +310,7 @@ class Simulator:
         status = generation.status(now)
         unified = self.config.schema == "unified" or request.path == UNIFIED_PATH
         body: dict[str, Any] = {"id": generation.id, "status": status, "video": None, "error": None, "meta": None}
-        duration = int(generation.body.get("duration") or 5)
+        duration = generation.seconds
         if status == "completed":
             if "[sim:no-url]" not in generation.prompt:
                 body["video"] = {"url": self._video_url(generation, request, now)}
@@ -361,14 +361,25 @@ class Simulator:
         if fault == "wrong_content":
             self._count_fault("video_wrong_content")
             return web.Response(status=200, text="<html><body>Not a video</body></html>", content_type="video/mp4")
-        return await self._stream_video(request, truncated=fault == "truncated")
+        return await self._stream_video(request, generation, truncated=fault == "truncated")
 
-    async def _stream_video(self, request: web.Request, *, truncated: bool) -> web.StreamResponse:
-        size = max(self.config.video_size, len(self.sample))
+    def _video_of(self, generation: SimGeneration) -> bytes:
+        shape = self.shapes.get(generation.id)
+        rendered = render(shape) if shape is not None else None
+        if rendered is None:
+            return self.sample
+        self.stats.videos_rendered = render.cache_info().currsize
+        return rendered
+
+    async def _stream_video(
+        self, request: web.Request, generation: SimGeneration, *, truncated: bool
+    ) -> web.StreamResponse:
+        video = await asyncio.to_thread(self._video_of, generation)
+        size = max(self.config.video_size, len(video))
         response = web.StreamResponse(status=200, headers={"Content-Type": "video/mp4", "Content-Length": str(size)})
         await response.prepare(request)
         to_send = size // 2 if truncated else size
-        for chunk in _video_chunks(self.sample, size, limit=to_send):
+        for chunk in _video_chunks(video, size, limit=to_send):
             await response.write(chunk)
         if truncated:
             self._count_fault("video_truncated")
@@ -391,6 +402,8 @@ class Simulator:
                 "status": g.status(now),
                 "prompt": g.body.get("prompt"),
                 "external_task_id": g.body.get("external_task_id"),
+                "model": g.body.get("model"),
+                "fields": sorted(g.body),
                 "created_at": g.created,
                 "finishes_at": g.finishes_at if g.finishes_at != float("inf") else None,
             }
@@ -445,55 +458,21 @@ def _video_chunks(sample: bytes, size: int, *, limit: int, chunk_size: int = 1 <
         sent += len(piece)
 
 
-def validate_create_body(body: Any, *, unified: bool = False) -> list[str]:
-    """The API's own checks of a create body (class-validator style messages)."""
-    if not isinstance(body, dict):
-        return ["body must be a JSON object"]
-    problems = []
-    if body.get("model") not in SIM_MODELS:
-        problems.append(f"model must be one of the following values: {', '.join(SIM_MODELS)}")
-    prompt = body.get("prompt")
-    if not isinstance(prompt, str) or not prompt:
-        problems.append("prompt should not be empty")
-        problems.append("prompt must be a string")
-    if "aspect_ratio" in body and body["aspect_ratio"] not in ("16:9", "9:16", "1:1"):
-        problems.append("aspect_ratio must be one of the following values: 16:9, 9:16, 1:1")
-    if "duration" in body and body["duration"] not in (5, 10):
-        problems.append("duration must be one of the following values: 5, 10")
-    cfg = body.get("cfg_scale", 0.5)
-    if isinstance(cfg, bool) or not isinstance(cfg, (int, float)) or not 0 <= cfg <= 1:
-        problems.append("cfg_scale must not be greater than 1 and not less than 0")
-    if unified:
-        problems += _unified_only(body)
-    elif "camera_control" in body and not isinstance(body["camera_control"], dict):
-        problems.append("camera_control must be an object")
-    return problems
+def _is_inline_media(value: Any) -> bool:
+    """A long base64 string (or a list holding one): media sent inline."""
+    if isinstance(value, list):
+        return any(_is_inline_media(item) for item in value)
+    if isinstance(value, dict):
+        return any(_is_inline_media(item) for item in value.values())
+    return isinstance(value, str) and len(value) > 1024 and " " not in value
 
 
-def _unified_only(body: dict[str, Any]) -> list[str]:
-    """Where /v2/video/generations differs: camera presets are strings, per-axis moves are separate."""
-    problems = []
-    presets = ("down_back", "forward_up", "right_turn_forward", "left_turn_forward")
-    if "camera_control" in body and body["camera_control"] not in presets:
-        problems.append(f"camera_control must be one of the following values: {', '.join(presets)}")
-    move = body.get("advanced_camera_control")
-    if move is not None:
-        axes = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
-        value = move.get("movement_value") if isinstance(move, dict) else None
-        if not isinstance(move, dict) or move.get("movement_type") not in axes:
-            problems.append(
-                f"advanced_camera_control.movement_type must be one of the following values: {', '.join(axes)}"
-            )
-        if not isinstance(value, int) or isinstance(value, bool) or not -10 <= value <= 10:
-            problems.append("advanced_camera_control.movement_value must be an integer from -10 to 10")
-    for field_name in ("external_task_id", "type"):
-        if field_name in body:
-            problems.append(f"property {field_name} should not exist")
-    return problems
+#: Inline media makes big bodies: a 20 MB image is 27 MB of base64.
+MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 def build_app(simulator: Simulator) -> web.Application:
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_post(LEGACY_PATH, simulator.create)
     app.router.add_get(LEGACY_PATH, simulator.fetch)
     app.router.add_post(UNIFIED_PATH, simulator.create)

@@ -47,12 +47,9 @@ def submit_once(
     :param params: the request parameters, ``None`` meaning unset.
     :param allow_unknown_model: accept a model this provider version does not list.
     """
-    from airflow_provider_kling.hooks.media import inline_media, media_references
-
-    request = task.hook.prepare(media_references(params), allow_unknown_model=allow_unknown_model)
-    body = request.body
     # Files are read and checked before anything is sent (and before a reattach look-up).
-    inline = inline_media(request, logger=task.log)
+    request, inline = task.hook.prepare_submission(params, allow_unknown_model=allow_unknown_model)
+    body = request.body
     ledger = SubmissionLedger(context)
     fingerprint = request_fingerprint(body)
     submitted = _reattach(task, ledger, fingerprint, request)
