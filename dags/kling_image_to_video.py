@@ -1,0 +1,96 @@
+"""Example: a folder (or bucket prefix) of product photos in, one clip per photo out, next to it.
+
+photos   -> lists the JPG/PNG files under the Variable ``kling_photos`` (a local folder or any
+            object-storage URI: ``s3://shop/products/``, ``gs://...``), or takes a JSON list of
+            photo paths/URIs/``https://`` URLs from it.
+animate  -> one KlingImageToVideoOperator per photo (dynamic task mapping): each file is read
+            through Airflow's object storage, checked against Kling's image rules before anything
+            is paid for, and sent inline; a URL is passed through as is. It waits deferred in the
+            ``kling_generations`` pool, so at most that many renders run at once.
+deliver  -> stores ``<photo name>.mp4`` next to its photo (URL photos: under ``kling_output``),
+            with a JSON sidecar naming the source image.
+
+Setup: a ``kling_default`` connection (your AI/ML API key), the Variable ``kling_photos``, and a
+pool sized to your account's concurrency::
+
+    airflow pools set kling_generations 4 "Kling account concurrency" --include-deferred
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, task
+
+from airflow_provider_kling.operators.kling import KlingDownloadVideoOperator, KlingImageToVideoOperator
+
+POOL = "kling_generations"
+POLL_INTERVAL = float(os.environ.get("KLING_POLL_INTERVAL", "10"))
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
+PROMPT = "The product turns slowly on its stand, soft studio light, clean background"
+
+
+@dag(
+    schedule=None,
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    tags=["kling", "example", "image-to-video"],
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=10)},
+)
+def kling_image_to_video():
+    @task
+    def photos(source: str, output: str) -> list[dict]:
+        """One entry per photo: the image to animate and where its clip goes."""
+        from airflow.sdk import ObjectStoragePath
+
+        if source.lstrip().startswith("["):
+            images = [str(item) for item in json.loads(source)]
+        else:
+            folder = ObjectStoragePath(source if "://" in source else f"file://{os.path.abspath(source)}")
+            images = sorted(str(path) for path in folder.iterdir() if path.suffix.lower() in PHOTO_SUFFIXES)
+        print(f"{len(images)} photos to animate from {source}")
+        return [_entry(image, output) for image in images]
+
+    entries = photos(
+        "{{ var.value.get('kling_photos', '/tmp/kling-photos') }}",
+        "{{ var.value.get('kling_output', '/tmp/kling-videos') }}",
+    )
+
+    animate = KlingImageToVideoOperator.partial(
+        task_id="animate",
+        prompt=PROMPT,
+        parameters={"duration": 5, "negative_prompt": "blurry, distorted product, text"},
+        wait_for_completion=True,
+        poll_interval=POLL_INTERVAL,
+        timeout=timedelta(minutes=30).total_seconds(),
+        pool=POOL,
+        map_index_template="{{ task.image.rsplit('/', 1)[-1] }}",
+    ).expand(image=entries.map(_image_of))
+
+    deliver = KlingDownloadVideoOperator.partial(
+        task_id="deliver",
+        generation_id="{{ ti.xcom_pull(task_ids='animate', map_indexes=ti.map_index, key='kling_generation_id') }}",
+        map_index_template="{{ task.destination.rsplit('/', 1)[-1] }}",
+        overwrite=True,
+    ).expand_kwargs(entries.map(_delivery_of))
+    animate >> deliver
+
+
+def _entry(image: str, output: str) -> dict:
+    name = image.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    is_url = image.startswith(("http://", "https://"))
+    clip = f"{output.rstrip('/')}/{name}.mp4" if is_url else f"{image.rsplit('.', 1)[0]}.mp4"
+    return {"image": image, "clip": clip, "metadata": {"source_image": image}}
+
+
+def _image_of(entry: dict) -> str:
+    return entry["image"]
+
+
+def _delivery_of(entry: dict) -> dict:
+    return {"destination": entry["clip"], "metadata": entry["metadata"]}
+
+
+kling_image_to_video()
