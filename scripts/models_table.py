@@ -1,7 +1,7 @@
 """Render the README's "Models" table from the shipped catalog, or check that it is current.
 
-    python scripts/models_table.py           # rewrite the table in README.md
-    python scripts/models_table.py --check   # exit 1 if README.md's table differs
+python scripts/models_table.py           # rewrite the table in README.md
+python scripts/models_table.py --check   # exit 1 if README.md's table differs
 """
 
 from __future__ import annotations

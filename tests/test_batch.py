@@ -33,9 +33,15 @@ def test_good_rows_become_requests_with_their_output_as_external_task_id():
         ("[1, 2]", "not a JSON object: list"),
         ('{"prompt": "no output"}', "output=None must be a file name"),
         ('{"output": "../etc/passwd", "prompt": "x"}', "must be a file name"),
-        ('{"output": "x", "prompt": "x", "duration": 7}', "duration=7 is not allowed for kling-video/v1.6/pro/text-to-video; allowed values: 5, 10"),
+        (
+            '{"output": "x", "prompt": "x", "duration": 7}',
+            "duration=7 is not allowed for kling-video/v1.6/pro/text-to-video; allowed values: 5, 10",
+        ),
         ('{"output": "x", "prompt": ""}', "prompt must not be empty"),
-        ('{"output": "x", "prompt": "x", "colour": "red"}', "'colour' is not a parameter of kling-video/v1.6/pro/text-to-video"),
+        (
+            '{"output": "x", "prompt": "x", "colour": "red"}',
+            "'colour' is not a parameter of kling-video/v1.6/pro/text-to-video",
+        ),
     ],
 )
 def test_bad_rows_are_reported_with_row_number_and_field(line, fragment):

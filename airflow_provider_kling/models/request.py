@@ -39,6 +39,7 @@ CAMERA_TYPES: tuple[str, ...] = ("simple", "down_back", "forward_up", "right_tur
 CAMERA_AXES: tuple[str, ...] = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
 CAMERA_AXIS_RANGE: tuple[float, float] = (-10.0, 10.0)
 
+
 def _allowed(values: tuple[Any, ...]) -> str:
     return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
 

@@ -32,8 +32,8 @@ __all__ = [
     "KlingDownloadVideoOperator",
     "KlingImageToVideoOperator",
     "KlingTextToVideoOperator",
-    "KlingVideoOperator",
     "KlingVideoLink",
+    "KlingVideoOperator",
 ]
 
 

@@ -68,7 +68,7 @@ def _from_first_image(body: dict[str, Any]) -> tuple[int, int] | None:
 
 
 def _even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
+    return max(2, round(value / 2) * 2)
 
 
 def ffmpeg_exe() -> str | None:

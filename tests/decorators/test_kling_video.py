@@ -79,7 +79,10 @@ def test_a_retry_reattaches_instead_of_submitting_again(simulator):
     [
         (42, "must return a prompt string or a dict"),
         ({"prompt": "x", "duraton": 5}, "'duraton' is not a parameter of kling-video/v1.6/pro/text-to-video"),
-        ({"prompt": "x", "duration": 7}, "duration=7 is not allowed for kling-video/v1.6/pro/text-to-video; allowed values: 5, 10"),
+        (
+            {"prompt": "x", "duration": 7},
+            "duration=7 is not allowed for kling-video/v1.6/pro/text-to-video; allowed values: 5, 10",
+        ),
         ("", "prompt must not be empty"),
     ],
 )

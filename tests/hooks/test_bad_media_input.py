@@ -53,7 +53,11 @@ BAD = [
         ["'last_image_url' is not a parameter of " + I2V],
         id="o1-field-on-v1.6",
     ),
-    pytest.param({"model": T2V, "prompt": "x", "duration": 12}, ["duration=12 is not allowed for " + T2V, "5, 10"], id="duration-12-on-v1.6"),
+    pytest.param(
+        {"model": T2V, "prompt": "x", "duration": 12},
+        ["duration=12 is not allowed for " + T2V, "5, 10"],
+        id="duration-12-on-v1.6",
+    ),
     pytest.param(
         {"model": V3, "prompt": "x", "duration": 16},
         ["duration=16 is not allowed for " + V3, "3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"],
@@ -65,7 +69,9 @@ BAD = [
         id="effect-scene-outside-its-enum",
     ),
     pytest.param(
-        {"model": MULTI, "image_list": ["{good}"]}, ["image_list has 1 items; " + MULTI + " takes 2 to 4"], id="multi-image-1"
+        {"model": MULTI, "image_list": ["{good}"]},
+        ["image_list has 1 items; " + MULTI + " takes 2 to 4"],
+        id="multi-image-1",
     ),
     pytest.param(
         {"model": MULTI, "image_list": ["{good}"] * 5},
@@ -73,11 +79,11 @@ BAD = [
         id="multi-image-5",
     ),
     pytest.param(
-        {"model": I2V, "prompt": "x", "image_url": "{missing}"}, ["image_url of " + I2V, "no such file", "gone.png"], id="missing-file"
+        {"model": I2V, "prompt": "x", "image_url": "{missing}"},
+        ["image_url of " + I2V, "no such file", "gone.png"],
+        id="missing-file",
     ),
-    pytest.param(
-        {"model": I2V, "prompt": "x", "image_url": "{folder}"}, ["is a folder, not a file"], id="a-folder"
-    ),
+    pytest.param({"model": I2V, "prompt": "x", "image_url": "{folder}"}, ["is a folder, not a file"], id="a-folder"),
     pytest.param(
         {"model": I2V, "prompt": "x", "image_url": "{text}"},
         ["image_url of " + I2V, "notes.png) is not an image by its bytes", "JPG/JPEG or PNG"],
@@ -87,11 +93,11 @@ BAD = [
         {"model": I2V, "prompt": "x", "image_url": "{gif}"}, ["is a GIF image by its bytes"], id="gif-named-gif"
     ),
     pytest.param(
-        {"model": I2V, "prompt": "x", "image_url": "{huge}"}, ["huge.png) is 25.0 MB", "at most 20 MB"], id="25-MB-image"
+        {"model": I2V, "prompt": "x", "image_url": "{huge}"},
+        ["huge.png) is 25.0 MB", "at most 20 MB"],
+        id="25-MB-image",
     ),
-    pytest.param(
-        {"model": I2V, "prompt": "x", "image_url": "{tiny}"}, ["is 200×200", "at least 300 px"], id="200x200"
-    ),
+    pytest.param({"model": I2V, "prompt": "x", "image_url": "{tiny}"}, ["is 200×200", "at least 300 px"], id="200x200"),
     pytest.param(
         {"model": I2V, "prompt": "x", "image_url": "{wide}"}, ["is 3000×500", "between 2:5 and 5:2"], id="3000x500"
     ),
@@ -114,7 +120,9 @@ BAD = [
         id="a-field-of-another-model",
     ),
     pytest.param(
-        {"model": "klingai/avatar-pro", "image_url": "{good}"}, ["audio_url is required by klingai/avatar-pro"], id="avatar-without-audio"
+        {"model": "klingai/avatar-pro", "image_url": "{good}"},
+        ["audio_url is required by klingai/avatar-pro"],
+        id="avatar-without-audio",
     ),
     pytest.param(
         {
@@ -131,14 +139,21 @@ BAD = [
         ["multi_prompt[0] must be object for " + TURBO],
         id="turbo-shots-are-objects",
     ),
-    pytest.param({"model": V3, "aspect_ratio": "1:1"}, ["prompt or multi_prompt is required by " + V3], id="v3-without-text"),
+    pytest.param(
+        {"model": V3, "aspect_ratio": "1:1"}, ["prompt or multi_prompt is required by " + V3], id="v3-without-text"
+    ),
     pytest.param(
         {"model": "klingai/video-o1-reference-to-video", "prompt": "x", "image_list": ["{good}"] * 8},
         ["image_list has 8 items", "takes 1 to 7"],
         id="o1-reference-8-images",
     ),
     pytest.param(
-        {"model": "klingai/video-o1-video-to-video-edit", "prompt": "x", "video_url": "https://c/v.mp4", "keep_audio": "maybe"},
+        {
+            "model": "klingai/video-o1-video-to-video-edit",
+            "prompt": "x",
+            "video_url": "https://c/v.mp4",
+            "keep_audio": "maybe",
+        },
         ["keep_audio must be boolean", "'maybe'"],
         id="keep-audio-not-a-boolean",
     ),
@@ -187,8 +202,9 @@ def test_a_unified_only_model_forced_to_legacy_is_a_configuration_error(simulato
 
 def test_inline_base64_given_directly_is_checked_and_never_echoed(simulator, files):
     import base64
+    from pathlib import Path
 
-    data = base64.b64encode(open(files["tiny"], "rb").read()).decode()
+    data = base64.b64encode(Path(files["tiny"]).read_bytes()).decode()
     with pytest.raises(KlingValidationError) as excinfo:
         KlingHook().submit_generation(model=I2V, prompt="x", image_url=data)
     assert "<inline data, " in str(excinfo.value)

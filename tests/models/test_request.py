@@ -121,7 +121,9 @@ BAD_INPUTS = [
     pytest.param({"aspect_ratio": "4:3"}, ["aspect_ratio='4:3'", "'16:9', '9:16', '1:1'"], id="ratio-4:3"),
     pytest.param({"aspect_ratio": "16x9"}, ["aspect_ratio='16x9'"], id="ratio-typo"),
     pytest.param({"aspect_ratio": 16 / 9}, ["aspect_ratio="], id="ratio-float"),
-    pytest.param({"duration": 7}, ["duration=7 is not allowed for kling-video/v1.6/pro/text-to-video", "5, 10"], id="duration-7"),
+    pytest.param(
+        {"duration": 7}, ["duration=7 is not allowed for kling-video/v1.6/pro/text-to-video", "5, 10"], id="duration-7"
+    ),
     pytest.param({"duration": 0}, ["duration=0"], id="duration-0"),
     pytest.param({"duration": "five"}, ["duration='five'"], id="duration-word"),
     pytest.param({"duration": 5.5}, ["duration=5.5"], id="duration-fraction"),

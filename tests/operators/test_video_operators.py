@@ -60,7 +60,9 @@ def test_a_field_set_twice_is_an_error():
     ],
 )
 def test_image_operator_maps_image_and_tail_image_to_the_models_fields(model, tail_field):
-    op = KlingImageToVideoOperator(task_id="i", model=model, image="/photos/a.png", tail_image="/photos/b.png", prompt="p")
+    op = KlingImageToVideoOperator(
+        task_id="i", model=model, image="/photos/a.png", tail_image="/photos/b.png", prompt="p"
+    )
     assert op.generation_params() == {
         "model": model,
         "image_url": "/photos/a.png",
@@ -74,7 +76,8 @@ def test_image_operator_defaults():
     assert op.model == "kling-video/v1.6/pro/image-to-video"
     assert op.generation_params() == {"model": op.model, "image_url": "https://cdn/x.png"}
     assert {"image", "tail_image", "prompt", "parameters"} <= set(op.template_fields)
-    assert op.deferrable and not op.wait_for_completion
+    assert op.deferrable
+    assert not op.wait_for_completion
 
 
 def test_image_operator_without_prompt_is_sent_to_the_path_that_does_not_need_one(simulator, tmp_path, capsys):
