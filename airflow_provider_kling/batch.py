@@ -54,7 +54,7 @@ def plan_batch(text: str, *, output: str, overwrite: bool = False) -> dict[str, 
             existing.append(entry)
             continue
         todo.append(
-            {**entry, "request": request, "metadata": {"row": number, "output": name, "prompt": request["prompt"]}}
+            {**entry, "request": request, "metadata": {"row": number, "output": name, "prompt": request.get("prompt")}}
         )
     return {"output": folder, "todo": todo, "existing": existing, "invalid": invalid}
 

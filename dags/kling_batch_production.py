@@ -1,8 +1,9 @@
 """Nightly batch: one video per row of a prompt list, within the account's concurrency limit.
 
-Rows (JSONL, one object per line): ``output`` (file name, required), ``prompt`` (required) and any
-generation parameter (``duration``, ``aspect_ratio``, ``negative_prompt``, ``cfg_scale``,
-``camera_control``, ``model``). See ``dags/data/kling_batch_prompts.jsonl``.
+Rows (JSONL, one object per line): ``output`` (file name, required), optionally ``model`` (any
+model of the README's Models table; default ``kling-video/v1.6/pro/text-to-video``) and any field
+of that model (``prompt``, ``duration``, ``aspect_ratio``, ``camera_control``, ``image_url`` as a
+URL or storage path, ``multi_prompt`` ...). See ``dags/data/kling_batch_prompts.jsonl``.
 
 * **Validation first**: every row is checked before anything is paid for. A bad row is *skipped
   and reported* (row number, field, what is allowed) so one typo does not cost the whole night;
@@ -35,7 +36,7 @@ from pathlib import Path
 
 from airflow.sdk import ObjectStoragePath, Param, dag, get_current_context, task
 
-from airflow_provider_kling.operators.kling import KlingDownloadVideoOperator, KlingTextToVideoOperator
+from airflow_provider_kling.operators.kling import KlingDownloadVideoOperator, KlingVideoOperator
 
 PROMPTS_FILE = Path(__file__).parent / "data" / "kling_batch_prompts.jsonl"
 POOL = "kling_generations"
@@ -85,20 +86,27 @@ def kling_batch_production():
 
     @task
     def generation_kwargs(batch: dict) -> list[dict]:
-        return [row["request"] for row in batch["todo"]]
+        # A row may name any catalogued model and its fields, media as URLs or storage paths.
+        return [
+            {
+                "model": row["request"]["model"],
+                "parameters": {key: value for key, value in row["request"].items() if key != "model"},
+            }
+            for row in batch["todo"]
+        ]
 
     @task
     def download_kwargs(batch: dict) -> list[dict]:
         return [{"destination": row["destination"], "metadata": row["metadata"]} for row in batch["todo"]]
 
     batch = plan(OUTPUT)
-    generate = KlingTextToVideoOperator.partial(
+    generate = KlingVideoOperator.partial(
         task_id="generate",
         wait_for_completion=True,
         poll_interval=POLL_INTERVAL,
         timeout=timedelta(minutes=30).total_seconds(),
         pool=POOL,
-        map_index_template="{{ task.external_task_id }}",
+        map_index_template="{{ task.parameters.get('external_task_id') or task.model }}",
     ).expand_kwargs(generation_kwargs(batch))
 
     download = KlingDownloadVideoOperator.partial(

@@ -2,6 +2,10 @@
 
 What it does like the real API:
 
+* every Kling video model of ``shared/api/kling-models`` on the paths that document it, each body
+  checked by the API's own rules as written in :mod:`.models` (apart from the provider's
+  validator); media as URLs or base64 (decoded; a non-image is a 400); the video has the
+  requested aspect ratio and duration, with a sound track where the model makes one (:mod:`.video`);
 * ``POST /v2/generate/video/kling/generation`` answers **201** (the 2025-09 spec) with the id;
   body validation errors are NestJS-style 400s; a bad key is a 401.
 * the unified ``POST/GET /v2/video/generations`` too, with its own body rules (camera presets as

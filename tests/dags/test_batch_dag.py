@@ -40,25 +40,28 @@ def test_batch_delivers_every_good_row_reports_the_rest_and_reruns_for_free(airf
     report = json.loads((folder / "report.json").read_text())
     statuses = {line["output"]: line["status"] for line in report["rows"]}
     assert statuses == {
-        **{f"row-{n:02d}": "delivered" for n in (1, 2, 5)},
+        **{f"row-{n:02d}": "delivered" for n in (1, 2, 5, 6, 7)},
         "row-03": "failed",
         "row-04": "invalid",
     }, output[-3000:]
     lines = {line["output"]: line for line in report["rows"]}
     assert lines["row-03"]["error"] == "ContentPolicyViolation: The prompt was rejected by the content policy"
     assert "duration=7 is not allowed" in lines["row-04"]["error"]
-    assert report["totals"]["delivered"] == 3
-    assert report["totals"]["usage"] == {"credits_used": 200.0}  # 2 x 5 s + 1 x 10 s, 10 credits a second
-    assert sorted(p.name for p in folder.glob("*.mp4")) == [f"row-{n:02d}.mp4" for n in (1, 2, 5)]
+    assert report["totals"]["delivered"] == 5
+    assert report["totals"]["usage"] == {"credits_used": 300.0}  # 4 x 5 s + 1 x 10 s, 10 credits a second
+    assert sorted(p.name for p in folder.glob("*.mp4")) == [f"row-{n:02d}.mp4" for n in (1, 2, 5, 6, 7)]
     assert (folder / "report.csv").read_text().startswith("row,output,status,generation_id")
-    assert "3 delivered, 0 already done, 1 failed, 1 invalid" in output
+    assert "5 delivered, 0 already done, 1 failed, 1 invalid" in output
     stats = simulator.stats()
-    assert stats["creates"] == 4  # every valid row once; the invalid row cost nothing
+    assert stats["creates"] == 6  # every valid row once; the invalid row cost nothing
+    # Rows may name any model: the image row went to the legacy path, the v3 row to the unified one.
+    assert stats["creates_by_model"]["klingai/video-v3-pro-text-to-video"] == 1
+    assert stats["creates_by_model"]["kling-video/v1.6/pro/image-to-video"] == 1
     assert set(stats["creates_by_key"].values()) == {1}
     assert stats["max_in_flight"] <= 2
 
     _, rerun_output = run_batch(airflow_env, simulator, tmp_path)
-    assert simulator.stats()["creates"] == 5  # only the failed row is generated again
+    assert simulator.stats()["creates"] == 7  # only the failed row is generated again
     assert "already delivered" in rerun_output
     rerun_report = json.loads((folder / "report.json").read_text())
-    assert rerun_report["totals"]["already_done"] == 3
+    assert rerun_report["totals"]["already_done"] == 5
