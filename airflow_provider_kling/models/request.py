@@ -311,7 +311,7 @@ def _unknown_model_request(model: str, fields: Mapping[str, Any], endpoint: str)
     for name, value in fields.items():
         if name in ("prompt", "negative_prompt"):
             value = _check_text(name, value, problems, required=False)
-        if name == "camera_control":
+        elif name == "camera_control":
             camera = _check_camera_control(value, problems)
             if camera is not None:
                 body.update(body_for_endpoint({"camera_control": camera}, chosen))
@@ -320,7 +320,7 @@ def _unknown_model_request(model: str, fields: Mapping[str, Any], endpoint: str)
             body[name] = value
     if problems:
         raise KlingValidationError(problems)
-    return CreateRequest(chosen, body_for_endpoint(body, chosen) if chosen == UNIFIED_ENDPOINT else body)
+    return CreateRequest(chosen, body)
 
 
 def request_fingerprint(body: Mapping[str, Any]) -> str:

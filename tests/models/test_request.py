@@ -252,3 +252,42 @@ def test_unified_endpoint_needs_whole_camera_values():
         body_for_endpoint(body(camera_control={"type": "simple", "config": {"zoom": 2.5}}), "unified")
     with pytest.raises(KlingValidationError, match="endpoint='v3' is not allowed"):
         body_for_endpoint(body(), "v3")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "camera"),
+    [
+        ("auto", {"advanced_camera_control": {"movement_type": "zoom", "movement_value": 3}}),
+        (
+            "legacy",
+            {
+                "camera_control": {
+                    "type": "simple",
+                    "config": {**dict.fromkeys(("horizontal", "vertical", "pan", "tilt", "roll"), 0), "zoom": 3.0},
+                }
+            },
+        ),
+    ],
+)
+def test_a_model_newer_than_the_catalog_is_sent_with_its_fields_and_a_translated_camera(endpoint, camera):
+    request = prepare_request(
+        {
+            "model": "klingai/video-v9-text-to-video",
+            "prompt": PROMPT,
+            "seed": 7,
+            "camera_control": {"type": "simple", "config": {"zoom": 3}},
+        },
+        endpoint=endpoint,
+        allow_unknown_model=True,
+    )
+    assert request.endpoint == ("unified" if endpoint == "auto" else endpoint)
+    assert request.body == {"model": "klingai/video-v9-text-to-video", "prompt": PROMPT, "seed": 7, **camera}
+
+
+def test_a_camera_preset_on_a_model_newer_than_the_catalog():
+    # Translated once for the unified path (translating twice used to crash on the preset string).
+    request = prepare_request(
+        {"model": "klingai/video-v9-text-to-video", "prompt": PROMPT, "camera_control": "down_back"},
+        allow_unknown_model=True,
+    )
+    assert request.body["camera_control"] == "down_back"
