@@ -139,3 +139,20 @@ def test_registration_is_visible_in_the_airflow_cli(tmp_path):
     )
     assert "airflow_provider_kling.decorators.kling_video.kling_video_task" in result.stdout
     assert "name: kling_video" in result.stdout
+
+
+def test_any_model_and_its_fields_from_the_returned_dict(simulator, tmp_path):
+    from harness.inputs import write_image
+
+    photo = write_image(tmp_path / "cat.png", 640, 640)
+    op = build(
+        lambda: {"image_url": str(photo), "effect_scene": "pet_chef"},
+        model="klingai/kling-video-v1.6-pro-effects",
+        deferrable=False,
+        poll_interval=0.2,
+    )
+    result = op.execute(make_context(op))
+    assert result["status"] == "completed"
+    seen = simulator.stats()["generations"][result["id"]]
+    assert seen["model"] == "klingai/kling-video-v1.6-pro-effects"
+    assert seen["fields"] == ["effect_scene", "model"]  # no prompt placeholder sent; the image went inline
