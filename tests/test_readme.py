@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from airflow_provider_kling.models.catalog import list_models
+from harness.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("models_table", REPO / "scripts" / "models_table.py")
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_models_table_matches_the_catalog():
-    script = load_script()
+    script = load_script("models_table")
     readme = (REPO / "README.md").read_text()
     assert script.replaced(readme) == readme, "run python scripts/models_table.py"
 

@@ -77,9 +77,7 @@ def test_v3_multi_shot_with_generated_audio_on_the_unified_path(fast, tmp_path):
     )
     generation = wait(hook, generation_id)
     assert generation.status is GenerationStatus.COMPLETED
-    target = tmp_path / "v3.mp4"
-    with target.open("wb") as out:
-        VideoDownloader.for_hook(hook).download(generation.video_url, out)
+    target = download_to(hook, generation.video_url, tmp_path / "v3.mp4")
     probe = probe_and_poster(target)
     assert (probe.width, probe.height) == (90, 160)
     assert probe.duration == pytest.approx(12, abs=0.6)
@@ -101,9 +99,7 @@ def test_an_image_to_video_clip_keeps_the_photos_aspect_and_silent_models_have_n
         model="kling-video/v1.6/pro/image-to-video", image_url=str(portrait), prompt="turn", duration=10
     )
     generation = wait(hook, generation_id)
-    target = tmp_path / "clip.mp4"
-    with target.open("wb") as out:
-        VideoDownloader.for_hook(hook).download(generation.video_url, out)
+    target = download_to(hook, generation.video_url, tmp_path / "clip.mp4")
     probe = probe_and_poster(target)
     assert (probe.width, probe.height) == (90, 136)
     assert probe.duration == pytest.approx(10, abs=0.6)
@@ -118,6 +114,12 @@ def test_an_effects_model_with_its_scene(fast, photo):
     assert wait(hook, generation_id).status is GenerationStatus.COMPLETED
     generation = fast.stats()["generations"][generation_id]
     assert generation["fields"] == ["effect_scene", "model"]  # the inline image is not kept by the simulator
+
+
+def download_to(hook, url, target):
+    with target.open("wb") as out:
+        VideoDownloader.for_hook(hook).download(url, out)
+    return target
 
 
 def has_audio_track(mp4: bytes) -> bool:

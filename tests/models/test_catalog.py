@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.models.catalog import get_model, list_models
+from harness.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 KLING_MODELS = REPO.parent / "shared" / "api" / "kling-models"
@@ -17,12 +17,7 @@ needs_specs = pytest.mark.skipif(not KLING_MODELS.exists(), reason=f"the OpenAPI
 
 
 def build_catalog_module():
-    spec = importlib.util.spec_from_file_location("build_catalog", REPO / "scripts" / "build_catalog.py")
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_catalog")
 
 
 @needs_specs
