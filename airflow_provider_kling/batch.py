@@ -94,7 +94,8 @@ def build_report(batch: dict[str, Any], outcomes: list[dict[str, Any]], hook: An
 
     :param batch: what :func:`plan_batch` returned.
     :param outcomes: for each ``todo`` row, in order: ``generation_id``, ``generation`` (the finished
-        generation or ``None``) and ``destination`` (or ``None``).
+        generation or ``None``) and ``destination`` (or ``None``). A row's ``duration`` is the API's,
+        else the delivered file's (probed, with the ``media`` extra), else the one requested.
     :param hook: a KlingHook, to read the API's error for failed rows.
     """
     rows: list[dict[str, Any]] = []
@@ -104,6 +105,8 @@ def build_report(batch: dict[str, Any], outcomes: list[dict[str, Any]], hook: An
         line = _line(planned, outcome.get("generation_id"), outcome.get("destination"), generation)
         if line["status"] != "delivered":
             line["error"] = _failure_reason(outcome.get("generation_id"), hook)
+        elif line["duration"] is None:
+            line["duration"] = _delivered_seconds(line["destination"]) or planned["request"].get("duration")
         for key, value in (generation.get("usage") or {}).items():
             usage[key] = usage.get(key, 0.0) + float(value)
         rows.append(line)
@@ -138,6 +141,18 @@ def _line(
         "usd_spent": usage.get("usd_spent"),
         "error": error,
     }
+
+
+def _delivered_seconds(destination: str) -> float | None:
+    """The stored video's length as probed at delivery (its sidecar), for APIs that do not report it.
+
+    The unified fetch (``GET /v2/video/generations``) documents no ``duration``; the file is the truth.
+    """
+    from airflow_provider_kling.delivery import storage
+
+    sidecar = storage.read_sidecar(storage.as_storage_path(destination)) or {}
+    seconds = (sidecar.get("probe") or {}).get("duration")
+    return float(seconds) if isinstance(seconds, (int, float)) else None
 
 
 def _failure_reason(generation_id: str | None, hook: Any) -> str:

@@ -89,3 +89,15 @@ def test_report_totals_and_usage():
     }
     assert [line["status"] for line in report["rows"]] == ["delivered", "invalid"]
     assert report["rows"][0]["credits_used"] == 50
+
+
+def test_report_duration_when_the_api_reports_none(tmp_path):
+    # The unified fetch documents no duration: the delivered file's probe (its sidecar), else the request.
+    batch = plan(GOOD, '{"output": "b", "prompt": "x", "duration": 10}', output=str(tmp_path))
+    (tmp_path / "a.json").write_text(json.dumps({"generation_id": "g1", "probe": {"duration": 5.0}}))
+    outcomes = [
+        {"generation_id": "g1", "generation": {"duration": None}, "destination": str(tmp_path / "a.mp4")},
+        {"generation_id": "g2", "generation": {}, "destination": str(tmp_path / "b.mp4")},
+    ]
+    report = build_report(batch, outcomes, NoAPI())
+    assert [(line["output"], line["duration"]) for line in report["rows"]] == [("a", 5.0), ("b", 10)]
