@@ -14,6 +14,9 @@ from airflow_provider_kling.models import build_create_body
 
 _OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
+#: The batch DAG's default spend guard: a plan with more generations than this is refused.
+DEFAULT_MAX_GENERATIONS = 200
+
 
 def plan_batch(text: str, *, output: str, overwrite: bool = False) -> dict[str, Any]:
     """Validate every JSONL row and sort it into ``todo``, ``existing`` (already delivered) or ``invalid``.
@@ -59,6 +62,35 @@ def plan_batch(text: str, *, output: str, overwrite: bool = False) -> dict[str, 
     return {"output": folder, "todo": todo, "existing": existing, "invalid": invalid}
 
 
+def check_spend(batch: dict[str, Any], max_generations: int) -> None:
+    """Refuse, before anything is paid for, a plan that would start more than ``max_generations``.
+
+    :raises KlingValidationError: naming the count, the limit and how to raise it.
+    """
+    count = len(batch["todo"])
+    if count > max_generations:
+        raise KlingValidationError(
+            [
+                f"this run would start {count} generations, more than max_generations={max_generations}; "
+                "nothing was submitted. If the prompt list is right, trigger the run with a higher limit "
+                f"(DAG param max_generations, e.g. --conf '{{\"max_generations\": {count}}}'), or split the list"
+            ]
+        )
+
+
+def row_jobs(batch: dict[str, Any]) -> list[dict[str, Any]]:
+    """One job per row to generate: the model, its other fields, where the video goes and its sidecar."""
+    return [
+        {
+            "model": row["request"]["model"],
+            "parameters": {key: value for key, value in row["request"].items() if key != "model"},
+            "destination": row["destination"],
+            "metadata": row["metadata"],
+        }
+        for row in batch["todo"]
+    ]
+
+
 def _takes_external_task_id(model: Any) -> bool:
     from airflow_provider_kling.models import DEFAULT_MODEL
     from airflow_provider_kling.models.catalog import get_model, is_catalogued
@@ -89,10 +121,14 @@ def _already_delivered(destination: str) -> bool:
     return target.exists() and storage.read_sidecar(target) is not None
 
 
-def build_report(batch: dict[str, Any], outcomes: list[dict[str, Any]], hook: Any) -> dict[str, Any]:
-    """One line per row (delivered, failed, already done, invalid) and the totals.
+def build_report(
+    batch: dict[str, Any], outcomes: list[dict[str, Any]], hook: Any, *, dry_run: bool = False
+) -> dict[str, Any]:
+    """One line per row (delivered, failed, already done, invalid; ``planned`` in a dry run) and the totals.
 
     :param batch: what :func:`plan_batch` returned.
+    :param dry_run: nothing was submitted: each row to generate is reported as ``planned``, with its
+        model and duration (``outcomes`` is then empty).
     :param outcomes: for each ``todo`` row, in order: ``generation_id``, ``generation`` (the finished
         generation or ``None``) and ``destination`` (or ``None``). A row's ``duration`` is the API's,
         else the delivered file's (probed, with the ``media`` extra), else the one requested.
@@ -100,7 +136,9 @@ def build_report(batch: dict[str, Any], outcomes: list[dict[str, Any]], hook: An
     """
     rows: list[dict[str, Any]] = []
     usage: dict[str, float] = {}
-    for planned, outcome in zip(batch["todo"], outcomes, strict=True):
+    if dry_run:
+        rows += [_line(row, None, None, {}, status="planned") for row in batch["todo"]]
+    for planned, outcome in zip([] if dry_run else batch["todo"], outcomes, strict=True):
         generation = outcome.get("generation") or {}
         line = _line(planned, outcome.get("generation_id"), outcome.get("destination"), generation)
         if line["status"] != "delivered":
@@ -115,7 +153,7 @@ def build_report(batch: dict[str, Any], outcomes: list[dict[str, Any]], hook: An
     rows.sort(key=lambda line: line["row"])
     count = {
         status: sum(1 for line in rows if line["status"] == status)
-        for status in ("delivered", "failed", "already_done", "invalid")
+        for status in ("delivered", "failed", "already_done", "invalid", "planned")
     }
     return {"rows": rows, "totals": {**count, "usage": usage}}
 
@@ -130,17 +168,29 @@ def _line(
     error: str = "",
 ) -> dict[str, Any]:
     usage = generation.get("usage") or {}
+    request = planned.get("request") or {}
     return {
         "row": planned["row"],
         "output": planned.get("output"),
         "status": status or ("delivered" if destination and destination != "None" else "failed"),
+        "model": request.get("model"),
         "generation_id": generation_id,
-        "destination": destination,
-        "duration": generation.get("duration"),
+        "destination": destination or (planned.get("destination") if status == "planned" else None),
+        "duration": generation.get("duration") or (_planned_seconds(request) if status == "planned" else None),
         "credits_used": usage.get("credits_used", usage.get("tokens_used")),
         "usd_spent": usage.get("usd_spent"),
         "error": error,
     }
+
+
+def _planned_seconds(request: dict[str, Any]) -> Any:
+    """The duration a request asks for, else its model's documented default (``None``: the API decides)."""
+    from airflow_provider_kling.models.catalog import get_model, is_catalogued
+
+    if request.get("duration") is not None or not is_catalogued(str(request.get("model"))):
+        return request.get("duration")
+    default = get_model(str(request["model"])).default("duration")
+    return int(default) if isinstance(default, str) and default.isdigit() else default
 
 
 def _delivered_seconds(destination: str) -> float | None:

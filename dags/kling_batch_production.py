@@ -17,7 +17,14 @@ URL or storage path, ``multi_prompt`` ...). See ``dags/data/kling_batch_prompts.
   A 429 "too many concurrent tasks" anyway is retried with backoff (nothing was created).
 * **Re-runs are free**: a row whose video already exists at its destination (same file, with its
   metadata sidecar) is skipped with a log line, unless the param ``overwrite`` is true.
-* **Report**: ``report.json`` and ``report.csv`` next to the videos (status, generation id,
+* **Each row delivered as soon as it is ready**: every row is its own mapped task group
+  (generate -> download), so a video is stored minutes after its render ends, not after the last
+  row's. A failed row fails only its own group.
+* **Spend guard**: a plan of more than ``max_generations`` videos (param, default 200) is refused
+  before any request, naming the count; raise the param when the list is right. ``dry_run=true``
+  validates and plans every row, writes the report of what would be generated (row, model,
+  duration, destination; status ``planned``) and submits nothing.
+* **Report**: ``report.json`` and ``report.csv`` next to the videos (status, model, generation id,
   destination, duration, credits/tokens per row; failed rows with the API's error), summarised in
   the log. It runs even when some rows failed.
 
@@ -34,7 +41,7 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from airflow.sdk import ObjectStoragePath, Param, dag, get_current_context, task
+from airflow.sdk import ObjectStoragePath, Param, dag, get_current_context, task, task_group
 
 from airflow_provider_kling.operators.kling import KlingDownloadVideoOperator, KlingVideoOperator
 
@@ -55,14 +62,18 @@ OUTPUT = "{{ var.value.get('kling_output', '/tmp/kling-videos') }}/batch/{{ ds }
         "prompts_file": Param(str(PROMPTS_FILE), type="string"),
         "overwrite": Param(False, type="boolean"),
         "fail_on_invalid_rows": Param(False, type="boolean"),
+        "max_generations": Param(200, type="integer", minimum=0, description="refuse a plan with more videos"),
+        "dry_run": Param(False, type="boolean", description="validate and report the plan; submit nothing"),
     },
     default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
 )
 def kling_batch_production():
     @task
     def plan(output: str) -> dict:
-        """Read and validate every row; decide what to generate, skip or reject."""
-        from airflow_provider_kling.batch import plan_batch
+        """Read and validate every row; decide what to generate, skip or reject; guard the spend."""
+        from airflow_provider_kling.batch import check_spend, plan_batch
+        from airflow_provider_kling.exceptions import KlingValidationError
+        from airflow_provider_kling.version_compat import AirflowFailException
 
         params = get_current_context()["params"]
         text = (
@@ -78,45 +89,46 @@ def kling_batch_production():
                 f"Row {skipped['row']} ({skipped['output']}) already delivered to {skipped['destination']}: not generated again"
             )
         if batch["invalid"] and params["fail_on_invalid_rows"]:
-            raise ValueError(f"{len(batch['invalid'])} invalid rows (see above); fail_on_invalid_rows is set")
+            raise AirflowFailException(f"{len(batch['invalid'])} invalid rows (see above); fail_on_invalid_rows is set")
+        try:
+            check_spend(batch, params["max_generations"])
+        except KlingValidationError as err:
+            raise AirflowFailException(str(err)) from None
         print(
             f"{len(batch['todo'])} to generate, {len(batch['existing'])} already done, {len(batch['invalid'])} invalid"
+            + (" (dry run: nothing is submitted)" if params["dry_run"] else "")
         )
         return batch
 
     @task
-    def generation_kwargs(batch: dict) -> list[dict]:
-        # A row may name any catalogued model and its fields, media as URLs or storage paths.
-        return [
-            {
-                "model": row["request"]["model"],
-                "parameters": {key: value for key, value in row["request"].items() if key != "model"},
-            }
-            for row in batch["todo"]
-        ]
+    def row_jobs(batch: dict) -> list[dict]:
+        """One job per row to generate (none in a dry run)."""
+        from airflow_provider_kling.batch import row_jobs
 
-    @task
-    def download_kwargs(batch: dict) -> list[dict]:
-        return [{"destination": row["destination"], "metadata": row["metadata"]} for row in batch["todo"]]
+        return [] if get_current_context()["params"]["dry_run"] else row_jobs(batch)
 
-    batch = plan(OUTPUT)
-    generate = KlingVideoOperator.partial(
-        task_id="generate",
-        wait_for_completion=True,
-        poll_interval=POLL_INTERVAL,
-        timeout=timedelta(minutes=30).total_seconds(),
-        pool=POOL,
-        map_index_template="{{ task.parameters.get('external_task_id') or task.model }}",
-    ).expand_kwargs(generation_kwargs(batch))
-
-    download = KlingDownloadVideoOperator.partial(
-        task_id="download",
-        generation_id="{{ ti.xcom_pull(task_ids='generate', map_indexes=ti.map_index, key='kling_generation_id') }}",
-        overwrite=True,  # existing videos were filtered out by plan(); replacing here is explicit
-        map_index_template="{{ task.destination.rsplit('/', 1)[-1] }}",
-        trigger_rule="all_done",  # a failed row must not block the other rows' downloads
-    ).expand_kwargs(download_kwargs(batch))
-    generate >> download
+    @task_group
+    def row(model: str, parameters: dict, destination: str, metadata: dict) -> None:
+        """One row: generate (waiting deferred, in the pool), then store it at once."""
+        generate = KlingVideoOperator(
+            task_id="generate",
+            model=model,
+            parameters=parameters,
+            wait_for_completion=True,
+            poll_interval=POLL_INTERVAL,
+            timeout=timedelta(minutes=30).total_seconds(),
+            pool=POOL,
+            map_index_template="{{ task.parameters.get('external_task_id') or task.model }}",
+        )
+        download = KlingDownloadVideoOperator(
+            task_id="download",
+            generation_id="{{ ti.xcom_pull(task_ids='row.generate', map_indexes=ti.map_index, key='kling_generation_id') }}",
+            destination=destination,
+            metadata=metadata,
+            overwrite=True,  # existing videos were filtered out by plan(); replacing here is explicit
+            map_index_template="{{ task.destination.rsplit('/', 1)[-1] }}",
+        )
+        generate >> download
 
     @task(trigger_rule="all_done")
     def report(batch: dict) -> dict:
@@ -124,21 +136,21 @@ def kling_batch_production():
         from airflow_provider_kling.batch import build_report
         from airflow_provider_kling.hooks.kling import KlingHook
 
-        ti = get_current_context()["ti"]
-        rows = []
-        for index, row in enumerate(batch["todo"]):
-            rows.append(
-                {
-                    "row": row["row"],
-                    "output": row["output"],
-                    "generation_id": ti.xcom_pull(task_ids="generate", map_indexes=index, key="kling_generation_id"),
-                    "generation": ti.xcom_pull(task_ids="generate", map_indexes=index),
-                    "destination": ti.xcom_pull(task_ids="download", map_indexes=index),
-                }
-            )
-        result = build_report(batch, rows, KlingHook())
+        context = get_current_context()
+        ti, dry_run = context["ti"], context["params"]["dry_run"]
+        outcomes = [
+            {
+                "generation_id": ti.xcom_pull(task_ids="row.generate", map_indexes=index, key="kling_generation_id"),
+                "generation": ti.xcom_pull(task_ids="row.generate", map_indexes=index),
+                "destination": ti.xcom_pull(task_ids="row.download", map_indexes=index),
+            }
+            for index in range(0 if dry_run else len(batch["todo"]))
+        ]
+        result = build_report(batch, outcomes, KlingHook(), dry_run=dry_run)
         folder = ObjectStoragePath(batch["output"]) if "://" in batch["output"] else None
         target = folder or Path(batch["output"])
+        if folder is None:
+            target.mkdir(parents=True, exist_ok=True)
         (target / "report.json").write_text(json.dumps(result, indent=2))
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(result["rows"][0]) if result["rows"] else ["row"])
@@ -146,8 +158,13 @@ def kling_batch_production():
         writer.writerows(result["rows"])
         (target / "report.csv").write_text(buffer.getvalue())
         totals = result["totals"]
+        if dry_run:
+            print(f"Dry run {context['ds']}: {totals['planned']} would be generated, {totals['invalid']} invalid")
+            for planned in (r for r in result["rows"] if r["status"] == "planned"):
+                print(f"  row {planned['row']} ({planned['output']}): {planned['model']}, {planned['duration']} s")
+            return totals
         print(
-            f"Batch {get_current_context()['ds']}: {totals['delivered']} delivered, {totals['already_done']} already done, "
+            f"Batch {context['ds']}: {totals['delivered']} delivered, {totals['already_done']} already done, "
             f"{totals['failed']} failed, {totals['invalid']} invalid; usage {totals['usage']}"
         )
         for failed in (r for r in result["rows"] if r["status"] in ("failed", "invalid")):
@@ -159,7 +176,9 @@ def kling_batch_production():
             raise AirflowFailException(f"{totals['failed']} row(s) failed; see report.json and the lines above")
         return totals
 
-    download >> report(batch)
+    batch = plan(OUTPUT)
+    rows = row.expand_kwargs(row_jobs(batch))
+    rows >> report(batch)
 
 
 kling_batch_production()

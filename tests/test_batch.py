@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from airflow_provider_kling.batch import build_report, plan_batch
+from airflow_provider_kling.batch import build_report, check_spend, plan_batch
+from airflow_provider_kling.exceptions import KlingValidationError
 
 GOOD = '{"output": "a", "prompt": "a fox", "duration": 5}'
 
@@ -85,6 +86,7 @@ def test_report_totals_and_usage():
         "failed": 0,
         "already_done": 0,
         "invalid": 1,
+        "planned": 0,
         "usage": {"tokens_used": 50.0},
     }
     assert [line["status"] for line in report["rows"]] == ["delivered", "invalid"]
@@ -101,3 +103,27 @@ def test_report_duration_when_the_api_reports_none(tmp_path):
     ]
     report = build_report(batch, outcomes, NoAPI())
     assert [(line["output"], line["duration"]) for line in report["rows"]] == [("a", 5.0), ("b", 10)]
+
+
+def test_spend_guard_names_the_count_and_how_to_raise_it():
+    batch = plan(GOOD, '{"output": "b", "prompt": "x"}', '{"output": "c", "prompt": "y"}')
+    check_spend(batch, 3)
+    with pytest.raises(KlingValidationError) as err:
+        check_spend(batch, 2)
+    assert "would start 3 generations, more than max_generations=2" in str(err.value)
+    assert '"max_generations": 3' in str(err.value)
+
+
+def test_dry_run_report_lists_what_would_be_generated():
+    batch = plan(
+        GOOD, '{"output": "b", "model": "klingai/video-v3-pro-text-to-video", "prompt": "x"}', '{"output": "c"}'
+    )
+    report = build_report(batch, [], NoAPI(), dry_run=True)
+    lines = {line["output"]: line for line in report["rows"]}
+    assert {name: (line["status"], line["model"], line["duration"]) for name, line in lines.items()} == {
+        "a": ("planned", "kling-video/v1.6/pro/text-to-video", 5),
+        "b": ("planned", "klingai/video-v3-pro-text-to-video", 5),  # the model's documented default
+        "c": ("invalid", None, None),
+    }
+    assert lines["a"]["destination"] == "/tmp/nowhere-kling/a.mp4"
+    assert report["totals"]["planned"] == 2

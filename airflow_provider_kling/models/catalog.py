@@ -94,6 +94,13 @@ class ModelSpec:
         """Whether any documented path of this model takes ``field_name``."""
         return any(field_name in schema.fields for schema in self.endpoints.values())
 
+    def default(self, field_name: str) -> Any:
+        """The documented default of ``field_name`` on any path of this model, else ``None``."""
+        for schema in self.endpoints.values():
+            if "default" in schema.fields.get(field_name, {}):
+                return schema.fields[field_name]["default"]
+        return None
+
     def fields(self, endpoint: str | None = None) -> dict[str, Any]:
         """The request fields on ``endpoint`` (default: :attr:`default_endpoint`), ``model`` left out."""
         schema = self.endpoints[endpoint or self.default_endpoint]

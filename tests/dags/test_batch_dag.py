@@ -14,14 +14,14 @@ PROMPTS = REPO / "tests" / "e2e_dags" / "batch_prompts.jsonl"
 DAG_ID = "kling_batch_production"
 
 
-def run_batch(env: AirflowEnv, simulator, output, date: str = "2025-03-01"):
+def run_batch(env: AirflowEnv, simulator, output, date: str = "2025-03-01", **params):
     result = env.run(
         "dags",
         "test",
         DAG_ID,
         date,
         "-c",
-        json.dumps({"prompts_file": str(PROMPTS)}),
+        json.dumps({"prompts_file": str(PROMPTS), **params}),
         env={
             "AIRFLOW_CONN_KLING_DEFAULT": connection_json(simulator.url),
             "AIRFLOW_VAR_KLING_OUTPUT": str(output),
@@ -65,3 +65,35 @@ def test_batch_delivers_every_good_row_reports_the_rest_and_reruns_for_free(airf
     assert "already delivered" in rerun_output
     rerun_report = json.loads((folder / "report.json").read_text())
     assert rerun_report["totals"]["already_done"] == 5
+
+
+def test_a_plan_over_max_generations_is_refused_before_any_request(airflow_env, simulator, tmp_path):
+    result, output = run_batch(airflow_env, simulator, tmp_path, date="2025-03-02", max_generations=5)
+    assert result.returncode != 0
+    assert "this run would start 6 generations, more than max_generations=5" in output, output[-3000:]
+    assert airflow_env.states(DAG_ID)["plan"] == "failed"
+    stats = simulator.stats()
+    assert (stats["create_requests"], stats["fetch_requests"]) == (0, 0)
+    assert not list((tmp_path / "batch" / "2025-03-02").glob("*.mp4"))
+
+
+def test_a_dry_run_reports_the_plan_and_submits_nothing(airflow_env, simulator, tmp_path):
+    result, output = run_batch(airflow_env, simulator, tmp_path, date="2025-03-03", dry_run=True)
+    assert result.returncode == 0, output[-3000:]
+    report = json.loads((tmp_path / "batch" / "2025-03-03" / "report.json").read_text())
+    planned = {
+        line["output"]: (line["model"], line["duration"]) for line in report["rows"] if line["status"] == "planned"
+    }
+    assert planned == {
+        "row-01": ("kling-video/v1.6/pro/text-to-video", 5),
+        "row-02": ("kling-video/v1.6/pro/text-to-video", None),  # no duration set; the legacy schema has no default
+        "row-03": ("kling-video/v1.6/pro/text-to-video", None),
+        "row-05": ("kling-video/v1.6/pro/text-to-video", 10),
+        "row-06": ("kling-video/v1.6/pro/image-to-video", 5),
+        "row-07": ("klingai/video-v3-pro-text-to-video", 5),
+    }
+    assert report["totals"]["planned"] == 6
+    assert report["totals"]["invalid"] == 1
+    assert "Dry run 2025-03-03: 6 would be generated, 1 invalid" in output
+    stats = simulator.stats()
+    assert (stats["create_requests"], stats["fetch_requests"]) == (0, 0)
