@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from airflow import __version__ as _airflow_version
+from packaging.version import Version
+
+#: Airflow 3.3 renders a task's templated trigger kwargs in the triggerer, so a wait can start there.
+AIRFLOW_V_3_3_PLUS = Version(Version(_airflow_version).base_version) >= Version("3.3.0")
+
 try:  # Airflow >= 3.2
     from airflow.sdk.exceptions import (
         AirflowException,
@@ -28,6 +34,7 @@ except ImportError:  # pragma: no cover - older layouts
     from airflow.utils.context import context_merge  # type: ignore[no-redef,attr-defined]
 
 __all__ = [
+    "AIRFLOW_V_3_3_PLUS",
     "AirflowException",
     "AirflowFailException",
     "AirflowSensorTimeout",

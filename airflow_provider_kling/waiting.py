@@ -16,17 +16,43 @@ from airflow_provider_kling.exceptions import (
     KlingGenerationFailed,
     KlingPermanentError,
     KlingTransientError,
+    KlingValidationError,
     KlingWaitTimeout,
 )
 from airflow_provider_kling.models import Generation, GenerationStatus, redact_url
 
 DEFAULT_POLL_INTERVAL = 10.0
+#: Seconds a wait lasts unless the task says otherwise.
+DEFAULT_WAIT_TIMEOUT = 3600.0
 MIN_POLL_INTERVAL = 0.1
 
-# The adaptive schedule (see next_poll_delay): sparse while nothing can be finished yet.
-QUEUED_FACTOR, QUEUED_CAP = 2.0, 20.0  # queued: every 2 x poll_interval, at most 20 s apart
-WARMUP_FACTOR, WARMUP_CAP = 9.0, 90.0  # the first 9 x poll_interval (at most 90 s) of rendering ...
-WARMUP_STEP_FACTOR, WARMUP_STEP_CAP = 3.0, 30.0  # ... polled every 3 x poll_interval (at most 30 s)
+# The adaptive schedule (see next_poll_delay): sparse while no render can be finished yet.
+#: Seconds no render of a model family finishes in, counted from when the generation was last seen
+#: queued (or was created). Kling documents renders of about 1 to 5 minutes; the turbo models are
+#: built for speed, so they get a short floor. A model outside the catalog gets none.
+RENDER_FLOORS: dict[str, float] = {"standard": 90.0, "turbo": 15.0}
+#: The floor never exceeds this many poll intervals: a short ``poll_interval`` (a fast simulator, a
+#: demo) says renders are expected quickly.
+FLOOR_FACTOR = 9.0
+#: Before the floor, polls are at most this many intervals (and this many seconds) apart: the log
+#: still tells each status change, and a wrong floor costs little.
+SPARSE_FACTOR, SPARSE_CAP = 3.0, 30.0
+#: A render seen to finish within ``u`` seconds lowers its model's floor to ``LEARNED_MARGIN * u``.
+LEARNED_MARGIN = 0.8
+
+#: Seconds a defer timeout is given beyond the wait's own deadline, so the trigger reports a clear
+#: timeout event before Airflow's trigger timeout fires.
+DEADLINE_SLACK = 60.0
+
+#: XCom keys every Kling task writes (the "Kling video" extra link reads the first).
+VIDEO_URL_XCOM_KEY = "kling_video_url"
+GENERATION_ID_XCOM_KEY = "kling_generation_id"
+
+#: What a trigger that ends its task itself returns (``end_task``): the finished generation as the
+#: operator and sensor return it, or the TaskFlow task's summary (see :func:`task_summary`).
+RETURN_GENERATION = "generation"
+RETURN_SUMMARY = "summary"
+RETURN_SHAPES: tuple[str, ...] = (RETURN_GENERATION, RETURN_SUMMARY)
 
 # Event "status" values sent from the trigger to the task.
 EVENT_SUCCESS = "success"
@@ -75,13 +101,64 @@ class WaitProgress:
     generation_id: str
     started: float
     failure_budget: float = 300.0
+    render_floor: float = 0.0
+    submitted_at: float | None = None
     last_status: str | None = None
     polls: int = 0
     failing_since: float | None = None
     last_state: GenerationStatus | None = None
-    rendering_since: float | None = None
+    last_queued_at: float | None = None
     last: Generation | None = None
+    model: str | None = None
+    history: RenderHistory | None = None
     _warned: set[str] = field(default_factory=set)
+
+    @classmethod
+    def for_model(
+        cls,
+        generation_id: str,
+        started: float,
+        *,
+        model: str | None,
+        poll_interval: float,
+        submitted_at: float | None = None,
+        history: RenderHistory | None = None,
+        failure_budget: float = 300.0,
+    ) -> WaitProgress:
+        """A wait that polls sparsely while no render of ``model`` can be finished (see
+        :func:`next_poll_delay`), and teaches ``history`` how long this render took.
+
+        :param submitted_at: when the generation was created, if this wait created it (a reattached
+            or sensor wait does not know).
+        """
+        floor = (history or RenderHistory()).floor(model, poll_interval)
+        return cls(
+            generation_id,
+            started,
+            failure_budget=failure_budget,
+            render_floor=floor,
+            submitted_at=submitted_at,
+            model=model,
+            history=history,
+        )
+
+    @property
+    def render_start_bound(self) -> float | None:
+        """The render cannot have started before this (epoch seconds): the last time the generation
+        was seen queued, else its creation; ``None`` when neither is known (a sensor's first poll)."""
+        return self.last_queued_at if self.last_queued_at is not None else self.submitted_at
+
+    def earliest_completion(self) -> float | None:
+        """No render of this model can be finished before this time (``None``: any time now)."""
+        bound = self.render_start_bound
+        if bound is None or self.render_floor <= 0:
+            return None
+        return bound + self.render_floor
+
+    def render_upper_bound(self, now: float) -> float | None:
+        """Seconds the render took at most, once completion is seen at ``now`` (for learning floors)."""
+        bound = self.render_start_bound
+        return None if bound is None else max(0.0, now - bound)
 
     def deadline_step(self, end_time: float, now: float) -> PollStep | None:
         """The step that ends the wait once ``end_time`` has passed; checked before every poll."""
@@ -122,6 +199,8 @@ class WaitProgress:
             logs = tuple((logging.INFO, line) for line in self.observe(outcome, now))
             event = event_for(outcome)
             if event is not None:
+                if self.history is not None and event["status"] == EVENT_SUCCESS:
+                    self.history.record(self.model, self.render_upper_bound(now))
                 return PollStep(event=event, logs=logs)
         deadline = self.deadline_step(end_time, now)
         if deadline is not None:
@@ -146,8 +225,8 @@ class WaitProgress:
         self.polls += 1
         self.failing_since = None
         self.last_state = generation.status
-        if generation.status is not GenerationStatus.QUEUED and self.rendering_since is None:
-            self.rendering_since = now
+        if generation.status is GenerationStatus.QUEUED:
+            self.last_queued_at = now
         lines: list[str] = []
         elapsed = format_elapsed(now - self.started)
         if generation.raw_status != self.last_status:
@@ -239,33 +318,20 @@ def result_from_generation(generation: Generation) -> dict[str, Any] | None:
     return None if event is None else result_from_event(event)
 
 
-def next_poll_delay(
-    poll_interval: float,
-    remaining: float,
-    *,
-    status: GenerationStatus | None = None,
-    rendering_for: float | None = None,
-) -> float:
+def next_poll_delay(poll_interval: float, remaining: float, *, until_possible: float | None = None) -> float:
     """Seconds until the next poll.
 
-    Kling renders take minutes: polling every ``poll_interval`` from the start spends requests (and
-    the account's rate limit) on answers that cannot be "completed" yet. So the schedule is:
-
-    * queued: every ``2 x poll_interval`` (at most 20 s apart);
-    * the first ``9 x poll_interval`` (at most 90 s) after rendering was first seen: every
-      ``3 x poll_interval`` (at most 30 s apart), landing exactly at the end of that window;
-    * afterwards, and for unknown statuses or when nothing was fetched yet: every ``poll_interval``.
-
-    Never more often than ``poll_interval``, never past the deadline (``remaining``).
+    Renders take a while: polling every ``poll_interval`` from the start spends requests (and the
+    account's rate limit) on answers that cannot be "completed" yet. So while no render of the
+    model can be finished (``until_possible`` seconds from now, see
+    :meth:`WaitProgress.earliest_completion`), polls are sparse -- ``3 x poll_interval`` apart, at
+    most 30 s, landing exactly at the moment completion becomes possible -- and every
+    ``poll_interval`` from then on, as a fixed loop would. Never more often than
+    ``poll_interval``, never past the deadline (``remaining``).
     """
     interval = max(poll_interval, MIN_POLL_INTERVAL)
-    if status is GenerationStatus.QUEUED:
-        interval = max(interval, min(QUEUED_FACTOR * poll_interval, QUEUED_CAP))
-    elif rendering_for is not None:
-        warmup = min(WARMUP_FACTOR * poll_interval, WARMUP_CAP)
-        if rendering_for < warmup:
-            step = min(WARMUP_STEP_FACTOR * poll_interval, WARMUP_STEP_CAP, warmup - rendering_for)
-            interval = max(interval, step)
+    if until_possible is not None and until_possible > interval:
+        interval = min(until_possible, max(interval, min(SPARSE_FACTOR * poll_interval, SPARSE_CAP)))
     return max(0.0, min(interval, remaining))
 
 
@@ -278,8 +344,101 @@ def delay_after(
         (a busy API, or a triggerer answering a thousand polls at once) does not stretch the interval:
         polls start ``next_poll_delay`` apart, never closer.
     """
-    rendering_for = None if progress.rendering_since is None else now - progress.rendering_since
-    delay = next_poll_delay(poll_interval, remaining, status=progress.last_state, rendering_for=rendering_for)
-    if poll_started is not None:
-        delay -= now - poll_started
-    return max(0.0, delay)
+    possible_at = progress.earliest_completion()
+    start = now if poll_started is None else poll_started
+    until_possible = None if possible_at is None else possible_at - start
+    return max(0.0, next_poll_delay(poll_interval, remaining, until_possible=until_possible) - (now - start))
+
+
+def render_floor_prior(model: str | None, poll_interval: float) -> float:
+    """The floor a model's family starts with (no render of it finishes sooner), see :data:`RENDER_FLOORS`."""
+    from airflow_provider_kling.models.catalog import is_catalogued
+
+    if not model or not is_catalogued(model):
+        return 0.0
+    family = "turbo" if "turbo" in model else "standard"
+    return min(RENDER_FLOORS[family], FLOOR_FACTOR * max(poll_interval, MIN_POLL_INTERVAL))
+
+
+class RenderHistory:
+    """The shortest renders one process (a triggerer, a worker) has seen, per model and overall.
+
+    A render seen finishing sooner than its family's floor lowers the floor for that model in
+    this process, so a wrong prior costs one late detection, not a batch of them. A wait that does
+    not know its model (a sensor) gets a floor only from what was seen: the shortest render of any
+    model, so it is never sparser than the fastest family this process has met.
+    """
+
+    _ANY = ""
+
+    def __init__(self) -> None:
+        self._shortest: dict[str, float] = {}
+
+    def record(self, model: str | None, seconds: float | None) -> None:
+        """Remember that a render of ``model`` (``None``: not known) took at most ``seconds``."""
+        if seconds is None:
+            return
+        for key in {model or self._ANY, self._ANY}:
+            self._shortest[key] = min(seconds, self._shortest.get(key, seconds))
+
+    def floor(self, model: str | None, poll_interval: float) -> float:
+        """The floor to wait with: the family's prior, lowered by what was seen; for an unknown
+        model, what was seen of any model (nothing seen: no floor)."""
+        if model is None:
+            seen = self._shortest.get(self._ANY)
+            return (
+                0.0
+                if seen is None
+                else min(LEARNED_MARGIN * seen, FLOOR_FACTOR * max(poll_interval, MIN_POLL_INTERVAL))
+            )
+        prior = render_floor_prior(model, poll_interval)
+        seen = self._shortest.get(model)
+        return prior if seen is None else min(prior, LEARNED_MARGIN * seen)
+
+
+def ready_line(result: dict[str, Any]) -> str:
+    """The log line of a finished wait, wherever it ends (task process or triggerer)."""
+    return (
+        f"Generation {result.get('id')} is ready: {redact_url(result.get('video_url'))} "
+        f"({describe_usage(result.get('usage') or {})})"
+    )
+
+
+def task_summary(result: dict[str, Any], destination: str | None = None) -> dict[str, Any]:
+    """The TaskFlow task's return value: the finished generation in brief, and where it was stored."""
+    return {
+        "id": result["id"],
+        "status": result["status"],
+        "video_url": result.get("video_url"),
+        "destination": destination,
+        "duration": result.get("duration"),
+        "usage": result.get("usage") or {},
+    }
+
+
+def task_end_xcoms(result: dict[str, Any], shape: str) -> dict[str, Any]:
+    """The XComs a task that ends in the triggerer leaves, as the task process would have left them.
+
+    :param result: the finished generation (:meth:`Generation.to_xcom`).
+    :param shape: :data:`RETURN_GENERATION` or :data:`RETURN_SUMMARY`.
+    """
+    if shape not in RETURN_SHAPES:
+        raise ValueError(f"end_task={shape!r}; allowed: {', '.join(RETURN_SHAPES)}")
+    value = result if shape == RETURN_GENERATION else task_summary(result)
+    return {"return_value": value, VIDEO_URL_XCOM_KEY: result.get("video_url") or ""}
+
+
+def checked_generation_id(value: Any) -> str:
+    """The generation id to wait for; a templated id that rendered empty (or "None") is an error.
+
+    :raises KlingValidationError: naming what arrived instead of an id.
+    """
+    if not isinstance(value, str) or not value.strip() or value.strip() == "None":
+        raise KlingValidationError(
+            [f"generation_id must be a non-empty string (usually pulled from the submit task's XCom), got {value!r}"]
+        )
+    return value.strip()
+
+
+#: The renders this process (a triggerer, a worker polling in place) has seen, shared by its waits.
+RENDER_HISTORY = RenderHistory()

@@ -184,6 +184,7 @@ class AirflowCluster:
             **extra_env,
         }
         self.components: dict[str, Component] = {}
+        self.triggerer_jobs: dict[str, int] = {}
         self._token: str | None = None
         self._pgids: set[int] = set()
 
@@ -195,10 +196,8 @@ class AirflowCluster:
         self.add("api-server", "api-server", "--port", str(self.api_port), "--host", "127.0.0.1", "--workers", "1")
         self.add("scheduler", "scheduler")
         self.add("dag-processor", "dag-processor")
-        # Started one after the other, so the job table's order tells which process is which.
-        self.add("triggerer-1", "triggerer", env={"AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port())})
-        self.wait_for_triggerers(1)
-        self.add("triggerer-2", "triggerer", env={"AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port())})
+        self.start_triggerer("triggerer-1")
+        self.start_triggerer("triggerer-2")
         if self.celery:
             self.start_worker("worker-1")
         self.wait_healthy()
@@ -209,6 +208,25 @@ class AirflowCluster:
         self._pgids.add(component.pid)
         self.components[name] = component
         return component
+
+    def start_triggerer(self, name: str) -> int:
+        """Start a triggerer and return its job id (triggerers start one at a time, so the newest
+        job row is the one just started)."""
+        known = set(self.triggerer_jobs.values())
+
+        def new_job() -> int | None:
+            self._check_components()
+            rows = self.sql("SELECT id FROM job WHERE job_type = 'TriggererJob' ORDER BY id")
+            fresh = [row[0] for row in rows if row[0] not in known]
+            return fresh[-1] if fresh else None
+
+        self.add(name, "triggerer", env={"AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port())})
+        self.triggerer_jobs[name] = wait_until(new_job, timeout=120, interval=0.5, what=f"{name}'s job")
+        return self.triggerer_jobs[name]
+
+    def live_triggerers(self) -> dict[int, str]:
+        """Job id -> component name of the triggerers still running."""
+        return {job: name for name, job in self.triggerer_jobs.items() if self.components[name].running()}
 
     def start_worker(self, name: str) -> Component:
         worker_env = {"AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())}
@@ -262,14 +280,6 @@ class AirflowCluster:
                 assert component.process is not None
                 tail = component.log.read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{name} exited with {component.process.returncode}:\n{tail}")
-
-    def wait_for_triggerers(self, count: int, timeout: float = 120) -> list[int]:
-        def triggerer_jobs() -> list[int]:
-            self._check_components()
-            rows = self.sql("SELECT id FROM job WHERE job_type = 'TriggererJob' AND state = 'running' ORDER BY id")
-            return [row[0] for row in rows] if len(rows) >= count else []
-
-        return list(wait_until(triggerer_jobs, timeout=timeout, interval=1, what=f"{count} triggerer job(s)"))
 
     # -- driving Airflow ---------------------------------------------------------------------
 

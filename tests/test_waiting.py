@@ -9,8 +9,9 @@ from airflow_provider_kling.exceptions import (
     KlingTransientError,
     KlingWaitTimeout,
 )
-from airflow_provider_kling.models import Generation, GenerationStatus
+from airflow_provider_kling.models import Generation
 from airflow_provider_kling.waiting import (
+    RenderHistory,
     WaitProgress,
     delay_after,
     event_for,
@@ -117,34 +118,77 @@ def test_format_elapsed(seconds, text):
 
 
 @pytest.mark.parametrize(
-    ("interval", "remaining", "status", "rendering_for", "expected"),
+    ("interval", "remaining", "until_possible", "expected"),
     [
-        (10, 999, None, None, 10),  # nothing known yet: the user's interval
-        (10, 999, GenerationStatus.QUEUED, None, 20),  # queued: 2 x interval
-        (15, 999, GenerationStatus.QUEUED, None, 20),  # ... at most 20 s
-        (60, 999, GenerationStatus.QUEUED, None, 60),  # ... never denser than the user's interval
-        (10, 999, GenerationStatus.GENERATING, 0, 30),  # early rendering: 3 x interval
-        (10, 999, GenerationStatus.GENERATING, 75, 15),  # lands exactly at the end of the 90 s window
-        (10, 999, GenerationStatus.GENERATING, 90, 10),  # completion likely: dense
-        (10, 999, GenerationStatus.UNKNOWN, 200, 10),
-        (0.2, 999, GenerationStatus.GENERATING, 0, 0.6),  # scales down for fast setups
-        (0.2, 999, GenerationStatus.QUEUED, None, 0.4),
-        (10, 4, GenerationStatus.QUEUED, None, 4),  # never past the deadline
+        (10, 999, None, 10),  # nothing known: the user's interval, as a fixed loop
+        (10, 999, 5, 10),  # completion possible within one interval: the interval
+        (10, 999, 90, 30),  # not yet possible: sparse, 3 x interval ...
+        (15, 999, 90, 30),  # ... at most 30 s apart
+        (10, 999, 25, 25),  # ... landing exactly when completion becomes possible
+        (60, 999, 500, 60),  # never denser than the user's interval
+        (0.2, 999, 9, 0.6),  # scales down for fast setups
+        (10, 4, 90, 4),  # never past the deadline
     ],
 )
-def test_adaptive_schedule(interval, remaining, status, rendering_for, expected):
-    assert next_poll_delay(interval, remaining, status=status, rendering_for=rendering_for) == pytest.approx(expected)
+def test_adaptive_schedule(interval, remaining, until_possible, expected):
+    assert next_poll_delay(interval, remaining, until_possible=until_possible) == pytest.approx(expected)
 
 
-def test_progress_remembers_when_rendering_started():
-    progress = WaitProgress("g1", started=0)
-    progress.observe(gen("queued"), 0)
-    assert delay_after(progress, 10, 999, now=0) == 20
-    progress.observe(gen("generating"), 40)
-    progress.observe(gen("generating"), 70)
-    assert progress.rendering_since == 40
-    assert delay_after(progress, 10, 999, now=70) == 30
-    assert delay_after(progress, 10, 999, now=140) == 10
+@pytest.mark.parametrize(
+    ("model", "interval", "floor"),
+    [
+        ("kling-video/v1.6/pro/text-to-video", 10, 90),  # a standard family: renders take minutes
+        ("klingai/video-v3-turbo-pro-text-to-video", 10, 15),  # turbo: fast
+        ("kling-video/v1.6/pro/text-to-video", 1, 9),  # a 1 s poll interval says renders are quick
+        ("kling-video/v9/unknown", 10, 0),  # outside the catalog: no prior
+        (None, 10, 0),  # a sensor that does not know its model, in a fresh process
+    ],
+)
+def test_render_floor_priors(model, interval, floor):
+    assert RenderHistory().floor(model, interval) == floor
+
+
+def test_renders_seen_lower_the_floor_for_that_model_and_for_waits_without_one():
+    history = RenderHistory()
+    history.record("kling-video/v1.6/pro/text-to-video", 40.0)  # faster than the family's 90 s prior
+    assert history.floor("kling-video/v1.6/pro/text-to-video", 10) == pytest.approx(32)
+    assert history.floor("klingai/video-v3-turbo-pro-text-to-video", 10) == 15  # other models keep their prior
+    assert history.floor(None, 10) == pytest.approx(32)  # a sensor: the shortest render of any model
+    history.record(None, 10.0)
+    assert history.floor(None, 10) == pytest.approx(8)
+    assert history.floor("kling-video/v1.6/pro/text-to-video", 10) == pytest.approx(32)
+
+
+def test_the_sparse_window_counts_from_the_last_time_the_generation_was_seen_queued():
+    history = RenderHistory()
+    progress = WaitProgress.for_model(
+        "g1", 0.0, model="kling-video/v1.6/pro/text-to-video", poll_interval=10, submitted_at=0.0, history=history
+    )
+    assert progress.earliest_completion() == 90  # created at 0: no render finishes before 90
+    progress.observe(gen("queued"), 30)
+    assert progress.earliest_completion() == 120  # still queued at 30: not before 120
+    assert delay_after(progress, 10, 999, now=30) == 30
+    progress.observe(gen("generating"), 60)
+    assert delay_after(progress, 10, 999, now=100) == 20  # lands at 120
+    assert delay_after(progress, 10, 999, now=120) == 10  # then every interval
+    step = progress.after_poll(
+        Generation.from_api({"id": "g1", "status": "completed", "video": {"url": "https://v/x.mp4"}}),
+        poll_interval=10,
+        end_time=999,
+        poll_started=150,
+        now=150,
+    )
+    assert step.event is not None
+    # The render took at most 150 - 30 s: the model's floor in this process becomes 0.8 x 120.
+    assert history.floor("kling-video/v1.6/pro/text-to-video", 10) == pytest.approx(90)
+    assert progress.render_upper_bound(150) == 120
+
+
+def test_a_wait_that_never_saw_its_generation_queued_nor_created_it_polls_every_interval():
+    progress = WaitProgress.for_model("g1", 0.0, model="kling-video/v1.6/pro/text-to-video", poll_interval=10)
+    progress.observe(gen("generating"), 0)
+    assert progress.earliest_completion() is None
+    assert delay_after(progress, 10, 999, now=0) == 10
 
 
 def test_status_change_lines_count_polls_in_plain_english():
@@ -164,8 +208,7 @@ def test_status_change_lines_count_polls_in_plain_english():
 )
 def test_delays_count_from_when_the_poll_started(poll_started, now, expected):
     progress = WaitProgress("g1", 0.0)
-    progress.observe(gen("generating"), 0.0)  # rendering since 0 ...
-    progress.rendering_since = -1000.0  # ... long enough ago for the plain interval
+    progress.observe(gen("generating"), 0.0)  # no floor known: the plain interval
     assert delay_after(progress, 10, 999, now, poll_started=poll_started) == pytest.approx(expected)
 
 
@@ -180,18 +223,18 @@ FAILING = KlingTransientError("HTTP 502 from the gateway")
 @pytest.mark.parametrize(
     ("outcome", "now", "event_status", "delay", "raises"),
     [
-        (gen("queued"), 100.0, None, 20.0, False),  # queued: 2 x poll_interval
-        (gen("generating"), 100.0, None, 30.0, False),  # early rendering: 3 x poll_interval
+        (gen("queued"), 100.0, None, 30.0, False),  # queued at 100: no render ends before 190, sparse
+        (gen("generating"), 100.0, None, 30.0, False),  # created at 80: none ends before 170, sparse
         (COMPLETED, 100.0, "success", 0.0, False),
         (gen("error", error="nsfw"), 100.0, "failed", 0.0, False),
         (gen("queued"), 995.0, None, 5.0, False),  # never sleeps past the deadline
         (gen("queued"), 1000.0, "timeout", 0.0, False),  # the deadline passed during the poll
-        (FAILING, 100.0, None, 10.0, False),  # a transient failure is ridden out
+        (FAILING, 100.0, None, 30.0, False),  # a transient failure is ridden out, on the same schedule
         (KlingAPIError("HTTP 401", status_code=401), 100.0, "error", 0.0, True),  # permanent: stop at once
     ],
 )
 def test_after_poll_decides_for_the_sync_wait_and_the_trigger_alike(outcome, now, event_status, delay, raises):
-    progress = WaitProgress("g1", started=0.0)
+    progress = WaitProgress("g1", started=0.0, render_floor=90.0, submitted_at=80.0)
     step = progress.after_poll(outcome, poll_interval=10, end_time=1000.0, poll_started=now, now=now)
     assert (step.event or {}).get("status") == event_status
     assert step.delay == pytest.approx(delay)

@@ -95,6 +95,13 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
             submitted = submit_once(self, context, params, allow_unknown_model=self.allow_unknown_model)
             return self._deliver(context, self.wait_for(context, submitted))
 
+    def ends_in_triggerer(self) -> str | None:
+        """Without a destination nothing is left after the wait: the trigger ends the task with the
+        same summary :meth:`_deliver` returns. With one, the task resumes on a worker to download."""
+        from airflow_provider_kling.waiting import RETURN_SUMMARY
+
+        return None if self.destination else RETURN_SUMMARY
+
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         from airflow_provider_kling.tasks.failures import airflow_failure_semantics
         from airflow_provider_kling.tasks.wait import finish_from_event
@@ -104,14 +111,9 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
 
     def _deliver(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
         """Download when a destination was given; return the small typed result."""
-        output = {
-            "id": result["id"],
-            "status": result["status"],
-            "video_url": result.get("video_url"),
-            "destination": None,
-            "duration": result.get("duration"),
-            "usage": result.get("usage") or {},
-        }
+        from airflow_provider_kling.waiting import task_summary
+
+        output = task_summary(result)
         if self.destination:
             from airflow_provider_kling.delivery import deliver_video
 

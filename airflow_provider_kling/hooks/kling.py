@@ -169,7 +169,14 @@ class KlingHook(HttpHook):
         return await self.async_hook.aget_generation(generation_id, deadline=deadline)
 
     def wait_for_generation(
-        self, generation_id: str, *, end_time: float, poll_interval: float, started: float | None = None
+        self,
+        generation_id: str,
+        *,
+        end_time: float,
+        poll_interval: float,
+        started: float | None = None,
+        model: str | None = None,
+        submitted_at: float | None = None,
     ) -> dict[str, Any]:
         """Block until the generation finishes (for non-deferrable use); return it as XCom data.
 
@@ -180,12 +187,22 @@ class KlingHook(HttpHook):
         :param end_time: absolute deadline, epoch seconds.
         :param poll_interval: seconds between polls.
         :param started: epoch seconds when waiting began, for elapsed-time logs.
+        :param model: the generation's model: its family sets how sparse the first polls are.
+        :param submitted_at: when the generation was created, if the caller created it.
         :raises KlingGenerationFailed: on ``status: error``.
         :raises KlingWaitTimeout: when ``end_time`` passes first.
         """
-        from airflow_provider_kling.waiting import WaitProgress, result_from_event
+        from airflow_provider_kling.waiting import RENDER_HISTORY, WaitProgress, result_from_event
 
-        progress = WaitProgress(generation_id, started or time.time(), failure_budget=self.retry_policy.budget)
+        progress = WaitProgress.for_model(
+            generation_id,
+            started or time.time(),
+            model=model,
+            poll_interval=poll_interval,
+            submitted_at=submitted_at,
+            history=RENDER_HISTORY,
+            failure_budget=self.retry_policy.budget,
+        )
         while True:
             step = progress.deadline_step(end_time, time.time()) or self._poll(progress, end_time, poll_interval)
             for level, line in step.logs:

@@ -13,7 +13,7 @@ from airflow_provider_kling.tasks.base import (
     KlingTask,
     KlingVideoLink,
 )
-from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL
+from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 # Repeated here so DAG parsing skips the models import.
 DEFAULT_MODEL = "kling-video/v1.6/pro/text-to-video"
 DEFAULT_IMAGE_MODEL = "kling-video/v1.6/pro/image-to-video"
-DEFAULT_WAIT_TIMEOUT = 3600.0
 
 __all__ = [
     "GENERATION_ID_XCOM_KEY",
@@ -139,7 +138,15 @@ class KlingVideoOperator(KlingTask):
             deferrable=self.deferrable,
             poll_interval=self.poll_interval,
             timeout=self.timeout,
+            end_task=self.ends_in_triggerer(),
         )
+
+    def ends_in_triggerer(self) -> str | None:
+        """What the trigger returns when it ends this task after a successful wait (nothing is left
+        to do on a worker); ``None`` to resume on a worker."""
+        from airflow_provider_kling.waiting import RETURN_GENERATION
+
+        return RETURN_GENERATION
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: return the finished generation or fail clearly."""

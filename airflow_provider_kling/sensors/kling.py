@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_kling.tasks.base import KlingTask
-from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL
+from airflow_provider_kling.version_compat import AIRFLOW_V_3_3_PLUS
+from airflow_provider_kling.waiting import (
+    DEADLINE_SLACK,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    RETURN_GENERATION,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -19,21 +26,30 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
     """
     Wait for a Kling generation and return it (id, status, video url, duration, usage) as XCom.
 
-    Deferrable by default: the wait happens in the triggerer and holds no worker slot. With
-    ``deferrable=False`` it pokes (``mode="poke"``) or reschedules (``mode="reschedule"``).
-    ``status: error`` fails the task at once with the API's message and without retries; transient
-    API errors are retried and otherwise ridden out until ``timeout``.
+    Deferrable by default: the wait happens in the triggerer and holds no worker slot. On Airflow
+    3.3 and newer the wait also *starts* and, when the video is ready, *ends* in the triggerer
+    (``start_from_trigger``): a waiting video costs no worker process at all, and the trigger leaves
+    the return value and the video link as the task would. A failed generation, a timeout or an
+    API error resumes the task on a worker, which fails it with the API's message (``status:
+    error``: at once, no retries) or retries it. Mapped sensors (``.expand``) and Airflow 3.1/3.2
+    start on a worker and defer from there. With ``deferrable=False`` it pokes (``mode="poke"``) or
+    reschedules (``mode="reschedule"``); transient API errors are ridden out until ``timeout``.
 
     .. seealso::
         ``dags/kling_text_to_video.py``. Give the sensor ``retries >= 1``: on some Airflow releases a
-        trigger that fires within seconds of deferring is reported as a state mismatch.
+        trigger that fires within seconds of a worker deferring is reported as a state mismatch.
 
-    :param generation_id: the generation to wait for (templated), typically
-        ``"{{ ti.xcom_pull(task_ids='submit') }}"``.
+    :param generation_id: the generation to wait for (templated), typically ``submit.output``
+        or ``"{{ ti.xcom_pull(task_ids='submit') }}"``.
     :param kling_conn_id: the Kling connection.
     :param deferrable: wait in the triggerer (default).
     :param poke_interval: seconds between status polls.
-    :param timeout: seconds before giving up (honoured while deferred too).
+    :param timeout: seconds before giving up (honoured while deferred too; ``execution_timeout``
+        may end the wait earlier).
+    :param start_from_trigger: start (and, on success, end) the wait in the triggerer without any
+        worker process; default: on when deferrable on Airflow 3.3+ and ``generation_id`` is a
+        literal id or an upstream task's ``.output``. A Jinja ``generation_id`` (or
+        ``kling_conn_id``) starts on a worker: Airflow 3.3.2's triggerer cannot pull XComs for templates.
     """
 
     template_fields: Sequence[str] = ("generation_id", "kling_conn_id")
@@ -46,24 +62,52 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
         kling_conn_id: str = "kling_default",
         deferrable: bool = True,
         poke_interval: float = DEFAULT_POLL_INTERVAL,
-        timeout: float = 3600.0,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        start_from_trigger: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, timeout=timeout, **kwargs)
         self.generation_id = generation_id
         self.kling_conn_id = kling_conn_id
         self.deferrable = deferrable
+        if start_from_trigger is None:
+            start_from_trigger = deferrable and AIRFLOW_V_3_3_PLUS
+        source = _generation_id_source(generation_id)
+        self.start_from_trigger = bool(
+            start_from_trigger and deferrable and AIRFLOW_V_3_3_PLUS and source and not _is_template(kling_conn_id)
+        )
+        if self.start_from_trigger:
+            self.start_trigger_args = self._start_trigger_args(source or {})
+
+    def _start_trigger_args(self, source: dict[str, Any]) -> Any:
+        """The trigger the scheduler creates in place of running this task on a worker.
+
+        Its kwargs are fixed when the DAG is parsed: the generation id is given as it is, or as the
+        XCom the trigger reads itself (``submit.output``). The deadline is the trigger timeout
+        (Airflow caps it at ``execution_timeout``), less the slack the trigger keeps for reporting a
+        clear timeout of its own.
+        """
+        from airflow.triggers.base import StartTriggerArgs
+
+        from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
+
+        return StartTriggerArgs(
+            trigger_cls=f"{KlingGenerationTrigger.__module__}.{KlingGenerationTrigger.__qualname__}",
+            trigger_kwargs={
+                **source,
+                "kling_conn_id": self.kling_conn_id,
+                "poll_interval": float(self.poke_interval),
+                "end_task": RETURN_GENERATION,
+            },
+            next_method="execute_complete",
+            next_kwargs=None,
+            timeout=timedelta(seconds=float(self.timeout) + DEADLINE_SLACK),
+        )
 
     def _check_generation_id(self) -> str:
-        from airflow_provider_kling.exceptions import KlingValidationError
+        from airflow_provider_kling.waiting import checked_generation_id
 
-        if not isinstance(self.generation_id, str) or not self.generation_id.strip() or self.generation_id == "None":
-            raise KlingValidationError(
-                [
-                    f"generation_id must be a non-empty string (usually pulled from the submit task's XCom), got {self.generation_id!r}"
-                ]
-            )
-        return self.generation_id.strip()
+        return checked_generation_id(self.generation_id)
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
@@ -114,3 +158,29 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
 
         with airflow_failure_semantics(timeout_is_final=True):
             return finish_from_event(self, context, event)
+
+
+def _is_template(value: Any) -> bool:
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+def _generation_id_source(generation_id: Any) -> dict[str, Any] | None:
+    """How a trigger started by the scheduler learns the generation id, or ``None`` when it cannot.
+
+    A literal id is passed as it is; ``submit.output`` (the XCom of an unmapped task) is read by
+    the trigger itself. A Jinja template is left to a worker: Airflow 3.3.2's triggerer cannot
+    serve a template's ``ti.xcom_pull`` (it sends ``GetXComSequenceSlice``, which its supervisor
+    refuses), so such a sensor starts on a worker and defers from there, as on older releases.
+    """
+    if isinstance(generation_id, str):
+        return None if _is_template(generation_id) else {"generation_id": generation_id}
+    operator, key = getattr(generation_id, "operator", None), getattr(generation_id, "key", None)
+    task_id = getattr(operator, "task_id", None)
+    if (
+        type(generation_id).__name__ != "PlainXComArg"
+        or type(operator).__name__ == "MappedOperator"
+        or not isinstance(task_id, str)
+        or not isinstance(key, str)
+    ):
+        return None
+    return {"generation_id": None, "generation_id_xcom": {"task_id": task_id, "key": key}}

@@ -61,7 +61,8 @@ class SimulatorConfig:
 
     :param api_key: the only key accepted; empty accepts any non-empty bearer token.
     :param generation_seconds: total render time with ``timing="fixed"`` (20% queued, 80% generating).
-    :param timing: ``"fixed"`` or ``"realistic"`` (queued U(10,60) s, generating U(120,240) s, times ``time_scale``).
+    :param timing: ``"fixed"`` or ``"realistic"`` (queued U(10,60) s, generating U(120,240) s; turbo models
+        U(0,5) s and U(20,60) s; times ``time_scale``).
     :param time_scale: multiplies realistic timings (0.01 makes a 3-minute video take ~2 s).
     :param fault_rate: share of API requests that fail (see :mod:`.faults`).
     :param post_ambiguous_rate: share of create requests that create the generation, then fail.
@@ -197,9 +198,9 @@ class Simulator:
             return "".join(self.rng.choice(alphabet) for _ in range(21))
         return f"{uuid.UUID(int=self.rng.getrandbits(128), version=4)}:{model}"
 
-    def _timings(self) -> tuple[float, float]:
+    def _timings(self, model: str) -> tuple[float, float]:
         if self.config.timing == "realistic":
-            return realistic_timings(self.rng, self.config.time_scale)
+            return realistic_timings(self.rng, self.config.time_scale, model=model)
         total = self.config.generation_seconds
         return total * 0.2, total * 0.8
 
@@ -271,7 +272,7 @@ class Simulator:
         return web.json_response({"id": generation.id, "status": "queued"}, status=201)
 
     def _create_generation(self, body: dict[str, Any], now: float) -> SimGeneration:
-        queued, generating = self._timings()
+        queued, generating = self._timings(str(body["model"]))
         generation = SimGeneration(
             id=self._new_id(str(body["model"])),
             token=uuid.uuid4().hex,
@@ -431,11 +432,14 @@ class Simulator:
         return web.json_response(asdict(self.config))
 
 
-def realistic_timings(rng: random.Random, scale: float = 1.0) -> tuple[float, float]:
-    """(queued, generating) seconds of one generation: U(10, 60) then U(120, 240), times ``scale``.
+def realistic_timings(rng: random.Random, scale: float = 1.0, *, model: str = "") -> tuple[float, float]:
+    """(queued, generating) seconds of one generation, times ``scale``: U(10, 60) then U(120, 240);
+    the turbo models U(0, 5) then U(20, 60).
 
-    Kling's docs: 1-5 minutes per video; their own sample took 3 min 06 s.
+    Kling's docs: 1-5 minutes per video; their own sample took 3 min 06 s. Turbo models are sold on speed.
     """
+    if "turbo" in model:
+        return rng.uniform(0, 5) * scale, rng.uniform(20, 60) * scale
     return rng.uniform(10, 60) * scale, rng.uniform(120, 240) * scale
 
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 
+from airflow_provider_kling.waiting import GENERATION_ID_XCOM_KEY, VIDEO_URL_XCOM_KEY
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
     from airflow.sdk.types import TaskInstanceKey
@@ -14,8 +16,7 @@ if TYPE_CHECKING:
     from airflow_provider_kling.delivery import Delivery
     from airflow_provider_kling.hooks.kling import KlingHook
 
-VIDEO_URL_XCOM_KEY = "kling_video_url"
-GENERATION_ID_XCOM_KEY = "kling_generation_id"
+__all__ = ["GENERATION_ID_XCOM_KEY", "VIDEO_URL_XCOM_KEY", "KlingTask", "KlingVideoLink"]
 
 
 class KlingVideoLink(BaseOperatorLink):

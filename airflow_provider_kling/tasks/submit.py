@@ -6,6 +6,7 @@ anything else can fail, so no retry or killed worker ever pays for a second vide
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,12 +30,19 @@ class Submitted:
     :param body: the validated create body it was made from (media as the user named them).
     :param generation: its state when reattached to (``None`` right after a fresh create).
     :param endpoint: the path it was created on (``legacy`` or ``unified``).
+    :param created_at: epoch seconds of the create request that made it (``None`` when reattached).
     """
 
     generation_id: str
     body: dict[str, Any]
     generation: Generation | None = None
     endpoint: str | None = None
+    created_at: float | None = None
+
+    @property
+    def model(self) -> str | None:
+        model = self.body.get("model")
+        return model if isinstance(model, str) else None
 
 
 def submit_once(
@@ -54,6 +62,7 @@ def submit_once(
     fingerprint = request_fingerprint(body)
     submitted = _reattach(task, ledger, fingerprint, request)
     if submitted is None:
+        created_at = time.time()
         generation_id = task.hook.submit_request(request, inline_media=inline)
         # Logged before it is recorded, so it can be recovered from the log whatever happens next.
         task.log.info(
@@ -66,7 +75,7 @@ def submit_once(
             task.log.exception(
                 "Could not record generation %s in the %s; a retry could not reattach", generation_id, ledger.backend
             )
-        submitted = Submitted(generation_id, body, endpoint=request.endpoint)
+        submitted = Submitted(generation_id, body, endpoint=request.endpoint, created_at=created_at)
     context["ti"].xcom_push(key=GENERATION_ID_XCOM_KEY, value=submitted.generation_id)
     task.reserve_video_link(context)
     return submitted

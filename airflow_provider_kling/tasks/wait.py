@@ -10,8 +10,13 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_kling.models import redact_url
-from airflow_provider_kling.waiting import describe_usage, format_elapsed, result_from_event, result_from_generation
+from airflow_provider_kling.waiting import (
+    DEADLINE_SLACK,
+    format_elapsed,
+    ready_line,
+    result_from_event,
+    result_from_generation,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -30,9 +35,24 @@ def wait_deadline(task: KlingTask, context: Context, timeout: float) -> float:
 
 
 def defer_for_generation(
-    task: KlingTask, *, generation_id: str, end_time: float, poll_interval: float, method_name: str
+    task: KlingTask,
+    *,
+    generation_id: str,
+    end_time: float,
+    poll_interval: float,
+    method_name: str,
+    end_task: str | None = None,
+    model: str | None = None,
+    submitted_at: float | None = None,
 ) -> None:
-    """Hand the wait to the triggerer (raises ``TaskDeferred``)."""
+    """Hand the wait to the triggerer (raises ``TaskDeferred``).
+
+    :param end_task: when the task has nothing left to do after a successful wait, the shape of
+        the return value the trigger leaves as it ends the task itself (no resume on a worker);
+        ``None`` to resume ``method_name`` on a worker.
+    :param model: the generation's model (its family sets how sparse the first polls are).
+    :param submitted_at: when this task created the generation (``None`` when reattached).
+    """
     from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
 
     task.log.info(
@@ -47,10 +67,13 @@ def defer_for_generation(
             kling_conn_id=task.kling_conn_id,
             end_time=end_time,
             poll_interval=poll_interval,
+            end_task=end_task,
+            model=model,
+            submitted_at=submitted_at,
         ),
         method_name=method_name,
         # A little slack: the trigger enforces end_time itself and reports a clear timeout event.
-        timeout=timedelta(seconds=max(1.0, end_time - time.time()) + 60),
+        timeout=timedelta(seconds=max(1.0, end_time - time.time()) + DEADLINE_SLACK),
     )
 
 
@@ -63,13 +86,16 @@ def wait_or_defer(
     poll_interval: float,
     timeout: float,
     method_name: str = "execute_complete",
+    end_task: str | None = None,
 ) -> dict[str, Any]:
     """Return the finished generation, deferring (raises ``TaskDeferred``) while it renders.
 
     :param deferrable: wait in the triggerer; otherwise poll in this process.
     :param poll_interval: seconds between status polls.
     :param timeout: seconds to wait (``execution_timeout`` may end it earlier).
-    :param method_name: the task method that resumes after the trigger fired.
+    :param method_name: the task method that resumes after the trigger fired (after a failure, or
+        always when ``end_task`` is ``None``).
+    :param end_task: see :func:`defer_for_generation`.
     """
     end_time = wait_deadline(task, context, timeout)
     # A generation reattached to may already be finished; one created a moment ago cannot be, so
@@ -82,9 +108,18 @@ def wait_or_defer(
             end_time=end_time,
             poll_interval=poll_interval,
             method_name=method_name,
+            end_task=end_task,
+            model=submitted.model,
+            submitted_at=submitted.created_at,
         )
     if result is None:
-        result = task.hook.wait_for_generation(submitted.generation_id, end_time=end_time, poll_interval=poll_interval)
+        result = task.hook.wait_for_generation(
+            submitted.generation_id,
+            end_time=end_time,
+            poll_interval=poll_interval,
+            model=submitted.model,
+            submitted_at=submitted.created_at,
+        )
     return finish(task, context, result)
 
 
@@ -97,10 +132,5 @@ def finish(task: KlingTask, context: Context, result: dict[str, Any]) -> dict[st
     """Record the finished generation (extra link, log line) and return it."""
     if result.get("video_url"):
         task.record_video_url(context, result["video_url"])
-    task.log.info(
-        "Generation %s is ready: %s (%s)",
-        result.get("id"),
-        redact_url(result.get("video_url")),
-        describe_usage(result.get("usage") or {}),
-    )
+    task.log.info("%s", ready_line(result))
     return result

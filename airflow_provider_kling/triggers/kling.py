@@ -7,9 +7,14 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 
-from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL
+from airflow_provider_kling.waiting import (
+    DEADLINE_SLACK,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    EVENT_SUCCESS,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_kling.exceptions import KlingError
@@ -22,27 +27,47 @@ class KlingGenerationTrigger(BaseTrigger):
     """
     Poll one Kling generation until it finishes, fails, or the deadline passes.
 
-    Serializes only ids, the connection id, the poll interval and an absolute deadline, never the
-    API key (trigger kwargs are stored as plain JSON in the metadata database). Transient API errors
-    are retried with the shared retry policy; exactly one event is yielded:
+    Serializes only ids, the connection id, the poll interval and the deadline, never the API key
+    (trigger kwargs are stored as plain JSON in the metadata database). Transient API errors are
+    retried with the shared retry policy; exactly one event is yielded:
     ``success``/``failed``/``error``/``timeout`` (see :mod:`airflow_provider_kling.waiting`).
 
-    :param generation_id: the generation to wait for.
+    With ``end_task`` a successful wait ends the task right here: the trigger stores the task's
+    XComs (its return value and the video link) as the task would have, then yields
+    ``TaskSuccessEvent``, so no worker process starts to resume it. Failures, timeouts and errors
+    always resume the task on a worker, which decides between failing and retrying.
+
+    :param generation_id: the generation to wait for; ``None`` with ``generation_id_xcom``.
     :param kling_conn_id: the Kling connection to poll with.
     :param end_time: absolute deadline, epoch seconds. Enforced here because some Airflow code paths
-        (``airflow dags test``) ignore the defer timeout.
+        (``airflow dags test``) ignore the defer timeout. ``None`` for a wait that starts in the
+        triggerer (its kwargs are fixed when the DAG is parsed): the task's trigger timeout less
+        :data:`DEADLINE_SLACK` is the deadline then, else ``timeout`` seconds from the first run.
     :param poll_interval: seconds between polls.
     :param started: epoch seconds when waiting began (for elapsed-time logs); defaults to now.
+    :param end_task: ``None`` (resume the task on a worker), or the return value to leave when
+        ending the task here: ``"generation"`` (operator, sensor) or ``"summary"`` (TaskFlow task).
+    :param timeout: seconds to wait when neither ``end_time`` nor a trigger timeout is known.
+    :param generation_id_xcom: ``{"task_id": ..., "key": ...}``: read the id from that XCom of the
+        task's run (a wait started by the scheduler, whose kwargs were fixed at parse time).
+    :param model: the generation's model, when known: its family (and the renders this triggerer
+        has seen of it) sets how sparse the first polls are.
+    :param submitted_at: epoch seconds of the create request, when the waiting task made it.
     """
 
     def __init__(
         self,
         *,
-        generation_id: str,
+        generation_id: str | None,
         kling_conn_id: str,
-        end_time: float,
+        end_time: float | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         started: float | None = None,
+        end_task: str | None = None,
+        timeout: float | None = None,
+        generation_id_xcom: dict[str, str] | None = None,
+        model: str | None = None,
+        submitted_at: float | None = None,
     ) -> None:
         super().__init__()
         self.generation_id = generation_id
@@ -50,6 +75,11 @@ class KlingGenerationTrigger(BaseTrigger):
         self.end_time = end_time
         self.poll_interval = poll_interval
         self.started = started if started is not None else time.time()
+        self.end_task = end_task
+        self.timeout = timeout
+        self.generation_id_xcom = generation_id_xcom
+        self.model = model
+        self.submitted_at = submitted_at
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -60,6 +90,11 @@ class KlingGenerationTrigger(BaseTrigger):
                 "end_time": self.end_time,
                 "poll_interval": self.poll_interval,
                 "started": self.started,
+                "end_task": self.end_task,
+                "timeout": self.timeout,
+                "generation_id_xcom": self.generation_id_xcom,
+                "model": self.model,
+                "submitted_at": self.submitted_at,
             },
         )
 
@@ -75,37 +110,102 @@ class KlingGenerationTrigger(BaseTrigger):
             # Whatever went wrong (a deleted connection, a bug), the task must hear of it: one event.
             self.log.exception("Waiting for generation %s failed unexpectedly", self.generation_id)
             event = event_for_unexpected(err)
+        if self.end_task and event.get("status") == EVENT_SUCCESS and await self._end_task(event["generation"]):
+            yield TaskSuccessEvent()
+            return
         yield TriggerEvent(event)
+
+    def deadline(self) -> float:
+        """The absolute end of this wait (see ``end_time``)."""
+        if self.end_time is not None:
+            return self.end_time
+        trigger_timeout = getattr(self, "timeout_after", None)
+        if trigger_timeout is not None:
+            return trigger_timeout.timestamp() - DEADLINE_SLACK
+        return self.started + (self.timeout if self.timeout is not None else DEFAULT_WAIT_TIMEOUT)
 
     async def _wait(self) -> dict[str, Any]:
         """Poll until :meth:`WaitProgress.after_poll` (shared with the sync wait) ends the wait."""
+        from airflow_provider_kling.exceptions import KlingValidationError
         from airflow_provider_kling.hooks.kling_async import KlingAsyncHook
-        from airflow_provider_kling.waiting import WaitProgress
+        from airflow_provider_kling.waiting import RENDER_HISTORY, WaitProgress, checked_generation_id, event_for_error
 
+        try:
+            generation_id = checked_generation_id(
+                self.generation_id if self.generation_id_xcom is None else await self._pull_generation_id()
+            )
+        except KlingValidationError as err:
+            return event_for_error(err)
         hook = KlingAsyncHook(self.kling_conn_id)
-        progress = WaitProgress(self.generation_id, self.started, failure_budget=hook.retry_policy.budget)
+        progress = WaitProgress.for_model(
+            generation_id,
+            self.started,
+            model=self.model,
+            poll_interval=self.poll_interval,
+            submitted_at=self.submitted_at,
+            history=RENDER_HISTORY,
+            failure_budget=hook.retry_policy.budget,
+        )
+        end_time = self.deadline()
         while True:
-            step = progress.deadline_step(self.end_time, time.time()) or await self._poll(hook, progress)
+            step = progress.deadline_step(end_time, time.time()) or await self._poll(hook, progress, end_time)
             for level, line in step.logs:
                 self.log.log(level, "%s", line)
             if step.event is not None:
                 return step.event
             await asyncio.sleep(step.delay)
 
-    async def _poll(self, hook: KlingAsyncHook, progress: WaitProgress) -> PollStep:
+    async def _poll(self, hook: KlingAsyncHook, progress: WaitProgress, end_time: float) -> PollStep:
         from airflow_provider_kling.exceptions import KlingError
 
         poll_started = time.time()
         outcome: Generation | KlingError
         try:
-            deadline = time.monotonic() + self.end_time - poll_started
-            outcome = await hook.aget_generation(self.generation_id, deadline=deadline)
+            deadline = time.monotonic() + end_time - poll_started
+            outcome = await hook.aget_generation(progress.generation_id, deadline=deadline)
         except KlingError as err:
             outcome = err
         return progress.after_poll(
             outcome,
             poll_interval=self.poll_interval,
-            end_time=self.end_time,
+            end_time=end_time,
             poll_started=poll_started,
             now=time.time(),
         )
+
+    async def _pull_generation_id(self) -> Any:
+        """The id the upstream task pushed, read through the triggerer's channel to the API server."""
+        from airflow.sdk.execution_time.xcom import XCom
+        from asgiref.sync import sync_to_async
+
+        source, ti = self.generation_id_xcom or {}, self.task_instance
+        if ti is None:
+            return None
+        return await sync_to_async(XCom.get_one)(
+            key=source["key"], dag_id=ti.dag_id, task_id=source["task_id"], run_id=ti.run_id, map_index=-1
+        )
+
+    async def _end_task(self, result: dict[str, Any]) -> bool:
+        """Leave the task's XComs as its process would, through the triggerer's own channel to the
+        API server (the SDK's ``XCom.set``: stored exactly like a worker's XComs, so downstream tasks
+        read a dict, not a JSON string as with ``TaskSuccessEvent(xcoms=...)``). False when it could
+        not: the task then resumes on a worker and finishes there as usual."""
+        from asgiref.sync import sync_to_async
+
+        from airflow_provider_kling.waiting import ready_line, task_end_xcoms
+
+        ti: Any = self.task_instance
+        if ti is None:  # run outside a triggerer (``airflow dags test`` runs triggers inline): resume as usual
+            return False
+        try:
+            from airflow.sdk.execution_time.xcom import XCom
+
+            for key, value in task_end_xcoms(result, str(self.end_task)).items():
+                await sync_to_async(XCom.set)(
+                    key, value, dag_id=ti.dag_id, task_id=ti.task_id, run_id=ti.run_id, map_index=ti.map_index
+                )
+        except Exception:
+            self.log.warning("Could not end the task here: it resumes on a worker instead", exc_info=True)
+            return False
+        self.log.info("%s", ready_line(result))
+        return True

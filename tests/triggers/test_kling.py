@@ -38,7 +38,18 @@ def test_serialize_round_trip_holds_no_secret():
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_kling.triggers.kling.KlingGenerationTrigger"
-    assert set(kwargs) == {"generation_id", "kling_conn_id", "end_time", "poll_interval", "started"}
+    assert set(kwargs) == {
+        "generation_id",
+        "kling_conn_id",
+        "end_time",
+        "poll_interval",
+        "started",
+        "end_task",
+        "timeout",
+        "generation_id_xcom",
+        "model",
+        "submitted_at",
+    }
     rebuilt = KlingGenerationTrigger(**json.loads(json.dumps(kwargs)))
     assert rebuilt.serialize() == (classpath, kwargs)
 

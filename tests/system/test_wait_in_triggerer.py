@@ -1,0 +1,104 @@
+"""Waits that start and end in the triggerer (Airflow 3.3+), on the real deployment.
+
+A sensor's wait starts in the triggerer (the scheduler creates its trigger; no worker runs it),
+and a successful wait ends there too: the trigger stores the return value and the video link as
+the task would have. Failures come back to a worker, which fails the task with the API's message.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from airflow_provider_kling.version_compat import AIRFLOW_V_3_3_PLUS
+from harness.cluster import wait_until
+from harness.deployment import Deployment
+from tests.system.test_distributed import assert_one_generation_per_task
+
+pytestmark = pytest.mark.skipif(not AIRFLOW_V_3_3_PLUS, reason="waits start in the triggerer on Airflow 3.3+ only")
+EXAMPLE = "kling_text_to_video"
+SENSORS = "kling_system_sensor_waits"
+
+
+def never_ran_on_a_worker(deployment: Deployment, dag_id: str, run_id: str, task_id: str) -> bool:
+    """A task instance a worker ran was queued and has a process id; one run by the triggerer has neither."""
+    [(queued, pid, hostname)] = deployment.airflow.sql(
+        "SELECT queued_dttm, pid, hostname FROM task_instance WHERE dag_id = %s AND run_id = %s AND task_id = %s",
+        (dag_id, run_id, task_id),
+    )
+    return queued is None and pid is None and not hostname
+
+
+def xcom(deployment: Deployment, dag_id: str, run_id: str, task_id: str, key: str) -> object:
+    entry = deployment.airflow.rest(
+        "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}?deserialize=true"
+    )
+    return entry["value"]
+
+
+def test_the_example_sensor_waits_and_ends_in_the_triggerer(fresh: Deployment) -> None:
+    # Renders of one second: the trigger sees "completed" on its first poll, the case that raced the
+    # scheduler ("state mismatch") when a worker deferred. Three runs at once.
+    fresh.simulator.configure(generation_seconds=1.0)
+    runs = [fresh.airflow.trigger(EXAMPLE) for _ in range(3)]
+    states = [fresh.airflow.wait_for_run(EXAMPLE, run_id, timeout=300) for run_id in runs]
+    assert states == ["success"] * 3, [fresh.airflow.task_instances(EXAMPLE, run_id) for run_id in runs]
+    for run_id in runs:
+        [wait] = [ti for ti in fresh.airflow.task_instances(EXAMPLE, run_id) if ti["task_id"] == "wait"]
+        assert (wait["state"], wait["try_number"]) == ("success", 1), wait
+        assert never_ran_on_a_worker(fresh, EXAMPLE, run_id, "wait")
+        generation = xcom(fresh, EXAMPLE, run_id, "wait", "return_value")
+        # Stored as a worker stores it: downstream tasks read a dict (the report task indexes it).
+        assert isinstance(generation, dict), generation
+        assert generation["status"] == "completed"
+        assert xcom(fresh, EXAMPLE, run_id, "wait", "kling_video_url") == generation["video_url"]
+    assert fresh.simulator.stats()["creates"] == 3  # one per run (the three share a prompt)
+
+
+def test_a_failed_generation_resumes_on_a_worker_and_fails_once_with_the_apis_message(fresh: Deployment) -> None:
+    fresh.simulator.configure(generation_seconds=2.0)
+    run_id = fresh.airflow.trigger(EXAMPLE, {"prompt": "a fox in the snow [sim:error]"})
+    assert fresh.airflow.wait_for_run(EXAMPLE, run_id, timeout=300) == "failed"
+    [wait] = [ti for ti in fresh.airflow.task_instances(EXAMPLE, run_id) if ti["task_id"] == "wait"]
+    # status: error is final: no retry although the DAG gives the sensor two.
+    assert (wait["state"], wait["try_number"]) == ("failed", 1), wait
+    logs = "\n".join(
+        path.read_text()
+        for path in fresh.airflow.home.glob(f"logs/dag_id={EXAMPLE}/run_id={run_id}/task_id=wait/**/*.log")
+    )
+    assert "ContentPolicyViolation" in logs
+
+
+def test_a_triggerer_killed_while_holding_started_waits_is_replaced(fresh: Deployment) -> None:
+    airflow, count = fresh.airflow, 8
+    fresh.simulator.configure(generation_seconds=30.0)
+    run_id = airflow.trigger(SENSORS)
+    triggerers = airflow.live_triggerers()
+    assert len(triggerers) == 2, triggerers
+
+    def all_waiting_in_a_triggerer() -> dict[int, int] | None:
+        waits = [ti for ti in airflow.task_instances(SENSORS, run_id) if ti["task_id"].startswith("wait_")]
+        rows = airflow.sql("SELECT triggerer_id, count(*) FROM trigger WHERE triggerer_id IS NOT NULL GROUP BY 1")
+        by_triggerer = {row[0]: row[1] for row in rows}
+        deferred = sum(1 for ti in waits if ti["state"] == "deferred")
+        return by_triggerer if deferred == count and sum(by_triggerer.values()) == count else None
+
+    by_triggerer = wait_until(all_waiting_in_a_triggerer, timeout=180, interval=0.5, what="every sensor to wait")
+    victim_job = max(by_triggerer, key=by_triggerer.get)
+    victim = triggerers[victim_job]
+    airflow.components[victim].kill()
+    killed_at = time.monotonic()
+    state = airflow.wait_for_run(SENSORS, run_id, timeout=300)
+    airflow.start_triggerer(f"{victim}-again")
+    stats = fresh.simulator.stats()
+    print(
+        f"\nSIGKILL {victim} holding {by_triggerer[victim_job]} of {count} started-from-trigger waits: "
+        f"run {state} {time.monotonic() - killed_at:.0f} s later; creates {stats['creates']}"
+    )
+    assert state == "success", airflow.task_instances(SENSORS, run_id)
+    for task_id in (f"wait_{i}" for i in range(count)):
+        [ti] = [ti for ti in airflow.task_instances(SENSORS, run_id) if ti["task_id"] == task_id]
+        assert (ti["state"], ti["try_number"]) == ("success", 1), ti
+        assert never_ran_on_a_worker(fresh, SENSORS, run_id, task_id), task_id
+    assert_one_generation_per_task(stats, count)
