@@ -397,7 +397,7 @@ class AirflowCluster:
 
 
 class SlotSampler(threading.Thread):
-    """Samples, every ``interval`` seconds, which ``generate`` task instances hold a worker slot
+    """Samples, every ``interval`` seconds, which ``task_id`` task instances hold a worker slot
     (state ``running``) while the simulator is still rendering their video.
 
     :param key_of: maps a task instance's map index to its generation's ``key_field`` value
@@ -412,10 +412,11 @@ class SlotSampler(threading.Thread):
         run_id: str,
         key_of: dict[int, str],
         key_field: str = "external_task_id",
+        task_id: str = "generate",
     ) -> None:
         super().__init__(daemon=True)
         self.airflow, self.simulator, self.dag_id, self.run_id = airflow, simulator, dag_id, run_id
-        self.key_of, self.key_field = key_of, key_field
+        self.key_of, self.key_field, self.task_id = key_of, key_field, task_id
         self.interval = 0.5
         self.slot_seconds_while_rendering = 0.0
         self.running_slot_seconds = 0.0
@@ -430,8 +431,8 @@ class SlotSampler(threading.Thread):
                 row[0]
                 for row in self.airflow.sql(
                     "SELECT map_index FROM task_instance WHERE dag_id = %s AND run_id = %s"
-                    " AND task_id = 'generate' AND state = 'running'",
-                    (self.dag_id, self.run_id),
+                    " AND task_id = %s AND state = 'running'",
+                    (self.dag_id, self.run_id, self.task_id),
                 )
             }
             generations = self.simulator.stats()["generations"].values()

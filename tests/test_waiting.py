@@ -257,3 +257,21 @@ def test_the_deadline_event_names_the_last_status_seen():
     event = progress.deadline_step(1000.0, now=1000.0).event
     assert event["status"] == "timeout"
     assert "status was 'generating'" in event["message"]
+
+
+def test_a_task_ended_in_the_triggerer_leaves_what_its_process_would():
+    from airflow_provider_kling.waiting import task_end_xcoms
+
+    result = COMPLETED.to_xcom()
+    assert task_end_xcoms(result, "generation") == {"return_value": result, "kling_video_url": result["video_url"]}
+    summary = task_end_xcoms(result, "summary")["return_value"]
+    assert summary == {
+        "id": result["id"],
+        "status": "completed",
+        "video_url": result["video_url"],
+        "destination": None,
+        "duration": result["duration"],
+        "usage": result["usage"],
+    }
+    with pytest.raises(ValueError, match="end_task='both'"):
+        task_end_xcoms(result, "both")

@@ -12,6 +12,7 @@ from airflow_provider_kling.operators.kling import VIDEO_URL_XCOM_KEY
 from airflow_provider_kling.sensors.kling import KlingGenerationSensor
 from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
 from airflow_provider_kling.version_compat import (
+    AIRFLOW_V_3_3_PLUS,
     AirflowException,
     AirflowFailException,
     AirflowSensorTimeout,
@@ -102,3 +103,42 @@ def test_trigger_transient_error_lets_airflow_retry():
     with pytest.raises(AirflowException) as excinfo:
         task.execute_complete(make_context(task), {"status": "error", "message": "HTTP 503", "retryable": True})
     assert not isinstance(excinfo.value, (AirflowFailException, AirflowSensorTimeout))
+
+
+def start_args(**kwargs):
+    from airflow.sdk import DAG
+
+    from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
+
+    with DAG("start_from_trigger", schedule=None):
+        submit = KlingTextToVideoOperator(task_id="submit", prompt="a")
+        generation_id = kwargs.pop("generation_id", submit.output)
+        task = KlingGenerationSensor(task_id="wait", generation_id=generation_id, **kwargs)
+    return task.start_from_trigger, (task.start_trigger_args.trigger_kwargs if task.start_from_trigger else None)
+
+
+@pytest.mark.skipif(not AIRFLOW_V_3_3_PLUS, reason="the scheduler starts tasks in the triggerer on Airflow 3.3+")
+@pytest.mark.parametrize(
+    ("kwargs", "starts", "source"),
+    [
+        ({}, True, {"generation_id": None, "generation_id_xcom": {"task_id": "submit", "key": "return_value"}}),
+        ({"generation_id": "abc-123"}, True, {"generation_id": "abc-123"}),
+        # A template's xcom_pull cannot be served by the 3.3.2 triggerer: a worker renders it.
+        ({"generation_id": "{{ ti.xcom_pull(task_ids='submit') }}"}, False, None),
+        ({"kling_conn_id": "{{ var.value.conn }}"}, False, None),
+        ({"deferrable": False}, False, None),
+        ({"start_from_trigger": False}, False, None),
+    ],
+)
+def test_when_a_sensor_starts_in_the_triggerer(kwargs, starts, source):
+    started, trigger_kwargs = start_args(poke_interval=5, timeout=120, **kwargs)
+    assert started is starts
+    if starts:
+        assert {k: trigger_kwargs[k] for k in source} == source
+        assert trigger_kwargs["end_task"] == "generation"
+        assert trigger_kwargs["poll_interval"] == 5
+
+
+@pytest.mark.skipif(AIRFLOW_V_3_3_PLUS, reason="older releases only")
+def test_before_airflow_3_3_a_sensor_starts_on_a_worker():
+    assert start_args() == (False, None)

@@ -175,3 +175,46 @@ async def test_an_unexpected_exception_inside_a_poll_still_ends_in_exactly_one_e
     assert event["message"].startswith("Waiting for the generation failed unexpectedly: ")
     assert simulator.stats()["fetch_requests"] == 0
     assert open_sessions() == 0
+
+
+async def test_outside_a_triggerer_a_trigger_asked_to_end_its_task_resumes_it_instead(simulator):
+    # `airflow dags test` runs triggers inline, with no task instance: the task must resume as usual.
+    generation_id = await submit("ends where it can")
+    trigger = KlingGenerationTrigger(
+        generation_id=generation_id, kling_conn_id="kling_default", end_time=time.time() + 20, end_task="generation"
+    )
+    [event] = await collect(trigger)
+    assert type(event) is TriggerEvent
+    assert event.payload["status"] == "success"
+
+
+async def test_an_id_to_read_from_xcom_without_a_task_instance_is_a_clear_error_event(simulator):
+    trigger = KlingGenerationTrigger(
+        generation_id=None,
+        kling_conn_id="kling_default",
+        end_time=time.time() + 20,
+        generation_id_xcom={"task_id": "submit", "key": "return_value"},
+    )
+    [event] = await collect(trigger)
+    assert event.payload["status"] == "error"
+    assert "generation_id must be a non-empty string" in event.payload["message"]
+    assert simulator.stats()["fetch_requests"] == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "timeout_after", "expected"),
+    [
+        ({"end_time": 1_000.0}, None, 1_000.0),  # an absolute deadline wins
+        ({"end_time": 1_000.0}, 5_000.0, 1_000.0),
+        ({}, 5_000.0, 5_000.0 - 60),  # started by the scheduler: its trigger timeout, less the slack
+        ({"timeout": 30.0, "started": 100.0}, None, 130.0),  # neither: timeout from the start
+        ({"started": 100.0}, None, 3_700.0),  # nothing at all: the default hour
+    ],
+)
+def test_the_deadline_of_a_wait(kwargs, timeout_after, expected):
+    from datetime import datetime, timezone
+
+    trigger = KlingGenerationTrigger(generation_id="g", kling_conn_id="kling_default", **kwargs)
+    if timeout_after is not None:
+        trigger.timeout_after = datetime.fromtimestamp(timeout_after, tz=timezone.utc)
+    assert trigger.deadline() == pytest.approx(expected)
