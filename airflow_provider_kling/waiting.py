@@ -47,6 +47,9 @@ DEADLINE_SLACK = 60.0
 #: XCom keys every Kling task writes (the "Kling video" extra link reads the first).
 VIDEO_URL_XCOM_KEY = "kling_video_url"
 GENERATION_ID_XCOM_KEY = "kling_generation_id"
+#: Where Airflow keeps what the "Kling video" extra link shows (``_link_<link class>``): a worker
+#: stores it when a task finishes; a task that ends in the triggerer must store it itself.
+VIDEO_LINK_XCOM_KEY = "_link_KlingVideoLink"
 
 #: What a trigger that ends its task itself returns (``end_task``): the finished generation as the
 #: operator and sensor return it, or the TaskFlow task's summary (see :func:`task_summary`).
@@ -425,7 +428,8 @@ def task_end_xcoms(result: dict[str, Any], shape: str) -> dict[str, Any]:
     if shape not in RETURN_SHAPES:
         raise ValueError(f"end_task={shape!r}; allowed: {', '.join(RETURN_SHAPES)}")
     value = result if shape == RETURN_GENERATION else task_summary(result)
-    return {"return_value": value, VIDEO_URL_XCOM_KEY: result.get("video_url") or ""}
+    url = result.get("video_url") or ""
+    return {"return_value": value, VIDEO_URL_XCOM_KEY: url, VIDEO_LINK_XCOM_KEY: url}
 
 
 def checked_generation_id(value: Any) -> str:

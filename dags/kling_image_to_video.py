@@ -3,11 +3,12 @@
 photos   -> lists the JPG/PNG files under the Variable ``kling_photos`` (a local folder or any
             object-storage URI: ``s3://shop/products/``, ``gs://...``), or takes a JSON list of
             photo paths/URIs/``https://`` URLs from it.
-animate  -> one KlingImageToVideoOperator per photo (dynamic task mapping): each file is read
-            through Airflow's object storage, checked against Kling's image rules before anything
-            is paid for, and sent inline; a URL is passed through as is. It waits deferred in the
-            ``kling_generations`` pool, so at most that many renders run at once.
-deliver  -> stores ``<photo name>.mp4`` next to its photo (URL photos: under ``kling_output``),
+photo    -> one mapped task group per photo, so each clip is stored as soon as its own render ends:
+  animate   KlingImageToVideoOperator: the file is read through Airflow's object storage, checked
+            against Kling's image rules before anything is paid for, and sent inline; a URL is
+            passed through as is. It waits deferred in the ``kling_generations`` pool, so at most
+            that many renders run at once, and the wait ends in the triggerer.
+  deliver   stores ``<photo name>.mp4`` next to its photo (URL photos: under ``kling_output``),
             with a JSON sidecar naming the source image.
 
 Setup: a ``kling_default`` connection (your AI/ML API key), the Variable ``kling_photos``, and a
@@ -22,7 +23,7 @@ import json
 import os
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import dag, task, task_group
 
 from airflow_provider_kling.operators.kling import KlingDownloadVideoOperator, KlingImageToVideoOperator
 
@@ -58,24 +59,30 @@ def kling_image_to_video():
         "{{ var.value.get('kling_output', '/tmp/kling-videos') }}",
     )
 
-    animate = KlingImageToVideoOperator.partial(
-        task_id="animate",
-        prompt=PROMPT,
-        parameters={"duration": 5, "negative_prompt": "blurry, distorted product, text"},
-        wait_for_completion=True,
-        poll_interval=POLL_INTERVAL,
-        timeout=timedelta(minutes=30).total_seconds(),
-        pool=POOL,
-        map_index_template="{{ task.image.rsplit('/', 1)[-1] }}",
-    ).expand(image=entries.map(_image_of))
+    @task_group
+    def photo(image: str, destination: str, metadata: dict) -> None:
+        animate = KlingImageToVideoOperator(
+            task_id="animate",
+            image=image,
+            prompt=PROMPT,
+            parameters={"duration": 5, "negative_prompt": "blurry, distorted product, text"},
+            wait_for_completion=True,
+            poll_interval=POLL_INTERVAL,
+            timeout=timedelta(minutes=30).total_seconds(),
+            pool=POOL,
+            map_index_template="{{ task.image.rsplit('/', 1)[-1] }}",
+        )
+        deliver = KlingDownloadVideoOperator(
+            task_id="deliver",
+            generation_id="{{ ti.xcom_pull(task_ids='photo.animate', map_indexes=ti.map_index, key='kling_generation_id') }}",
+            destination=destination,
+            metadata=metadata,
+            map_index_template="{{ task.destination.rsplit('/', 1)[-1] }}",
+            overwrite=True,
+        )
+        animate >> deliver
 
-    deliver = KlingDownloadVideoOperator.partial(
-        task_id="deliver",
-        generation_id="{{ ti.xcom_pull(task_ids='animate', map_indexes=ti.map_index, key='kling_generation_id') }}",
-        map_index_template="{{ task.destination.rsplit('/', 1)[-1] }}",
-        overwrite=True,
-    ).expand_kwargs(entries.map(_delivery_of))
-    animate >> deliver
+    photo.expand_kwargs(entries.map(_job_of))
 
 
 def _entry(image: str, output: str) -> dict:
@@ -85,12 +92,8 @@ def _entry(image: str, output: str) -> dict:
     return {"image": image, "clip": clip, "metadata": {"source_image": image}}
 
 
-def _image_of(entry: dict) -> str:
-    return entry["image"]
-
-
-def _delivery_of(entry: dict) -> dict:
-    return {"destination": entry["clip"], "metadata": entry["metadata"]}
+def _job_of(entry: dict) -> dict:
+    return {"image": entry["image"], "destination": entry["clip"], "metadata": entry["metadata"]}
 
 
 kling_image_to_video()

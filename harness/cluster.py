@@ -228,6 +228,21 @@ class AirflowCluster:
         """Job id -> component name of the triggerers still running."""
         return {job: name for name, job in self.triggerer_jobs.items() if self.components[name].running()}
 
+    def kill_busiest_triggerer(self, deferred: Callable[[], int], count: int) -> tuple[str, dict[int, int]]:
+        """Once ``count`` waits are deferred (``deferred()``) and each is held by a triggerer, SIGKILL
+        the triggerer holding most of them; return its name and how the waits were split."""
+        triggerers = self.live_triggerers()
+
+        def all_held() -> dict[int, int] | None:
+            rows = self.sql("SELECT triggerer_id, count(*) FROM trigger WHERE triggerer_id IS NOT NULL GROUP BY 1")
+            split = {row[0]: row[1] for row in rows}
+            return split if deferred() == count and sum(split.values()) == count else None
+
+        split = wait_until(all_held, timeout=180, interval=0.5, what=f"{count} waits held by triggerers")
+        victim = triggerers[max(split, key=split.get)]
+        self.components[victim].kill()
+        return victim, split
+
     def start_worker(self, name: str) -> Component:
         worker_env = {"AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())}
         return self.add(

@@ -263,7 +263,11 @@ def test_a_task_ended_in_the_triggerer_leaves_what_its_process_would():
     from airflow_provider_kling.waiting import task_end_xcoms
 
     result = COMPLETED.to_xcom()
-    assert task_end_xcoms(result, "generation") == {"return_value": result, "kling_video_url": result["video_url"]}
+    assert task_end_xcoms(result, "generation") == {
+        "return_value": result,
+        "kling_video_url": result["video_url"],
+        "_link_KlingVideoLink": result["video_url"],  # what the extra link shows, as a worker's finalize stores it
+    }
     summary = task_end_xcoms(result, "summary")["return_value"]
     assert summary == {
         "id": result["id"],

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 
-from airflow_provider_kling.waiting import GENERATION_ID_XCOM_KEY, VIDEO_URL_XCOM_KEY
+from airflow_provider_kling.waiting import GENERATION_ID_XCOM_KEY, VIDEO_LINK_XCOM_KEY, VIDEO_URL_XCOM_KEY
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -23,6 +23,11 @@ class KlingVideoLink(BaseOperatorLink):
     """Extra link "Kling video": the generated video (or where it was downloaded to)."""
 
     name = "Kling video"
+
+    @property
+    def xcom_key(self) -> str:
+        # Airflow's default spelled out, so the trigger (which cannot import this class) writes the same key.
+        return VIDEO_LINK_XCOM_KEY
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         try:

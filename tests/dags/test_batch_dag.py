@@ -50,7 +50,7 @@ def test_batch_delivers_every_good_row_reports_the_rest_and_reruns_for_free(airf
     assert report["totals"]["delivered"] == 5
     assert report["totals"]["usage"] == {"credits_used": 300.0}  # 4 x 5 s + 1 x 10 s, 10 credits a second
     assert sorted(p.name for p in folder.glob("*.mp4")) == [f"row-{n:02d}.mp4" for n in (1, 2, 5, 6, 7)]
-    assert (folder / "report.csv").read_text().startswith("row,output,status,generation_id")
+    assert (folder / "report.csv").read_text().startswith("row,output,status,model,generation_id")
     assert "5 delivered, 0 already done, 1 failed, 1 invalid" in output
     stats = simulator.stats()
     assert stats["creates"] == 6  # every valid row once; the invalid row cost nothing

@@ -26,8 +26,8 @@ def test_a_folder_of_photos_becomes_one_clip_beside_each_photo(airflow_env, simu
     assert result.returncode == 0, output[-4000:]
     assert {(row["task_id"], row["state"]) for row in airflow_env.task_instances(DAG_ID)} == {
         ("photos", "success"),
-        ("animate", "success"),
-        ("deliver", "success"),
+        ("photo.animate", "success"),
+        ("photo.deliver", "success"),
     }
     for photo in ("mug.png", "lamp.jpg"):
         clip = (shop / photo).with_suffix(".mp4")

@@ -189,3 +189,12 @@ def test_templated_fields_cover_every_text_parameter():
 def test_init_never_validates_so_a_bad_literal_cannot_break_dag_parsing():
     op = KlingTextToVideoOperator(task_id="t", prompt="x", duration=7)
     assert op.duration == 7
+
+
+def test_the_video_link_key_is_the_one_airflow_derives_from_the_class_name():
+    # The trigger writes the link's XCom by this key without importing the class: they must agree.
+    from airflow.sdk import BaseOperatorLink
+
+    from airflow_provider_kling.operators.kling import KlingVideoLink
+
+    assert KlingVideoLink().xcom_key == BaseOperatorLink.xcom_key.fget(KlingVideoLink())

@@ -169,24 +169,15 @@ def test_a_triggerer_killed_while_generations_wait_is_replaced_by_the_other(fres
     airflow, count = fresh.airflow, 12
     fresh.simulator.configure(generation_seconds=30.0)
     run_id = airflow.trigger(FANOUT_DAG, {"count": count, "label": "triggerer"})
-    triggerers = airflow.live_triggerers()
-
-    def all_deferred_and_assigned() -> dict[int, int] | None:
-        deferred = states_of(fresh, FANOUT_DAG, run_id, "generate").get("deferred", 0)
-        rows = airflow.sql("SELECT triggerer_id, count(*) FROM trigger WHERE triggerer_id IS NOT NULL GROUP BY 1")
-        by_triggerer = {row[0]: row[1] for row in rows}
-        return by_triggerer if deferred == count and sum(by_triggerer.values()) == count else None
-
-    by_triggerer = wait_until(all_deferred_and_assigned, timeout=120, interval=0.5, what="every wait to be deferred")
-    victim_job = max(by_triggerer, key=by_triggerer.get)
-    victim = triggerers[victim_job]
-    airflow.components[victim].kill()
+    victim, by_triggerer = airflow.kill_busiest_triggerer(
+        lambda: states_of(fresh, FANOUT_DAG, run_id, "generate").get("deferred", 0), count
+    )
     killed_at = time.monotonic()
     state = airflow.wait_for_run(FANOUT_DAG, run_id, timeout=300)
     airflow.start_triggerer(f"{victim}-again")  # later scenarios get two triggerers again
     stats = fresh.simulator.stats()
     print(
-        f"\nSIGKILL {victim} holding {by_triggerer[victim_job]} of {count} waits (split {by_triggerer}): "
+        f"\nSIGKILL {victim} holding {max(by_triggerer.values())} of {count} waits (split {by_triggerer}): "
         f"run {state} {time.monotonic() - killed_at:.0f} s later; creates {stats['creates']}"
     )
     assert state == "success", airflow.task_instances(FANOUT_DAG, run_id)

@@ -12,7 +12,6 @@ import time
 import pytest
 
 from airflow_provider_kling.version_compat import AIRFLOW_V_3_3_PLUS
-from harness.cluster import wait_until
 from harness.deployment import Deployment
 from tests.system.test_distributed import assert_one_generation_per_task
 
@@ -53,6 +52,8 @@ def test_the_example_sensor_waits_and_ends_in_the_triggerer(fresh: Deployment) -
         assert isinstance(generation, dict), generation
         assert generation["status"] == "completed"
         assert xcom(fresh, EXAMPLE, run_id, "wait", "kling_video_url") == generation["video_url"]
+        links = fresh.airflow.rest("GET", f"/api/v2/dags/{EXAMPLE}/dagRuns/{run_id}/taskInstances/wait/links")
+        assert links["extra_links"]["Kling video"] == generation["video_url"]
     assert fresh.simulator.stats()["creates"] == 3  # one per run (the three share a prompt)
 
 
@@ -70,30 +71,40 @@ def test_a_failed_generation_resumes_on_a_worker_and_fails_once_with_the_apis_me
     assert "ContentPolicyViolation" in logs
 
 
+def test_the_sensor_timeout_holds_for_a_wait_started_in_the_triggerer(fresh: Deployment) -> None:
+    fresh.simulator.configure(generation_seconds=120.0)
+    dag_id = "kling_system_sensor_timeout"
+    started = time.monotonic()
+    run_id = fresh.airflow.trigger(dag_id)
+    assert fresh.airflow.wait_for_run(dag_id, run_id, timeout=300) == "failed"
+    [wait] = [ti for ti in fresh.airflow.task_instances(dag_id, run_id) if ti["task_id"] == "wait"]
+    # A sensor timeout is final: no retry although the DAG gives two.
+    assert (wait["state"], wait["try_number"]) == ("failed", 1), wait
+    assert time.monotonic() - started < 90, "the 5 s timeout did not end the wait"
+    logs = "\n".join(
+        path.read_text()
+        for path in fresh.airflow.home.glob(f"logs/dag_id={dag_id}/run_id={run_id}/task_id=wait/**/*.log*")
+    )
+    assert "Gave up waiting for generation" in logs
+    assert fresh.simulator.stats()["creates"] == 1
+
+
 def test_a_triggerer_killed_while_holding_started_waits_is_replaced(fresh: Deployment) -> None:
     airflow, count = fresh.airflow, 8
     fresh.simulator.configure(generation_seconds=30.0)
     run_id = airflow.trigger(SENSORS)
-    triggerers = airflow.live_triggerers()
-    assert len(triggerers) == 2, triggerers
 
-    def all_waiting_in_a_triggerer() -> dict[int, int] | None:
+    def sensors_deferred() -> int:
         waits = [ti for ti in airflow.task_instances(SENSORS, run_id) if ti["task_id"].startswith("wait_")]
-        rows = airflow.sql("SELECT triggerer_id, count(*) FROM trigger WHERE triggerer_id IS NOT NULL GROUP BY 1")
-        by_triggerer = {row[0]: row[1] for row in rows}
-        deferred = sum(1 for ti in waits if ti["state"] == "deferred")
-        return by_triggerer if deferred == count and sum(by_triggerer.values()) == count else None
+        return sum(1 for ti in waits if ti["state"] == "deferred")
 
-    by_triggerer = wait_until(all_waiting_in_a_triggerer, timeout=180, interval=0.5, what="every sensor to wait")
-    victim_job = max(by_triggerer, key=by_triggerer.get)
-    victim = triggerers[victim_job]
-    airflow.components[victim].kill()
+    victim, by_triggerer = airflow.kill_busiest_triggerer(sensors_deferred, count)
     killed_at = time.monotonic()
     state = airflow.wait_for_run(SENSORS, run_id, timeout=300)
     airflow.start_triggerer(f"{victim}-again")
     stats = fresh.simulator.stats()
     print(
-        f"\nSIGKILL {victim} holding {by_triggerer[victim_job]} of {count} started-from-trigger waits: "
+        f"\nSIGKILL {victim} holding {max(by_triggerer.values())} of {count} started-from-trigger waits: "
         f"run {state} {time.monotonic() - killed_at:.0f} s later; creates {stats['creates']}"
     )
     assert state == "success", airflow.task_instances(SENSORS, run_id)

@@ -90,4 +90,19 @@ def kling_system_sensor_waits():
         KlingGenerationSensor(task_id=f"wait_{i}", generation_id=submit.output, poke_interval=1, timeout=600)
 
 
+@dag(
+    schedule=None,
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=2)},
+)
+def kling_system_sensor_timeout():
+    """A sensor whose 5 s timeout passes long before the render ends."""
+    from airflow_provider_kling.sensors.kling import KlingGenerationSensor
+
+    submit = KlingTextToVideoOperator(task_id="submit", prompt="sensor timeout {{ run_id }}")
+    KlingGenerationSensor(task_id="wait", generation_id=submit.output, poke_interval=1, timeout=5)
+
+
 kling_system_sensor_waits()
+kling_system_sensor_timeout()
