@@ -43,6 +43,7 @@ from pathlib import Path
 
 from airflow.sdk import ObjectStoragePath, Param, dag, get_current_context, task, task_group
 
+from airflow_provider_kling.dag_helpers import row_label
 from airflow_provider_kling.operators.kling import KlingDownloadVideoOperator, KlingVideoOperator
 
 PROMPTS_FILE = Path(__file__).parent / "data" / "kling_batch_prompts.jsonl"
@@ -118,7 +119,7 @@ def kling_batch_production():
             poll_interval=POLL_INTERVAL,
             timeout=timedelta(minutes=30).total_seconds(),
             pool=POOL,
-            map_index_template="{{ task.parameters.get('external_task_id') or task.model }}",
+            map_index_template=row_label("{{ task.parameters.get('external_task_id') or task.model }}"),
         )
         download = KlingDownloadVideoOperator(
             task_id="download",
@@ -126,7 +127,7 @@ def kling_batch_production():
             destination=destination,
             metadata=metadata,
             overwrite=True,  # existing videos were filtered out by plan(); replacing here is explicit
-            map_index_template="{{ task.destination.rsplit('/', 1)[-1] }}",
+            map_index_template=row_label("{{ task.destination.rsplit('/', 1)[-1] }}"),
         )
         generate >> download
 

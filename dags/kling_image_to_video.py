@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task, task_group
 
+from airflow_provider_kling.dag_helpers import row_label
 from airflow_provider_kling.operators.kling import KlingDownloadVideoOperator, KlingImageToVideoOperator
 
 POOL = "kling_generations"
@@ -70,14 +71,14 @@ def kling_image_to_video():
             poll_interval=POLL_INTERVAL,
             timeout=timedelta(minutes=30).total_seconds(),
             pool=POOL,
-            map_index_template="{{ task.image.rsplit('/', 1)[-1] }}",
+            map_index_template=row_label("{{ task.image.rsplit('/', 1)[-1] }}"),
         )
         deliver = KlingDownloadVideoOperator(
             task_id="deliver",
             generation_id="{{ ti.xcom_pull(task_ids='photo.animate', map_indexes=ti.map_index, key='kling_generation_id') }}",
             destination=destination,
             metadata=metadata,
-            map_index_template="{{ task.destination.rsplit('/', 1)[-1] }}",
+            map_index_template=row_label("{{ task.destination.rsplit('/', 1)[-1] }}"),
             overwrite=True,
         )
         animate >> deliver
