@@ -30,7 +30,7 @@ MIN_POLL_INTERVAL = 0.1
 #: Seconds no render of a model family finishes in, counted from when the generation was last seen
 #: queued (or was created). Kling documents renders of about 1 to 5 minutes; the turbo models are
 #: built for speed, so they get a short floor. A model outside the catalog gets none.
-RENDER_FLOORS: dict[str, float] = {"standard": 90.0, "turbo": 15.0}
+RENDER_FLOORS: dict[str, float] = {"standard": 60.0, "turbo": 15.0}
 #: The floor never exceeds this many poll intervals: a short ``poll_interval`` (a fast simulator, a
 #: demo) says renders are expected quickly.
 FLOOR_FACTOR = 9.0
@@ -39,6 +39,8 @@ FLOOR_FACTOR = 9.0
 SPARSE_FACTOR, SPARSE_CAP = 3.0, 30.0
 #: A render seen to finish within ``u`` seconds lowers its model's floor to ``LEARNED_MARGIN * u``.
 LEARNED_MARGIN = 0.8
+#: After this many renders of a model the floor is what was seen, even above the family's prior.
+TRUSTED_RENDERS = 5
 
 #: Seconds a defer timeout is given beyond the wait's own deadline, so the trigger reports a clear
 #: timeout event before Airflow's trigger timeout fires.
@@ -366,16 +368,19 @@ def render_floor_prior(model: str | None, poll_interval: float) -> float:
 class RenderHistory:
     """The shortest renders one process (a triggerer, a worker) has seen, per model and overall.
 
-    A render seen finishing sooner than its family's floor lowers the floor for that model in
-    this process, so a wrong prior costs one late detection, not a batch of them. A wait that does
-    not know its model (a sensor) gets a floor only from what was seen: the shortest render of any
-    model, so it is never sparser than the fastest family this process has met.
+    A model's floor is its family's prior until renders of it are seen: a render seen finishing
+    sooner lowers it at once (a wrong prior costs one late detection, not a batch of them), and
+    after :data:`TRUSTED_RENDERS` renders the floor is what was seen (``LEARNED_MARGIN`` x the
+    shortest), higher or lower than the prior. A wait that does not know its model (a sensor) gets
+    a floor only from what was seen: the shortest render of any model, so it is never sparser
+    than the fastest family this process has met. Never more than ``FLOOR_FACTOR`` poll intervals.
     """
 
     _ANY = ""
 
     def __init__(self) -> None:
         self._shortest: dict[str, float] = {}
+        self._seen: dict[str, int] = {}
 
     def record(self, model: str | None, seconds: float | None) -> None:
         """Remember that a render of ``model`` (``None``: not known) took at most ``seconds``."""
@@ -383,20 +388,17 @@ class RenderHistory:
             return
         for key in {model or self._ANY, self._ANY}:
             self._shortest[key] = min(seconds, self._shortest.get(key, seconds))
+            self._seen[key] = self._seen.get(key, 0) + 1
 
     def floor(self, model: str | None, poll_interval: float) -> float:
-        """The floor to wait with: the family's prior, lowered by what was seen; for an unknown
-        model, what was seen of any model (nothing seen: no floor)."""
-        if model is None:
-            seen = self._shortest.get(self._ANY)
-            return (
-                0.0
-                if seen is None
-                else min(LEARNED_MARGIN * seen, FLOOR_FACTOR * max(poll_interval, MIN_POLL_INTERVAL))
-            )
+        """The floor to wait with (see the class)."""
+        key = model or self._ANY
+        shortest, seen = self._shortest.get(key), self._seen.get(key, 0)
         prior = render_floor_prior(model, poll_interval)
-        seen = self._shortest.get(model)
-        return prior if seen is None else min(prior, LEARNED_MARGIN * seen)
+        if shortest is None:
+            return prior
+        learned = min(LEARNED_MARGIN * shortest, FLOOR_FACTOR * max(poll_interval, MIN_POLL_INTERVAL))
+        return learned if model is None or seen >= TRUSTED_RENDERS else min(prior, learned)
 
 
 def ready_line(result: dict[str, Any]) -> str:

@@ -137,7 +137,7 @@ def test_adaptive_schedule(interval, remaining, until_possible, expected):
 @pytest.mark.parametrize(
     ("model", "interval", "floor"),
     [
-        ("kling-video/v1.6/pro/text-to-video", 10, 90),  # a standard family: renders take minutes
+        ("kling-video/v1.6/pro/text-to-video", 10, 60),  # a standard family: renders take minutes
         ("klingai/video-v3-turbo-pro-text-to-video", 10, 15),  # turbo: fast
         ("kling-video/v1.6/pro/text-to-video", 1, 9),  # a 1 s poll interval says renders are quick
         ("kling-video/v9/unknown", 10, 0),  # outside the catalog: no prior
@@ -148,15 +148,24 @@ def test_render_floor_priors(model, interval, floor):
     assert RenderHistory().floor(model, interval) == floor
 
 
-def test_renders_seen_lower_the_floor_for_that_model_and_for_waits_without_one():
+def test_renders_seen_lower_the_floor_at_once_and_set_it_once_trusted():
+    standard, turbo = "kling-video/v1.6/pro/text-to-video", "klingai/video-v3-turbo-pro-text-to-video"
     history = RenderHistory()
-    history.record("kling-video/v1.6/pro/text-to-video", 40.0)  # faster than the family's 90 s prior
-    assert history.floor("kling-video/v1.6/pro/text-to-video", 10) == pytest.approx(32)
-    assert history.floor("klingai/video-v3-turbo-pro-text-to-video", 10) == 15  # other models keep their prior
+    history.record(standard, 40.0)  # faster than the family's 60 s prior: lowered at once
+    assert history.floor(standard, 10) == pytest.approx(32)
+    assert history.floor(turbo, 10) == 15  # other models keep their prior
     assert history.floor(None, 10) == pytest.approx(32)  # a sensor: the shortest render of any model
     history.record(None, 10.0)
     assert history.floor(None, 10) == pytest.approx(8)
-    assert history.floor("kling-video/v1.6/pro/text-to-video", 10) == pytest.approx(32)
+    assert history.floor(standard, 10) == pytest.approx(32)
+
+    slow = RenderHistory()
+    for _ in range(4):
+        slow.record(standard, 150.0)
+    assert slow.floor(standard, 10) == 60  # a few slow renders: the prior still holds ...
+    slow.record(standard, 150.0)
+    assert slow.floor(standard, 10) == 90  # ... five are trusted: 0.8 x 150, capped at 9 poll intervals
+    assert slow.floor(standard, 20) == 120
 
 
 def test_the_sparse_window_counts_from_the_last_time_the_generation_was_seen_queued():
@@ -164,13 +173,13 @@ def test_the_sparse_window_counts_from_the_last_time_the_generation_was_seen_que
     progress = WaitProgress.for_model(
         "g1", 0.0, model="kling-video/v1.6/pro/text-to-video", poll_interval=10, submitted_at=0.0, history=history
     )
-    assert progress.earliest_completion() == 90  # created at 0: no render finishes before 90
+    assert progress.earliest_completion() == 60  # created at 0: no render finishes before 60
     progress.observe(gen("queued"), 30)
-    assert progress.earliest_completion() == 120  # still queued at 30: not before 120
+    assert progress.earliest_completion() == 90  # still queued at 30: not before 90
     assert delay_after(progress, 10, 999, now=30) == 30
     progress.observe(gen("generating"), 60)
-    assert delay_after(progress, 10, 999, now=100) == 20  # lands at 120
-    assert delay_after(progress, 10, 999, now=120) == 10  # then every interval
+    assert delay_after(progress, 10, 999, now=70) == 20  # lands at 90
+    assert delay_after(progress, 10, 999, now=90) == 10  # then every interval
     step = progress.after_poll(
         Generation.from_api({"id": "g1", "status": "completed", "video": {"url": "https://v/x.mp4"}}),
         poll_interval=10,
@@ -179,8 +188,8 @@ def test_the_sparse_window_counts_from_the_last_time_the_generation_was_seen_que
         now=150,
     )
     assert step.event is not None
-    # The render took at most 150 - 30 s: the model's floor in this process becomes 0.8 x 120.
-    assert history.floor("kling-video/v1.6/pro/text-to-video", 10) == pytest.approx(90)
+    # The render took at most 150 - 30 s; one render is not trusted yet: the prior (60 s) stays.
+    assert history.floor("kling-video/v1.6/pro/text-to-video", 10) == pytest.approx(60)
     assert progress.render_upper_bound(150) == 120
 
 
