@@ -14,9 +14,6 @@ from airflow_provider_kling.models import build_create_body
 
 _OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
-#: The batch DAG's default spend guard: a plan with more generations than this is refused.
-DEFAULT_MAX_GENERATIONS = 200
-
 
 def plan_batch(text: str, *, output: str, overwrite: bool = False) -> dict[str, Any]:
     """Validate every JSONL row and sort it into ``todo``, ``existing`` (already delivered) or ``invalid``.

@@ -70,11 +70,10 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
         self.generation_id = generation_id
         self.kling_conn_id = kling_conn_id
         self.deferrable = deferrable
-        if start_from_trigger is None:
-            start_from_trigger = deferrable and AIRFLOW_V_3_3_PLUS
         source = _generation_id_source(generation_id)
+        wanted = start_from_trigger is not False  # on unless turned off, where it can work
         self.start_from_trigger = bool(
-            start_from_trigger and deferrable and AIRFLOW_V_3_3_PLUS and source and not _is_template(kling_conn_id)
+            wanted and deferrable and AIRFLOW_V_3_3_PLUS and source and not _is_template(kling_conn_id)
         )
         if self.start_from_trigger:
             self.start_trigger_args = self._start_trigger_args(source or {})
