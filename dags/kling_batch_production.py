@@ -132,13 +132,17 @@ def kling_batch_production():
         generate >> download
 
     @task(trigger_rule="all_done")
-    def report(batch: dict) -> dict:
+    def report() -> dict:
         """Per-row outcome, written next to the videos and summarised in the log."""
         from airflow_provider_kling.batch import build_report
         from airflow_provider_kling.hooks.kling import KlingHook
+        from airflow_provider_kling.version_compat import AirflowFailException
 
         context = get_current_context()
         ti, dry_run = context["ti"], context["params"]["dry_run"]
+        batch = ti.xcom_pull(task_ids="plan")
+        if batch is None:  # plan() refused the run (spend guard, invalid rows): nothing was generated
+            raise AirflowFailException("nothing to report: the plan was refused (see the plan task's log)")
         outcomes = [
             {
                 "generation_id": ti.xcom_pull(task_ids="row.generate", map_indexes=index, key="kling_generation_id"),
@@ -172,14 +176,12 @@ def kling_batch_production():
             print(f"  row {failed['row']} ({failed['output']}): {failed['status']}: {failed['error']}")
         if totals["failed"]:
             # The report is written; now fail the run so someone looks at the failed rows.
-            from airflow_provider_kling.version_compat import AirflowFailException
-
             raise AirflowFailException(f"{totals['failed']} row(s) failed; see report.json and the lines above")
         return totals
 
     batch = plan(OUTPUT)
     rows = row.expand_kwargs(row_jobs(batch))
-    rows >> report(batch)
+    [batch, rows] >> report()
 
 
 kling_batch_production()

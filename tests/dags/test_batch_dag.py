@@ -71,7 +71,9 @@ def test_a_plan_over_max_generations_is_refused_before_any_request(airflow_env, 
     result, output = run_batch(airflow_env, simulator, tmp_path, date="2025-03-02", max_generations=5)
     assert result.returncode != 0
     assert "this run would start 6 generations, more than max_generations=5" in output, output[-3000:]
-    assert airflow_env.states(DAG_ID)["plan"] == "failed"
+    assert "nothing to report: the plan was refused" in output  # at once, not after the DAG's retries
+    states = airflow_env.states(DAG_ID)
+    assert (states["plan"], states["report"]) == ("failed", "failed")
     stats = simulator.stats()
     assert (stats["create_requests"], stats["fetch_requests"]) == (0, 0)
     assert not list((tmp_path / "batch" / "2025-03-02").glob("*.mp4"))

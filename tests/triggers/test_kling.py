@@ -181,7 +181,11 @@ async def test_outside_a_triggerer_a_trigger_asked_to_end_its_task_resumes_it_in
     # `airflow dags test` runs triggers inline, with no task instance: the task must resume as usual.
     generation_id = await submit("ends where it can")
     trigger = KlingGenerationTrigger(
-        generation_id=generation_id, kling_conn_id="kling_default", end_time=time.time() + 20, end_task="generation"
+        generation_id=generation_id,
+        kling_conn_id="kling_default",
+        end_time=time.time() + 20,
+        poll_interval=0.2,
+        end_task="generation",
     )
     [event] = await collect(trigger)
     assert type(event) is TriggerEvent
