@@ -69,6 +69,25 @@ def counting_processes(airflow: AirflowCluster, run: Callable[[], dict[str, Any]
     return result, workloads_received(airflow) - before
 
 
+def lags_after_render(
+    airflow: AirflowCluster,
+    stats: dict[str, Any],
+    dag_id: str,
+    run_id: str,
+    task_ids: tuple[str, ...],
+    key_of: dict[int, str],
+    key_field: str,
+) -> list[float]:
+    """Per map index: when the task ended minus when the simulator finished rendering its video."""
+    finished = {g[key_field]: g["finishes_at"] for g in stats["generations"].values()}
+    rows = airflow.sql(
+        "SELECT map_index, end_date FROM task_instance WHERE dag_id = %s AND run_id = %s"
+        " AND task_id = ANY(%s) AND end_date IS NOT NULL",
+        (dag_id, run_id, list(task_ids)),
+    )
+    return [end.timestamp() - finished[key_of[index]] for index, end in rows if key_of.get(index) in finished]
+
+
 def fanout(airflow: AirflowCluster, sim: SimulatorProcess, count: int, label: str) -> dict[str, Any]:
     sim.reset()
     started = time.monotonic()
@@ -82,17 +101,8 @@ def fanout(airflow: AirflowCluster, sim: SimulatorProcess, count: int, label: st
         sampler.stop()
     wall = time.monotonic() - started
     stats = sim.stats()
-    finished = {g["prompt"]: g["finishes_at"] for g in stats["generations"].values()}
     # Per video: its generate task's end minus the moment the simulator finished rendering it.
-    ended = [
-        end.timestamp() - finished[key_of[index]]
-        for index, end in airflow.sql(
-            "SELECT map_index, end_date FROM task_instance WHERE dag_id = %s AND run_id = %s"
-            " AND task_id = 'generate' AND end_date IS NOT NULL",
-            (FANOUT, run_id),
-        )
-        if key_of.get(index) in finished
-    ]
+    ended = lags_after_render(airflow, stats, FANOUT, run_id, ("generate",), key_of, "prompt")
     creates = sorted(g["created_at"] for g in stats["generations"].values())
     return {
         "count": count,
@@ -128,16 +138,7 @@ def delivery(airflow: AirflowCluster, sim: SimulatorProcess, rows: int, scale: f
     sim.configure(timing="realistic", time_scale=scale, max_concurrent=0, seed=11)
     prompts, names = write_rows(folder, rows, f"delivery-{time.monotonic_ns()}")
     run_id, state, stats = batch_run(airflow, sim, prompts)
-    finished = {g["external_task_id"]: g["finishes_at"] for g in stats["generations"].values()}
-    stored = [
-        end.timestamp() - finished[names[index]]
-        for index, end in airflow.sql(
-            "SELECT map_index, end_date FROM task_instance WHERE dag_id = %s AND run_id = %s"
-            " AND task_id IN ('download', 'row.download') AND end_date IS NOT NULL",
-            (BATCH, run_id),
-        )
-        if names.get(index) in finished
-    ]
+    stored = lags_after_render(airflow, stats, BATCH, run_id, ("download", "row.download"), names, "external_task_id")
     return {
         "rows": rows,
         "state": state,
