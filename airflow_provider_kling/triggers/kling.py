@@ -108,7 +108,8 @@ class KlingGenerationTrigger(BaseTrigger):
                 event = await self._wait()
         except Exception as err:
             # Whatever went wrong (a deleted connection, a bug), the task must hear of it: one event.
-            self.log.exception("Waiting for generation %s failed unexpectedly", self.generation_id)
+            wanted = self.generation_id or f"from XCom {self.generation_id_xcom}"
+            self.log.exception("Waiting for generation %s failed unexpectedly", wanted)
             event = event_for_unexpected(err)
         if self.end_task and event.get("status") == EVENT_SUCCESS and await self._end_task(event["generation"]):
             yield TaskSuccessEvent()
