@@ -4,6 +4,7 @@ import pytest
 
 from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.models import (
+    CAMERA_AXES,
     CAMERA_TYPES,
     DEFAULT_MODEL,
     build_create_body,
@@ -14,13 +15,16 @@ from airflow_provider_kling.models.catalog import list_models
 
 ASPECT_RATIOS = ("16:9", "9:16", "1:1")
 #: The text-to-video models this provider served before the catalog: their bodies must not change.
+#: The text-to-video models a legacy *operation* documents (the seed's file and kling-video-text-to-video.json).
 LEGACY_TEXT_MODELS = (
     "kling-video/v1.6/pro/text-to-video",
     "kling-video/v1.6/standard/text-to-video",
-    "kling-video/v1.5/pro/text-to-video",
-    "kling-video/v1.5/standard/text-to-video",
     "kling-video/v1/pro/text-to-video",
     "kling-video/v1/standard/text-to-video",
+)
+#: Text models the legacy request union (no operation refers to it) listed: documented only on the unified path.
+UNIFIED_ONLY_TEXT_MODELS = (
+    "kling-video/v1.5/pro/text-to-video",
     "klingai/v2-master-text-to-video",
     "klingai/v2.1-master-text-to-video",
 )
@@ -42,10 +46,60 @@ def test_unset_fields_are_not_sent_so_the_api_applies_its_defaults():
 
 
 @pytest.mark.parametrize("model", LEGACY_TEXT_MODELS)
-def test_the_text_models_served_before_the_catalog_still_go_to_the_legacy_path(model):
+def test_models_a_legacy_operation_documents_go_to_the_legacy_path_with_the_unified_one_as_fallback(model):
     request = prepare_request({"prompt": PROMPT, "model": model})
     assert request.endpoint == "legacy"
     assert request.body == {"model": model, "prompt": PROMPT}
+    assert request.fallback is not None
+    assert request.fallback.endpoint == "unified"
+    assert request.fallback.fallback is None
+
+
+@pytest.mark.parametrize("model", UNIFIED_ONLY_TEXT_MODELS)
+def test_models_no_legacy_operation_documents_go_to_the_unified_path_without_fallback(model):
+    request = prepare_request({"prompt": PROMPT, "model": model})
+    assert request.endpoint == "unified"
+    assert request.fallback is None
+
+
+def test_a_forced_path_has_no_fallback():
+    assert prepare_request({"prompt": PROMPT}, endpoint="legacy").fallback is None
+    assert prepare_request({"prompt": PROMPT}, endpoint="unified").fallback is None
+
+
+def test_the_fallback_carries_the_same_request_in_the_other_paths_spelling():
+    request = prepare_request({"prompt": PROMPT, "camera_control": {"type": "simple", "config": {"zoom": 5}}})
+    assert request.body["camera_control"] == {"type": "simple", "config": dict.fromkeys(CAMERA_AXES, 0) | {"zoom": 5.0}}
+    assert request.fallback is not None
+    assert request.fallback.body["advanced_camera_control"] == {"movement_type": "zoom", "movement_value": 5}
+
+
+def test_fields_only_the_legacy_path_takes_leave_no_fallback():
+    request = prepare_request({"prompt": PROMPT, "external_task_id": "row-7"})
+    assert (request.endpoint, request.fallback) == ("legacy", None)
+
+
+def test_a_documented_second_name_is_sent_as_the_models_id():
+    request = prepare_request({"prompt": PROMPT, "model": "kling-video/v3/turbo/pro/text-to-video"})
+    assert request.body["model"] == "klingai/video-v3-turbo-pro-text-to-video"
+    assert request.alias == "kling-video/v3/turbo/pro/text-to-video"
+    assert prepare_request({"prompt": PROMPT}).alias is None
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"model": "kling-video/v1.6/pro/text-to-video"}, "prompt"),
+        ({"model": "klingai/video-v2-6-pro-text-to-video"}, "prompt"),
+        ({"model": "klingai/video-v3-pro-text-to-video"}, "prompt or multi_prompt"),
+        ({"model": "kling-video/v1.6/pro/image-to-video"}, "image_url"),
+    ],
+)
+def test_a_missing_field_is_one_line(params, field):
+    with pytest.raises(KlingValidationError) as caught:
+        prepare_request(params)
+    mentions = [problem for problem in caught.value.problems if problem.startswith(f"{field} is required")]
+    assert len(mentions) == 1, caught.value.problems
 
 
 @pytest.mark.parametrize("model", [spec.id for spec in list_models("text-to-video")])
