@@ -66,12 +66,14 @@ class KlingAPIError(KlingPermanentError):
 
     :param status_code: the HTTP status.
     :param request_id: the API's ``requestId`` when it sent one (quote it to support).
+    :param api_message: what the API's body said, on one line.
     """
 
-    def __init__(self, message: str, *, status_code: int, request_id: str | None = None):
+    def __init__(self, message: str, *, status_code: int, request_id: str | None = None, api_message: str = ""):
         super().__init__(message)
         self.status_code = status_code
         self.request_id = request_id
+        self.api_message = api_message
 
 
 class KlingServerError(KlingTransientError):
@@ -93,6 +95,17 @@ class KlingServerError(KlingTransientError):
 
 class KlingConnectionError(KlingTransientError):
     """The request failed below HTTP: refused, reset, timed out, TLS failure."""
+
+
+class KlingStorageSetupError(KlingPermanentError):
+    """A storage path cannot work as set up: no filesystem for its scheme, no such connection,
+    missing or refused credentials, no such bucket. The message names the path and the fix."""
+
+
+class KlingStorageError(KlingTransientError):
+    """A storage did not answer as it should (timeout, throttling, 5xx): Airflow's retries apply."""
+
+    retry_in_task = False
 
 
 class KlingResponseError(KlingTransientError):

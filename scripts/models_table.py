@@ -34,11 +34,15 @@ def render() -> str:
         needs_cell = ", ".join(f"`{name}`{'*' if name in media else ''}" for name in needs) or "—"
         optional = ", ".join(f"`{name}`{'*' if name in media else ''}" for name in every) or "—"
         paths = " · ".join(name for name in ("legacy", "unified") if name in spec.endpoints)
-        lines.append(f"| `{spec.id}` | {spec.mode} | {needs_cell} | {optional} | {paths} |")
+        names = f"`{spec.id}`" + "".join(f"<br>also `{alias}`" for alias in spec.aliases)
+        lines.append(f"| {names} | {spec.mode} | {needs_cell} | {optional} | {paths} |")
     legend = (
         f"\n`*` a media field: a URL, or a file (path, `file://`, `s3://` …) sent inline. Paths: legacy = "
-        f"`{ENDPOINT_PATHS['legacy']}`, unified = `{ENDPOINT_PATHS['unified']}`; with `endpoint=auto` the "
-        "first listed path that accepts the request is used. *needs* is for that first path."
+        f"`{ENDPOINT_PATHS['legacy']}`, unified = `{ENDPOINT_PATHS['unified']}`, each listed only where an "
+        "operation of the official files documents the model. With `endpoint=auto` the first listed path "
+        "that accepts the request is used; the other one, if listed, is tried once only when the first "
+        "answers that it does not serve the model (400/404, nothing created). *needs* is for that first "
+        "path. *also*: a second name a documentation page lists; it is sent as the model's id."
     )
     return "\n".join(lines) + "\n" + legend + "\n"
 

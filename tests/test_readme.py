@@ -20,4 +20,7 @@ def test_every_catalogued_model_has_a_row():
     readme = (REPO / "README.md").read_text()
     rows = [line for line in readme.splitlines() if line.startswith("| `") and ("legacy" in line or "unified" in line)]
     for spec in list_models():
-        assert any(row.startswith(f"| `{spec.id}` | {spec.mode} |") for row in rows), spec.id
+        names = f"`{spec.id}`" + "".join(f"<br>also `{alias}`" for alias in spec.aliases)
+        [row] = [row for row in rows if row.startswith(f"| {names} | {spec.mode} |")]
+        paths = row.rstrip(" |").rsplit("|", 1)[-1].strip()
+        assert paths == " · ".join(name for name in ("legacy", "unified") if name in spec.endpoints), spec.id

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.bases.decorator import DecoratedOperator, TaskDecorator, task_decorator_factory
 
-from airflow_provider_kling.operators.kling import KLING_VIDEOS_ASSET, KlingTextToVideoOperator
+from airflow_provider_kling.operators.kling import KlingTextToVideoOperator, kling_videos_asset
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -76,7 +76,7 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
         **kwargs: Any,
     ) -> None:
         if destination is not None:
-            kwargs.setdefault("outlets", [KLING_VIDEOS_ASSET])
+            kwargs.setdefault("outlets", [kling_videos_asset()])
         kwargs.setdefault("prompt", _PROMPT_FROM_FUNCTION)
         kwargs["wait_for_completion"] = True
         super().__init__(python_callable=python_callable, op_args=op_args, op_kwargs=op_kwargs, **kwargs)

@@ -21,6 +21,7 @@ from airflow_provider_kling.exceptions import (
     KlingVideoUrlExpired,
     KlingVideoUrlRejected,
 )
+from airflow_provider_kling.hooks.storage import check_connection, storage_errors
 from airflow_provider_kling.models import Generation, GenerationStatus, redact_url
 
 if TYPE_CHECKING:
@@ -79,10 +80,40 @@ def deliver_video(
     """
     if not generation_id and not video_url:
         raise KlingPermanentError("Pass generation_id (recommended: expired URLs are refreshed) or video_url")
+    uri = str(destination)
+    path = check_destination(destination)
     generation = hook.get_generation(generation_id) if generation_id else None
     url = video_url or _finished_url(generation)
-    target = storage.resolve_destination(destination, generation_id or Path(redact_url(url) or "video").stem)
+    with storage_errors(uri, "deliver to", path, missing_is_setup=True):
+        # The destination as given: a trailing "/" makes it a folder.
+        target = storage.resolve_destination(destination, generation_id or Path(redact_url(url) or "video").stem)
+        return _deliver(hook, target, generation, generation_id, url, overwrite, write_metadata, poster, metadata, logger)
 
+
+def check_destination(destination: Any) -> Any:
+    """``destination`` as a storage path whose connection exists (checked before anything is paid or fetched).
+
+    :raises KlingStorageSetupError: no filesystem for its scheme, or no such connection.
+    """
+    uri = str(destination)
+    with storage_errors(uri, "deliver to", missing_is_setup=True):
+        path = storage.as_storage_path(destination)
+    check_connection(path, uri)
+    return path
+
+
+def _deliver(
+    hook: KlingHook,
+    target: Any,
+    generation: Generation | None,
+    generation_id: str | None,
+    url: str,
+    overwrite: bool,
+    write_metadata: bool,
+    poster: bool,
+    metadata: dict[str, Any] | None,
+    logger: Any,
+) -> Delivery:
     existing = storage.read_sidecar(target) if target.exists() else None
     if existing and generation_id and existing.get("generation_id") == generation_id and not overwrite:
         logger.info("%s already holds generation %s: not downloading it again", target, generation_id)

@@ -5,8 +5,11 @@
   verified. A failed download deletes its ``.part``; one left by a killed worker is removed by the
   next attempt.
 * Object stores (``s3://``, ``gs://`` ... anything Airflow's ``ObjectStoragePath`` supports): the
-  video is staged in a local temporary file, verified, then uploaded in one write; object stores
-  publish an object only once its upload completes.
+  video is staged in a local temporary file, verified, then uploaded with the filesystem's
+  ``put_file``: one PUT, or a multipart upload that is completed only when every part arrived and
+  aborted on any failure. Object stores publish an object only once its upload completes, so a
+  failed or killed upload leaves no object (a stream written through ``open("wb")`` would publish
+  whatever was buffered when an error closed it).
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -22,9 +24,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_kling.hooks.storage import storage_path
+
 SIDECAR_SUFFIX = ".json"
 POSTER_SUFFIX = ".jpg"
-COPY_CHUNK_BYTES = 8 << 20
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -34,16 +37,8 @@ def video_file_name(generation_id: str) -> str:
     return f"{slug[:120]}.mp4"
 
 
-def as_storage_path(destination: Any) -> Any:
-    """An ``ObjectStoragePath`` for a string (local path, ``file://``, ``s3://``...) or a path object."""
-    from airflow.sdk import ObjectStoragePath
-
-    if isinstance(destination, ObjectStoragePath):
-        return destination
-    text = os.fspath(destination) if isinstance(destination, os.PathLike) else str(destination)
-    if "://" not in text:
-        text = "file://" + os.path.abspath(os.path.expanduser(text)) + ("/" if text.endswith("/") else "")
-    return ObjectStoragePath(text)
+#: An ``ObjectStoragePath`` for a string (local path, ``file://``, ``s3://conn@bucket/key``...) or a path object.
+as_storage_path = storage_path
 
 
 def resolve_destination(destination: Any, generation_id: str) -> Any:
@@ -111,8 +106,7 @@ def publish(staged: Path, destination: Any) -> None:
         os.replace(staged, local_path(destination))
         return
     destination.parent.mkdir(parents=True, exist_ok=True)
-    with staged.open("rb") as source, destination.open("wb") as sink:
-        shutil.copyfileobj(source, sink, COPY_CHUNK_BYTES)
+    destination.fs.put_file(str(staged), destination.path)
 
 
 def write_small_file(destination: Any, data: bytes) -> None:

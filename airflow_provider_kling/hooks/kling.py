@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.http.hooks.http import HttpHook
 
-from airflow_provider_kling.exceptions import KlingError, KlingResponseError, KlingTransientError
+from airflow_provider_kling.exceptions import KlingAPIError, KlingError, KlingResponseError, KlingTransientError
 from airflow_provider_kling.hooks import transport
 from airflow_provider_kling.hooks.connection import SETTING_EXTRAS, ConnectionSettings, ui_field_behaviour
 from airflow_provider_kling.models import CreateRequest, Generation, prepare_request
-from airflow_provider_kling.models.api_error import error_for_response, unknown_submission
+from airflow_provider_kling.models.api_error import error_for_response, refused_as_not_served, unknown_submission
+from airflow_provider_kling.models.request import Created
 from airflow_provider_kling.retry import DEFAULT_RETRY_POLICY, RetryPolicy, RetryState
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 #: Asked for by ``test_connection``: a key check that creates nothing and costs nothing.
 CONNECTION_TEST_ID = "airflow-connection-test"
+#: Second model names already explained in this process's log (each is said once).
+_ALIASES_LOGGED: set[str] = set()
 
 
 class KlingHook(HttpHook):
@@ -118,7 +121,16 @@ class KlingHook(HttpHook):
 
     def prepare(self, params: Mapping[str, Any], *, allow_unknown_model: bool = False) -> CreateRequest:
         """Validate ``params`` for their model and this connection's ``endpoint`` setting (no request)."""
-        return prepare_request(params, endpoint=self.settings.endpoint, allow_unknown_model=allow_unknown_model)
+        request = prepare_request(params, endpoint=self.settings.endpoint, allow_unknown_model=allow_unknown_model)
+        if request.alias and request.alias not in _ALIASES_LOGGED:
+            _ALIASES_LOGGED.add(request.alias)
+            self.log.info(
+                "%s is %s (a second name its documentation page lists); the request names %s",
+                request.alias,
+                request.model,
+                request.model,
+            )
+        return request
 
     def prepare_submission(
         self, params: Mapping[str, Any], *, allow_unknown_model: bool = False
@@ -139,17 +151,43 @@ class KlingHook(HttpHook):
         return self.submit_request(self.prepare(body, allow_unknown_model=True))
 
     def submit_request(self, request: CreateRequest, *, inline_media: Mapping[str, Any] | None = None) -> str:
-        """Send a validated create request; return the generation id.
+        """Send a validated create request; return the generation id (see :meth:`create_generation`)."""
+        return self.create_generation(request, inline_media=inline_media).generation.id
+
+    def create_generation(self, request: CreateRequest, *, inline_media: Mapping[str, Any] | None = None) -> Created:
+        """Send a validated create request; return what the create answer said and the request sent.
+
+        When the path refuses the model as not served (:func:`refused_as_not_served`: nothing was
+        created) and the request has a fallback (the model's other documented path), the fallback is
+        sent once; never after any other answer, so no second generation can be paid for.
 
         :param request: from :meth:`prepare`.
         :param inline_media: field -> value replacing the request's media references (base64 data
             read by :mod:`airflow_provider_kling.hooks.media`); kept out of the request so no log,
             XCom or exception ever holds it.
         """
+        try:
+            return self._create_on(request, inline_media)
+        except KlingAPIError as err:
+            fallback = request.fallback
+            if fallback is None or not refused_as_not_served(err.status_code, err.api_message, request.model):
+                raise
+            self.log.warning(
+                "%s refused %s (HTTP %s: %s); nothing was created, so it is sent once to %s, "
+                "the other path its documentation names",
+                request.path,
+                request.model,
+                err.status_code,
+                err.api_message,
+                fallback.path,
+            )
+            return self._create_on(fallback, inline_media)
+
+    def _create_on(self, request: CreateRequest, inline_media: Mapping[str, Any] | None) -> Created:
         body = {**request.body, **(inline_media or {})}
         payload = self._request("POST", request.path, json=body, idempotent=False, what="Kling create request")
         try:
-            return Generation.from_api(payload).id
+            return Created(Generation.from_create_answer(payload), request)
         except KlingResponseError as err:
             raise unknown_submission(err) from err
 

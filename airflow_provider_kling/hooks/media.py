@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_kling.exceptions import KlingError, KlingValidationError
+from airflow_provider_kling.exceptions import KlingStorageError, KlingStorageSetupError, KlingValidationError
+from airflow_provider_kling.hooks.storage import check_connection, storage_errors, storage_path
 from airflow_provider_kling.models import CreateRequest
 from airflow_provider_kling.models.catalog import get_model, is_catalogued
 from airflow_provider_kling.models.media_rules import (
@@ -40,8 +41,8 @@ READ_LIMIT = max(MAX_IMAGE_BYTES + 1, 200 * 1024 * 1024)
 UNKNOWN_MODEL_MEDIA = {"image_url": "image", "tail_image_url": "image", "video_url": "video", "audio_url": "audio"}
 
 
-class KlingMediaReadError(KlingError):
-    """A media file could not be read from its storage (retried like any task failure)."""
+#: The name this error had before storage failures were sorted into setup and transient ones.
+KlingMediaReadError = KlingStorageError
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,9 @@ def inline_media(request: CreateRequest, *, logger: logging.Logger | Any = log) 
         :meth:`KlingHook.submit_request`'s ``inline_media``; empty when every input is a URL.
     :raises KlingValidationError: naming the model, field and file for every input that is
         missing, unreadable as media, or breaks Kling's image rules (before any request).
-    :raises KlingMediaReadError: when a storage failed to answer (worth a retry).
+    :raises KlingStorageSetupError: a storage that cannot work as set up (no filesystem for the
+        scheme, no such connection, refused credentials): not retried.
+    :raises KlingStorageError: when a storage failed to answer (worth a retry).
     """
     media = get_model(request.model).media if is_catalogued(request.model) else UNKNOWN_MODEL_MEDIA
     inputs: list[MediaInput] = []
@@ -123,35 +126,39 @@ def inline_media(request: CreateRequest, *, logger: logging.Logger | Any = log) 
 
 
 def read_media_file(source: str, *, model: str, location: str) -> bytes:
-    """The bytes of a local path or object-storage URI.
+    """The bytes of a local path or object-storage URI (its connection checked first).
 
     :raises KlingValidationError: the file does not exist, is a folder, or cannot be read.
-    :raises KlingMediaReadError: the storage failed otherwise (credentials, network ...).
+    :raises KlingStorageSetupError: the storage cannot work as set up; the message says what to fix.
+    :raises KlingStorageError: the storage failed otherwise (timeouts, throttling, 5xx ...).
     """
     where = f"{location} of {model}"
     try:
-        target: Any = _open_path(source)
-        with target.open("rb") as handle:
-            data = handle.read(READ_LIMIT)
+        data = _read_local(source) if "://" not in source else _read_stored(source)
     except FileNotFoundError:
         raise KlingValidationError([f"{where}: no such file {source!r}"]) from None
-    except IsADirectoryError:
+    except (IsADirectoryError, NotADirectoryError):
         raise KlingValidationError([f"{where}: {source!r} is a folder, not a file"]) from None
     except PermissionError:
         raise KlingValidationError([f"{where}: {source!r} is not readable (permission denied)"]) from None
-    except Exception as err:  # storage back ends raise their own types (botocore, gcsfs, fsspec ...)
-        raise KlingMediaReadError(f"{where}: could not read {source!r}: {type(err).__name__}: {err}") from err
+    except (KlingStorageSetupError, KlingStorageError) as err:
+        raise type(err)(f"{where}: {err}") from err
     if not data:
         raise KlingValidationError([f"{where}: {source!r} is empty"])
     return data
 
 
-def _open_path(source: str) -> Any:
-    if "://" not in source:
-        return Path(source).expanduser()
-    from airflow.sdk import ObjectStoragePath
+def _read_local(source: str) -> bytes:
+    with Path(source).expanduser().open("rb") as handle:
+        return handle.read(READ_LIMIT)
 
-    return ObjectStoragePath(source)
+
+def _read_stored(source: str) -> bytes:
+    with storage_errors(source, "read"):
+        target = storage_path(source)
+        check_connection(target, source)
+    with storage_errors(source, "read", target), target.open("rb") as handle:
+        return bytes(handle.read(READ_LIMIT))
 
 
 def _value_at(body: Mapping[str, Any], path: tuple[Any, ...]) -> str:

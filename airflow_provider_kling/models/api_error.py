@@ -117,7 +117,29 @@ def error_for_response(
             retry_after=parse_retry_after(retry_after),
             safe_to_resend=status_code in REFUSED_BEFORE_PROCESSING,
         )
-    return KlingAPIError(message, status_code=status_code, request_id=parsed.request_id)
+    return KlingAPIError(message, status_code=status_code, request_id=parsed.request_id, api_message=parsed.message)
+
+
+#: Words with which a validator refuses a value it does not serve (class-validator, zod, the API's own).
+_NOT_SERVED = ("one of the following values", "invalid enum value", "not supported", "unsupported", "unknown model", "invalid model", "not found")
+
+
+def refused_as_not_served(status_code: int, api_message: str, model: str) -> bool:
+    """Whether a create answer says this path does not serve this model, so nothing was created.
+
+    Spec decision: only two answers qualify. A 404 to a create (the docs: "the requested endpoint or
+    resource does not exist"); and a 400 whose message is about the ``model`` field or names the
+    model we sent beside a refusal (``model must be one of the following values: …``, zod's
+    ``Invalid enum value. Expected '…', received '<model>'``). Any other 400 is about the body, and
+    no other status is ever taken for "not served": a 5xx may follow a created generation.
+    """
+    if status_code == 404:
+        return True
+    if status_code != 400:
+        return False
+    text = api_message.lower()
+    about_model = re.search(r"(^|[;\s'\"])model\b", text) is not None or model.lower() in text
+    return about_model and any(words in text for words in _NOT_SERVED)
 
 
 def unknown_submission(cause: KlingError) -> KlingSubmissionUnknownError:

@@ -1,8 +1,10 @@
 """The generation as the API reports it, read tolerantly.
 
 The documented fetch body is ``{id, status, video: {url} | null, duration, error, meta.usage}``
-but spellings drifted across spec versions and sibling video models; this module is the one
-place that knows them. It has no I/O and no Airflow import.
+but spellings drifted across spec versions and models: the v3 omni files document ``video`` as an
+object, an array of ``{url}`` or null; ``meta.usage`` holds any of ``credits_used``, ``usd_spent``,
+``tokens_used`` (create answers included); ``error`` is a string, ``{name, message}`` or anything.
+This module is the one place that knows them. It has no I/O and no Airflow import.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ class Generation:
     :param id: the generation id (opaque; never parse it).
     :param status: the normalised status.
     :param raw_status: the status exactly as the API spelled it.
-    :param video_url: the signed video URL once completed.
+    :param video_url: the signed video URL once completed (the first, when the API lists several).
+    :param video_urls: every video URL the answer lists, in its order.
     :param duration: video length in seconds when the API reports it.
     :param usage: whichever of ``credits_used``/``tokens_used``/``usd_spent`` were reported.
     :param error: the API's error description, made readable.
@@ -79,6 +82,7 @@ class Generation:
     duration: float | None = None
     usage: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    video_urls: tuple[str, ...] = ()
 
     @classmethod
     def from_api(cls, payload: Any, *, requested_id: str | None = None) -> Generation:
@@ -97,7 +101,7 @@ class Generation:
         if raw_status is None:
             raise KlingResponseError(f"Kling API response has no status: {preview_json(payload)}")
         video = payload.get("video")
-        video_url = video.get("url") if isinstance(video, Mapping) else None
+        urls = _video_urls(video)
         duration = payload.get("duration")
         if duration is None and isinstance(video, Mapping):
             duration = video.get("duration")
@@ -105,11 +109,20 @@ class Generation:
             id=str(generation_id),
             status=GenerationStatus.from_api(raw_status),
             raw_status=str(raw_status),
-            video_url=video_url if isinstance(video_url, str) and video_url else None,
-            duration=float(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool) else None,
+            video_url=urls[0] if urls else None,
+            duration=float(duration) if is_number(duration) else None,
             usage=_read_usage(payload.get("meta")),
             error=describe_generation_error(payload.get("error")),
+            video_urls=urls,
         )
+
+    @classmethod
+    def from_create_answer(cls, payload: Any) -> Generation:
+        """Read a create answer: the 2025-09 spec documents no body, so only the id is required
+        (a missing status means ``queued``); ``meta.usage`` is read when it is already there."""
+        if isinstance(payload, Mapping) and payload.get("status") is None:
+            payload = {**payload, "status": GenerationStatus.QUEUED.value}
+        return cls.from_api(payload)
 
     @property
     def is_finished(self) -> bool:
@@ -124,10 +137,18 @@ class Generation:
             "id": self.id,
             "status": self.status.value,
             "video_url": self.video_url,
+            "video_urls": list(self.video_urls),
             "duration": self.duration,
             "usage": dict(self.usage),
             "error": self.error,
         }
+
+
+def _video_urls(video: Any) -> tuple[str, ...]:
+    """The URLs of ``video``: an object ``{url}``, an array of them (every one kept), or anything else (none)."""
+    items = video if isinstance(video, list) else [video]
+    urls = (item.get("url") for item in items if isinstance(item, Mapping))
+    return tuple(url for url in urls if isinstance(url, str) and url)
 
 
 def _read_usage(meta: Any) -> dict[str, float]:

@@ -27,6 +27,7 @@ from airflow_provider_kling.models.camera import (
     check_camera_control,
 )
 from airflow_provider_kling.models.catalog import ModelSpec, get_model, is_catalogued
+from airflow_provider_kling.models.generation import Generation
 from airflow_provider_kling.models.validation import validate_body
 from airflow_provider_kling.models.values import describe
 
@@ -70,6 +71,18 @@ class CreateRequest:
     @property
     def model(self) -> str:
         return str(self.body["model"])
+
+
+@dataclass(frozen=True)
+class Created:
+    """What a create request made.
+
+    :param generation: the create answer (its id, status and any ``meta.usage`` already reported).
+    :param request: the request that made it (the fallback's, when the first path refused the model).
+    """
+
+    generation: Generation
+    request: CreateRequest
 
 
 def prepare_request(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import Asset
@@ -282,9 +283,23 @@ class KlingImageToVideoOperator(KlingVideoOperator):
         return {"image": "image_url", "tail_image": tail, "prompt": "prompt"}
 
 
-#: The Asset every download updates unless you pass your own ``outlets``; schedule DAGs on it to
-#: process new videos. Each event's ``extra`` holds ``uri``, ``generation_id``, ``size``, ``sha256``.
-KLING_VIDEOS_ASSET = Asset(name="kling_videos", uri="kling://videos")
+@cache
+def kling_videos_asset() -> Asset:
+    """The Asset every download updates unless you pass your own ``outlets`` (``KLING_VIDEOS_ASSET``).
+
+    Made on first use, not at import: an Asset with a URI makes Airflow load every installed
+    provider's URI handlers (with the Amazon provider, boto3: ~130 ms), which a DAG that only
+    imports these operators should not pay while it is parsed.
+    """
+    return Asset(name="kling_videos", uri="kling://videos")
+
+
+def __getattr__(name: str) -> Any:
+    # ``KLING_VIDEOS_ASSET``: schedule DAGs on it to process new videos. Each event's ``extra``
+    # holds ``uri``, ``generation_id``, ``size``, ``sha256``.
+    if name == "KLING_VIDEOS_ASSET":
+        return kling_videos_asset()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class KlingDownloadVideoOperator(KlingTask):
@@ -330,7 +345,7 @@ class KlingDownloadVideoOperator(KlingTask):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("outlets", [KLING_VIDEOS_ASSET])
+        kwargs.setdefault("outlets", [kling_videos_asset()])
         super().__init__(**kwargs)
         self.destination = destination
         self.generation_id = generation_id

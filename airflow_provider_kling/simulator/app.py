@@ -9,8 +9,11 @@ What it does like the real API:
 * ``POST /v2/generate/video/kling/generation`` answers **201** (the 2025-09 spec) with the id;
   body validation errors are NestJS-style 400s; a bad key is a 401.
 * the unified ``POST/GET /v2/video/generations`` too, with its own body rules (camera presets as
-  strings, ``advanced_camera_control``, no ``external_task_id``) and response shape
-  (``credits_used``, ``error: {name, message}``, 200 on create);
+  strings, ``advanced_camera_control``, no ``external_task_id``) and each model's documented answer
+  (``credits_used``; ``usd_spent`` beside it where the model's file requires it; ``video`` as an
+  array of ``{url}`` for the v3 omni models; ``error: {name, message}``; 200 on create, whose
+  answer already carries ``meta.usage``);
+* a model the path's operations do not document is refused with a 400 naming the models it serves;
 * ``GET /v2/generate/video/kling/generation?generation_id=`` walks ``queued -> generating ->
   completed``; a failed generation is **HTTP 200 with** ``status: "error"``; unknown ids are 404.
 * Ids are opaque (by default a UUID with a ``:model`` suffix, slashes included).
@@ -47,12 +50,15 @@ from typing import Any
 from aiohttp import web
 
 from airflow_provider_kling.simulator.faults import FaultPlan
-from airflow_provider_kling.simulator.models import check_body
+from airflow_provider_kling.simulator.models import check_body, sim_model
 from airflow_provider_kling.simulator.video import render, shape_of
 
 LEGACY_PATH = "/v2/generate/video/kling/generation"
 UNIFIED_PATH = "/v2/video/generations"
 CREDITS_PER_SECOND = 10
+TUPLE_SETTINGS = frozenset({"fault_kinds", "retired_paths", "legacy_models"})
+#: The docs' rate (FAQ "how can I track my funds").
+CREDITS_PER_USD = 2_000_000
 
 
 @dataclass
@@ -76,6 +82,10 @@ class SimulatorConfig:
     :param video_fault: ``""``, ``"truncated"``, ``"wrong_content"``, ``"expired"`` or ``"expired_once"``.
     :param video_size: bytes of the served video; above the sample's size it is padded (streamed).
     :param url_ttl: seconds a signed video URL stays valid.
+    :param retired_paths: create paths gone from the API (``"legacy"``, ``"unified"``): a create there
+        answers NestJS's 404 ``Cannot POST …``, as a retired route does.
+    :param legacy_models: when set, the only models the legacy path still serves (others: its 400
+        naming the models it serves), as when the API narrows what a path documents.
     """
 
     api_key: str = ""
@@ -94,6 +104,8 @@ class SimulatorConfig:
     video_fault: str = ""
     video_size: int = 0
     url_ttl: float = 3600.0
+    retired_paths: tuple[str, ...] = ()
+    legacy_models: tuple[str, ...] = ()
 
 
 @dataclass
@@ -106,6 +118,7 @@ class SimGeneration:
     generating_seconds: float
     video_requests: int = 0
     seconds: int = 5
+    media_sha256: dict[str, str] = field(default_factory=dict)
 
     @property
     def prompt(self) -> str:
@@ -253,11 +266,16 @@ class Simulator:
         before, after = self.faults.for_post()
         if before:
             return await self._fault_response(request, before)
+        if ("unified" if unified else "legacy") in self.config.retired_paths:
+            return self._error(request, 404, f"Cannot POST {request.path}")
         try:
             body = await request.json()
         except ValueError:
             return self._error(request, 400, ["body must be a JSON object"])
         problems = check_body(body, unified=unified)
+        narrowed = self.config.legacy_models
+        if not unified and narrowed and isinstance(body, dict) and body.get("model") not in narrowed:
+            problems = [f"model must be one of the following values: {', '.join(narrowed)}"]
         if problems:
             return self._error(request, 400, problems)
         now = time.time()
@@ -268,7 +286,10 @@ class Simulator:
         if after:
             return await self._fault_response(request, after)
         if unified or self.config.create_status == 200:
-            return web.json_response(self._generation_body(generation, now, request), status=200)
+            answer = self._generation_body(generation, now, request)
+            if unified:
+                answer["meta"] = {"usage": self._usage(generation, unified=True)}
+            return web.json_response(answer, status=200)
         return web.json_response({"id": generation.id, "status": "queued"}, status=201)
 
     def _create_generation(self, body: dict[str, Any], now: float) -> SimGeneration:
@@ -279,6 +300,7 @@ class Simulator:
             # Inline media is decoded and checked on create; keeping megabytes of it per generation
             # would only grow the simulator's memory over a long benchmark.
             body={key: value for key, value in body.items() if not _is_inline_media(value)},
+            media_sha256={key: _digest(value) for key, value in body.items() if _is_inline_media(value)},
             created=now,
             queued_seconds=queued,
             generating_seconds=generating,
@@ -316,19 +338,34 @@ class Simulator:
         unified = self.config.schema == "unified" or request.path == UNIFIED_PATH
         body: dict[str, Any] = {"id": generation.id, "status": status, "video": None, "error": None, "meta": None}
         duration = generation.seconds
+        answer = self._answer_shape(generation) if unified else "legacy"
         if status == "completed":
             if "[sim:no-url]" not in generation.prompt:
-                body["video"] = {"url": self._video_url(generation, request, now)}
+                video: dict[str, Any] = {"url": self._video_url(generation, request, now)}
                 if not unified:
-                    body["video"]["duration"] = duration
+                    video["duration"] = duration
+                body["video"] = [video] if answer == "omni" else video
             if not unified:
                 body["duration"] = duration
-            credits = duration * CREDITS_PER_SECOND
-            body["meta"] = {"usage": {"credits_used": credits} if unified else {"tokens_used": credits}}
+            body["meta"] = {"usage": self._usage(generation, unified=unified)}
         elif status == "error":
             message = "The prompt was rejected by the content policy"
             body["error"] = {"name": "ContentPolicyViolation", "message": message} if unified else message
         return body
+
+    @staticmethod
+    def _answer_shape(generation: SimGeneration) -> str:
+        model = sim_model(generation.body.get("model"))
+        return model.answer if model is not None else "classic"
+
+    def _usage(self, generation: SimGeneration, *, unified: bool) -> dict[str, Any]:
+        """``meta.usage`` as the model's file documents it."""
+        credits = generation.seconds * CREDITS_PER_SECOND
+        if not unified:
+            return {"tokens_used": credits}
+        if self._answer_shape(generation) == "classic":
+            return {"credits_used": credits}
+        return {"credits_used": credits, "usd_spent": credits / CREDITS_PER_USD}
 
     def _video_url(self, generation: SimGeneration, request: web.Request, now: float) -> str:
         expires = int(now + self.config.url_ttl)
@@ -409,6 +446,7 @@ class Simulator:
                 "external_task_id": g.body.get("external_task_id"),
                 "model": g.body.get("model"),
                 "fields": sorted(g.body),
+                "media_sha256": g.media_sha256,
                 "created_at": g.created,
                 "finishes_at": g.finishes_at if g.finishes_at != float("inf") else None,
             }
@@ -427,7 +465,7 @@ class Simulator:
         if unknown:
             return web.json_response({"error": f"unknown settings {unknown}"}, status=400)
         for name, value in updates.items():
-            setattr(self.config, name, tuple(value) if name == "fault_kinds" else value)
+            setattr(self.config, name, tuple(value) if name in TUPLE_SETTINGS else value)
         self.reseed()  # generations survive a config change; POST /_sim/reset forgets them
         return web.json_response(asdict(self.config))
 
@@ -464,6 +502,17 @@ def _video_chunks(sample: bytes, size: int, *, limit: int, chunk_size: int = 1 <
             break
         yield piece
         sent += len(piece)
+
+
+def _digest(value: Any) -> str:
+    """SHA-256 of inline media as decoded (the first item of a list), so tests can check the bytes sent."""
+    import base64
+
+    first = value[0] if isinstance(value, list) else value
+    try:
+        return hashlib.sha256(base64.b64decode(str(first))).hexdigest()
+    except ValueError:
+        return ""
 
 
 def _is_inline_media(value: Any) -> bool:

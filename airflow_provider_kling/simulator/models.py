@@ -1,8 +1,11 @@
 """The API's own view of every Kling video model: which path serves it and how it checks a body.
 
-Written from ``shared/api/kling-models/INDEX.md`` by hand, on purpose apart from the provider's
-catalog and validator: the simulator plays the API, so a mistake in the provider's catalog or in
-its JSON Schema handling must not be mirrored here. Messages follow the API's class-validator
+Written from ``shared/api/kling-models/INDEX.md`` and ``DOC-PAGES.md`` by hand, on purpose apart
+from the provider's catalog and validator: the simulator plays the API, so a mistake in the
+provider's catalog or in its JSON Schema handling must not be mirrored here. A path serves only the
+models an operation documents on it (the legacy path: the v1/v1.6 text-to-video models and the
+v1/v1.5/v1.6 image-to-video ones); any other model there is refused like an unknown one. The second
+names the documentation pages list are accepted as the API's live catalogue accepts aliases. Messages follow the API's class-validator
 style (``duration must be one of the following values: 5, 10``). Like the API, fields a model does
 not document are ignored, except ``type`` and ``external_task_id`` on the unified path, which it
 refuses (``property type should not exist``).
@@ -168,6 +171,9 @@ class SimModel:
     :param fields: field -> its check (required ones listed in ``required``).
     :param paths: ``"legacy"`` and/or ``"unified"``.
     :param audio: whether the video it returns has a sound track by default.
+    :param answer: the documented answer shape: ``"classic"`` (``video`` an object, ``credits_used``),
+        ``"usd"`` (``usd_spent`` required beside ``credits_used``) or ``"omni"`` (``video`` an array of
+        ``{url}``, ``usd_spent`` too).
     """
 
     required: tuple[str, ...]
@@ -176,9 +182,10 @@ class SimModel:
     audio: str = ""  # "", "always", or a boolean field deciding it (default True)
     needs_text: bool = False
     legacy_fields: dict[str, Check] = field(default_factory=dict)
+    answer: str = "classic"
 
 
-def _classic_text(paths: tuple[str, ...] = ("legacy", "unified"), **extra: Check) -> SimModel:
+def _classic_text(paths: tuple[str, ...] = ("unified",), **extra: Check) -> SimModel:
     return SimModel(
         required=("prompt",),
         fields={
@@ -196,7 +203,7 @@ def _classic_text(paths: tuple[str, ...] = ("legacy", "unified"), **extra: Check
     )
 
 
-def _classic_image(paths: tuple[str, ...] = ("legacy", "unified"), *, required_prompt: bool = False) -> SimModel:
+def _classic_image(paths: tuple[str, ...] = ("unified",), *, required_prompt: bool = False) -> SimModel:
     return SimModel(
         required=("image_url", "prompt") if required_prompt else ("image_url",),
         fields={
@@ -216,7 +223,7 @@ def _classic_image(paths: tuple[str, ...] = ("legacy", "unified"), *, required_p
     )
 
 
-def _v3(*, image_input: bool, turbo: bool) -> SimModel:
+def _v3(*, image_input: bool, turbo: bool, omni: bool = False) -> SimModel:
     fields: dict[str, Check] = {
         "prompt": _text(3072 if turbo else None),
         "duration": _one_of(*V3_DURATIONS),
@@ -240,6 +247,7 @@ def _v3(*, image_input: bool, turbo: bool) -> SimModel:
         fields=fields,
         audio="" if turbo else "generate_audio",
         needs_text=not image_input,
+        answer="omni" if omni else "classic",
     )
 
 
@@ -272,6 +280,7 @@ def _motion() -> SimModel:
             "mode": _one_of("std", "pro"),
         },
         audio="keep_audio",
+        answer="usd",
     )
 
 
@@ -280,7 +289,6 @@ def _effects() -> SimModel:
         required=("image_url", "effect_scene"),
         # The scene enum has 80 names; the API's list is the provider's business to mirror exactly.
         fields={"image_url": _effect_image, "effect_scene": _text(), "duration": _one_of(*CLASSIC_DURATIONS)},
-        paths=("legacy", "unified"),
     )
 
 
@@ -292,13 +300,14 @@ def _avatar() -> SimModel:
     )
 
 
+BOTH_PATHS = ("legacy", "unified")
+
 SIM_MODELS: dict[str, SimModel] = {
-    "kling-video/v1/standard/text-to-video": _classic_text(),
-    "kling-video/v1/pro/text-to-video": _classic_text(),
-    "kling-video/v1.5/standard/text-to-video": _classic_text(("legacy",)),
+    "kling-video/v1/standard/text-to-video": _classic_text(BOTH_PATHS),
+    "kling-video/v1/pro/text-to-video": _classic_text(BOTH_PATHS),
     "kling-video/v1.5/pro/text-to-video": _classic_text(),
-    "kling-video/v1.6/standard/text-to-video": _classic_text(),
-    "kling-video/v1.6/pro/text-to-video": _classic_text(),
+    "kling-video/v1.6/standard/text-to-video": _classic_text(BOTH_PATHS),
+    "kling-video/v1.6/pro/text-to-video": _classic_text(BOTH_PATHS),
     "klingai/v2-master-text-to-video": _classic_text(),
     "klingai/v2.1-master-text-to-video": _classic_text(),
     "klingai/v2.5-turbo/pro/text-to-video": _classic_text(),
@@ -314,12 +323,12 @@ SIM_MODELS: dict[str, SimModel] = {
         },
         audio="generate_audio",
     ),
-    "kling-video/v1/standard/image-to-video": _classic_image(),
-    "kling-video/v1/pro/image-to-video": _classic_image(),
-    "kling-video/v1.5/standard/image-to-video": _classic_image(),
+    "kling-video/v1/standard/image-to-video": _classic_image(BOTH_PATHS),
+    "kling-video/v1/pro/image-to-video": _classic_image(BOTH_PATHS),
+    "kling-video/v1.5/standard/image-to-video": _classic_image(BOTH_PATHS),
     "kling-video/v1.5/pro/image-to-video": _classic_image(),
-    "kling-video/v1.6/standard/image-to-video": _classic_image(required_prompt=True),
-    "kling-video/v1.6/pro/image-to-video": _classic_image(),
+    "kling-video/v1.6/standard/image-to-video": _classic_image(BOTH_PATHS, required_prompt=True),
+    "kling-video/v1.6/pro/image-to-video": _classic_image(BOTH_PATHS),
     "kling-video/v2.1/standard/image-to-video": _classic_image(),
     "kling-video/v2.1/pro/image-to-video": _classic_image(),
     "klingai/v2-master-image-to-video": _classic_image(),
@@ -345,8 +354,6 @@ SIM_MODELS: dict[str, SimModel] = {
             "aspect_ratio": _one_of(*RATIOS),
             "duration": _one_of(*CLASSIC_DURATIONS),
         },
-        paths=("legacy", "unified"),
-        legacy_fields={"external_task_id": _text(), "type": _any},
     ),
     "klingai/kling-video-v1.6-pro-effects": _effects(),
     "klingai/kling-video-v1.6-standard-effects": _effects(),
@@ -371,7 +378,7 @@ SIM_MODELS: dict[str, SimModel] = {
     "klingai/video-v2-6-motion-control": _motion(),
     "klingai/video-v3-motion-control": _motion(),
     **{
-        f"klingai/video-v3-{tier}-{mode}": _v3(image_input=mode == "image-to-video", turbo=False)
+        f"klingai/video-v3-{tier}-{mode}": _v3(image_input=mode == "image-to-video", turbo=False, omni="omni" in tier)
         for tier in ("pro", "standard", "omni-720p", "omni-1080p")
         for mode in ("text-to-video", "image-to-video")
     },
@@ -383,13 +390,30 @@ SIM_MODELS: dict[str, SimModel] = {
 }
 
 
+#: Second names the documentation pages list (DOC-PAGES.md), as the live catalogue's aliases.
+ALIASES: dict[str, str] = {
+    "kling-video/v3/turbo/pro/text-to-video": "klingai/video-v3-turbo-pro-text-to-video",
+    "kling-video/v3/turbo/pro/image-to-video": "klingai/video-v3-turbo-pro-image-to-video",
+    "kling-video/v3/turbo/standard/text-to-video": "klingai/video-v3-standard-turbo-text-to-video",
+    "kling-video/v3/turbo/standard/image-to-video": "klingai/video-v3-standard-turbo-image-to-video",
+    "klingai/video-v2-6-pro-motion-control": "klingai/video-v2-6-motion-control",
+}
+
+
+def sim_model(name: Any) -> SimModel | None:
+    """The model a name means (its id or an alias), ``None`` for an unknown one."""
+    if not isinstance(name, str):
+        return None
+    return SIM_MODELS.get(ALIASES.get(name, name))
+
+
 def check_body(body: Any, *, unified: bool) -> list[str]:
     """The API's checks of a create body on one path (class-validator style messages)."""
     if not isinstance(body, dict):
         return ["body must be a JSON object"]
     path = "unified" if unified else "legacy"
     served = sorted(model for model, spec in SIM_MODELS.items() if path in spec.paths)
-    model = SIM_MODELS.get(body.get("model"))  # type: ignore[arg-type]
+    model = sim_model(body.get("model"))
     if model is None or path not in model.paths:
         return [f"model must be one of the following values: {', '.join(served)}"]
     fields = dict(model.fields)
@@ -411,7 +435,7 @@ def check_body(body: Any, *, unified: bool) -> list[str]:
 
 def has_audio(body: dict[str, Any]) -> bool:
     """Whether the API's video for this body carries a sound track."""
-    model = SIM_MODELS.get(body.get("model"))  # type: ignore[arg-type]
+    model = sim_model(body.get("model"))
     if model is None or not model.audio:
         return False
     if model.audio == "always":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.exceptions import KlingAPIError
@@ -31,6 +31,7 @@ class Submitted:
     :param generation: its state when reattached to (``None`` right after a fresh create).
     :param endpoint: the path it was created on (``legacy`` or ``unified``).
     :param created_at: epoch seconds of the create request that made it (``None`` when reattached).
+    :param usage: what the create answer already reported in ``meta.usage`` (recorded at once).
     """
 
     generation_id: str
@@ -38,6 +39,7 @@ class Submitted:
     generation: Generation | None = None
     endpoint: str | None = None
     created_at: float | None = None
+    usage: dict[str, float] = field(default_factory=dict)
 
     @property
     def model(self) -> str | None:
@@ -63,10 +65,15 @@ def submit_once(
     submitted = _reattach(task, ledger, fingerprint, request)
     if submitted is None:
         created_at = time.time()
-        generation_id = task.hook.submit_request(request, inline_media=inline)
+        created = task.hook.create_generation(request, inline_media=inline)
+        generation_id, usage = created.generation.id, created.generation.usage
         # Logged before it is recorded, so it can be recovered from the log whatever happens next.
         task.log.info(
-            "Submitted Kling generation %s (model %s, %s path)", generation_id, request.model, request.endpoint
+            "Submitted Kling generation %s (model %s, %s path)%s",
+            generation_id,
+            request.model,
+            created.request.endpoint,
+            f"; usage reported at once: {usage_text(usage)}" if usage else "",
         )
         try:
             ledger.save(SubmissionRecord(generation_id, fingerprint))
@@ -75,10 +82,17 @@ def submit_once(
             task.log.exception(
                 "Could not record generation %s in the %s; a retry could not reattach", generation_id, ledger.backend
             )
-        submitted = Submitted(generation_id, body, endpoint=request.endpoint, created_at=created_at)
+        submitted = Submitted(
+            generation_id, body, endpoint=created.request.endpoint, created_at=created_at, usage=dict(usage)
+        )
     context["ti"].xcom_push(key=GENERATION_ID_XCOM_KEY, value=submitted.generation_id)
     task.reserve_video_link(context)
     return submitted
+
+
+def usage_text(usage: Mapping[str, float]) -> str:
+    """``credits_used=3900000, usd_spent=1.95`` for a log line."""
+    return ", ".join(f"{key}={value:g}" for key, value in sorted(usage.items()))
 
 
 def _reattach(task: KlingTask, ledger: SubmissionLedger, fingerprint: str, request: CreateRequest) -> Submitted | None:

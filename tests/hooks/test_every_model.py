@@ -32,7 +32,7 @@ def fast(simulator):
 
 
 def test_all_models_are_exercised():
-    assert len(ALL_MODELS) == 45
+    assert len(ALL_MODELS) == 44  # every model an operation of the official files documents
 
 
 @pytest.mark.parametrize("model_id", ALL_MODELS)

@@ -152,6 +152,7 @@ def test_xcom_summary_is_json_safe():
         "id": "g",
         "status": "completed",
         "video_url": "https://x/v.mp4",
+        "video_urls": ["https://x/v.mp4"],
         "duration": None,
         "usage": {"tokens_used": 3.0},
         "error": None,

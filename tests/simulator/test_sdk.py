@@ -19,7 +19,12 @@ def client_for(simulator):
 
 
 def test_the_sdk_reaches_every_unified_model():
-    assert len(UNIFIED_MODELS) == 44  # all but kling-video/v1.5/standard/text-to-video (legacy path only)
+    assert len(UNIFIED_MODELS) == len(list_models()) == 44  # every current page documents the unified path
+
+
+def first_video_url(video):
+    """The model's documented answer: ``{url}``, or an array of them (the v3 omni files)."""
+    return (video[0] if isinstance(video, list) else video)["url"]
 
 
 @pytest.mark.parametrize("spec", UNIFIED_MODELS, ids=[spec.id for spec in UNIFIED_MODELS])
@@ -32,8 +37,27 @@ def test_generate_with_polling(simulator, spec):
         model=model, prompt=prompt, extra_body=params, poll_interval=0.1, poll_timeout=20
     )
     assert result["status"] == "completed"
-    assert result["video"]["url"].startswith(simulator.url)
+    assert first_video_url(result["video"]).startswith(simulator.url)
+    assert isinstance(result["video"], list) == ("omni" in model)
     assert simulator.stats()["creates_by_model"] == {model: 1}
+
+
+@pytest.mark.parametrize("alias", ["kling-video/v3/turbo/pro/text-to-video", "klingai/video-v2-6-pro-motion-control"])
+def test_the_sdk_may_name_a_model_by_the_second_name_its_page_lists(simulator, alias):
+    simulator.configure(generation_seconds=0.2)
+    params = minimal_params(spec_for(alias), IMAGE_URL, endpoint="unified")
+    params.pop("model")
+    prompt = params.pop("prompt", "a ceramic mug on a table")
+    result = client_for(simulator).videos.generate_with_polling(
+        model=alias, prompt=prompt, extra_body=params, poll_interval=0.1, poll_timeout=20
+    )
+    assert result["status"] == "completed"
+
+
+def spec_for(name):
+    from airflow_provider_kling.models.catalog import get_model
+
+    return get_model(name)
 
 
 def test_the_sdk_sees_the_apis_400_for_a_bad_body(simulator):
