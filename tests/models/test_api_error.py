@@ -91,3 +91,32 @@ def test_unknown_submission_says_why_it_is_not_retried():
     message = str(unknown_submission(cause))
     assert "may have been created and billed" in message
     assert "HTTP 502" in message
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "not_served"),
+    [
+        (404, "Cannot POST /v2/generate/video/kling/generation", True),
+        (404, "", True),
+        (400, "model must be one of the following values: kling-video/v1/pro/text-to-video", True),
+        (
+            400,
+            "Body validation error Invalid enum value. Expected 'kling-video/v1/standard/image-to-video', "
+            "received 'klingai/kling-video-v1.6-pro-effects'",
+            True,
+        ),
+        (400, "Model klingai/kling-video-v1.6-pro-effects is not supported on this endpoint", True),
+        (400, "duration must be one of the following values: 5, 10", False),
+        (400, "Body validation error Invalid enum value. Expected '16:9' | '9:16', received '4:3'", False),
+        (400, "prompt should not be empty", False),
+        (401, "model is not allowed for this key", False),
+        (403, "model not supported on your plan", False),
+        (500, "model not found", False),
+        (502, "Bad Gateway", False),
+        (504, "Generation timeout", False),
+    ],
+)
+def test_only_a_refusal_of_the_model_or_path_counts_as_not_served(status, message, not_served):
+    from airflow_provider_kling.models.api_error import refused_as_not_served
+
+    assert refused_as_not_served(status, message, "klingai/kling-video-v1.6-pro-effects") is not_served

@@ -89,7 +89,12 @@ def test_a_schema_no_operation_refers_to_documents_nothing():
 
 def doc_page_names() -> list[str]:
     text = (KLING_MODELS / "DOC-PAGES.md").read_text()
-    return [name for line in text.splitlines() if line.startswith("| ") for name in re.findall(r"`([^`]+)`", line.split("|")[2])]
+    return [
+        name
+        for line in text.splitlines()
+        if line.startswith("| ")
+        for name in re.findall(r"`([^`]+)`", line.split("|")[2])
+    ]
 
 
 @needs_specs

@@ -44,7 +44,9 @@ def test_every_model_documents_an_answer_on_the_unified_path():
 
 def urls_in(video):
     items = video if isinstance(video, list) else [video]
-    return [item["url"] for item in items if isinstance(item, dict) and isinstance(item.get("url"), str) and item["url"]]
+    return [
+        item["url"] for item in items if isinstance(item, dict) and isinstance(item.get("url"), str) and item["url"]
+    ]
 
 
 @pytest.mark.parametrize("schema_text", list(ANSWERS), ids=[sources[0] for sources in ANSWERS.values()])

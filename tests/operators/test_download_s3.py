@@ -1,0 +1,100 @@
+"""Deliveries to a real S3 server (SeaweedFS): whole objects or none, whatever fails or is killed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from airflow_provider_kling.version_compat import AirflowFailException
+from tests.operators.test_download import finished_generation, run
+
+DESTINATION = "s3://seaweed@kling/videos/"
+
+
+def test_the_video_and_its_sidecar_arrive_as_whole_objects(simulator, s3):
+    generation_id = finished_generation()
+    uri, _ = run(DESTINATION, generation_id=generation_id, poster=False)
+    key = uri.split("@kling/", 1)[1]
+    objects = s3.objects("videos/")
+    assert set(objects) == {key, key.removesuffix(".mp4") + ".json"}
+    data = s3.client().get_object(Bucket="kling", Key=key)["Body"].read()
+    assert data[4:8] == b"ftyp"
+    assert objects[key] == len(data)
+    sidecar = json.loads(s3.client().get_object(Bucket="kling", Key=key.removesuffix(".mp4") + ".json")["Body"].read())
+    assert (sidecar["generation_id"], sidecar["sha256"]) == (generation_id, hashlib.sha256(data).hexdigest())
+
+
+def test_a_second_run_finds_the_video_there_and_downloads_nothing(simulator, s3):
+    generation_id = finished_generation()
+    run(DESTINATION, generation_id=generation_id, poster=False)
+    before = simulator.stats()["video_requests"]
+    run(DESTINATION, generation_id=generation_id, poster=False)
+    assert simulator.stats()["video_requests"] == before
+
+
+def test_a_failed_download_leaves_no_object(simulator, s3):
+    generation_id = finished_generation()
+    simulator.configure(video_fault="truncated")
+    with pytest.raises(Exception, match="Video download failed"):
+        run(DESTINATION, generation_id=generation_id, poster=False)
+    assert s3.objects("videos/") == {}
+
+
+@pytest.mark.parametrize(
+    ("destination", "says", "downloads"),
+    [
+        ("s3://seaweed_bad@kling/videos/", "access refused", 0),
+        ("s3://nosuchconn@kling/videos/", "no connection 'nosuchconn' is defined", 0),
+        # s3fs cannot tell a missing bucket from refused credentials before writing: found at the upload.
+        ("s3://seaweed@no-such-bucket/videos/", "no such bucket", 1),
+    ],
+)
+def test_a_destination_that_cannot_work_fails_on_the_first_try_naming_the_fix(
+    simulator, s3, destination, says, downloads
+):
+    generation_id = finished_generation()
+    with pytest.raises(AirflowFailException, match=says):  # AirflowFailException: no Airflow retries
+        run(destination, generation_id=generation_id, poster=False)
+    assert simulator.stats()["video_requests"] == downloads
+    assert s3.objects() == {}
+
+
+DELIVER = """
+import sys
+from airflow_provider_kling.delivery.deliver import deliver_video
+from airflow_provider_kling.hooks.kling import KlingHook
+deliver_video(KlingHook(), destination=sys.argv[1], generation_id=sys.argv[2], poster=False, write_metadata=False)
+"""
+
+
+def uploading(s3) -> bool:
+    return bool(s3.client().list_multipart_uploads(Bucket="kling").get("Uploads"))
+
+
+@pytest.mark.parametrize("moment", ["downloading", "uploading"])
+def test_a_worker_killed_while_delivering_leaves_no_object(simulator, s3, moment):
+    generation_id = finished_generation()
+    simulator.configure(video_size=240 * 1024 * 1024)  # a multipart upload to S3, long enough to be caught
+    process = subprocess.Popen([sys.executable, "-c", DELIVER, DESTINATION, generation_id], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            if moment == "downloading" and simulator.stats()["video_requests"] >= 1:
+                break
+            if moment == "uploading" and uploading(s3):
+                break
+            time.sleep(0.02)
+        assert process.poll() is None, f"the delivery ended before it could be killed while {moment}"
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert s3.objects("videos/") == {}
