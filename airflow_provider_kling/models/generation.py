@@ -110,7 +110,7 @@ class Generation:
             status=GenerationStatus.from_api(raw_status),
             raw_status=str(raw_status),
             video_url=urls[0] if urls else None,
-            duration=float(duration) if is_number(duration) else None,
+            duration=float(duration) if isinstance(duration, (int, float)) and is_number(duration) else None,
             usage=_read_usage(payload.get("meta")),
             error=describe_generation_error(payload.get("error")),
             video_urls=urls,

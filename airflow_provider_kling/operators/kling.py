@@ -27,7 +27,7 @@ DEFAULT_IMAGE_MODEL = "kling-video/v1.6/pro/image-to-video"
 
 __all__ = [
     "GENERATION_ID_XCOM_KEY",
-    "KLING_VIDEOS_ASSET",
+    "KLING_VIDEOS_ASSET",  # noqa: F822 -- made on first use by the module's __getattr__
     "VIDEO_URL_XCOM_KEY",
     "KlingDownloadVideoOperator",
     "KlingImageToVideoOperator",
