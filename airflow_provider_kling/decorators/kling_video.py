@@ -92,6 +92,10 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
         with airflow_failure_semantics(timeout_is_final=False):
             params = params_from_returned(returned, self.generation_params())
             self.prompt = str(params.get("prompt"))  # shown in the rendered fields
+            if self.destination:
+                from airflow_provider_kling.delivery.deliver import check_destination
+
+                check_destination(self.destination)  # a destination that cannot work fails before paying
             submitted = submit_once(self, context, params, allow_unknown_model=self.allow_unknown_model)
             return self._deliver(context, self.wait_for(context, submitted))
 

@@ -105,6 +105,8 @@ def check_destination(destination: Any) -> Any:
     with storage_errors(uri, "deliver to", missing_is_setup=True):
         path = storage.as_storage_path(destination)
     check_connection(path, uri)
+    with storage_errors(uri, "deliver to", path, missing_is_setup=True):
+        path.fs  # noqa: B018 -- resolves the scheme's filesystem (no request): a missing one is a setup error
     return path
 
 

@@ -156,3 +156,17 @@ def test_any_model_and_its_fields_from_the_returned_dict(simulator, tmp_path):
     seen = simulator.stats()["generations"][result["id"]]
     assert seen["model"] == "klingai/kling-video-v1.6-pro-effects"
     assert seen["fields"] == ["effect_scene", "model"]  # no prompt placeholder sent; the image went inline
+
+
+@pytest.mark.parametrize(
+    ("destination", "says"),
+    [
+        ("s3://nosuchconn@kling/videos/", "no connection 'nosuchconn' is defined"),
+        ("gs://bucket/videos/", "install apache-airflow-providers-google"),
+    ],
+)
+def test_a_destination_that_cannot_work_fails_before_anything_is_paid(simulator, destination, says):
+    op = build(lambda: "a video with nowhere to go", destination=destination)
+    with pytest.raises(AirflowFailException, match=says):
+        op.execute(make_context(op))
+    assert simulator.stats()["create_requests"] == 0

@@ -100,3 +100,42 @@ def test_a_value_outside_the_schema_is_a_nestjs_400(simulator, field, value):
     assert response.status_code == 400  # ...and so does the simulator, in the API's error shape
     assert {"message", "path", "requestId", "statusCode", "timestamp"} <= set(response.json())
     assert simulator.stats()["creates"] == 0
+
+
+def model_answer_schema(spec) -> dict:
+    """The create answer the model's own file documents, read from that file (not the catalog)."""
+    source = spec.endpoints["unified"].source
+    name = source if (SHARED_API / source).exists() else f"kling-models/{source}"
+    return operation_schema(name, UNIFIED, "post")
+
+
+def unified_specs():
+    from airflow_provider_kling.models.catalog import list_models
+
+    return list_models()
+
+
+@pytest.mark.parametrize("spec", unified_specs(), ids=[spec.id for spec in unified_specs()])
+def test_each_model_answers_in_the_shape_its_own_file_documents(simulator, spec):
+    from harness.inputs import IMAGE_URL, minimal_params
+
+    simulator.configure(generation_seconds=0.2)
+    schema = model_answer_schema(spec)
+    response = create(simulator, minimal_params(spec, IMAGE_URL, endpoint="unified"), UNIFIED)
+    assert response.status_code == 200, response.text
+    created = response.json()
+    jsonschema.validate(created, schema)
+    assert created["meta"]["usage"]["credits_used"] > 0  # the create answer already carries usage
+    time.sleep(0.3)
+    finished = fetch(simulator, created["id"], UNIFIED)
+    assert finished["status"] == "completed"
+    jsonschema.validate(finished, schema)
+    usage_required = schema["properties"]["meta"]["anyOf"][0]["properties"]["usage"]["anyOf"][0].get("required", [])
+    assert set(usage_required) <= set(finished["meta"]["usage"])
+
+
+def test_a_model_no_legacy_operation_documents_is_refused_on_the_legacy_path(simulator):
+    response = create(simulator, {"model": "klingai/kling-video-v1.6-pro-effects", "image_url": "https://x/a.png"})
+    assert response.status_code == 400
+    assert "model must be one of the following values" in str(response.json()["message"])
+    assert simulator.stats()["creates"] == 0
