@@ -345,3 +345,17 @@ def test_a_camera_preset_on_a_model_newer_than_the_catalog():
         allow_unknown_model=True,
     )
     assert request.body["camera_control"] == "down_back"
+
+
+@pytest.mark.parametrize("spec", list_models(), ids=[spec.id for spec in list_models()])
+def test_every_model_reports_each_missing_field_in_one_line(spec):
+    try:
+        prepare_request({"model": spec.id})
+    except KlingValidationError as err:
+        problems = err.problems
+    else:
+        problems = []
+    required = [problem.split(" is required", 1)[0] for problem in problems if " is required" in problem]
+    assert len(required) == len(set(required)), problems
+    fields_named = [word for problem in problems for word in ("prompt", "image_url") if problem.startswith(f"{word} ")]
+    assert len(fields_named) == len(set(fields_named)), problems
