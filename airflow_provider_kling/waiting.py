@@ -20,6 +20,7 @@ from airflow_provider_kling.exceptions import (
     KlingWaitTimeout,
 )
 from airflow_provider_kling.models import Generation, GenerationStatus, redact_url
+from airflow_provider_kling.models.pricing import cost_of, describe_cost
 
 DEFAULT_POLL_INTERVAL = 10.0
 #: Seconds a wait lasts unless the task says otherwise.
@@ -75,7 +76,8 @@ def format_elapsed(seconds: float) -> str:
 def describe_usage(usage: dict[str, float]) -> str:
     if not usage:
         return "usage not reported"
-    return ", ".join(f"{key}={value:g}" for key, value in usage.items())
+    reported = ", ".join(f"{key}={value:g}" for key, value in usage.items())
+    return f"{reported}; {describe_cost(usage)}"
 
 
 @dataclass(frozen=True)
@@ -418,6 +420,7 @@ def task_summary(result: dict[str, Any], destination: str | None = None) -> dict
         "destination": destination,
         "duration": result.get("duration"),
         "usage": result.get("usage") or {},
+        "cost": cost_of(result.get("usage") or {}),
     }
 
 

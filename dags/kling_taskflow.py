@@ -39,10 +39,10 @@ def kling_taskflow():
 
     @task
     def catalog(results: list[dict]) -> None:
-        credits = sum(sum(r["usage"].values()) for r in results)
+        spent = sum((result.get("cost") or {}).get("usd", 0.0) for result in results)
         for result in results:
             print(f"{result['id']}: {result['destination']}")
-        print(f"{len(results)} videos, {credits:g} credits/tokens used")
+        print(f"{len(results)} videos, ${spent:.2f} spent")
 
     catalog(product_clip.expand(product=products()))
 

@@ -78,7 +78,9 @@ def test_progress_logs_only_changes():
     assert progress.observe(gen("queued"), 16) == []
     assert "status 'generating' after 31s" in progress.observe(gen("generating"), 31)[0]
     lines = progress.observe(COMPLETED, 200)
-    assert any("completed in 3m20s: https://cdn/v.mp4 (tokens_used=10)" in line for line in lines)
+    assert any(
+        "completed in 3m20s: https://cdn/v.mp4 (tokens_used=10; cost $0.00 = 10 credits)" in line for line in lines
+    )
     assert all("sig=" not in line for line in lines)
 
 
@@ -285,6 +287,7 @@ def test_a_task_ended_in_the_triggerer_leaves_what_its_process_would():
         "destination": None,
         "duration": result["duration"],
         "usage": result["usage"],
+        "cost": {"usd": 5e-06, "credits": 10},
     }
     with pytest.raises(ValueError, match="end_task='both'"):
         task_end_xcoms(result, "both")

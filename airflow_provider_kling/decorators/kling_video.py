@@ -62,7 +62,7 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
     :param kwargs: any :class:`KlingTextToVideoOperator` argument, used as defaults.
     """
 
-    template_fields: Sequence[str] = (*DecoratedOperator.template_fields, "kling_conn_id", "destination")
+    template_fields: Sequence[str] = (*DecoratedOperator.template_fields, "kling_conn_id", "destination", "max_usd")
     template_fields_renderers: ClassVar[dict[str, str]] = {**DecoratedOperator.template_fields_renderers}
     custom_operator_name: str = "@task.kling_video"
 
@@ -96,7 +96,9 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
                 from airflow_provider_kling.delivery.deliver import check_destination
 
                 check_destination(self.destination)  # a destination that cannot work fails before paying
-            submitted = submit_once(self, context, params, allow_unknown_model=self.allow_unknown_model)
+            submitted = submit_once(
+                self, context, params, allow_unknown_model=self.allow_unknown_model, max_usd=self.max_usd
+            )
             return self._deliver(context, self.wait_for(context, submitted))
 
     def ends_in_triggerer(self) -> str | None:

@@ -23,6 +23,7 @@ from airflow_provider_kling.exceptions import (
 )
 from airflow_provider_kling.hooks.storage import check_connection, storage_errors
 from airflow_provider_kling.models import Generation, GenerationStatus, redact_url
+from airflow_provider_kling.models.pricing import cost_of
 
 if TYPE_CHECKING:
     from airflow_provider_kling.hooks.kling import KlingHook
@@ -41,6 +42,7 @@ class Delivery:
     :param skipped: True when an identical video was already at the destination.
     :param poster_uri: the JPEG still, when one was made.
     :param metadata_uri: the JSON sidecar, when written.
+    :param cost: what the generation cost, ``{"usd", "credits"}``, when the API reported it.
     """
 
     uri: str
@@ -50,6 +52,7 @@ class Delivery:
     skipped: bool = False
     poster_uri: str | None = None
     metadata_uri: str | None = None
+    cost: dict[str, Any] | None = None
 
     def to_xcom(self) -> dict[str, Any]:
         return asdict(self)
@@ -133,6 +136,7 @@ def _deliver(
             skipped=True,
             poster_uri=existing.get("poster"),
             metadata_uri=str(storage.sibling(target, storage.SIDECAR_SUFFIX)),
+            cost=existing.get("cost"),
         )
     if target.exists() and not overwrite:
         raise KlingPermanentError(
@@ -167,6 +171,7 @@ def _deliver(
         sha256=result.sha256,
         poster_uri=poster_uri,
         metadata_uri=metadata_uri,
+        cost=cost_of(generation.usage) if generation else None,
     )
 
 
@@ -236,6 +241,7 @@ def _sidecar(
         "content_type": result.content_type,
         "downloaded_at": datetime.now(timezone.utc).isoformat(),
         "usage": dict(generation.usage) if generation else {},
+        "cost": cost_of(generation.usage) if generation else None,
         "api_duration": generation.duration if generation else None,
         "poster": poster_uri,
     }

@@ -25,6 +25,8 @@ ENDPOINT_SETTINGS: tuple[str, ...] = (AUTO_ENDPOINT, *ENDPOINTS)
 DEFAULT_BASE_URL = "https://api.aimlapi.com"
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_PRICES_MAX_AGE = 3600.0
+DEFAULT_REQUEST_LOG_WAIT = 120.0
 
 HIDDEN_FIELDS: list[str] = ["schema", "login", "port", "extra"]
 RELABELING: dict[str, str] = {"password": "API key", "host": "API base URL"}
@@ -50,6 +52,19 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "description": (
             "auto (default): each model's documented path; legacy: /v2/generate/video/kling/generation; "
             "unified: /v2/video/generations."
+        ),
+    },
+    "prices_max_age": {
+        "label": "Price catalogue max age (seconds)",
+        "schema": {"type": ["number", "null"], "minimum": 1},
+        "description": "How long a copy of the API's price catalogue is used before it is revalidated (default 3600).",
+    },
+    "request_log_wait": {
+        "label": "Request log wait (seconds)",
+        "schema": {"type": ["number", "null"], "minimum": 1},
+        "description": (
+            "After a create whose answer was lost, how long to look for it in the API's request log "
+            "before failing (default 120)."
         ),
     },
     "verify": {
@@ -78,6 +93,8 @@ class ConnectionSettings:
     :param verify: verify TLS certificates (True), not at all (False), or against this CA bundle file.
     :param endpoint: ``"auto"`` (each model's documented path, see :func:`.prepare_request`),
         ``"legacy"`` (``/v2/generate/video/kling/generation``) or ``"unified"`` (``/v2/video/generations``).
+    :param prices_max_age: seconds a copy of the price catalogue is used before it is revalidated.
+    :param request_log_wait: seconds to look for a lost create in the API's request log.
     """
 
     base_url: str
@@ -86,6 +103,8 @@ class ConnectionSettings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     verify: bool | str = True
     endpoint: str = AUTO_ENDPOINT
+    prices_max_age: float = DEFAULT_PRICES_MAX_AGE
+    request_log_wait: float = DEFAULT_REQUEST_LOG_WAIT
 
     @property
     def fetch_path(self) -> str:
@@ -162,6 +181,8 @@ def settings_from_connection(conn: Any) -> ConnectionSettings:
         connect_timeout=_positive_float(extra, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, conn_id),
         verify=_verify(extra.get("verify", True), conn_id),
         endpoint=_endpoint(extra.get("endpoint"), conn_id),
+        prices_max_age=_positive_float(extra, "prices_max_age", DEFAULT_PRICES_MAX_AGE, conn_id),
+        request_log_wait=_positive_float(extra, "request_log_wait", DEFAULT_REQUEST_LOG_WAIT, conn_id),
     )
 
 

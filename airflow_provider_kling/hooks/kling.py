@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -12,8 +11,10 @@ from airflow.providers.http.hooks.http import HttpHook
 from airflow_provider_kling.exceptions import KlingAPIError, KlingError, KlingResponseError, KlingTransientError
 from airflow_provider_kling.hooks import transport
 from airflow_provider_kling.hooks.connection import SETTING_EXTRAS, ConnectionSettings, ui_field_behaviour
+from airflow_provider_kling.hooks.prices import PriceCatalogue, quote_request
 from airflow_provider_kling.models import CreateRequest, Generation, prepare_request
 from airflow_provider_kling.models.api_error import error_for_response, refused_as_not_served, unknown_submission
+from airflow_provider_kling.models.pricing import Quote, usage_from_headers, with_usage
 from airflow_provider_kling.models.request import Created
 from airflow_provider_kling.retry import DEFAULT_RETRY_POLICY, RetryPolicy, RetryState
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     import requests
 
     from airflow_provider_kling.hooks.kling_async import KlingAsyncHook
-    from airflow_provider_kling.waiting import PollStep, WaitProgress
+    from airflow_provider_kling.hooks.request_logs import LoggedCreate
 
 #: Asked for by ``test_connection``: a key check that creates nothing and costs nothing.
 CONNECTION_TEST_ID = "airflow-connection-test"
@@ -154,7 +155,13 @@ class KlingHook(HttpHook):
         """Send a validated create request; return the generation id (see :meth:`create_generation`)."""
         return self.create_generation(request, inline_media=inline_media).generation.id
 
-    def create_generation(self, request: CreateRequest, *, inline_media: Mapping[str, Any] | None = None) -> Created:
+    def create_generation(
+        self,
+        request: CreateRequest,
+        *,
+        inline_media: Mapping[str, Any] | None = None,
+        client_request_id: str | None = None,
+    ) -> Created:
         """Send a validated create request; return what the create answer said and the request sent.
 
         When the path refuses the model as not served (:func:`refused_as_not_served`: nothing was
@@ -165,9 +172,11 @@ class KlingHook(HttpHook):
         :param inline_media: field -> value replacing the request's media references (base64 data
             read by :mod:`airflow_provider_kling.hooks.media`); kept out of the request so no log,
             XCom or exception ever holds it.
+        :param client_request_id: sent as ``X-Client-Request-Id``, so the API's request log can
+            say later what this create did (:meth:`find_create`).
         """
         try:
-            return self._create_on(request, inline_media)
+            return self._create_on(request, inline_media, client_request_id)
         except KlingAPIError as err:
             fallback = request.fallback
             if fallback is None or not refused_as_not_served(err.status_code, err.api_message, request.model):
@@ -181,15 +190,55 @@ class KlingHook(HttpHook):
                 err.api_message,
                 fallback.path,
             )
-            return self._create_on(fallback, inline_media)
+            return self._create_on(fallback, inline_media, client_request_id)
 
-    def _create_on(self, request: CreateRequest, inline_media: Mapping[str, Any] | None) -> Created:
+    def _create_on(
+        self, request: CreateRequest, inline_media: Mapping[str, Any] | None, client_id: str | None
+    ) -> Created:
         body = {**request.body, **(inline_media or {})}
-        payload = self._request("POST", request.path, json=body, idempotent=False, what="Kling create request")
+        answer: dict[str, str] = {}
+        payload = self._request(
+            "POST",
+            request.path,
+            json=body,
+            idempotent=False,
+            what="Kling create request",
+            headers={"X-Client-Request-Id": client_id} if client_id else None,
+            answer=answer,
+        )
         try:
-            return Created(Generation.from_create_answer(payload), request)
+            generation = Generation.from_create_answer(payload)
         except KlingResponseError as err:
             raise unknown_submission(err) from err
+        return Created(with_usage(generation, usage_from_headers(answer)), request)
+
+    @cached_property
+    def prices(self) -> PriceCatalogue:
+        """The API's price catalogue (fetched without the key, cached per process and on disk)."""
+        settings = self.settings
+        return PriceCatalogue(
+            settings.base_url,
+            max_age=settings.prices_max_age,
+            verify=settings.verify,
+            timeout=(settings.connect_timeout, settings.read_timeout),
+            logger=self.log,
+        )
+
+    def api_get(self, path: str, params: dict[str, Any], *, what: str) -> Any:
+        """A GET of another API path (the request log, the balance) with the key and the retry policy."""
+        return self._request("GET", path, params=params, what=what)
+
+    def find_create(self, client_request_id: str, *, sent_at: float, wait: float | None = None) -> LoggedCreate | None:
+        """What the create sent with ``client_request_id`` did, from the API's request log (see :mod:`.request_logs`)."""
+        from airflow_provider_kling.hooks.request_logs import find_create
+
+        return find_create(
+            self, client_request_id, sent_at=sent_at, wait=self.settings.request_log_wait if wait is None else wait
+        )
+
+    def quote(self, request: CreateRequest) -> Quote:
+        """What ``request`` will cost, from the live price catalogue (no request to create anything)."""
+        return quote_request(self.prices, request)
 
     def get_generation(self, generation_id: str, *, deadline: float | None = None) -> Generation:
         """Fetch one generation's current state.
@@ -205,62 +254,6 @@ class KlingHook(HttpHook):
     async def aget_generation(self, generation_id: str, *, deadline: float | None = None) -> Generation:
         """:meth:`get_generation` without blocking the event loop (see :class:`KlingAsyncHook`)."""
         return await self.async_hook.aget_generation(generation_id, deadline=deadline)
-
-    def wait_for_generation(
-        self,
-        generation_id: str,
-        *,
-        end_time: float,
-        poll_interval: float,
-        started: float | None = None,
-        model: str | None = None,
-        submitted_at: float | None = None,
-    ) -> dict[str, Any]:
-        """Block until the generation finishes (for non-deferrable use); return it as XCom data.
-
-        The decisions (log, stop, sleep how long) are :meth:`WaitProgress.after_poll`'s, the same
-        the trigger makes.
-
-        :param generation_id: the generation to wait for.
-        :param end_time: absolute deadline, epoch seconds.
-        :param poll_interval: seconds between polls.
-        :param started: epoch seconds when waiting began, for elapsed-time logs.
-        :param model: the generation's model: its family sets how sparse the first polls are.
-        :param submitted_at: when the generation was created, if the caller created it.
-        :raises KlingGenerationFailed: on ``status: error``.
-        :raises KlingWaitTimeout: when ``end_time`` passes first.
-        """
-        from airflow_provider_kling.waiting import RENDER_HISTORY, WaitProgress, result_from_event
-
-        progress = WaitProgress.for_model(
-            generation_id,
-            started or time.time(),
-            model=model,
-            poll_interval=poll_interval,
-            submitted_at=submitted_at,
-            history=RENDER_HISTORY,
-            failure_budget=self.retry_policy.budget,
-        )
-        while True:
-            step = progress.deadline_step(end_time, time.time()) or self._poll(progress, end_time, poll_interval)
-            for level, line in step.logs:
-                self.log.log(level, "%s", line)
-            if step.error is not None:
-                raise step.error
-            if step.event is not None:
-                return result_from_event(step.event)
-            time.sleep(step.delay)
-
-    def _poll(self, progress: WaitProgress, end_time: float, poll_interval: float) -> PollStep:
-        poll_started = time.time()
-        outcome: Generation | KlingError
-        try:
-            outcome = self.get_generation(progress.generation_id, deadline=time.monotonic() + end_time - poll_started)
-        except KlingError as err:
-            outcome = err
-        return progress.after_poll(
-            outcome, poll_interval=poll_interval, end_time=end_time, poll_started=poll_started, now=time.time()
-        )
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the key with one authenticated status request for an id that does not exist.
@@ -291,13 +284,16 @@ class KlingHook(HttpHook):
         method: str,
         path: str | None,
         *,
-        params: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
         idempotent: bool = True,
         deadline: float | None = None,
         what: str,
         state: RetryState | None = None,
+        headers: dict[str, str] | None = None,
+        answer: dict[str, str] | None = None,
     ) -> Any:
+        """Send with the retry policy; ``answer``, when given, receives the answer's headers."""
         state = state or RetryState(self.retry_policy, idempotent=idempotent, deadline=deadline)
         url = self.url_from_endpoint(path or self.settings.fetch_path)
 
@@ -305,14 +301,22 @@ class KlingHook(HttpHook):
             return err if idempotent or err.safe_to_resend else unknown_submission(err)
 
         return transport.with_retries(
-            lambda: self._send_once(method, url, params=params, json=json, what=what),
+            lambda: self._send_once(method, url, params=params, json=json, what=what, headers=headers, answer=answer),
             state,
             self.log,
             give_up=give_up,
         )
 
     def _send_once(
-        self, method: str, url: str, *, params: dict[str, str] | None, json: dict[str, Any] | None, what: str
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None,
+        json: dict[str, Any] | None,
+        what: str,
+        headers: dict[str, str] | None = None,
+        answer: dict[str, str] | None = None,
     ) -> Any:
         settings = self.settings
         with transport.requests_errors(what, settings.base_url):
@@ -321,9 +325,12 @@ class KlingHook(HttpHook):
                 url,
                 params=params,
                 json=json,
+                headers=headers,
                 timeout=(settings.connect_timeout, settings.read_timeout),
                 verify=settings.verify,  # per request: session-level verify paths are not reliably honoured
             )
+        if answer is not None:
+            answer.update({name.lower(): value for name, value in response.headers.items()})
         with response:
             if response.status_code >= 400:
                 raise error_for_response(

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_kling.exceptions import KlingResponseError
+from airflow_provider_kling.models.pricing import cost_of
 from airflow_provider_kling.models.values import is_number, preview_json
 
 
@@ -140,6 +141,7 @@ class Generation:
             "video_urls": list(self.video_urls),
             "duration": self.duration,
             "usage": dict(self.usage),
+            "cost": cost_of(self.usage),
             "error": self.error,
         }
 

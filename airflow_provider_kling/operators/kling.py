@@ -63,9 +63,13 @@ class KlingVideoOperator(KlingTask):
     :param timeout: seconds to wait for the video before failing (a retry reattaches).
     :param allow_unknown_model: send a model newer than this provider's catalog, checked only for
         what every Kling model shares.
+    :param max_usd: the most this task may spend, in US dollars (templated): the request is priced
+        from the API's catalogue before it is sent and refused above the cap, or when no price can
+        be known (a ``variable`` price, the catalogue unreachable with no copy). ``None``: no cap
+        (the price is still logged before paying).
     """
 
-    template_fields: Sequence[str] = ("model", "parameters", "kling_conn_id")
+    template_fields: Sequence[str] = ("model", "parameters", "kling_conn_id", "max_usd")
     template_fields_renderers = {"parameters": "json"}
     ui_color = "#f0e6ff"
 
@@ -80,9 +84,11 @@ class KlingVideoOperator(KlingTask):
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         allow_unknown_model: bool = False,
+        max_usd: float | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.max_usd = max_usd
         self.model = model
         self.parameters = parameters
         self.kling_conn_id = kling_conn_id
@@ -122,7 +128,11 @@ class KlingVideoOperator(KlingTask):
 
         with airflow_failure_semantics(timeout_is_final=False):
             submitted = submit_once(
-                self, context, self.generation_params(), allow_unknown_model=self.allow_unknown_model
+                self,
+                context,
+                self.generation_params(),
+                allow_unknown_model=self.allow_unknown_model,
+                max_usd=self.max_usd,
             )
             if not self.wait_for_completion:
                 return submitted.generation_id
@@ -193,6 +203,7 @@ class KlingTextToVideoOperator(KlingVideoOperator):
         "camera_control",
         "parameters",
         "kling_conn_id",
+        "max_usd",
     )
     template_fields_renderers = {"camera_control": "json", "parameters": "json"}
     named_fields: ClassVar[dict[str, str]] = {
@@ -254,7 +265,15 @@ class KlingImageToVideoOperator(KlingVideoOperator):
     :param kwargs: any :class:`KlingVideoOperator` argument (``wait_for_completion``, ``deferrable`` ...).
     """
 
-    template_fields: Sequence[str] = ("image", "tail_image", "prompt", "model", "parameters", "kling_conn_id")
+    template_fields: Sequence[str] = (
+        "image",
+        "tail_image",
+        "prompt",
+        "model",
+        "parameters",
+        "kling_conn_id",
+        "max_usd",
+    )
     template_fields_renderers = {"parameters": "json"}
 
     def __init__(

@@ -49,16 +49,14 @@ from typing import Any
 
 from aiohttp import web
 
+from airflow_provider_kling.simulator import account
 from airflow_provider_kling.simulator.faults import FaultPlan
 from airflow_provider_kling.simulator.models import check_body, sim_model
 from airflow_provider_kling.simulator.video import render, shape_of
 
 LEGACY_PATH = "/v2/generate/video/kling/generation"
 UNIFIED_PATH = "/v2/video/generations"
-CREDITS_PER_SECOND = 10
 TUPLE_SETTINGS = frozenset({"fault_kinds", "retired_paths", "legacy_models"})
-#: The docs' rate (FAQ "how can I track my funds").
-CREDITS_PER_USD = 2_000_000
 
 
 @dataclass
@@ -86,6 +84,10 @@ class SimulatorConfig:
         answers NestJS's 404 ``Cannot POST …``, as a retired route does.
     :param legacy_models: when set, the only models the legacy path still serves (others: its 400
         naming the models it serves), as when the API narrows what a path documents.
+    :param balance: the account's balance in USD before any video is charged.
+    :param log_delay: seconds before a request's row appears in ``GET /v2/logs``.
+    :param post_error_rate: share of valid creates that fail inside the API before creating anything:
+        a 500, logged as a failed request at zero cost.
     """
 
     api_key: str = ""
@@ -106,6 +108,9 @@ class SimulatorConfig:
     url_ttl: float = 3600.0
     retired_paths: tuple[str, ...] = ()
     legacy_models: tuple[str, ...] = ()
+    balance: float = 100.0
+    log_delay: float = 0.0
+    post_error_rate: float = 0.0
 
 
 @dataclass
@@ -119,6 +124,7 @@ class SimGeneration:
     video_requests: int = 0
     seconds: int = 5
     media_sha256: dict[str, str] = field(default_factory=dict)
+    usd: float = 0.0
 
     @property
     def prompt(self) -> str:
@@ -154,6 +160,11 @@ class Stats:
     creates_by_model: dict[str, int] = field(default_factory=dict)
     connections: int = 0
     videos_rendered: int = 0
+    catalogue_requests: int = 0
+    catalogue_requests_with_key: int = 0
+    catalogue_not_modified: int = 0
+    log_requests: int = 0
+    creates_without_client_request_id: int = 0
 
 
 class Simulator:
@@ -170,6 +181,7 @@ class Simulator:
         self.generations: dict[str, SimGeneration] = {}
         self.shapes: dict[str, Any] = {}
         self.tokens: dict[str, str] = {}
+        self.logs: list[account.LogRow] = []
         self.stats = Stats()
         self._peers: set[tuple[str, int]] = set()
         self.reseed()
@@ -258,6 +270,25 @@ class Simulator:
     # -- API ----------------------------------------------------------------------------------
 
     async def create(self, request: web.Request) -> web.StreamResponse:
+        response = await self._create(request)
+        client_id = account.valid_client_request_id(request.headers.get("X-Client-Request-Id"))
+        if client_id and isinstance(response, web.Response):
+            response.headers["x-client-request-id"] = client_id
+        return response
+
+    def _log(self, request: web.Request, status: str, model: Any, usd: float = 0.0, inference_id: str = "") -> None:
+        self.logs.append(
+            account.LogRow(
+                at=time.time(),
+                status=status,
+                model=str(model),
+                usd=usd,
+                inference_id=inference_id or uuid.uuid4().hex[:21],
+                client_request_id=account.valid_client_request_id(request.headers.get("X-Client-Request-Id")),
+            )
+        )
+
+    async def _create(self, request: web.Request) -> web.StreamResponse:
         unified = request.path == UNIFIED_PATH
         self.stats.create_requests += 1
         self._count_connection(request)
@@ -276,21 +307,39 @@ class Simulator:
         narrowed = self.config.legacy_models
         if not unified and narrowed and isinstance(body, dict) and body.get("model") not in narrowed:
             problems = [f"model must be one of the following values: {', '.join(narrowed)}"]
+        model = body.get("model") if isinstance(body, dict) else None
         if problems:
+            self._log(request, "failed", model)
             return self._error(request, 400, problems)
         now = time.time()
         if self.config.max_concurrent and self._in_flight(now) >= self.config.max_concurrent:
             self._count_fault("429_concurrency")
+            self._log(request, "failed", model)
             return self._error(request, 429, "Too many concurrent tasks")
+        if not account.valid_client_request_id(request.headers.get("X-Client-Request-Id")):
+            self.stats.creates_without_client_request_id += 1
+        if self.config.post_error_rate and self.rng.random() < self.config.post_error_rate:
+            self._log(request, "failed", model)
+            return self._error(request, 500, "Internal server error")
         generation = self._create_generation(body, now)
+        self._log(request, "succeeded", model, generation.usd, generation.id)
         if after:
             return await self._fault_response(request, after)
+        cost = self._cost_headers(generation.id, generation.usd)
         if unified or self.config.create_status == 200:
             answer = self._generation_body(generation, now, request)
             if unified:
                 answer["meta"] = {"usage": self._usage(generation, unified=True)}
-            return web.json_response(answer, status=200)
-        return web.json_response({"id": generation.id, "status": "queued"}, status=201)
+            return web.json_response(answer, status=200, headers=cost)
+        return web.json_response({"id": generation.id, "status": "queued"}, status=201, headers=cost)
+
+    @staticmethod
+    def _cost_headers(inference_id: str, usd: float) -> dict[str, str]:
+        return {
+            "x-inference-id": inference_id,
+            "x-aimlapi-credits-used": str(round(usd * account.CREDITS_PER_USD)),
+            "x-aimlapi-usd-spent": f"{usd:.9f}",
+        }
 
     def _create_generation(self, body: dict[str, Any], now: float) -> SimGeneration:
         queued, generating = self._timings(str(body["model"]))
@@ -305,6 +354,7 @@ class Simulator:
             queued_seconds=queued,
             generating_seconds=generating,
             seconds=shape_of(body).seconds,
+            usd=account.charge_usd(body, shape_of(body).seconds),
         )
         self.shapes[generation.id] = shape_of(body)
         self.generations[generation.id] = generation
@@ -331,7 +381,9 @@ class Simulator:
         generation = self.generations.get(generation_id)
         if generation is None:
             return self._error(request, 404, f"Generation {generation_id} not found")
-        return web.json_response(self._generation_body(generation, time.time(), request))
+        return web.json_response(
+            self._generation_body(generation, time.time(), request), headers=self._cost_headers(generation.id, 0.0)
+        )
 
     def _generation_body(self, generation: SimGeneration, now: float, request: web.Request) -> dict[str, Any]:
         status = generation.status(now)
@@ -359,13 +411,13 @@ class Simulator:
         return model.answer if model is not None else "classic"
 
     def _usage(self, generation: SimGeneration, *, unified: bool) -> dict[str, Any]:
-        """``meta.usage`` as the model's file documents it."""
-        credits = generation.seconds * CREDITS_PER_SECOND
+        """``meta.usage`` as the model's file documents it: the generation's charge."""
+        credits = round(generation.usd * account.CREDITS_PER_USD)
         if not unified:
             return {"tokens_used": credits}
         if self._answer_shape(generation) == "classic":
             return {"credits_used": credits}
-        return {"credits_used": credits, "usd_spent": credits / CREDITS_PER_USD}
+        return {"credits_used": credits, "usd_spent": generation.usd}
 
     def _video_url(self, generation: SimGeneration, request: web.Request, now: float) -> str:
         expires = int(now + self.config.url_ttl)
@@ -431,6 +483,50 @@ class Simulator:
         await response.write_eof()
         return response
 
+    # -- account ------------------------------------------------------------------------------
+
+    async def models(self, request: web.Request) -> web.StreamResponse:
+        """``GET /v1/models``: no key needed; an ETag, and 304 when ``If-None-Match`` matches it."""
+        self.stats.catalogue_requests += 1
+        if "Authorization" in request.headers:
+            self.stats.catalogue_requests_with_key += 1
+        body = account.catalogue(request.query.get("include", ""), request.query.get("id"))
+        etag = account.etag_of(body)
+        if request.headers.get("If-None-Match") == etag:
+            self.stats.catalogue_not_modified += 1
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.json_response(body, headers={"ETag": etag})
+
+    async def billing(self, request: web.Request) -> web.StreamResponse:
+        if not self._authorized(request):
+            return self._error(request, 401, "Unauthorized")
+        now = time.time()
+        spent = sum(g.usd for g in self.generations.values() if g.status(now) == "completed")
+        return web.json_response({"current_balance": round(self.config.balance - spent, 6), "currency": "USD"})
+
+    async def logs_page(self, request: web.Request) -> web.StreamResponse:
+        """``GET /v2/logs``: rows by time window, model and status, newest first, paged."""
+        self.stats.log_requests += 1
+        if not self._authorized(request):
+            return self._error(request, 401, "Unauthorized")
+        now = time.time()
+        start = account.parse_time(request.query.get("start")) or 0.0
+        end = account.parse_time(request.query.get("end")) or now
+        statuses = set(request.query.getall("status", []))
+        model = request.query.get("model")
+        rows = [
+            row
+            for row in reversed(self.logs)
+            if row.at + self.config.log_delay <= now
+            and start <= row.at <= end
+            and (not statuses or row.status in statuses)
+            and (not model or row.model == model)
+        ]
+        limit, offset = int(request.query.get("limit", 50)), int(request.query.get("offset", 0))
+        page = rows[offset : offset + limit]
+        pagination = {"limit": limit, "offset": offset, "total": len(rows), "has_more": offset + limit < len(rows)}
+        return web.json_response({"data": [row.to_api() for row in page], "pagination": pagination})
+
     # -- test hooks ---------------------------------------------------------------------------
 
     async def get_stats(self, request: web.Request) -> web.Response:
@@ -447,6 +543,7 @@ class Simulator:
                 "model": g.body.get("model"),
                 "fields": sorted(g.body),
                 "media_sha256": g.media_sha256,
+                "usd": g.usd,
                 "created_at": g.created,
                 "finishes_at": g.finishes_at if g.finishes_at != float("inf") else None,
             }
@@ -535,6 +632,9 @@ def build_app(simulator: Simulator) -> web.Application:
     app.router.add_post(UNIFIED_PATH, simulator.create)
     app.router.add_get(UNIFIED_PATH, simulator.fetch)
     app.router.add_get("/videos/{token}.mp4", simulator.video)
+    app.router.add_get("/v1/models", simulator.models)
+    app.router.add_get("/v2/billing", simulator.billing)
+    app.router.add_get("/v2/logs", simulator.logs_page)
     app.router.add_get("/_sim/stats", simulator.get_stats)
     app.router.add_post("/_sim/reset", simulator.post_reset)
     app.router.add_post("/_sim/config", simulator.post_config)

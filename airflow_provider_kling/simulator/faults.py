@@ -26,7 +26,7 @@ GET_FAULTS: dict[str, int] = {
 #: Faults a create request may get without a generation being created.
 POST_REFUSALS: dict[str, int] = {"429_retry_after": 2, "429_bare": 1, "503": 1}
 #: Faults after the generation was created: the client cannot know it exists.
-POST_AMBIGUOUS: dict[str, int] = {"502_html": 1, "reset": 1, "bad_json": 1}
+POST_AMBIGUOUS: dict[str, int] = {"502_html": 1, "reset": 1, "bad_json": 1, "504_timeout": 1}
 
 
 @dataclass

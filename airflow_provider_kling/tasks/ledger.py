@@ -10,6 +10,10 @@ down the moment the create request succeeds, somewhere that survives a retry or 
 
 A record holds the id and a fingerprint of the request body: a retry reattaches only to a
 generation made from the same parameters, so editing the prompt and clearing the task generates anew.
+It is written twice: an intent before the create is sent (fingerprint, client request id, send
+time; no id yet), then the id the moment the answer names it. An intent without an id tells a
+retry that a create may have been sent whose answer never arrived: the API's request log, searched
+by the client request id, says whether it made a generation.
 """
 
 from __future__ import annotations
@@ -27,10 +31,13 @@ VARIABLE_PREFIX = "kling_submission"
 
 @dataclass(frozen=True)
 class SubmissionRecord:
-    """What was submitted: the generation id and the fingerprint of the body that created it."""
+    """What was submitted: the generation id (``None`` while only the intent is recorded), the
+    fingerprint of the body, and the client request id and time of the create that carried it."""
 
-    generation_id: str
+    generation_id: str | None
     fingerprint: str
+    client_request_id: str | None = None
+    sent_at: float | None = None
 
     @classmethod
     def from_stored(cls, stored: Any) -> SubmissionRecord | None:
@@ -39,12 +46,21 @@ class SubmissionRecord:
                 stored = json.loads(stored)
             except ValueError:
                 return None
-        if not isinstance(stored, Mapping) or not stored.get("generation_id"):
+        if not isinstance(stored, Mapping) or not (stored.get("generation_id") or stored.get("client_request_id")):
             return None
-        return cls(str(stored["generation_id"]), str(stored.get("fingerprint", "")))
+        sent_at = stored.get("sent_at")
+        return cls(
+            str(stored["generation_id"]) if stored.get("generation_id") else None,
+            str(stored.get("fingerprint", "")),
+            str(stored["client_request_id"]) if stored.get("client_request_id") else None,
+            float(sent_at) if isinstance(sent_at, (int, float)) else None,
+        )
 
-    def to_stored(self) -> dict[str, str]:
-        return {"generation_id": self.generation_id, "fingerprint": self.fingerprint}
+    def to_stored(self) -> dict[str, Any]:
+        stored: dict[str, Any] = {"generation_id": self.generation_id, "fingerprint": self.fingerprint}
+        if self.client_request_id:
+            stored.update(client_request_id=self.client_request_id, sent_at=self.sent_at)
+        return stored
 
 
 def generation_to_reattach(record: SubmissionRecord | None, fingerprint: str) -> str | None:
@@ -52,6 +68,13 @@ def generation_to_reattach(record: SubmissionRecord | None, fingerprint: str) ->
     if record is None or record.fingerprint != fingerprint:
         return None
     return record.generation_id
+
+
+def create_to_look_up(record: SubmissionRecord | None, fingerprint: str) -> SubmissionRecord | None:
+    """An intent of this request with no id: a create may have been sent whose answer was lost."""
+    if record is None or record.fingerprint != fingerprint or record.generation_id or not record.client_request_id:
+        return None
+    return record
 
 
 def can_reuse(status: GenerationStatus) -> bool:
@@ -73,6 +96,8 @@ class SubmissionLedger:
         self._store = context.get("task_state_store")
         ti = context.get("ti")
         parts = [getattr(ti, attr, None) for attr in ("dag_id", "run_id", "task_id", "map_index")]
+        #: What names the task instance (dag id, run id, task id, map index).
+        self.identity = tuple(parts)
         self._variable_key = ":".join([VARIABLE_PREFIX, *(str(p) for p in parts)])
         self.backend = "task state store" if self._store is not None else f"Variable {self._variable_key!r}"
 

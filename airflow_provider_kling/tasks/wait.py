@@ -10,8 +10,12 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_kling.exceptions import KlingError
 from airflow_provider_kling.waiting import (
     DEADLINE_SLACK,
+    RENDER_HISTORY,
+    PollStep,
+    WaitProgress,
     format_elapsed,
     ready_line,
     result_from_event,
@@ -21,6 +25,8 @@ from airflow_provider_kling.waiting import (
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_kling.hooks.kling import KlingHook
+    from airflow_provider_kling.models import Generation
     from airflow_provider_kling.tasks.base import KlingTask
     from airflow_provider_kling.tasks.submit import Submitted
 
@@ -113,7 +119,8 @@ def wait_or_defer(
             submitted_at=submitted.created_at,
         )
     if result is None:
-        result = task.hook.wait_for_generation(
+        result = wait_in_process(
+            task.hook,
             submitted.generation_id,
             end_time=end_time,
             poll_interval=poll_interval,
@@ -121,6 +128,63 @@ def wait_or_defer(
             submitted_at=submitted.created_at,
         )
     return finish(task, context, result)
+
+
+def wait_in_process(
+    hook: KlingHook,
+    generation_id: str,
+    *,
+    end_time: float,
+    poll_interval: float,
+    started: float | None = None,
+    model: str | None = None,
+    submitted_at: float | None = None,
+) -> dict[str, Any]:
+    """Block until the generation finishes (``deferrable=False``); return it as XCom data.
+
+    The decisions (log, stop, sleep how long) are :meth:`WaitProgress.after_poll`'s, the same the
+    trigger makes.
+
+    :param hook: the API client.
+    :param generation_id: the generation to wait for.
+    :param end_time: absolute deadline, epoch seconds.
+    :param poll_interval: seconds between polls.
+    :param started: epoch seconds when waiting began, for elapsed-time logs.
+    :param model: the generation's model: its family sets how sparse the first polls are.
+    :param submitted_at: when the generation was created, if the caller created it.
+    :raises KlingGenerationFailed: on ``status: error``.
+    :raises KlingWaitTimeout: when ``end_time`` passes first.
+    """
+    progress = WaitProgress.for_model(
+        generation_id,
+        started or time.time(),
+        model=model,
+        poll_interval=poll_interval,
+        submitted_at=submitted_at,
+        history=RENDER_HISTORY,
+        failure_budget=hook.retry_policy.budget,
+    )
+    while True:
+        step = progress.deadline_step(end_time, time.time()) or _poll(hook, progress, end_time, poll_interval)
+        for level, line in step.logs:
+            hook.log.log(level, "%s", line)
+        if step.error is not None:
+            raise step.error
+        if step.event is not None:
+            return result_from_event(step.event)
+        time.sleep(step.delay)
+
+
+def _poll(hook: KlingHook, progress: WaitProgress, end_time: float, poll_interval: float) -> PollStep:
+    poll_started = time.time()
+    outcome: Generation | KlingError
+    try:
+        outcome = hook.get_generation(progress.generation_id, deadline=time.monotonic() + end_time - poll_started)
+    except KlingError as err:
+        outcome = err
+    return progress.after_poll(
+        outcome, poll_interval=poll_interval, end_time=end_time, poll_started=poll_started, now=time.time()
+    )
 
 
 def finish_from_event(task: KlingTask, context: Context, event: dict[str, Any] | None) -> dict[str, Any]:

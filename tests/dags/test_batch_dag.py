@@ -49,7 +49,8 @@ def test_batch_delivers_every_good_row_reports_the_rest_and_reruns_for_free(airf
     assert lines["row-03"]["error"] == "ContentPolicyViolation: The prompt was rejected by the content policy"
     assert "duration=7 is not allowed" in lines["row-04"]["error"]
     assert report["totals"]["delivered"] == 5
-    assert report["totals"]["usage"] == {"credits_used": 300.0}  # 4 x 5 s + 1 x 10 s, 10 credits a second
+    # 25 s at $0.098 (v1.6 pro) + 5 s at $0.168 (v3 pro with audio), in credits (2,000,000 a dollar)
+    assert report["totals"]["usage"] == {"credits_used": 6580000.0}
     assert sorted(p.name for p in folder.glob("*.mp4")) == [f"row-{n:02d}.mp4" for n in (1, 2, 5, 6, 7)]
     assert (folder / "report.csv").read_text().startswith("row,output,status,model,generation_id")
     assert "5 delivered, 0 already done, 1 failed, 1 invalid" in output

@@ -69,7 +69,7 @@ def test_example_dag_on_the_unified_endpoint(airflow_env, simulator, tmp_path):
     assert result.returncode == 0, output[-3000:]
     assert len(list(tmp_path.glob("*.mp4"))) == 1
     sidecar = json.loads(next(tmp_path.glob("*.json")).read_text())
-    assert sidecar["usage"] == {"credits_used": 50.0}  # the unified response shape
+    assert sidecar["usage"] == {"credits_used": 980000.0}  # the unified response shape
 
 
 def test_taskflow_example_maps_over_products_and_stores_every_video(airflow_env, simulator, tmp_path):
@@ -80,7 +80,7 @@ def test_taskflow_example_maps_over_products_and_stores_every_video(airflow_env,
     assert sorted(row["map_index"] for row in clips) == [0, 1, 2]
     assert all(row["state"] == "success" for row in clips)
     assert len(list((tmp_path / "taskflow").glob("*.mp4"))) == 3
-    assert "3 videos, 150 credits/tokens used" in output
+    assert "3 videos, $1.47 spent" in output  # 3 × 5 s at $0.098 a second, as the API reported it
     stats = simulator.stats()
     assert stats["creates"] == 3
     assert sorted(g["prompt"].split(" around ")[1].split(" on ")[0] for g in stats["generations"].values()) == [

@@ -115,7 +115,7 @@ def test_completion_downloads_and_returns_a_small_result(simulator, tmp_path):
         },
     }
     result = op.execute_complete(context, event)
-    assert set(result) == {"id", "status", "video_url", "destination", "duration", "usage"}
+    assert set(result) == {"id", "status", "video_url", "destination", "duration", "usage", "cost"}
     assert result["id"] == generation_id
     video = Path(result["destination"].removeprefix("file://"))
     assert video.read_bytes()[4:8] == b"ftyp"

@@ -36,7 +36,7 @@ def test_legacy_endpoint_fetches_the_2025_11_shape(simulator, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, endpoint="legacy"))
     hook = KlingHook()
     done = wait_until_finished(hook, hook.submit_generation("legacy shape", duration=10))
-    assert done.usage == {"tokens_used": 100.0}
+    assert done.usage == {"tokens_used": 1960000.0}  # 10 s at $0.098 a second, in credits
     assert done.duration == 10
 
 
@@ -51,7 +51,7 @@ def test_submit_then_fetch_each_status(simulator):
     done = wait_until_finished(hook, generation_id)
     assert done.status is GenerationStatus.COMPLETED
     assert done.video_url.startswith(simulator.url + "/videos/")
-    assert done.usage == {"credits_used": 50.0}  # endpoint=auto fetches on the universal GET
+    assert done.usage == {"credits_used": 980000.0}  # endpoint=auto fetches on the universal GET
     stats = simulator.stats()
     assert stats["creates"] == 1
     assert stats["generations"][generation_id]["prompt"] == "a paper boat on a river"

@@ -36,7 +36,7 @@ def test_create_and_fetch_on_the_unified_endpoint(unified, params):
     generation_id = hook.submit_generation("unified", **params)
     done = finished(hook, generation_id)
     assert done.status is GenerationStatus.COMPLETED
-    assert done.usage == {"credits_used": 10.0 * params.get("duration", 5)}
+    assert done.usage == {"credits_used": 196000.0 * params.get("duration", 5)}  # $0.098 a second
     assert unified.stats()["creates"] == 1
 
 

@@ -155,6 +155,7 @@ def test_xcom_summary_is_json_safe():
         "video_urls": ["https://x/v.mp4"],
         "duration": None,
         "usage": {"tokens_used": 3.0},
+        "cost": {"usd": 1.5e-06, "credits": 3},
         "error": None,
     }
 

@@ -56,12 +56,14 @@ def test_downloads_into_a_folder_with_sidecar_and_poster(simulator, tmp_path):
     assert sidecar["sha256"] == hashlib.sha256(data).hexdigest()
     assert sidecar["size"] == len(data)
     assert "sig=" not in sidecar["source_url"]
-    assert sidecar["usage"] == {"credits_used": 50.0}
+    assert sidecar["usage"] == {"credits_used": 980000.0}
+    assert sidecar["cost"] == {"usd": 0.49, "credits": 980000}
     assert sidecar["metadata"] == {"prompt": "a lantern festival"}
     assert sidecar["probe"]["width"] == 160
     assert video.with_suffix(".jpg").read_bytes()[:2] == b"\xff\xd8"
     assert context["ti"].xcoms[VIDEO_URL_XCOM_KEY] == uri
     assert context["outlet_events"][KLING_VIDEOS_ASSET].extra["uri"] == uri
+    assert context["outlet_events"][KLING_VIDEOS_ASSET].extra["cost"] == {"usd": 0.49, "credits": 980000}
     assert sorted(leftovers(video.parent)) == sorted(
         [video.name, video.with_suffix(".json").name, video.with_suffix(".jpg").name]
     )

@@ -92,12 +92,14 @@ def test_wrong_key_fails_without_retry(simulator, monkeypatch):
         op.execute(make_context(op))
 
 
-def test_unknown_submission_outcome_fails_without_retry(simulator):
+def test_a_connection_reset_after_creating_is_recovered_from_the_request_log_with_one_create(simulator):
+    # It used to fail ("may have been created and billed"); the request log now says what was made.
     simulator.configure(post_ambiguous_rate=1.0, fault_kinds=["reset"])
     op = operator()
-    with pytest.raises(AirflowFailException, match="may have been created and billed"):
-        op.execute(make_context(op))
-    assert simulator.stats()["create_requests"] == 1
+    generation_id = op.execute(make_context(op))
+    stats = simulator.stats()
+    assert (stats["create_requests"], stats["creates"]) == (1, 1)
+    assert generation_id in stats["generations"]
 
 
 def test_wait_for_completion_defers_with_a_secret_free_trigger(simulator):
@@ -139,7 +141,7 @@ def test_non_deferrable_wait_polls_in_place(simulator):
     op = operator(wait_for_completion=True, deferrable=False, poll_interval=0.2)
     result = op.execute(make_context(op))
     assert result["status"] == "completed"
-    assert result["usage"] == {"credits_used": 50.0}
+    assert result["usage"] == {"credits_used": 980000.0}
 
 
 def test_non_deferrable_wait_fails_clearly_on_status_error(simulator):

@@ -44,7 +44,7 @@ def test_a_finished_generation_returns_at_once_without_a_trigger(simulator):
     context = make_context(task)
     result = task.execute(context)
     assert result["id"] == generation_id
-    assert set(result) == {"id", "status", "video_url", "video_urls", "duration", "usage", "error"}
+    assert set(result) == {"id", "status", "video_url", "video_urls", "duration", "usage", "cost", "error"}
     assert context["ti"].xcoms[VIDEO_URL_XCOM_KEY] == result["video_url"]
 
 

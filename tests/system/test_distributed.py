@@ -108,7 +108,7 @@ def test_fifty_mapped_generations_stay_under_the_pool_cap_without_holding_worker
     for name in key_of.values():
         assert (next(fresh.output.glob(f"batch/*/{name}.mp4"))).stat().st_size > 0
     # Each generate task's return value (the finished generation) reached the report task downstream.
-    assert report["totals"]["usage"] == {"credits_used": 50.0 * count}
+    assert report["totals"]["usage"] == {"credits_used": 980000.0 * count}  # 5 s at $0.098 each
     assert all(row["duration"] is not None for row in report["rows"])
 
 

@@ -64,7 +64,7 @@ async def test_success_event_with_the_finished_generation(simulator):
     assert payload["status"] == "success"
     assert payload["generation"]["id"] == generation_id
     assert payload["generation"]["video_url"].startswith(simulator.url)
-    assert payload["generation"]["usage"] == {"credits_used": 50.0}
+    assert payload["generation"]["usage"] == {"credits_used": 980000.0}
     assert open_sessions() == 0
 
 
@@ -148,7 +148,7 @@ async def test_logs_tell_the_story_once_per_status_change(simulator, capsys):
     assert out.count("status 'queued'") == 1
     assert out.count("status 'generating'") == 1
     assert "completed in" in out
-    assert "credits_used=50" in out
+    assert "credits_used=980000" in out
     assert API_KEY not in out
 
 

@@ -1,0 +1,142 @@
+"""The account side of the simulated API, from ``shared/api/account``: prices, balance, request logs.
+
+* ``GET /v1/models`` (no key): every Kling model with its ``aliases``; ``?include=pricing`` adds the
+  ``pricing`` block (``fixed`` per second or per video, ``variants`` by request parameter,
+  ``variable`` for the avatars, priced by their audio's length); ``?id=`` matches ids and aliases;
+  an ``ETag`` and ``304`` for ``If-None-Match``.
+* ``GET /v2/billing``: the balance, which goes down as videos complete (charges land after completion).
+* ``GET /v2/logs``: one row per create request, failed ones at zero cost, with the client request id
+  it was sent with and its ``inference_id`` (the generation id); a row appears ``log_delay`` seconds
+  after its request, as rows come from an analytics pipeline.
+
+The prices are this simulator's own (plausible, not the API's); what it charges is computed here,
+apart from the provider's quote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from airflow_provider_kling.simulator.models import ALIASES, SIM_MODELS
+
+CREDITS_PER_USD = 2_000_000
+#: What ``X-Client-Request-Id`` may be; anything else is silently dropped (request-tracing-and-cost.md).
+CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def _per_second(price: float) -> dict[str, Any]:
+    return {"kind": "fixed", "currency": "USD", "units": [{"name": "second", "price": price, "per": 1}]}
+
+
+def _by(dimension: str, rates: dict[Any, float]) -> dict[str, Any]:
+    variants = [
+        {"when": {dimension: value}, "price": price, "unit": "second", "per": 1} for value, price in rates.items()
+    ]
+    return {"kind": "variants", "currency": "USD", "dimensions": [dimension], "variants": variants}
+
+
+def price_of(model: str) -> dict[str, Any]:
+    """The simulator's pricing block for a model id."""
+    if "avatar" in model:
+        return {"kind": "variable", "currency": "USD"}
+    if "effects" in model:
+        return {"kind": "fixed", "currency": "USD", "units": [{"name": "video", "price": 0.49, "per": 1}]}
+    if "motion-control" in model:
+        return _by("mode", {"std": 0.07, "pro": 0.112})
+    if ("video-v3" in model and "turbo" not in model) or "v2-6" in model:
+        base = 0.168 if ("omni-1080p" in model or "pro" in model) else 0.126
+        return _by("generate_audio", {False: round(base / 2, 4), True: base})
+    if "master" in model:
+        return _per_second(0.28)
+    if "o1" in model or "turbo" in model:
+        return _per_second(0.112 if "o1" in model else 0.07)
+    return _per_second(0.098 if "/pro/" in model else 0.056)
+
+
+def charge_usd(body: dict[str, Any], seconds: float) -> float:
+    """What a finished generation of ``body`` costs here (0 for a variable price: charged by the audio)."""
+    model = str(body.get("model"))
+    model = ALIASES.get(model, model)
+    pricing = price_of(model)
+    if pricing["kind"] == "variable":
+        return round(0.05 * seconds, 6)
+    if pricing["kind"] == "fixed":
+        unit = pricing["units"][0]
+        return round(unit["price"] * (seconds if unit["name"] == "second" else 1), 6)
+    dimension = pricing["dimensions"][0]
+    defaults = {"mode": "std", "generate_audio": True}
+    value = body.get(dimension, defaults[dimension])
+    rate = next(v for v in pricing["variants"] if str(v["when"][dimension]).lower() == str(value).lower())
+    return round(rate["price"] * seconds, 6)
+
+
+def catalogue(include: str, wanted_id: str | None) -> dict[str, Any]:
+    """``GET /v1/models``: ``{"object": "list", "data": [...]}``."""
+    aliases_of: dict[str, list[str]] = {}
+    for alias, model in ALIASES.items():
+        aliases_of.setdefault(model, []).append(alias)
+    sections = {part.strip().lower() for part in include.split(",")}
+    data = []
+    for model in sorted(SIM_MODELS):
+        names = {model.lower(), *(alias.lower() for alias in aliases_of.get(model, []))}
+        if wanted_id and wanted_id.lower() not in names:
+            continue
+        item: dict[str, Any] = {
+            "id": model,
+            "type": "internal/video-generations/submit",
+            "aliases": sorted(aliases_of.get(model, [])),
+            "tags": ["playground:video"],
+            "info": {"name": model, "developer": "Kling AI"},
+        }
+        if sections & {"pricing", "all"}:
+            item["pricing"] = price_of(model)
+        data.append(item)
+    return {"object": "list", "data": data}
+
+
+def etag_of(body: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:27]
+    return f'W/"{digest}"'
+
+
+def valid_client_request_id(value: str | None) -> str | None:
+    return value if value is not None and CLIENT_REQUEST_ID.fullmatch(value) else None
+
+
+@dataclass
+class LogRow:
+    """One create request as ``GET /v2/logs`` reports it."""
+
+    at: float
+    status: str
+    model: str
+    usd: float
+    inference_id: str
+    client_request_id: str | None
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "created": datetime.fromtimestamp(self.at, timezone.utc).isoformat().replace("+00:00", "Z"),
+            "status": self.status,
+            "origin": "api",
+            "model": self.model,
+            "cost": {"usd": self.usd, "credits": round(self.usd * CREDITS_PER_USD)},
+            "tokens": {"input": 0, "output": 0, "total": 0},
+            "request_id": None,
+            "inference_id": self.inference_id,
+            "client_request_id": self.client_request_id,
+        }
+
+
+def parse_time(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
