@@ -56,6 +56,7 @@ def test_batch_delivers_every_good_row_reports_the_rest_and_reruns_for_free(airf
     assert "5 delivered, 0 already done, 1 failed, 1 invalid" in output
     stats = simulator.stats()
     assert stats["creates"] == 6  # every valid row once; the invalid row cost nothing
+    assert stats["creates_without_client_request_id"] == 0
     # Rows may name any model: the image row went to the legacy path, the v3 row to the unified one.
     assert stats["creates_by_model"]["klingai/video-v3-pro-text-to-video"] == 1
     assert stats["creates_by_model"]["kling-video/v1.6/pro/image-to-video"] == 1

@@ -83,6 +83,7 @@ def test_taskflow_example_maps_over_products_and_stores_every_video(airflow_env,
     assert "3 videos, $1.47 spent" in output  # 3 × 5 s at $0.098 a second, as the API reported it
     stats = simulator.stats()
     assert stats["creates"] == 3
+    assert stats["creates_without_client_request_id"] == 0
     assert sorted(g["prompt"].split(" around ")[1].split(" on ")[0] for g in stats["generations"].values()) == [
         "a brass desk lamp",
         "a speckled ceramic mug",

@@ -30,6 +30,7 @@ def generate_rows(path: Path, count: int, tag: str) -> dict[int, str]:
 
 def assert_one_generation_per_task(stats: dict[str, Any], expected: int) -> None:
     assert stats["creates"] == expected, stats["creates"]
+    assert stats["creates_without_client_request_id"] == 0  # every create can be found in the request log
     duplicates = {key: n for key, n in stats["creates_by_key"].items() if n != 1}
     assert not duplicates, f"generations paid for more than once: {duplicates}"
 
