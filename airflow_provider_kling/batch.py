@@ -11,6 +11,10 @@ from typing import Any
 
 from airflow_provider_kling.exceptions import KlingError, KlingValidationError
 from airflow_provider_kling.models import build_create_body
+from airflow_provider_kling.models.pricing import cost_of, parse_cap, usd
+
+#: How many of the priciest rows a refused plan names.
+PRICIEST_SHOWN = 5
 
 _OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -59,10 +63,28 @@ def plan_batch(text: str, *, output: str, overwrite: bool = False) -> dict[str, 
     return {"output": folder, "todo": todo, "existing": existing, "invalid": invalid}
 
 
-def check_spend(batch: dict[str, Any], max_generations: int) -> None:
-    """Refuse, before anything is paid for, a plan that would start more than ``max_generations``.
+def price_plan(batch: dict[str, Any], hook: Any) -> None:
+    """Add each row's price to the plan (``quote``: ``low``, ``high`` in USD and how), from the catalogue."""
+    for row in batch["todo"]:
+        result = hook.quote(hook.prepare(row["request"], allow_unknown_model=True))
+        row["quote"] = {"low": result.low, "high": result.high, "basis": result.describe()}
 
-    :raises KlingValidationError: naming the count, the limit and how to raise it.
+
+def plan_total(batch: dict[str, Any]) -> float:
+    """The most the plan's priced rows can cost, in USD."""
+    return sum((row.get("quote") or {}).get("high") or 0.0 for row in batch["todo"])
+
+
+def check_spend(
+    batch: dict[str, Any], max_generations: int, *, max_usd: Any = None, balance: float | None = None
+) -> None:
+    """Refuse, before anything is paid for, a plan over its count, its dollar budget or the balance.
+
+    :param max_generations: the most videos one run may start.
+    :param max_usd: the most the whole plan may cost (needs :func:`price_plan` first; every row priced).
+    :param balance: the account's balance in USD (``GET /v2/billing``), which must cover the plan.
+    :raises KlingValidationError: naming the count or the total, the limit, the priciest rows and how
+        to proceed.
     """
     count = len(batch["todo"])
     if count > max_generations:
@@ -73,6 +95,39 @@ def check_spend(batch: dict[str, Any], max_generations: int) -> None:
                 f"(DAG param max_generations, e.g. --conf '{{\"max_generations\": {count}}}'), or split the list"
             ]
         )
+    cap = parse_cap(max_usd)
+    total = plan_total(batch)
+    unpriced = [row for row in batch["todo"] if (row.get("quote") or {}).get("high") is None]
+    if cap is not None and unpriced:
+        rows = ", ".join(
+            f"row {row['row']} ({(row.get('quote') or {}).get('basis', 'not priced')})"
+            for row in unpriced[:PRICIEST_SHOWN]
+        )
+        raise KlingValidationError(
+            [f"max_usd={usd(cap)} needs a price for every row; nothing was submitted. No price: {rows}"]
+        )
+    if cap is not None and total > cap:
+        raise KlingValidationError(
+            [
+                f"this run would cost up to {usd(total)}, more than max_usd={usd(cap)}; nothing was submitted. {_priciest(batch)}"
+            ]
+        )
+    if balance is not None and total > balance:
+        raise KlingValidationError(
+            [
+                f"this run would cost up to {usd(total)} but the account's balance is {usd(balance)}; nothing was "
+                f"submitted: top up, or split the list. {_priciest(batch)}"
+            ]
+        )
+
+
+def _priciest(batch: dict[str, Any]) -> str:
+    rows = sorted(batch["todo"], key=lambda row: -((row.get("quote") or {}).get("high") or 0.0))[:PRICIEST_SHOWN]
+    named = "; ".join(
+        f"row {row['row']} ({row['output']}, {row['request'].get('model')}): {usd((row.get('quote') or {}).get('high') or 0.0)}"
+        for row in rows
+    )
+    return f"The priciest rows: {named}."
 
 
 def row_jobs(batch: dict[str, Any]) -> list[dict[str, Any]]:
@@ -133,6 +188,7 @@ def build_report(
     """
     rows: list[dict[str, Any]] = []
     usage: dict[str, float] = {}
+    spent = 0.0
     if dry_run:
         rows += [_line(row, None, None, {}, status="planned") for row in batch["todo"]]
     for planned, outcome in zip([] if dry_run else batch["todo"], outcomes, strict=True):
@@ -144,6 +200,7 @@ def build_report(
             line["duration"] = _delivered_seconds(line["destination"]) or planned["request"].get("duration")
         for key, value in (generation.get("usage") or {}).items():
             usage[key] = usage.get(key, 0.0) + float(value)
+        spent += line["usd"] or 0.0
         rows.append(line)
     rows += [_line(row, None, row["destination"], {}, status="already_done") for row in batch["existing"]]
     rows += [_line(row, None, None, {}, status="invalid", error=row["error"]) for row in batch["invalid"]]
@@ -152,7 +209,8 @@ def build_report(
         status: sum(1 for line in rows if line["status"] == status)
         for status in ("delivered", "failed", "already_done", "invalid", "planned")
     }
-    return {"rows": rows, "totals": {**count, "usage": usage}}
+    quoted = sum(line["quote_usd"] or 0.0 for line in rows if line["status"] == "planned")
+    return {"rows": rows, "totals": {**count, "usage": usage, "usd": round(spent, 6), "quote_usd": round(quoted, 6)}}
 
 
 def _line(
@@ -166,6 +224,7 @@ def _line(
 ) -> dict[str, Any]:
     usage = generation.get("usage") or {}
     request = planned.get("request") or {}
+    cost = cost_of(usage)
     return {
         "row": planned["row"],
         "output": planned.get("output"),
@@ -176,6 +235,8 @@ def _line(
         "duration": generation.get("duration") or (_planned_seconds(request) if status == "planned" else None),
         "credits_used": usage.get("credits_used", usage.get("tokens_used")),
         "usd_spent": usage.get("usd_spent"),
+        "usd": cost["usd"] if cost else None,
+        "quote_usd": (planned.get("quote") or {}).get("high") if status == "planned" else None,
         "error": error,
     }
 

@@ -20,13 +20,15 @@ URL or storage path, ``multi_prompt`` ...). See ``dags/data/kling_batch_prompts.
 * **Each row delivered as soon as it is ready**: every row is its own mapped task group
   (generate -> download), so a video is stored minutes after its render ends, not after the last
   row's. A failed row fails only its own group.
-* **Spend guard**: a plan of more than ``max_generations`` videos (param, default 200) is refused
-  before any request, naming the count; raise the param when the list is right. ``dry_run=true``
-  validates and plans every row, writes the report of what would be generated (row, model,
-  duration, destination; status ``planned``) and submits nothing.
+* **Spend guard**: every row is priced from the API's catalogue before anything is sent. A plan of
+  more than ``max_generations`` videos (param, default 200), one costing more than ``max_usd``
+  (param, dollars for the whole run; every row must then have a price), or one the account's
+  balance does not cover is refused before any request, naming the total and the priciest rows.
+  ``dry_run=true`` validates, prices and plans every row, writes the report of what would be
+  generated (row, model, duration, destination, quote; status ``planned``) and submits nothing.
 * **Report**: ``report.json`` and ``report.csv`` next to the videos (status, model, generation id,
-  destination, duration, credits/tokens per row; failed rows with the API's error), summarised in
-  the log. It runs even when some rows failed.
+  destination, duration, cost in dollars and credits per row, totals; failed rows with the API's
+  error), summarised in the log. It runs even when some rows failed.
 
 Output folder: the Variable ``kling_output`` (any object-storage URI), default ``/tmp/kling-videos``,
 plus ``batch/<logical date>/``.
@@ -64,6 +66,7 @@ OUTPUT = "{{ var.value.get('kling_output', '/tmp/kling-videos') }}/batch/{{ ds }
         "overwrite": Param(False, type="boolean"),
         "fail_on_invalid_rows": Param(False, type="boolean"),
         "max_generations": Param(200, type="integer", minimum=0, description="refuse a plan with more videos"),
+        "max_usd": Param(None, type=["null", "number"], description="refuse a plan that may cost more dollars"),
         "dry_run": Param(False, type="boolean", description="validate and report the plan; submit nothing"),
     },
     default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
@@ -71,9 +74,10 @@ OUTPUT = "{{ var.value.get('kling_output', '/tmp/kling-videos') }}/batch/{{ ds }
 def kling_batch_production():
     @task
     def plan(output: str) -> dict:
-        """Read and validate every row; decide what to generate, skip or reject; guard the spend."""
-        from airflow_provider_kling.batch import check_spend, plan_batch
-        from airflow_provider_kling.exceptions import KlingValidationError
+        """Read, validate and price every row; decide what to generate, skip or reject; guard the spend."""
+        from airflow_provider_kling.batch import check_spend, plan_batch, plan_total, price_plan
+        from airflow_provider_kling.exceptions import KlingError
+        from airflow_provider_kling.hooks.kling import KlingHook
         from airflow_provider_kling.version_compat import AirflowFailException
 
         params = get_current_context()["params"]
@@ -92,12 +96,15 @@ def kling_batch_production():
         if batch["invalid"] and params["fail_on_invalid_rows"]:
             raise AirflowFailException(f"{len(batch['invalid'])} invalid rows (see above); fail_on_invalid_rows is set")
         try:
-            check_spend(batch, params["max_generations"])
-        except KlingValidationError as err:
+            hook = KlingHook()
+            price_plan(batch, hook)
+            balance = hook.balance() if batch["todo"] else None
+            check_spend(batch, params["max_generations"], max_usd=params.get("max_usd"), balance=balance)
+        except KlingError as err:  # refused (count, dollars, balance) or the API could not say: nothing sent
             raise AirflowFailException(str(err)) from None
         print(
-            f"{len(batch['todo'])} to generate, {len(batch['existing'])} already done, {len(batch['invalid'])} invalid"
-            + (" (dry run: nothing is submitted)" if params["dry_run"] else "")
+            f"{len(batch['todo'])} to generate (up to ${plan_total(batch):.2f}), {len(batch['existing'])} already "
+            f"done, {len(batch['invalid'])} invalid" + (" (dry run: nothing is submitted)" if params["dry_run"] else "")
         )
         return batch
 
@@ -164,13 +171,19 @@ def kling_batch_production():
         (target / "report.csv").write_text(buffer.getvalue())
         totals = result["totals"]
         if dry_run:
-            print(f"Dry run {context['ds']}: {totals['planned']} would be generated, {totals['invalid']} invalid")
+            print(
+                f"Dry run {context['ds']}: {totals['planned']} would be generated for up to "
+                f"${totals['quote_usd']:.2f}, {totals['invalid']} invalid"
+            )
             for planned in (r for r in result["rows"] if r["status"] == "planned"):
-                print(f"  row {planned['row']} ({planned['output']}): {planned['model']}, {planned['duration']} s")
+                quote = "no quote" if planned["quote_usd"] is None else f"up to ${planned['quote_usd']:.2f}"
+                print(
+                    f"  row {planned['row']} ({planned['output']}): {planned['model']}, {planned['duration']} s, {quote}"
+                )
             return totals
         print(
             f"Batch {context['ds']}: {totals['delivered']} delivered, {totals['already_done']} already done, "
-            f"{totals['failed']} failed, {totals['invalid']} invalid; usage {totals['usage']}"
+            f"{totals['failed']} failed, {totals['invalid']} invalid; spent ${totals['usd']:.2f} ({totals['usage']})"
         )
         for failed in (r for r in result["rows"] if r["status"] in ("failed", "invalid")):
             print(f"  row {failed['row']} ({failed['output']}): {failed['status']}: {failed['error']}")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from airflow_provider_kling.batch import build_report, check_spend, plan_batch
+from airflow_provider_kling.batch import build_report, check_spend, plan_batch, plan_total
 from airflow_provider_kling.exceptions import KlingValidationError
 
 GOOD = '{"output": "a", "prompt": "a fox", "duration": 5}'
@@ -88,6 +88,8 @@ def test_report_totals_and_usage():
         "invalid": 1,
         "planned": 0,
         "usage": {"tokens_used": 50.0},
+        "usd": 0.000025,  # 50 credits
+        "quote_usd": 0.0,
     }
     assert [line["status"] for line in report["rows"]] == ["delivered", "invalid"]
     assert report["rows"][0]["credits_used"] == 50
@@ -127,3 +129,55 @@ def test_dry_run_report_lists_what_would_be_generated():
     }
     assert lines["a"]["destination"] == "/tmp/nowhere-kling/a.mp4"
     assert report["totals"]["planned"] == 2
+
+
+def priced(batch, *highs):
+    for row, high in zip(batch["todo"], highs, strict=True):
+        row["quote"] = {
+            "low": high,
+            "high": high,
+            "basis": "no quote for m: its price is variable" if high is None else f"${high}",
+        }
+    return batch
+
+
+SIX = [f'{{"output": "r{i}", "prompt": "p{i}"}}' for i in range(6)]
+
+
+def test_a_plan_over_its_dollar_budget_is_refused_with_the_total_and_the_five_priciest_rows():
+    batch = priced(plan(*SIX), 0.49, 2.52, 0.98, 0.84, 1.05, 0.42)
+    assert plan_total(batch) == pytest.approx(6.30)
+    check_spend(batch, 10, max_usd=6.30)
+    with pytest.raises(KlingValidationError) as err:
+        check_spend(batch, 10, max_usd=5)
+    message = str(err.value)
+    assert "would cost up to $6.30, more than max_usd=$5.00; nothing was submitted" in message
+    assert "row 2 (r1, kling-video/v1.6/pro/text-to-video): $2.52; row 5 (r4" in message
+    assert "row 6 (r5" not in message  # the cheapest of six is not among the five named
+
+
+def test_every_row_needs_a_price_under_a_dollar_budget():
+    batch = priced(plan(*SIX[:2]), 0.49, None)
+    check_spend(batch, 10)  # no cap: an unpriced row is allowed
+    with pytest.raises(KlingValidationError, match="needs a price for every row; .* row 2 .*variable"):
+        check_spend(batch, 10, max_usd=100)
+
+
+def test_a_plan_the_balance_does_not_cover_is_refused_naming_both():
+    batch = priced(plan(*SIX[:2]), 0.49, 0.98)
+    check_spend(batch, 10, balance=1.47)
+    with pytest.raises(KlingValidationError, match=r"cost up to \$1.47 but the account's balance is \$1.00"):
+        check_spend(batch, 10, balance=1.0)
+
+
+@pytest.mark.parametrize("bad", [0, -5, "lots"])
+def test_a_bad_dollar_budget_is_refused(bad):
+    with pytest.raises(KlingValidationError, match="max_usd must be a positive number"):
+        check_spend(priced(plan(GOOD), 0.49), 10, max_usd=bad)
+
+
+def test_the_dry_run_report_has_each_rows_quote_and_the_total():
+    batch = priced(plan(GOOD, '{"output": "b", "prompt": "x", "duration": 10}'), 0.49, 0.98)
+    report = build_report(batch, [], NoAPI(), dry_run=True)
+    assert [line["quote_usd"] for line in report["rows"]] == [0.49, 0.98]
+    assert report["totals"]["quote_usd"] == pytest.approx(1.47)

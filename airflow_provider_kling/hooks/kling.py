@@ -228,6 +228,11 @@ class KlingHook(HttpHook):
         """A GET of another API path (the request log, the balance) with the key and the retry policy."""
         return self._request("GET", path, params=params, what=what)
 
+    def balance(self) -> float:
+        """The account's balance in USD (``GET /v2/billing``; a video's charge lands once it completes)."""
+        answer = self.api_get("/v2/billing", {}, what="Kling balance request")
+        return float(answer["current_balance"])
+
     def find_create(self, client_request_id: str, *, sent_at: float, wait: float | None = None) -> LoggedCreate | None:
         """What the create sent with ``client_request_id`` did, from the API's request log (see :mod:`.request_logs`)."""
         from airflow_provider_kling.hooks.request_logs import find_create

@@ -27,6 +27,9 @@ Magic words in the prompt steer one generation (case-insensitive):
 ``[sim:no-url]``           reports ``completed`` without a video URL
 ``[sim:odd-status]``       reports the legacy spelling ``"processing"`` while working
 ``[sim:unknown-status]``   reports the unknown status ``"rendering"`` while working
+``[sim:lost-answer]``      is created, then its create answer is lost (504); logged
+``[sim:lost-unlogged]``    is created, its answer lost (504), and no log row appears
+``[sim:create-fails]``     the create fails inside the API (500); logged as failed
 ========================  ===========================================================
 
 Test hooks (never faulted, no auth): ``GET /_sim/stats``, ``POST /_sim/reset``,
@@ -157,6 +160,7 @@ class Stats:
     max_in_flight: int = 0
     faults: dict[str, int] = field(default_factory=dict)
     creates_by_key: dict[str, int] = field(default_factory=dict)
+    create_requests_by_key: dict[str, int] = field(default_factory=dict)
     creates_by_model: dict[str, int] = field(default_factory=dict)
     connections: int = 0
     videos_rendered: int = 0
@@ -318,11 +322,19 @@ class Simulator:
             return self._error(request, 429, "Too many concurrent tasks")
         if not account.valid_client_request_id(request.headers.get("X-Client-Request-Id")):
             self.stats.creates_without_client_request_id += 1
-        if self.config.post_error_rate and self.rng.random() < self.config.post_error_rate:
+        words = str(body.get("prompt", "")).lower()
+        key = str(body.get("external_task_id") or body.get("prompt"))
+        self.stats.create_requests_by_key[key] = self.stats.create_requests_by_key.get(key, 0) + 1
+        if "[sim:create-fails]" in words or (
+            self.config.post_error_rate and self.rng.random() < self.config.post_error_rate
+        ):
             self._log(request, "failed", model)
             return self._error(request, 500, "Internal server error")
         generation = self._create_generation(body, now)
-        self._log(request, "succeeded", model, generation.usd, generation.id)
+        if "[sim:lost-unlogged]" not in words:
+            self._log(request, "succeeded", model, generation.usd, generation.id)
+        if "[sim:lost-answer]" in words or "[sim:lost-unlogged]" in words:
+            after = "504_timeout"
         if after:
             return await self._fault_response(request, after)
         cost = self._cost_headers(generation.id, generation.usd)

@@ -51,6 +51,8 @@ def test_batch_delivers_every_good_row_reports_the_rest_and_reruns_for_free(airf
     assert report["totals"]["delivered"] == 5
     # 25 s at $0.098 (v1.6 pro) + 5 s at $0.168 (v3 pro with audio), in credits (2,000,000 a dollar)
     assert report["totals"]["usage"] == {"credits_used": 6580000.0}
+    assert report["totals"]["usd"] == pytest.approx(3.29)
+    assert lines["row-07"]["usd"] == pytest.approx(0.84)
     assert sorted(p.name for p in folder.glob("*.mp4")) == [f"row-{n:02d}.mp4" for n in (1, 2, 5, 6, 7)]
     assert (folder / "report.csv").read_text().startswith("row,output,status,model,generation_id")
     assert "5 delivered, 0 already done, 1 failed, 1 invalid" in output
@@ -101,6 +103,20 @@ def test_a_dry_run_reports_the_plan_and_submits_nothing(airflow_env, simulator, 
     }
     assert report["totals"]["planned"] == 6
     assert report["totals"]["invalid"] == 1
-    assert "Dry run 2025-03-03: 6 would be generated, 1 invalid" in output
+    # Priced before paying: rows without a duration (no default documented) count at their top, 10 s.
+    assert "Dry run 2025-03-03: 6 would be generated for up to $5.25, 1 invalid" in output
+    quotes = {line["output"]: line["quote_usd"] for line in report["rows"] if line["status"] == "planned"}
+    assert quotes == pytest.approx(
+        {"row-01": 0.49, "row-02": 0.98, "row-03": 0.98, "row-05": 0.98, "row-06": 0.98, "row-07": 0.84}
+    )
+
+
+def test_a_plan_over_its_dollar_budget_is_refused_before_any_request(airflow_env, simulator, tmp_path):
+    result, output = run_batch(airflow_env, simulator, tmp_path, date="2025-03-04", max_usd=5)
+    assert result.returncode != 0
+    assert "this run would cost up to $5.25, more than max_usd=$5.00; nothing was submitted" in output, output[-3000:]
+    assert "The priciest rows: row 2 (row-02, kling-video/v1.6/pro/text-to-video): $0.98" in output
+    stats = simulator.stats()
+    assert (stats["create_requests"], stats["fetch_requests"]) == (0, 0)
     stats = simulator.stats()
     assert (stats["create_requests"], stats["fetch_requests"]) == (0, 0)

@@ -98,15 +98,22 @@ def test_the_consumer_dag_runs_without_events(airflow_env, simulator):
 
 
 @pytest.fixture(scope="module")
-def failure_paths(airflow_env, simulator_process):
+def failure_paths(airflow_env, simulator_process, tmp_path_factory):
     """One ``airflow dags test`` run of every failure-path branch; the tests below read its outcome."""
     simulator_process.configure(**{**DEFAULTS, "generation_seconds": 2.0, "api_key": API_KEY})
     simulator_process.reset()
-    env = {"AIRFLOW_CONN_KLING_DEFAULT": connection_json(simulator_process.url), "KLING_POLL_INTERVAL": "1"}
+    # A short request-log wait: the unlogged branch's row never appears.
+    connection = connection_json(simulator_process.url, request_log_wait=3)
+    output_folder = tmp_path_factory.mktemp("failure-paths")
+    env = {
+        "AIRFLOW_CONN_KLING_DEFAULT": connection,
+        "KLING_POLL_INTERVAL": "1",
+        "AIRFLOW_VAR_KLING_OUTPUT": str(output_folder),
+    }
     result = airflow_env.dags_test("kling_e2e_failure_paths", env=env)
     output = ANSI.sub("", result.stdout + result.stderr + airflow_env.task_logs())
     rows = {row["task_id"]: row for row in airflow_env.task_instances("kling_e2e_failure_paths")}
-    return result, output, rows, simulator_process.stats()
+    return result, output, rows, simulator_process.stats() | {"output_folder": output_folder}
 
 
 def test_the_failure_paths_fail_the_run_and_nothing_else(failure_paths):
@@ -123,6 +130,10 @@ def test_the_failure_paths_fail_the_run_and_nothing_else(failure_paths):
         "bad_input": "failed",
         "deadline_submit": "success",
         "deadline_wait": "failed",
+        "lost_answer": "success",
+        "lost_download": "success",
+        "failed_create": "failed",
+        "unlogged_create": "failed",
     }, output[-4000:]
 
 
@@ -152,8 +163,35 @@ def test_bad_input_fails_before_any_request(failure_paths):
     assert rows["bad_input"]["try_number"] == 1
     assert "duration=7 is not allowed for kling-video/v1.6/pro/text-to-video; allowed values: 5, 10" in output
     assert "x" not in stats["creates_by_key"]
-    # Every other branch made exactly one create request; the bad one made none.
-    assert stats["create_requests"] == 4
+    # Every other branch made exactly one create request (the failed create two); the bad one none.
+    assert stats["create_requests"] == 4 + 1 + 2 + 1
+
+
+def test_a_lost_create_answer_is_recovered_from_the_request_log_with_one_create(failure_paths):
+    _, output, rows, stats = failure_paths
+    assert rows["lost_answer"]["try_number"] == 1
+    assert (stats["create_requests_by_key"][scenarios.LOST_PROMPT], stats["creates_by_key"][scenarios.LOST_PROMPT]) == (
+        1,
+        1,
+    )
+    assert "reattaching, no second create" in output
+    [video] = (stats["output_folder"] / "e2e").glob("*.mp4")  # and its video was delivered
+    assert video.read_bytes()[4:8] == b"ftyp"
+
+
+def test_a_create_the_log_shows_failed_is_sent_once_more_and_no_more(failure_paths):
+    _, output, rows, stats = failure_paths
+    assert rows["failed_create"]["try_number"] == 1  # retries=3, yet no retry
+    assert stats["create_requests_by_key"][scenarios.FAILED_CREATE_PROMPT] == 2
+    assert scenarios.FAILED_CREATE_PROMPT not in stats["creates_by_key"]
+    assert "nothing was created; sending it once more" in output
+
+
+def test_a_lost_answer_the_log_never_shows_fails_once_naming_the_client_request_id(failure_paths):
+    _, output, rows, stats = failure_paths
+    assert rows["unlogged_create"]["try_number"] == 1
+    assert stats["create_requests_by_key"][scenarios.UNLOGGED_PROMPT] == 1
+    assert "request log shows no row for client request id kling:unlogged_create:" in output
 
 
 def test_a_deferred_sensor_timeout_ends_the_wait_on_time(failure_paths):

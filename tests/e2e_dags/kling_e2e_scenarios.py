@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
+from airflow_provider_kling.operators.kling import KlingDownloadVideoOperator, KlingTextToVideoOperator
 from airflow_provider_kling.sensors.kling import KlingGenerationSensor
 
 DEFAULTS = {"retries": 3, "retry_delay": timedelta(seconds=1)}
@@ -19,6 +19,9 @@ WAITS_PROMPT = "e2e operator waits"
 FAILS_PROMPT = "e2e [sim:error]"
 DEADLINE_PROMPT = "e2e [sim:never]"
 DEADLINE_SECONDS = 8
+LOST_PROMPT = "e2e [sim:lost-answer]"
+FAILED_CREATE_PROMPT = "e2e [sim:create-fails]"
+UNLOGGED_PROMPT = "e2e [sim:lost-unlogged]"
 
 
 class CrashAfterSubmit(KlingTextToVideoOperator):
@@ -65,6 +68,21 @@ def kling_e2e_failure_paths():
         timeout=DEADLINE_SECONDS,
         retries=0,
     )
+
+    # A create whose answer is lost (504 after creating) is found in the request log: one create, and
+    # its video is delivered.
+    lost = KlingTextToVideoOperator(
+        task_id="lost_answer", prompt=LOST_PROMPT, wait_for_completion=True, poll_interval=1
+    )
+    lost >> KlingDownloadVideoOperator(
+        task_id="lost_download",
+        generation_id="{{ ti.xcom_pull(task_ids='lost_answer', key='kling_generation_id') }}",
+        destination="{{ var.value.get('kling_output', '/tmp/kling-videos') }}/e2e/",
+    )
+    # A create the request log shows failed is sent once more, and no more.
+    KlingTextToVideoOperator(task_id="failed_create", prompt=FAILED_CREATE_PROMPT)
+    # A lost answer the log never shows fails once, naming the client request id.
+    KlingTextToVideoOperator(task_id="unlogged_create", prompt=UNLOGGED_PROMPT)
 
 
 kling_e2e_failure_paths()
