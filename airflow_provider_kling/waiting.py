@@ -50,6 +50,22 @@ DEADLINE_SLACK = 60.0
 #: XCom keys every Kling task writes (the "Kling video" extra link reads the first).
 VIDEO_URL_XCOM_KEY = "kling_video_url"
 GENERATION_ID_XCOM_KEY = "kling_generation_id"
+#: Pushed beside the id by the submitting task: ``{"model": ..., "submitted_at": ...}``, so a
+#: sensor (and its trigger) polls with the model's floors, as the operator that created it would.
+GENERATION_FACTS_XCOM_KEY = "kling_generation_facts"
+
+
+def generation_facts(value: Any) -> tuple[str | None, float | None]:
+    """(model, submitted_at) from a :data:`GENERATION_FACTS_XCOM_KEY` value; ``None`` for what is missing."""
+    if not isinstance(value, dict):
+        return None, None
+    model, submitted_at = value.get("model"), value.get("submitted_at")
+    return (
+        model if isinstance(model, str) and model else None,
+        float(submitted_at) if isinstance(submitted_at, (int, float)) and not isinstance(submitted_at, bool) else None,
+    )
+
+
 #: Where Airflow keeps what the "Kling video" extra link shows (``_link_<link class>``): a worker
 #: stores it when a task finishes; a task that ends in the triggerer must store it itself.
 VIDEO_LINK_XCOM_KEY = "_link_KlingVideoLink"

@@ -32,9 +32,14 @@ class FakeTaskInstance:
     try_number: int = 1
     start_date: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     xcoms: dict[str, Any] = field(default_factory=dict)
+    #: (task id, key) -> what ``xcom_pull`` returns for other tasks' XComs.
+    upstream: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.xcoms[key] = value
+
+    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
+        return self.upstream.get((str(task_ids), key))
 
 
 class FakeOutletEvents:

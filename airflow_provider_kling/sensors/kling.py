@@ -68,6 +68,8 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
     ) -> None:
         super().__init__(poke_interval=poke_interval, timeout=timeout, **kwargs)
         self.generation_id = generation_id
+        # The id is rendered before execute; the upstream it came from is kept to read its facts.
+        self._generation_id_arg = generation_id
         self.kling_conn_id = kling_conn_id
         self.deferrable = deferrable
         source = _generation_id_source(generation_id)
@@ -122,13 +124,28 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
             result = result_from_generation(self.hook.get_generation(generation_id))
             if result is not None:
                 return finish(self, context, result)
+            model, submitted_at = self._generation_facts(context)
             defer_for_generation(
                 self,
                 generation_id=generation_id,
                 end_time=wait_deadline(self, context, self.timeout),
                 poll_interval=self.poke_interval,
                 method_name="execute_complete",
+                model=model,
+                submitted_at=submitted_at,
             )
+
+    def _generation_facts(self, context: Context) -> tuple[str | None, float | None]:
+        """The model and send time the submitting task recorded beside the id (``submit.output`` only)."""
+        from airflow_provider_kling.waiting import GENERATION_FACTS_XCOM_KEY, generation_facts
+
+        task_id = getattr(getattr(self.generation_id, "operator", None), "task_id", None)
+        if not isinstance(task_id, str):
+            upstream = _generation_id_source(getattr(self, "_generation_id_arg", None)) or {}
+            task_id = (upstream.get("generation_id_xcom") or {}).get("task_id")
+        if not isinstance(task_id, str):
+            return None, None
+        return generation_facts(context["ti"].xcom_pull(task_ids=task_id, key=GENERATION_FACTS_XCOM_KEY))
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
         from airflow_provider_kling.exceptions import KlingTransientError

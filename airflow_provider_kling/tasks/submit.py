@@ -21,6 +21,7 @@ from airflow_provider_kling.models import CreateRequest, Generation, request_fin
 from airflow_provider_kling.models.pricing import over_budget, parse_cap, usd
 from airflow_provider_kling.models.request_ids import client_request_id
 from airflow_provider_kling.tasks.base import GENERATION_ID_XCOM_KEY
+from airflow_provider_kling.waiting import GENERATION_FACTS_XCOM_KEY
 from airflow_provider_kling.tasks.ledger import (
     SubmissionLedger,
     SubmissionRecord,
@@ -89,6 +90,9 @@ def submit_once(
         _check_price(task, request, cap)
         submitted = _create(task, ledger, request, inline, fingerprint)
     context["ti"].xcom_push(key=GENERATION_ID_XCOM_KEY, value=submitted.generation_id)
+    context["ti"].xcom_push(
+        key=GENERATION_FACTS_XCOM_KEY, value={"model": submitted.model, "submitted_at": submitted.created_at}
+    )
     task.reserve_video_link(context)
     return submitted
 

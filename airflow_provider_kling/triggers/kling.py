@@ -129,7 +129,14 @@ class KlingGenerationTrigger(BaseTrigger):
         """Poll until :meth:`WaitProgress.after_poll` (shared with the sync wait) ends the wait."""
         from airflow_provider_kling.exceptions import KlingValidationError
         from airflow_provider_kling.hooks.kling_async import KlingAsyncHook
-        from airflow_provider_kling.waiting import RENDER_HISTORY, WaitProgress, checked_generation_id, event_for_error
+        from airflow_provider_kling.waiting import (
+            GENERATION_FACTS_XCOM_KEY,
+            RENDER_HISTORY,
+            WaitProgress,
+            checked_generation_id,
+            event_for_error,
+            generation_facts,
+        )
 
         try:
             generation_id = checked_generation_id(
@@ -137,13 +144,17 @@ class KlingGenerationTrigger(BaseTrigger):
             )
         except KlingValidationError as err:
             return event_for_error(err)
+        model, submitted_at = self.model, self.submitted_at
+        if model is None and self.generation_id_xcom is not None:
+            # Read beside the id: the submitting task recorded its model and when it sent it.
+            model, submitted_at = generation_facts(await self._pull(GENERATION_FACTS_XCOM_KEY))
         hook = KlingAsyncHook(self.kling_conn_id)
         progress = WaitProgress.for_model(
             generation_id,
             self.started,
-            model=self.model,
+            model=model,
             poll_interval=self.poll_interval,
-            submitted_at=self.submitted_at,
+            submitted_at=submitted_at,
             history=RENDER_HISTORY,
             failure_budget=hook.retry_policy.budget,
         )
@@ -176,6 +187,10 @@ class KlingGenerationTrigger(BaseTrigger):
 
     async def _pull_generation_id(self) -> Any:
         """The id the upstream task pushed, read through the triggerer's channel to the API server."""
+        return await self._pull((self.generation_id_xcom or {}).get("key", "return_value"))
+
+    async def _pull(self, key: str) -> Any:
+        """An XCom of the upstream task named in ``generation_id_xcom``."""
         from airflow.sdk.execution_time.xcom import XCom
         from asgiref.sync import sync_to_async
 
@@ -183,7 +198,7 @@ class KlingGenerationTrigger(BaseTrigger):
         if ti is None:
             return None
         return await sync_to_async(XCom.get_one)(
-            key=source["key"], dag_id=ti.dag_id, task_id=source["task_id"], run_id=ti.run_id, map_index=-1
+            key=key, dag_id=ti.dag_id, task_id=source["task_id"], run_id=ti.run_id, map_index=-1
         )
 
     async def _end_task(self, result: dict[str, Any]) -> bool:

@@ -142,3 +142,37 @@ def test_when_a_sensor_starts_in_the_triggerer(kwargs, starts, source):
 @pytest.mark.skipif(AIRFLOW_V_3_3_PLUS, reason="older releases only")
 def test_before_airflow_3_3_a_sensor_starts_on_a_worker():
     assert start_args() == (False, None)
+
+
+def test_a_sensor_on_a_submit_output_knows_the_model_and_send_time_the_submitting_task_recorded(simulator):
+    from airflow.sdk import DAG
+
+    from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
+    from airflow_provider_kling.waiting import GENERATION_FACTS_XCOM_KEY
+    from harness.airflow_context import FakeTaskInstance
+
+    submitting = KlingTextToVideoOperator(
+        task_id="submit", prompt="facts", model="klingai/video-v3-turbo-pro-text-to-video"
+    )
+    submit_context = make_context(submitting)
+    generation_id = submitting.execute(submit_context)
+    facts = submit_context["ti"].xcoms[GENERATION_FACTS_XCOM_KEY]
+    assert facts["model"] == "klingai/video-v3-turbo-pro-text-to-video"
+    assert time.time() - 30 < facts["submitted_at"] <= time.time()
+
+    with DAG("facts", schedule=None):
+        upstream = KlingTextToVideoOperator(task_id="submit", prompt="facts")
+        task = KlingGenerationSensor(task_id="wait", generation_id=upstream.output, start_from_trigger=False)
+    task.generation_id = generation_id  # as rendered for the run
+    ti = FakeTaskInstance(task_id="wait", upstream={("submit", GENERATION_FACTS_XCOM_KEY): facts})
+    with pytest.raises(TaskDeferred) as excinfo:
+        task.execute(make_context(task, ti=ti))
+    trigger = excinfo.value.trigger
+    assert (trigger.model, trigger.submitted_at) == (facts["model"], facts["submitted_at"])
+
+
+def test_a_sensor_on_a_literal_id_does_not_know_the_model(simulator):
+    task = sensor(KlingHook().submit_generation("literal"))
+    with pytest.raises(TaskDeferred) as excinfo:
+        task.execute(make_context(task))
+    assert (excinfo.value.trigger.model, excinfo.value.trigger.submitted_at) == (None, None)

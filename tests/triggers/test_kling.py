@@ -222,3 +222,42 @@ def test_the_deadline_of_a_wait(kwargs, timeout_after, expected):
     if timeout_after is not None:
         trigger.timeout_after = datetime.fromtimestamp(timeout_after, tz=timezone.utc)
     assert trigger.deadline() == pytest.approx(expected)
+
+
+class _TaskInstance:
+    dag_id, run_id, task_id, map_index = "dag", "run", "wait", -1
+
+
+async def polls_of_a_wait_reading_xcom(simulator, monkeypatch, *, with_facts: bool) -> int:
+    from airflow.sdk.execution_time.xcom import XCom
+
+    from airflow_provider_kling.waiting import GENERATION_FACTS_XCOM_KEY
+
+    simulator.reset()
+    model = "klingai/video-v3-turbo-pro-text-to-video"
+    generation_id = await asyncio.to_thread(KlingHook().submit_generation, "facts", model=model)
+    upstream = {"return_value": generation_id}
+    if with_facts:
+        upstream[GENERATION_FACTS_XCOM_KEY] = {"model": model, "submitted_at": time.time()}
+    # Airflow's XCom read (through the triggerer's supervisor, absent here) answers from the upstream task.
+    monkeypatch.setattr(XCom, "get_one", classmethod(lambda cls, key, **_: upstream.get(key)))
+    trigger = KlingGenerationTrigger(
+        generation_id=None,
+        kling_conn_id="kling_default",
+        end_time=time.time() + 30,
+        poll_interval=0.2,
+        generation_id_xcom={"task_id": "submit", "key": "return_value"},
+    )
+    trigger.task_instance = _TaskInstance()
+    [event] = await collect(trigger)
+    assert event.payload["status"] == "success"
+    return simulator.stats()["fetch_requests"]
+
+
+async def test_a_trigger_reading_the_id_from_xcom_reads_the_model_beside_it(simulator, monkeypatch):
+    simulator.configure(generation_seconds=2.0)
+    unknown = await polls_of_a_wait_reading_xcom(simulator, monkeypatch, with_facts=False)
+    known = await polls_of_a_wait_reading_xcom(simulator, monkeypatch, with_facts=True)
+    # Model unknown: every 0.2 s interval until done; known: sparse until a turbo render can be done.
+    assert unknown >= 6
+    assert known <= unknown / 2
