@@ -21,7 +21,6 @@ from airflow_provider_kling.models import CreateRequest, Generation, request_fin
 from airflow_provider_kling.models.pricing import over_budget, parse_cap, usd
 from airflow_provider_kling.models.request_ids import client_request_id
 from airflow_provider_kling.tasks.base import GENERATION_ID_XCOM_KEY
-from airflow_provider_kling.waiting import GENERATION_FACTS_XCOM_KEY
 from airflow_provider_kling.tasks.ledger import (
     SubmissionLedger,
     SubmissionRecord,
@@ -29,6 +28,7 @@ from airflow_provider_kling.tasks.ledger import (
     create_to_look_up,
     generation_to_reattach,
 )
+from airflow_provider_kling.waiting import GENERATION_FACTS_XCOM_KEY
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
