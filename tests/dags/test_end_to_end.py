@@ -23,7 +23,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def dags_test(airflow_env: AirflowEnv, simulator, dag_id: str, **env: str):
     logs_before = airflow_env.task_logs()
     # The simulator renders in seconds: poll every second, not every 10 s as the examples do.
-    env = {"AIRFLOW_CONN_KLING_DEFAULT": connection_json(simulator.url), "KLING_POLL_INTERVAL": "1", **env}
+    env = {"AIRFLOW_CONN_KLING_DEFAULT": connection_json(simulator.url), "KLING_POLL_INTERVAL": "0.3", **env}
     result = airflow_env.dags_test(dag_id, env=env)
     new_logs = airflow_env.task_logs().removeprefix(logs_before)
     return result, ANSI.sub("", result.stdout + result.stderr + new_logs)
@@ -107,7 +107,7 @@ def failure_paths(airflow_env, simulator_process, tmp_path_factory):
     output_folder = tmp_path_factory.mktemp("failure-paths")
     env = {
         "AIRFLOW_CONN_KLING_DEFAULT": connection,
-        "KLING_POLL_INTERVAL": "1",
+        "KLING_POLL_INTERVAL": "0.3",
         "AIRFLOW_VAR_KLING_OUTPUT": str(output_folder),
     }
     result = airflow_env.dags_test("kling_e2e_failure_paths", env=env)

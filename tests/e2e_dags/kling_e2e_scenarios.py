@@ -42,7 +42,7 @@ def kling_e2e_failure_paths():
 
     # The operator waits deferred and returns the finished generation.
     generation = KlingTextToVideoOperator(
-        task_id="waits_generate", prompt=WAITS_PROMPT, wait_for_completion=True, poll_interval=1
+        task_id="waits_generate", prompt=WAITS_PROMPT, wait_for_completion=True, poll_interval=0.3
     )
 
     @task
@@ -72,7 +72,7 @@ def kling_e2e_failure_paths():
     # A create whose answer is lost (504 after creating) is found in the request log: one create, and
     # its video is delivered.
     lost = KlingTextToVideoOperator(
-        task_id="lost_answer", prompt=LOST_PROMPT, wait_for_completion=True, poll_interval=1
+        task_id="lost_answer", prompt=LOST_PROMPT, wait_for_completion=True, poll_interval=0.3
     )
     lost >> KlingDownloadVideoOperator(
         task_id="lost_download",
