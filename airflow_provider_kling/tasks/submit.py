@@ -16,7 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_kling.exceptions import KlingAPIError, KlingSubmissionUnknownError, KlingValidationError
+from airflow_provider_kling.exceptions import (
+    KlingAPIError,
+    KlingSubmissionUnknownError,
+    KlingTransientError,
+    KlingValidationError,
+)
 from airflow_provider_kling.models import CreateRequest, Generation, request_fingerprint
 from airflow_provider_kling.models.pricing import over_budget, parse_cap, usd
 from airflow_provider_kling.models.request_ids import client_request_id
@@ -115,6 +120,11 @@ def _create(
         _save(task, ledger, SubmissionRecord(None, fingerprint, client_id, sent_at))
         try:
             created = task.hook.create_generation(request, inline_media=inline, client_request_id=client_id)
+        except (KlingAPIError, KlingTransientError) as err:
+            if isinstance(err, KlingAPIError) or err.safe_to_resend:
+                # Provably nothing was created: leave no intent for a retry to look up.
+                _save(task, ledger, SubmissionRecord(None, fingerprint))
+            raise
         except KlingSubmissionUnknownError as err:
             found = _look_up(task, client_id, sent_at, err)
             if not found.succeeded:
@@ -159,7 +169,12 @@ def _look_up(task: KlingTask, client_id: str, sent_at: float, cause: KlingSubmis
 
 
 def _found_in_log(task: KlingTask, record: SubmissionRecord | None, request: CreateRequest) -> Submitted | None:
-    """An earlier try sent a create and died before recording its id: the request log says what it made."""
+    """An earlier try sent a create and died before recording its id: the request log says what it made.
+
+    Spec decision: no row within ``request_log_wait`` means the create never reached the API (the
+    earlier try died before sending it): a retry comes at least a retry delay plus that wait after
+    the send, longer than the log takes to show a row, so it creates anew rather than block forever.
+    """
     if record is None or record.client_request_id is None:
         return None
     task.log.info("An earlier try sent create %s without recording its answer: looking it up", record.client_request_id)

@@ -122,3 +122,19 @@ def test_a_retry_after_a_worker_died_between_send_and_record_reattaches_through_
     stats = simulator.stats()
     assert (stats["create_requests"], stats["creates"]) == (1, 1)
     assert generation_id in stats["generations"]
+
+
+def test_a_create_refused_before_anything_was_made_leaves_no_intent_to_look_up(simulator, monkeypatch):
+    store = FakeStateStore()
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, api_key="wrong"))
+    with pytest.raises(AirflowFailException, match="HTTP 401"):
+        run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse"), store=store)
+    assert store.get("kling_generation") == {
+        "generation_id": None,
+        "fingerprint": store.get("kling_generation")["fingerprint"],
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url))
+    again = KlingTextToVideoOperator(task_id="t", prompt="a lighthouse")
+    run(again, store=store, ti=FakeTaskInstance(task_id="t", try_number=2))
+    stats = simulator.stats()
+    assert (stats["log_requests"], stats["creates"]) == (0, 1)  # no look-up: straight to one create
