@@ -49,10 +49,19 @@ def find_create(hook: ApiReader, client_request_id: str, *, sent_at: float, wait
 
     A succeeded row wins over a failed one with the same id (a failed row never hides a paid video).
     """
+    from airflow_provider_kling.exceptions import KlingError, KlingPermanentError
+
     deadline = time.monotonic() + wait
     pause = 1.0
     while True:
-        rows = [row for row in _rows(hook, sent_at) if row.get("client_request_id") == client_request_id]
+        try:
+            rows = [row for row in _rows(hook, sent_at) if row.get("client_request_id") == client_request_id]
+        except KlingError as err:
+            # The log cannot say (no access to it, an API without it): the caller fails naming the id.
+            hook.log.warning("Could not read the API's request log: %s", err)
+            if isinstance(err, KlingPermanentError):
+                return None
+            rows = []
         found = _outcome(rows)
         if found is not None or time.monotonic() + pause > deadline:
             return found

@@ -59,7 +59,7 @@ from airflow_provider_kling.simulator.video import render, shape_of
 
 LEGACY_PATH = "/v2/generate/video/kling/generation"
 UNIFIED_PATH = "/v2/video/generations"
-TUPLE_SETTINGS = frozenset({"fault_kinds", "retired_paths", "legacy_models"})
+TUPLE_SETTINGS = frozenset({"fault_kinds", "retired_paths", "legacy_models", "account_refusals"})
 
 
 @dataclass
@@ -91,6 +91,8 @@ class SimulatorConfig:
     :param log_delay: seconds before a request's row appears in ``GET /v2/logs``.
     :param post_error_rate: share of valid creates that fail inside the API before creating anything:
         a 500, logged as a failed request at zero cost.
+    :param account_refusals: account endpoints that answer an error: ``"catalogue"`` (503, as when
+        it cannot be reached) and/or ``"logs"`` (403, a key without access to the request log).
     """
 
     api_key: str = ""
@@ -114,6 +116,7 @@ class SimulatorConfig:
     balance: float = 100.0
     log_delay: float = 0.0
     post_error_rate: float = 0.0
+    account_refusals: tuple[str, ...] = ()
 
 
 @dataclass
@@ -500,6 +503,8 @@ class Simulator:
     async def models(self, request: web.Request) -> web.StreamResponse:
         """``GET /v1/models``: no key needed; an ETag, and 304 when ``If-None-Match`` matches it."""
         self.stats.catalogue_requests += 1
+        if "catalogue" in self.config.account_refusals:
+            return self._error(request, 503, "Service temporarily unavailable")
         if "Authorization" in request.headers:
             self.stats.catalogue_requests_with_key += 1
         body = account.catalogue(request.query.get("include", ""), request.query.get("id"))
@@ -521,6 +526,8 @@ class Simulator:
         self.stats.log_requests += 1
         if not self._authorized(request):
             return self._error(request, 401, "Unauthorized")
+        if "logs" in self.config.account_refusals:
+            return self._error(request, 403, "This key may not read the usage logs")
         now = time.time()
         start = account.parse_time(request.query.get("start")) or 0.0
         end = account.parse_time(request.query.get("end")) or now

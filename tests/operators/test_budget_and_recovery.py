@@ -65,8 +65,8 @@ def test_a_variable_price_under_a_cap_is_refused(simulator):
     assert simulator.stats()["create_requests"] == 0
 
 
-def test_an_unreachable_catalogue_with_no_copy_under_a_cap_is_refused_naming_why(simulator, monkeypatch):
-    monkeypatch.setattr(prices, "CATALOGUE_PATH", "/no-such-catalogue")  # the simulator answers 404 there
+def test_an_unreachable_catalogue_with_no_copy_under_a_cap_is_refused_naming_why(simulator):
+    simulator.configure(account_refusals=["catalogue"])  # 503 from the catalogue
     op = KlingTextToVideoOperator(task_id="t", prompt="a lighthouse", max_usd=5)
     with pytest.raises(AirflowFailException, match="could not be reached .* and no copy is cached"):
         run(op)
@@ -138,3 +138,11 @@ def test_a_create_refused_before_anything_was_made_leaves_no_intent_to_look_up(s
     run(again, store=store, ti=FakeTaskInstance(task_id="t", try_number=2))
     stats = simulator.stats()
     assert (stats["log_requests"], stats["creates"]) == (0, 1)  # no look-up: straight to one create
+
+
+def test_a_request_log_that_cannot_be_read_ends_in_the_same_clear_failure(simulator):
+    # A key without access to the request log (403): the look-up ends at once, the failure names the id.
+    simulator.configure(post_ambiguous_rate=1.0, fault_kinds=["504_timeout"], account_refusals=["logs"])
+    with pytest.raises(AirflowFailException, match="request log shows no row for client request id kling:t:"):
+        run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse"))
+    assert simulator.stats()["create_requests"] == 1
