@@ -400,6 +400,11 @@ class RenderHistory:
         self._shortest: dict[str, float] = {}
         self._seen: dict[str, int] = {}
 
+    def reset(self) -> None:
+        """Forget every render seen, as a fresh process would (its owner starting afresh; tests)."""
+        self._shortest.clear()
+        self._seen.clear()
+
     def record(self, model: str | None, seconds: float | None) -> None:
         """Remember that a render of ``model`` (``None``: not known) took at most ``seconds``."""
         if seconds is None:

@@ -60,6 +60,7 @@ def run_dag(connection: str, poll_interval: str | None = None) -> int:
     elapsed = time.monotonic() - started
     output = log_path.read_text()
     interesting = (
+        "Price before paying",
         "Submitted Kling",
         "Deferring",
         "DEFERRED",

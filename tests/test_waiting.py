@@ -291,3 +291,14 @@ def test_a_task_ended_in_the_triggerer_leaves_what_its_process_would():
     }
     with pytest.raises(ValueError, match="end_task='both'"):
         task_end_xcoms(result, "both")
+
+
+def test_a_render_history_can_be_reset_to_a_fresh_processs():
+    from airflow_provider_kling.waiting import RenderHistory, render_floor_prior
+
+    history = RenderHistory()
+    turbo = "klingai/video-v3-turbo-pro-text-to-video"
+    history.record(turbo, 0.5)
+    assert history.floor(turbo, 10.0) == pytest.approx(0.4)
+    history.reset()
+    assert history.floor(turbo, 10.0) == render_floor_prior(turbo, 10.0)
