@@ -12,9 +12,10 @@ from airflow_provider_kling.exceptions import KlingAPIError, KlingError, KlingRe
 from airflow_provider_kling.hooks import transport
 from airflow_provider_kling.hooks.connection import SETTING_EXTRAS, ConnectionSettings, ui_field_behaviour
 from airflow_provider_kling.hooks.prices import PriceCatalogue, quote_request
+from airflow_provider_kling.hooks.request_logs import LoggedCreate, find_create
 from airflow_provider_kling.models import CreateRequest, Generation, prepare_request
 from airflow_provider_kling.models.api_error import error_for_response, refused_as_not_served, unknown_submission
-from airflow_provider_kling.models.pricing import Quote, usage_from_headers, with_usage
+from airflow_provider_kling.models.pricing import Quote, usage_from_headers
 from airflow_provider_kling.models.request import Created
 from airflow_provider_kling.retry import DEFAULT_RETRY_POLICY, RetryPolicy, RetryState
 
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     import requests
 
     from airflow_provider_kling.hooks.kling_async import KlingAsyncHook
-    from airflow_provider_kling.hooks.request_logs import LoggedCreate
 
 #: Asked for by ``test_connection``: a key check that creates nothing and costs nothing.
 CONNECTION_TEST_ID = "airflow-connection-test"
@@ -210,7 +210,7 @@ class KlingHook(HttpHook):
             generation = Generation.from_create_answer(payload)
         except KlingResponseError as err:
             raise unknown_submission(err) from err
-        return Created(with_usage(generation, usage_from_headers(answer)), request)
+        return Created(generation.with_usage(usage_from_headers(answer)), request)
 
     @cached_property
     def prices(self) -> PriceCatalogue:
@@ -235,8 +235,6 @@ class KlingHook(HttpHook):
 
     def find_create(self, client_request_id: str, *, sent_at: float, wait: float | None = None) -> LoggedCreate | None:
         """What the create sent with ``client_request_id`` did, from the API's request log (see :mod:`.request_logs`)."""
-        from airflow_provider_kling.hooks.request_logs import find_create
-
         return find_create(
             self, client_request_id, sent_at=sent_at, wait=self.settings.request_log_wait if wait is None else wait
         )

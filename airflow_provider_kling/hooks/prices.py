@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_kling.models.catalog import get_model, is_catalogued
+from airflow_provider_kling.models.pricing import Quote, quote, unknown
+from airflow_provider_kling.models.request import CreateRequest
+
 log = logging.getLogger(__name__)
 CATALOGUE_PATH = "/v1/models"
 
@@ -152,11 +156,8 @@ def prices_by_name(body: Any) -> dict[str, Any]:
     return prices
 
 
-def quote_request(catalogue: PriceCatalogue, request: Any) -> Any:
+def quote_request(catalogue: PriceCatalogue, request: CreateRequest) -> Quote:
     """Quote a validated create request from ``catalogue``, with its model's documented defaults."""
-    from airflow_provider_kling.models.catalog import get_model, is_catalogued
-    from airflow_provider_kling.models.pricing import quote, unknown
-
     if not is_catalogued(request.model):
         pricing, why = catalogue.pricing(request.model)
         return quote(request.model, pricing, request.body) if pricing else unknown(request.model, why)

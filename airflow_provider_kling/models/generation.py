@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -124,6 +124,11 @@ class Generation:
         if isinstance(payload, Mapping) and payload.get("status") is None:
             payload = {**payload, "status": GenerationStatus.QUEUED.value}
         return cls.from_api(payload)
+
+    def with_usage(self, extra: Mapping[str, float]) -> Generation:
+        """This snapshot with ``extra`` usage (e.g. an answer's cost headers) where the body reported none of it."""
+        merged = {**extra, **self.usage}
+        return replace(self, usage=merged) if merged != self.usage else self
 
     @property
     def is_finished(self) -> bool:

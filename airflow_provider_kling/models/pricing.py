@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_kling.exceptions import KlingValidationError
+
 #: 1 USD = 2,000,000 credits (the docs' FAQ "how can I track my funds").
 CREDITS_PER_USD = 2_000_000
 PER_SECOND = frozenset({"second", "seconds", "sec", "s"})
@@ -221,21 +223,11 @@ def usage_from_headers(headers: Mapping[str, str]) -> dict[str, float]:
     return usage
 
 
-def with_usage(generation: Any, extra: Mapping[str, float]) -> Any:
-    """``generation`` with ``extra`` usage added where its body reported none of the same key."""
-    from dataclasses import replace
-
-    merged = {**extra, **generation.usage}
-    return replace(generation, usage=merged) if merged != generation.usage else generation
-
-
 def parse_cap(max_usd: Any, *, what: str = "max_usd") -> float | None:
     """A dollar cap as given (``None``: no cap); numeric strings are read (templated values).
 
     :raises KlingValidationError: zero, negative, or not a number.
     """
-    from airflow_provider_kling.exceptions import KlingValidationError
-
     if max_usd is None or max_usd == "":
         return None
     try:

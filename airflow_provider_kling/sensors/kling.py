@@ -68,11 +68,11 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
     ) -> None:
         super().__init__(poke_interval=poke_interval, timeout=timeout, **kwargs)
         self.generation_id = generation_id
-        # The id is rendered before execute; the upstream it came from is kept to read its facts.
-        self._generation_id_arg = generation_id
         self.kling_conn_id = kling_conn_id
         self.deferrable = deferrable
         source = _generation_id_source(generation_id)
+        # The task whose XCom holds the id (``submit.output``), to read the facts recorded beside it.
+        self._upstream_task_id: str | None = ((source or {}).get("generation_id_xcom") or {}).get("task_id")
         wanted = start_from_trigger is not False  # on unless turned off, where it can work
         self.start_from_trigger = bool(
             wanted and deferrable and AIRFLOW_V_3_3_PLUS and source and not _is_template(kling_conn_id)
@@ -139,13 +139,10 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
         """The model and send time the submitting task recorded beside the id (``submit.output`` only)."""
         from airflow_provider_kling.waiting import GENERATION_FACTS_XCOM_KEY, generation_facts
 
-        task_id = getattr(getattr(self.generation_id, "operator", None), "task_id", None)
-        if not isinstance(task_id, str):
-            upstream = _generation_id_source(getattr(self, "_generation_id_arg", None)) or {}
-            task_id = (upstream.get("generation_id_xcom") or {}).get("task_id")
-        if not isinstance(task_id, str):
+        if self._upstream_task_id is None:
             return None, None
-        return generation_facts(context["ti"].xcom_pull(task_ids=task_id, key=GENERATION_FACTS_XCOM_KEY))
+        facts = context["ti"].xcom_pull(task_ids=self._upstream_task_id, key=GENERATION_FACTS_XCOM_KEY)
+        return generation_facts(facts)
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
         from airflow_provider_kling.exceptions import KlingTransientError
