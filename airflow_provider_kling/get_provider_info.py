@@ -22,7 +22,13 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "operators": [
-            {"integration-name": "Kling (AI/ML API)", "python-modules": ["airflow_provider_kling.operators.kling"]}
+            {
+                "integration-name": "Kling (AI/ML API)",
+                "python-modules": [
+                    "airflow_provider_kling.operators.kling",
+                    "airflow_provider_kling.operators.download",
+                ],
+            }
         ],
         "sensors": [
             {"integration-name": "Kling (AI/ML API)", "python-modules": ["airflow_provider_kling.sensors.kling"]}

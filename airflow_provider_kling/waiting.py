@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_kling.cadence import RenderHistory, next_poll_delay
 from airflow_provider_kling.exceptions import (
     KlingError,
     KlingGenerationFailed,
@@ -20,61 +21,14 @@ from airflow_provider_kling.exceptions import (
     KlingWaitTimeout,
 )
 from airflow_provider_kling.models import Generation, GenerationStatus, redact_url
-from airflow_provider_kling.models.pricing import cost_of, describe_cost
+from airflow_provider_kling.task_outputs import describe_usage
 
 DEFAULT_POLL_INTERVAL = 10.0
 #: Seconds a wait lasts unless the task says otherwise.
 DEFAULT_WAIT_TIMEOUT = 3600.0
-MIN_POLL_INTERVAL = 0.1
-
-# The adaptive schedule (see next_poll_delay): sparse while no render can be finished yet.
-#: Seconds no render of a model family finishes in, counted from when the generation was last seen
-#: queued (or was created). Kling documents renders of about 1 to 5 minutes; the turbo models are
-#: built for speed, so they get a short floor. A model outside the catalog gets none.
-RENDER_FLOORS: dict[str, float] = {"standard": 60.0, "turbo": 15.0}
-#: The floor never exceeds this many poll intervals: a short ``poll_interval`` (a fast simulator, a
-#: demo) says renders are expected quickly.
-FLOOR_FACTOR = 9.0
-#: Before the floor, polls are at most this many intervals (and this many seconds) apart: the log
-#: still tells each status change, and a wrong floor costs little.
-SPARSE_FACTOR, SPARSE_CAP = 3.0, 30.0
-#: A render seen to finish within ``u`` seconds lowers its model's floor to ``LEARNED_MARGIN * u``.
-LEARNED_MARGIN = 0.8
-#: After this many renders of a model the floor is what was seen, even above the family's prior.
-TRUSTED_RENDERS = 5
-
 #: Seconds a defer timeout is given beyond the wait's own deadline, so the trigger reports a clear
 #: timeout event before Airflow's trigger timeout fires.
 DEADLINE_SLACK = 60.0
-
-#: XCom keys every Kling task writes (the "Kling video" extra link reads the first).
-VIDEO_URL_XCOM_KEY = "kling_video_url"
-GENERATION_ID_XCOM_KEY = "kling_generation_id"
-#: Pushed beside the id by the submitting task: ``{"model": ..., "submitted_at": ...}``, so a
-#: sensor (and its trigger) polls with the model's floors, as the operator that created it would.
-GENERATION_FACTS_XCOM_KEY = "kling_generation_facts"
-
-
-def generation_facts(value: Any) -> tuple[str | None, float | None]:
-    """(model, submitted_at) from a :data:`GENERATION_FACTS_XCOM_KEY` value; ``None`` for what is missing."""
-    if not isinstance(value, dict):
-        return None, None
-    model, submitted_at = value.get("model"), value.get("submitted_at")
-    return (
-        model if isinstance(model, str) and model else None,
-        float(submitted_at) if isinstance(submitted_at, (int, float)) and not isinstance(submitted_at, bool) else None,
-    )
-
-
-#: Where Airflow keeps what the "Kling video" extra link shows (``_link_<link class>``): a worker
-#: stores it when a task finishes; a task that ends in the triggerer must store it itself.
-VIDEO_LINK_XCOM_KEY = "_link_KlingVideoLink"
-
-#: What a trigger that ends its task itself returns (``end_task``): the finished generation as the
-#: operator and sensor return it, or the TaskFlow task's summary (see :func:`task_summary`).
-RETURN_GENERATION = "generation"
-RETURN_SUMMARY = "summary"
-RETURN_SHAPES: tuple[str, ...] = (RETURN_GENERATION, RETURN_SUMMARY)
 
 # Event "status" values sent from the trigger to the task.
 EVENT_SUCCESS = "success"
@@ -87,13 +41,6 @@ def format_elapsed(seconds: float) -> str:
     seconds = max(0, round(seconds))
     minutes, secs = divmod(seconds, 60)
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
-def describe_usage(usage: dict[str, float]) -> str:
-    if not usage:
-        return "usage not reported"
-    reported = ", ".join(f"{key}={value:g}" for key, value in usage.items())
-    return f"{reported}; {describe_cost(usage)}"
 
 
 @dataclass(frozen=True)
@@ -341,23 +288,6 @@ def result_from_generation(generation: Generation) -> dict[str, Any] | None:
     return None if event is None else result_from_event(event)
 
 
-def next_poll_delay(poll_interval: float, remaining: float, *, until_possible: float | None = None) -> float:
-    """Seconds until the next poll.
-
-    Renders take a while: polling every ``poll_interval`` from the start spends requests (and the
-    account's rate limit) on answers that cannot be "completed" yet. So while no render of the
-    model can be finished (``until_possible`` seconds from now, see
-    :meth:`WaitProgress.earliest_completion`), polls are sparse -- ``3 x poll_interval`` apart, at
-    most 30 s, landing exactly at the moment completion becomes possible -- and every
-    ``poll_interval`` from then on, as a fixed loop would. Never more often than
-    ``poll_interval``, never past the deadline (``remaining``).
-    """
-    interval = max(poll_interval, MIN_POLL_INTERVAL)
-    if until_possible is not None and until_possible > interval:
-        interval = min(until_possible, max(interval, min(SPARSE_FACTOR * poll_interval, SPARSE_CAP)))
-    return max(0.0, min(interval, remaining))
-
-
 def delay_after(
     progress: WaitProgress, poll_interval: float, remaining: float, now: float, *, poll_started: float | None = None
 ) -> float:
@@ -373,91 +303,6 @@ def delay_after(
     return max(0.0, next_poll_delay(poll_interval, remaining, until_possible=until_possible) - (now - start))
 
 
-def render_floor_prior(model: str | None, poll_interval: float) -> float:
-    """The floor a model's family starts with (no render of it finishes sooner), see :data:`RENDER_FLOORS`."""
-    from airflow_provider_kling.models.catalog import is_catalogued
-
-    if not model or not is_catalogued(model):
-        return 0.0
-    family = "turbo" if "turbo" in model else "standard"
-    return min(RENDER_FLOORS[family], FLOOR_FACTOR * max(poll_interval, MIN_POLL_INTERVAL))
-
-
-class RenderHistory:
-    """The shortest renders one process (a triggerer, a worker) has seen, per model and overall.
-
-    A model's floor is its family's prior until renders of it are seen: a render seen finishing
-    sooner lowers it at once (a wrong prior costs one late detection, not a batch of them), and
-    after :data:`TRUSTED_RENDERS` renders the floor is what was seen (``LEARNED_MARGIN`` x the
-    shortest), higher or lower than the prior. A wait that does not know its model (a sensor) gets
-    a floor only from what was seen: the shortest render of any model, so it is never sparser
-    than the fastest family this process has met. Never more than ``FLOOR_FACTOR`` poll intervals.
-    """
-
-    _ANY = ""
-
-    def __init__(self) -> None:
-        self._shortest: dict[str, float] = {}
-        self._seen: dict[str, int] = {}
-
-    def reset(self) -> None:
-        """Forget every render seen, as a fresh process would (its owner starting afresh; tests)."""
-        self._shortest.clear()
-        self._seen.clear()
-
-    def record(self, model: str | None, seconds: float | None) -> None:
-        """Remember that a render of ``model`` (``None``: not known) took at most ``seconds``."""
-        if seconds is None:
-            return
-        for key in {model or self._ANY, self._ANY}:
-            self._shortest[key] = min(seconds, self._shortest.get(key, seconds))
-            self._seen[key] = self._seen.get(key, 0) + 1
-
-    def floor(self, model: str | None, poll_interval: float) -> float:
-        """The floor to wait with (see the class)."""
-        key = model or self._ANY
-        shortest, seen = self._shortest.get(key), self._seen.get(key, 0)
-        prior = render_floor_prior(model, poll_interval)
-        if shortest is None:
-            return prior
-        learned = min(LEARNED_MARGIN * shortest, FLOOR_FACTOR * max(poll_interval, MIN_POLL_INTERVAL))
-        return learned if model is None or seen >= TRUSTED_RENDERS else min(prior, learned)
-
-
-def ready_line(result: dict[str, Any]) -> str:
-    """The log line of a finished wait, wherever it ends (task process or triggerer)."""
-    return (
-        f"Generation {result.get('id')} is ready: {redact_url(result.get('video_url'))} "
-        f"({describe_usage(result.get('usage') or {})})"
-    )
-
-
-def task_summary(result: dict[str, Any], destination: str | None = None) -> dict[str, Any]:
-    """The TaskFlow task's return value: the finished generation in brief, and where it was stored."""
-    return {
-        "id": result["id"],
-        "status": result["status"],
-        "video_url": result.get("video_url"),
-        "destination": destination,
-        "duration": result.get("duration"),
-        "usage": result.get("usage") or {},
-        "cost": cost_of(result.get("usage") or {}),
-    }
-
-
-def task_end_xcoms(result: dict[str, Any], shape: str) -> dict[str, Any]:
-    """The XComs a task that ends in the triggerer leaves, as the task process would have left them.
-
-    :param result: the finished generation (:meth:`Generation.to_xcom`).
-    :param shape: :data:`RETURN_GENERATION` or :data:`RETURN_SUMMARY`.
-    """
-    if shape not in RETURN_SHAPES:
-        raise ValueError(f"end_task={shape!r}; allowed: {', '.join(RETURN_SHAPES)}")
-    value = result if shape == RETURN_GENERATION else task_summary(result)
-    url = result.get("video_url") or ""
-    return {"return_value": value, VIDEO_URL_XCOM_KEY: url, VIDEO_LINK_XCOM_KEY: url}
-
-
 def checked_generation_id(value: Any) -> str:
     """The generation id to wait for; a templated id that rendered empty (or "None") is an error.
 
@@ -468,7 +313,3 @@ def checked_generation_id(value: Any) -> str:
             [f"generation_id must be a non-empty string (usually pulled from the submit task's XCom), got {value!r}"]
         )
     return value.strip()
-
-
-#: The renders this process (a triggerer, a worker polling in place) has seen, shared by its waits.
-RENDER_HISTORY = RenderHistory()

@@ -23,8 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from airflow_provider_kling.cadence import RenderHistory
 from airflow_provider_kling.models import Generation, GenerationStatus
-from airflow_provider_kling.waiting import RenderHistory, WaitProgress, delay_after
+from airflow_provider_kling.waiting import WaitProgress, delay_after
 
 P95_NOISE = 0.1
 STANDARD = "kling-video/v1.6/pro/text-to-video"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_kling.cadence import RenderHistory, next_poll_delay
 from airflow_provider_kling.exceptions import (
     KlingAPIError,
     KlingGenerationFailed,
@@ -11,13 +12,11 @@ from airflow_provider_kling.exceptions import (
 )
 from airflow_provider_kling.models import Generation
 from airflow_provider_kling.waiting import (
-    RenderHistory,
     WaitProgress,
     delay_after,
     event_for,
     event_for_error,
     format_elapsed,
-    next_poll_delay,
     result_from_event,
     result_from_generation,
     timeout_event,
@@ -271,7 +270,7 @@ def test_the_deadline_event_names_the_last_status_seen():
 
 
 def test_a_task_ended_in_the_triggerer_leaves_what_its_process_would():
-    from airflow_provider_kling.waiting import task_end_xcoms
+    from airflow_provider_kling.task_outputs import task_end_xcoms
 
     result = COMPLETED.to_xcom()
     assert task_end_xcoms(result, "generation") == {
@@ -294,7 +293,7 @@ def test_a_task_ended_in_the_triggerer_leaves_what_its_process_would():
 
 
 def test_a_render_history_can_be_reset_to_a_fresh_processs():
-    from airflow_provider_kling.waiting import RenderHistory, render_floor_prior
+    from airflow_provider_kling.cadence import RenderHistory, render_floor_prior
 
     history = RenderHistory()
     turbo = "klingai/video-v3-turbo-pro-text-to-video"

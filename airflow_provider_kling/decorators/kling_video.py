@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.bases.decorator import DecoratedOperator, TaskDecorator, task_decorator_factory
 
-from airflow_provider_kling.operators.kling import KlingTextToVideoOperator, kling_videos_asset
+from airflow_provider_kling.operators.download import kling_videos_asset
+from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -104,7 +105,7 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
     def ends_in_triggerer(self) -> str | None:
         """Without a destination nothing is left after the wait: the trigger ends the task with the
         same summary :meth:`_deliver` returns. With one, the task resumes on a worker to download."""
-        from airflow_provider_kling.waiting import RETURN_SUMMARY
+        from airflow_provider_kling.task_outputs import RETURN_SUMMARY
 
         return None if self.destination else RETURN_SUMMARY
 
@@ -117,7 +118,7 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
 
     def _deliver(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
         """Download when a destination was given; return the small typed result."""
-        from airflow_provider_kling.waiting import task_summary
+        from airflow_provider_kling.task_outputs import task_summary
 
         output = task_summary(result)
         if self.destination:

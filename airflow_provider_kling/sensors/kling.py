@@ -9,14 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
+from airflow_provider_kling.task_outputs import RETURN_GENERATION
 from airflow_provider_kling.tasks.base import KlingTask
 from airflow_provider_kling.version_compat import AIRFLOW_V_3_3_PLUS
-from airflow_provider_kling.waiting import (
-    DEADLINE_SLACK,
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_WAIT_TIMEOUT,
-    RETURN_GENERATION,
-)
+from airflow_provider_kling.waiting import DEADLINE_SLACK, DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -137,7 +133,7 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
 
     def _generation_facts(self, context: Context) -> tuple[str | None, float | None]:
         """The model and send time the submitting task recorded beside the id (``submit.output`` only)."""
-        from airflow_provider_kling.waiting import GENERATION_FACTS_XCOM_KEY, generation_facts
+        from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY, generation_facts
 
         if self._upstream_task_id is None:
             return None, None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 
-from airflow_provider_kling.waiting import GENERATION_ID_XCOM_KEY, VIDEO_LINK_XCOM_KEY, VIDEO_URL_XCOM_KEY
+from airflow_provider_kling.task_outputs import GENERATION_ID_XCOM_KEY, VIDEO_LINK_XCOM_KEY, VIDEO_URL_XCOM_KEY
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

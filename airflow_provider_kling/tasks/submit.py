@@ -25,6 +25,7 @@ from airflow_provider_kling.exceptions import (
 from airflow_provider_kling.models import CreateRequest, Generation, request_fingerprint
 from airflow_provider_kling.models.pricing import over_budget, parse_cap, usd
 from airflow_provider_kling.models.request_ids import client_request_id
+from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY
 from airflow_provider_kling.tasks.base import GENERATION_ID_XCOM_KEY
 from airflow_provider_kling.tasks.ledger import (
     SubmissionLedger,
@@ -33,7 +34,6 @@ from airflow_provider_kling.tasks.ledger import (
     create_to_look_up,
     generation_to_reattach,
 )
-from airflow_provider_kling.waiting import GENERATION_FACTS_XCOM_KEY
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

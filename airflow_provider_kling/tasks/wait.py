@@ -10,14 +10,14 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_kling.cadence import RENDER_HISTORY
 from airflow_provider_kling.exceptions import KlingError
+from airflow_provider_kling.task_outputs import ready_line
 from airflow_provider_kling.waiting import (
     DEADLINE_SLACK,
-    RENDER_HISTORY,
     PollStep,
     WaitProgress,
     format_elapsed,
-    ready_line,
     result_from_event,
     result_from_generation,
 )

@@ -9,12 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 
-from airflow_provider_kling.waiting import (
-    DEADLINE_SLACK,
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_WAIT_TIMEOUT,
-    EVENT_SUCCESS,
-)
+from airflow_provider_kling.waiting import DEADLINE_SLACK, DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, EVENT_SUCCESS
 
 if TYPE_CHECKING:
     from airflow_provider_kling.exceptions import KlingError
@@ -127,16 +122,11 @@ class KlingGenerationTrigger(BaseTrigger):
 
     async def _wait(self) -> dict[str, Any]:
         """Poll until :meth:`WaitProgress.after_poll` (shared with the sync wait) ends the wait."""
+        from airflow_provider_kling.cadence import RENDER_HISTORY
         from airflow_provider_kling.exceptions import KlingValidationError
         from airflow_provider_kling.hooks.kling_async import KlingAsyncHook
-        from airflow_provider_kling.waiting import (
-            GENERATION_FACTS_XCOM_KEY,
-            RENDER_HISTORY,
-            WaitProgress,
-            checked_generation_id,
-            event_for_error,
-            generation_facts,
-        )
+        from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY, generation_facts
+        from airflow_provider_kling.waiting import WaitProgress, checked_generation_id, event_for_error
 
         try:
             generation_id = checked_generation_id(
@@ -208,7 +198,7 @@ class KlingGenerationTrigger(BaseTrigger):
         not: the task then resumes on a worker and finishes there as usual."""
         from asgiref.sync import sync_to_async
 
-        from airflow_provider_kling.waiting import ready_line, task_end_xcoms
+        from airflow_provider_kling.task_outputs import ready_line, task_end_xcoms
 
         ti: Any = self.task_instance
         if ti is None:  # run outside a triggerer (``airflow dags test`` runs triggers inline): resume as usual

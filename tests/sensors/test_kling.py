@@ -148,7 +148,7 @@ def test_a_sensor_on_a_submit_output_knows_the_model_and_send_time_the_submittin
     from airflow.sdk import DAG
 
     from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
-    from airflow_provider_kling.waiting import GENERATION_FACTS_XCOM_KEY
+    from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY
     from harness.airflow_context import FakeTaskInstance
 
     submitting = KlingTextToVideoOperator(
