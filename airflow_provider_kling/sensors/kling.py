@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk.definitions.mappedoperator import OperatorPartial
 
 from airflow_provider_kling.task_outputs import RETURN_GENERATION
 from airflow_provider_kling.tasks.base import KlingTask
@@ -27,8 +28,9 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
     (``start_from_trigger``): a waiting video costs no worker process at all, and the trigger leaves
     the return value and the video link as the task would. A failed generation, a timeout or an
     API error resumes the task on a worker, which fails it with the API's message (``status:
-    error``: at once, no retries) or retries it. Mapped sensors (``.expand``) and Airflow 3.1/3.2
-    start on a worker and defer from there. With ``deferrable=False`` it pokes (``mode="poke"``) or
+    error``: at once, no retries) or retries it. Mapped sensors do too when ``generation_id`` is
+    their one mapped argument and a mapped task's ``.output`` (map index *n* waits for what map
+    index *n* sent); other mapped sensors and Airflow 3.1/3.2 start on a worker and defer from there. With ``deferrable=False`` it pokes (``mode="poke"``) or
     reschedules (``mode="reschedule"``); transient API errors are ridden out until ``timeout``.
 
     .. seealso::
@@ -74,32 +76,19 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
             wanted and deferrable and AIRFLOW_V_3_3_PLUS and source and not _is_template(kling_conn_id)
         )
         if self.start_from_trigger:
-            self.start_trigger_args = self._start_trigger_args(source or {})
+            self.start_trigger_args = start_trigger_args(
+                source or {}, kling_conn_id=kling_conn_id, poke_interval=self.poke_interval, timeout=self.timeout
+            )
 
-    def _start_trigger_args(self, source: dict[str, Any]) -> Any:
-        """The trigger the scheduler creates in place of running this task on a worker.
-
-        Its kwargs are fixed when the DAG is parsed: the generation id is given as it is, or as the
-        XCom the trigger reads itself (``submit.output``). The deadline is the trigger timeout
-        (Airflow caps it at ``execution_timeout``), less the slack the trigger keeps for reporting a
-        clear timeout of its own.
-        """
-        from airflow.triggers.base import StartTriggerArgs
-
-        from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
-
-        return StartTriggerArgs(
-            trigger_cls=f"{KlingGenerationTrigger.__module__}.{KlingGenerationTrigger.__qualname__}",
-            trigger_kwargs={
-                **source,
-                "kling_conn_id": self.kling_conn_id,
-                "poll_interval": float(self.poke_interval),
-                "end_task": RETURN_GENERATION,
-            },
-            next_method="execute_complete",
-            next_kwargs=None,
-            timeout=timedelta(seconds=float(self.timeout) + DEADLINE_SLACK),
-        )
+    @classmethod
+    def partial(cls, **kwargs: Any) -> OperatorPartial:  # type: ignore[override]
+        """Like ``BaseOperator.partial``; ``.expand(generation_id=<mapped task>.output)`` then starts
+        each map index's wait in the triggerer on Airflow 3.3+ (see :func:`start_mapped_waits_in_triggerer`)."""
+        plain = super().partial(**kwargs)
+        if not AIRFLOW_V_3_3_PLUS:
+            return plain
+        plain._expand_called = True  # replaced by its copy below, which is the one expanded
+        return _StartInTriggerPartial(operator_class=plain.operator_class, kwargs=plain.kwargs, params=plain.params)
 
     def _check_generation_id(self) -> str:
         from airflow_provider_kling.waiting import checked_generation_id
@@ -169,6 +158,76 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
             return finish_from_event(self, context, event)
 
 
+def start_trigger_args(source: dict[str, Any], *, kling_conn_id: str, poke_interval: float, timeout: Any) -> Any:
+    """The trigger the scheduler creates in place of running a sensor on a worker.
+
+    Its kwargs are fixed when the DAG is parsed: the generation id is given as it is, or as the
+    XCom the trigger reads itself (``submit.output``). The deadline is the trigger timeout
+    (Airflow caps it at ``execution_timeout``), less the slack the trigger keeps for reporting a
+    clear timeout of its own.
+    """
+    from airflow.triggers.base import StartTriggerArgs
+
+    from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
+
+    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+    return StartTriggerArgs(
+        trigger_cls=f"{KlingGenerationTrigger.__module__}.{KlingGenerationTrigger.__qualname__}",
+        trigger_kwargs={
+            **source,
+            "kling_conn_id": kling_conn_id,
+            "poll_interval": float(poke_interval),
+            "end_task": RETURN_GENERATION,
+        },
+        next_method="execute_complete",
+        next_kwargs=None,
+        timeout=timedelta(seconds=seconds + DEADLINE_SLACK),
+    )
+
+
+class _StartInTriggerPartial(OperatorPartial):
+    """``KlingGenerationSensor.partial(...)``: its ``expand`` lets the waits start in the triggerer."""
+
+    __slots__ = ()
+
+    def _expand(self, expand_input: Any, *, strict: bool) -> Any:
+        mapped = super()._expand(expand_input, strict=strict)
+        start_mapped_waits_in_triggerer(mapped)
+        return mapped
+
+
+def start_mapped_waits_in_triggerer(mapped: Any) -> None:
+    """Let the scheduler start every map index of a mapped sensor in the triggerer (Airflow 3.3+).
+
+    Airflow's scheduler gives each map index the mapped task's ``start_trigger_args`` as they are
+    (it does not expand them per index), so they must not depend on the index: this holds when
+    the only mapped argument is ``generation_id=<mapped task>.output``, whose trigger reads the
+    id at its own map index. Anything else (``expand_kwargs``, a literal list, other mapped
+    arguments, a templated connection) starts on a worker and defers from there.
+    """
+    partial_kwargs = mapped.partial_kwargs
+    mapped_kwargs = getattr(mapped.expand_input, "value", None)
+    if (
+        partial_kwargs.get("start_from_trigger") is False
+        or partial_kwargs.get("deferrable") is False
+        or type(mapped.expand_input).__name__ != "DictOfListsExpandInput"
+        or not isinstance(mapped_kwargs, dict)
+        or set(mapped_kwargs) != {"generation_id"}
+    ):
+        return
+    source = _xcom_source(mapped_kwargs["generation_id"], upstream_mapped=True)
+    kling_conn_id = partial_kwargs.get("kling_conn_id", "kling_default")
+    if source is None or _is_template(kling_conn_id):
+        return
+    mapped.start_from_trigger = True
+    mapped.start_trigger_args = start_trigger_args(
+        source,
+        kling_conn_id=kling_conn_id,
+        poke_interval=partial_kwargs.get("poke_interval", DEFAULT_POLL_INTERVAL),
+        timeout=partial_kwargs.get("timeout", DEFAULT_WAIT_TIMEOUT),
+    )
+
+
 def _is_template(value: Any) -> bool:
     return isinstance(value, str) and ("{{" in value or "{%" in value)
 
@@ -183,13 +242,23 @@ def _generation_id_source(generation_id: Any) -> dict[str, Any] | None:
     """
     if isinstance(generation_id, str):
         return None if _is_template(generation_id) else {"generation_id": generation_id}
+    return _xcom_source(generation_id, upstream_mapped=False)
+
+
+def _xcom_source(generation_id: Any, *, upstream_mapped: bool) -> dict[str, Any] | None:
+    """``{"generation_id": None, "generation_id_xcom": ...}`` for ``<task>.output``, else ``None``.
+
+    :param upstream_mapped: the task must be mapped (the trigger reads the XCom at its own map
+        index), or must not be (it reads the task's one XCom).
+    """
     operator, key = getattr(generation_id, "operator", None), getattr(generation_id, "key", None)
     task_id = getattr(operator, "task_id", None)
     if (
         type(generation_id).__name__ != "PlainXComArg"
-        or type(operator).__name__ == "MappedOperator"
+        or (type(operator).__name__ == "MappedOperator") != upstream_mapped
         or not isinstance(task_id, str)
         or not isinstance(key, str)
     ):
         return None
-    return {"generation_id": None, "generation_id_xcom": {"task_id": task_id, "key": key}}
+    xcom = {"task_id": task_id, "key": key, **({"map_index": "own"} if upstream_mapped else {})}
+    return {"generation_id": None, "generation_id_xcom": xcom}

@@ -44,7 +44,8 @@ class KlingGenerationTrigger(BaseTrigger):
         ending the task here: ``"generation"`` (operator, sensor) or ``"summary"`` (TaskFlow task).
     :param timeout: seconds to wait when neither ``end_time`` nor a trigger timeout is known.
     :param generation_id_xcom: ``{"task_id": ..., "key": ...}``: read the id from that XCom of the
-        task's run (a wait started by the scheduler, whose kwargs were fixed at parse time).
+        task's run (a wait started by the scheduler, whose kwargs were fixed at parse time); with
+        ``"map_index": "own"`` the XCom of the (mapped) task's map index equal to this task's.
     :param model: the generation's model, when known: its family (and the renders this triggerer
         has seen of it) sets how sparse the first polls are.
     :param submitted_at: epoch seconds of the create request, when the waiting task made it.
@@ -187,8 +188,10 @@ class KlingGenerationTrigger(BaseTrigger):
         source, ti = self.generation_id_xcom or {}, self.task_instance
         if ti is None:
             return None
+        # A mapped sensor's map index n waits for what map index n of the mapped upstream task sent.
+        map_index = ti.map_index if source.get("map_index") == "own" else -1
         return await sync_to_async(XCom.get_one)(
-            key=key, dag_id=ti.dag_id, task_id=source["task_id"], run_id=ti.run_id, map_index=-1
+            key=key, dag_id=ti.dag_id, task_id=source["task_id"], run_id=ti.run_id, map_index=map_index
         )
 
     async def _end_task(self, result: dict[str, Any]) -> bool:

@@ -139,9 +139,70 @@ def test_when_a_sensor_starts_in_the_triggerer(kwargs, starts, source):
         assert trigger_kwargs["poll_interval"] == 5
 
 
+def mapped_start_args(expand: str, **partial):
+    """``start_from_trigger`` and the trigger kwargs of a mapped sensor (kept by the DAG's serialization)."""
+    from airflow.sdk import DAG, task
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
+
+    with DAG("mapped_start_from_trigger", schedule=None) as dag:
+
+        @task
+        def prompts() -> list[str]:
+            return ["a", "b"]
+
+        submit = KlingTextToVideoOperator.partial(task_id="submit").expand(prompt=prompts())
+        single = KlingTextToVideoOperator(task_id="single", prompt="a")
+        waits = KlingGenerationSensor.partial(task_id="wait", poke_interval=5, timeout=120, **partial)
+        if expand == "mapped submit":
+            waits.expand(generation_id=submit.output)
+        elif expand == "literal ids":
+            waits.expand(generation_id=["abc", "def"])
+        elif expand == "unmapped submit":  # a list returned by one task
+            waits.expand(generation_id=single.output)
+        elif expand == "expand_kwargs":
+            waits.expand_kwargs([{"generation_id": "abc"}])
+    task = dag.get_task("wait")
+    # What the scheduler reads: the DAG as serialized.
+    assert (
+        DagSerialization.from_dict(DagSerialization.to_dict(dag)).get_task("wait").start_from_trigger
+        is task.start_from_trigger
+    )
+    return task.start_from_trigger, (task.start_trigger_args.trigger_kwargs if task.start_from_trigger else None)
+
+
+@pytest.mark.skipif(not AIRFLOW_V_3_3_PLUS, reason="the scheduler starts tasks in the triggerer on Airflow 3.3+")
+@pytest.mark.parametrize(
+    ("expand", "partial", "starts"),
+    [
+        ("mapped submit", {}, True),
+        ("mapped submit", {"start_from_trigger": False}, False),
+        ("mapped submit", {"deferrable": False}, False),
+        ("mapped submit", {"kling_conn_id": "{{ var.value.conn }}"}, False),
+        # The scheduler gives every map index the same trigger kwargs: only an id read per map index fits.
+        ("literal ids", {}, False),
+        ("unmapped submit", {}, False),
+        ("expand_kwargs", {}, False),
+    ],
+)
+def test_when_mapped_sensors_start_in_the_triggerer(expand, partial, starts):
+    started, trigger_kwargs = mapped_start_args(expand, **partial)
+    assert started is starts
+    if starts:
+        assert trigger_kwargs["generation_id"] is None
+        assert trigger_kwargs["generation_id_xcom"] == {"task_id": "submit", "key": "return_value", "map_index": "own"}
+        assert (trigger_kwargs["end_task"], trigger_kwargs["poll_interval"]) == ("generation", 5)
+
+
 @pytest.mark.skipif(AIRFLOW_V_3_3_PLUS, reason="older releases only")
 def test_before_airflow_3_3_a_sensor_starts_on_a_worker():
     assert start_args() == (False, None)
+
+
+@pytest.mark.skipif(AIRFLOW_V_3_3_PLUS, reason="older releases only")
+def test_before_airflow_3_3_mapped_sensors_start_on_a_worker():
+    assert mapped_start_args("mapped submit") == (False, None)
 
 
 def test_a_sensor_on_a_submit_output_knows_the_model_and_send_time_the_submitting_task_recorded(simulator):

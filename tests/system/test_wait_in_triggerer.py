@@ -12,6 +12,7 @@ import time
 import pytest
 
 from airflow_provider_kling.version_compat import AIRFLOW_V_3_3_PLUS
+from harness.cluster import SlotSampler
 from harness.deployment import Deployment
 from tests.system.test_distributed import assert_one_generation_per_task
 
@@ -20,18 +21,21 @@ EXAMPLE = "kling_text_to_video"
 SENSORS = "kling_system_sensor_waits"
 
 
-def never_ran_on_a_worker(deployment: Deployment, dag_id: str, run_id: str, task_id: str) -> bool:
+def never_ran_on_a_worker(deployment: Deployment, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> bool:
     """A task instance a worker ran was queued and has a process id; one run by the triggerer has neither."""
     [(queued, pid, hostname)] = deployment.airflow.sql(
-        "SELECT queued_dttm, pid, hostname FROM task_instance WHERE dag_id = %s AND run_id = %s AND task_id = %s",
-        (dag_id, run_id, task_id),
+        "SELECT queued_dttm, pid, hostname FROM task_instance"
+        " WHERE dag_id = %s AND run_id = %s AND task_id = %s AND map_index = %s",
+        (dag_id, run_id, task_id, map_index),
     )
     return queued is None and pid is None and not hostname
 
 
-def xcom(deployment: Deployment, dag_id: str, run_id: str, task_id: str, key: str) -> object:
+def xcom(deployment: Deployment, dag_id: str, run_id: str, task_id: str, key: str, map_index: int = -1) -> object:
     entry = deployment.airflow.rest(
-        "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}?deserialize=true"
+        "GET",
+        f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}"
+        f"?deserialize=true&map_index={map_index}",
     )
     return entry["value"]
 
@@ -112,4 +116,50 @@ def test_a_triggerer_killed_while_holding_started_waits_is_replaced(fresh: Deplo
         [ti] = [ti for ti in airflow.task_instances(SENSORS, run_id) if ti["task_id"] == task_id]
         assert (ti["state"], ti["try_number"]) == ("success", 1), ti
         assert never_ran_on_a_worker(fresh, SENSORS, run_id, task_id), task_id
+    assert_one_generation_per_task(stats, count)
+
+
+def test_mapped_sensors_start_and_end_in_the_triggerer_even_when_one_is_killed(fresh: Deployment) -> None:
+    # The README's pattern for many videos: mapped submits, then mapped sensors on submit.output.
+    airflow, dag_id, count = fresh.airflow, "kling_system_mapped_sensors", 20
+    fresh.simulator.configure(generation_seconds=25.0)
+    run_id = airflow.trigger(dag_id, {"count": count})
+    sampler = SlotSampler(airflow, fresh.simulator, dag_id, run_id, key_of={}, key_field="prompt", task_id="wait")
+    sampler.start()
+    try:
+
+        def sensors_deferred() -> int:
+            waits = [ti for ti in airflow.task_instances(dag_id, run_id) if ti["task_id"] == "wait"]
+            return sum(1 for ti in waits if ti["state"] == "deferred")
+
+        victim, by_triggerer = airflow.kill_busiest_triggerer(sensors_deferred, count)
+        state = airflow.wait_for_run(dag_id, run_id, timeout=300)
+    finally:
+        sampler.stop()
+    airflow.start_triggerer(f"{victim}-again")
+    stats = fresh.simulator.stats()
+    per_sensor = sampler.running_slot_seconds / count
+    print(
+        f"\n{count} mapped sensors: run {state}; SIGKILL {victim} holding {max(by_triggerer.values())} waits; "
+        f"worker slot-seconds per mapped sensor {per_sensor:.2f} (all: {sampler.running_slot_seconds:.1f}); "
+        f"creates {stats['creates']}, status polls {stats['fetch_requests']}"
+    )
+    assert state == "success", airflow.task_instances(dag_id, run_id)
+    assert per_sensor <= 0.5
+    waits = sorted(
+        (ti for ti in airflow.task_instances(dag_id, run_id) if ti["task_id"] == "wait"), key=lambda ti: ti["map_index"]
+    )
+    assert [(ti["map_index"], ti["state"], ti["try_number"]) for ti in waits] == [
+        (i, "success", 1) for i in range(count)
+    ]
+    videos = set()
+    for index in range(count):
+        assert never_ran_on_a_worker(fresh, dag_id, run_id, "wait", index), index
+        generation = xcom(fresh, dag_id, run_id, "wait", "return_value", index)
+        # Each map index waited for the video its own submit paid for.
+        assert isinstance(generation, dict)
+        assert generation["id"] == xcom(fresh, dag_id, run_id, "submit", "return_value", index)
+        assert generation["status"] == "completed"
+        videos.add(generation["video_url"])
+    assert len(videos) == count
     assert_one_generation_per_task(stats, count)

@@ -268,3 +268,28 @@ async def test_a_trigger_reading_the_id_from_xcom_reads_the_model_beside_it(simu
     # 1.5 s until a turbo render can be done (the floor: 9 intervals), then every interval (about 4).
     assert unknown >= 7
     assert known <= 0.6 * unknown
+
+
+async def test_a_mapped_wait_reads_the_id_its_own_map_index_of_the_upstream_task_sent(simulator, monkeypatch):
+    from airflow.sdk.execution_time.xcom import XCom
+
+    ids = [await asyncio.to_thread(KlingHook().submit_generation, f"mapped {i}") for i in range(3)]
+    asked = []
+
+    def get_one(cls, key, task_id, map_index, **_):
+        asked.append((task_id, key, map_index))
+        return ids[map_index] if key == "return_value" else None
+
+    # Airflow's XCom read (through the triggerer's supervisor, absent here) answers per map index.
+    monkeypatch.setattr(XCom, "get_one", classmethod(get_one))
+    trigger = KlingGenerationTrigger(
+        generation_id=None,
+        kling_conn_id="kling_default",
+        end_time=time.time() + 30,
+        poll_interval=0.2,
+        generation_id_xcom={"task_id": "submit", "key": "return_value", "map_index": "own"},
+    )
+    trigger.task_instance = type("MappedTaskInstance", (_TaskInstance,), {"map_index": 1})()
+    [event] = await collect(trigger)
+    assert event.payload["generation"]["id"] == ids[1]
+    assert ("submit", "return_value", 1) in asked

@@ -94,6 +94,26 @@ def kling_system_sensor_waits():
     schedule=None,
     start_date=datetime(2025, 1, 1),
     catchup=False,
+    params={"count": Param(20, type="integer", minimum=1)},
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=2)},
+)
+def kling_system_mapped_sensors():
+    """The README's pattern for many videos: mapped submits, then mapped sensors on their output."""
+    from airflow_provider_kling.sensors.kling import KlingGenerationSensor
+
+    @task
+    def prompts() -> list[str]:
+        context = get_current_context()
+        return [f"mapped wait {context['run_id']} video {i}" for i in range(context["params"]["count"])]
+
+    submit = KlingTextToVideoOperator.partial(task_id="submit").expand(prompt=prompts())
+    KlingGenerationSensor.partial(task_id="wait", poke_interval=1, timeout=600).expand(generation_id=submit.output)
+
+
+@dag(
+    schedule=None,
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
     default_args={"retries": 2, "retry_delay": timedelta(seconds=2)},
 )
 def kling_system_sensor_timeout():
@@ -105,4 +125,5 @@ def kling_system_sensor_timeout():
 
 
 kling_system_sensor_waits()
+kling_system_mapped_sensors()
 kling_system_sensor_timeout()
