@@ -125,19 +125,21 @@ class KlingGenerationFailed(KlingPermanentError):
 
     :param generation_id: the generation's id.
     :param api_message: the API's own description of the failure.
+    :param generation: the failed generation as XCom data, when it was fetched.
     """
 
-    def __init__(self, generation_id: str, api_message: str):
+    def __init__(self, generation_id: str, api_message: str, *, generation: dict[str, Any] | None = None):
         super().__init__(f"Kling generation {generation_id} failed: {api_message}")
         self.generation_id = generation_id
         self.api_message = api_message
+        self.generation = generation
 
 
-class KlingWaitTimeout(KlingError):
+class KlingWaitTimeout(KlingTransientError):
     """The deadline passed before the generation finished.
 
-    Neither permanent nor transient on its own: the sensor fails (its timeout is final) while the
-    operator lets Airflow retry, and the retry reattaches to the same generation.
+    Transient for an operator: Airflow retries it and the retry reattaches to the same generation.
+    A sensor's timeout is final instead (``tasks.failures`` makes the difference).
     """
 
     def __init__(self, message: str, *, generation: dict[str, Any] | None = None):

@@ -1,8 +1,9 @@
 """Waiting for a generation: the decisions shared by the trigger, the sensor and the operator.
 
 Pure code: it never performs I/O. It says what a fetched generation means (keep waiting, done,
-failed), what to log, when to poll next, and turns the trigger's event back into a result or an
-error. Trigger, sensor (poke/reschedule) and operator all use it, so they cannot disagree.
+failed), what to log and when to poll next. A wait ends with a result or a Kling error; a trigger
+sends either as an event (:mod:`airflow_provider_kling.events`). Trigger, sensor
+(poke/reschedule) and operator all use it, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from airflow_provider_kling.cadence import RenderHistory, next_poll_delay
 from airflow_provider_kling.exceptions import (
     KlingError,
     KlingGenerationFailed,
-    KlingPermanentError,
     KlingTransientError,
     KlingValidationError,
     KlingWaitTimeout,
@@ -30,12 +30,6 @@ DEFAULT_WAIT_TIMEOUT = 3600.0
 #: timeout event before Airflow's trigger timeout fires.
 DEADLINE_SLACK = 60.0
 
-# Event "status" values sent from the trigger to the task.
-EVENT_SUCCESS = "success"
-EVENT_FAILED = "failed"  # the API reported status: error
-EVENT_ERROR = "error"  # the API could not be asked (permanent, or transient after the retry budget)
-EVENT_TIMEOUT = "timeout"
-
 
 def format_elapsed(seconds: float) -> str:
     seconds = max(0, round(seconds))
@@ -45,18 +39,23 @@ def format_elapsed(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class PollStep:
-    """What to do after one poll: end the wait with ``event``, or sleep ``delay`` seconds.
+    """What to do after one poll: end the wait with ``result`` or ``error``, or sleep ``delay`` seconds.
 
-    :param event: the one event that ends the wait (see the ``EVENT_*`` statuses), if it is over.
-    :param delay: seconds until the next poll otherwise.
+    :param result: the finished generation as XCom data, when the wait is over and succeeded.
+    :param error: what ended the wait otherwise (``KlingGenerationFailed``, ``KlingWaitTimeout``,
+        or the API error that outlasted the failure budget).
+    :param delay: seconds until the next poll while neither is set.
     :param logs: ``(level, message)`` lines worth logging about this poll.
-    :param error: the error that ended the wait, for callers that re-raise it as it was.
     """
 
-    event: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
+    error: KlingError | None = None
     delay: float = 0.0
     logs: tuple[tuple[int, str], ...] = ()
-    error: KlingError | None = None
+
+    @property
+    def ends_wait(self) -> bool:
+        return self.result is not None or self.error is not None
 
 
 @dataclass
@@ -135,7 +134,7 @@ class WaitProgress:
         if now < end_time:
             return None
         return PollStep(
-            event=timeout_event(self.generation_id, now - self.started, self.last),
+            error=wait_timeout(self.generation_id, now - self.started, self.last),
             logs=((logging.INFO, f"Deadline reached for generation {self.generation_id}"),),
         )
 
@@ -155,26 +154,29 @@ class WaitProgress:
         :param end_time: the absolute deadline (epoch seconds).
         :param poll_started: when the poll began (delays count from then).
         :param now: when it ended.
-        :returns: the event that ends the wait, or how long to sleep before the next poll.
+        :returns: the result or error that ends the wait, or how long to sleep before the next poll.
         """
         if isinstance(outcome, KlingError):
             if self.poll_failed(outcome, now):
                 failed = f"Polling generation {self.generation_id} failed: {outcome}"
-                return PollStep(event=event_for_error(outcome), error=outcome, logs=((logging.ERROR, failed),))
+                return PollStep(error=outcome, logs=((logging.ERROR, failed),))
             logs: tuple[tuple[int, str], ...] = (
                 (logging.WARNING, f"Polling generation {self.generation_id} failed, will keep trying: {outcome}"),
             )
         else:
             self.last = outcome
             logs = tuple((logging.INFO, line) for line in self.observe(outcome, now))
-            event = event_for(outcome)
-            if event is not None:
-                if self.history is not None and event["status"] == EVENT_SUCCESS:
+            try:
+                result = result_from_generation(outcome)
+            except KlingGenerationFailed as err:
+                return PollStep(error=err, logs=logs)
+            if result is not None:
+                if self.history is not None:
                     self.history.record(self.model, self.render_upper_bound(now))
-                return PollStep(event=event, logs=logs)
+                return PollStep(result=result, logs=logs)
         deadline = self.deadline_step(end_time, now)
         if deadline is not None:
-            return PollStep(event=deadline.event, logs=logs + deadline.logs)
+            return PollStep(error=deadline.error, logs=logs + deadline.logs)
         delay = delay_after(self, poll_interval, end_time - now, now, poll_started=poll_started)
         return PollStep(delay=delay, logs=logs)
 
@@ -223,69 +225,28 @@ class WaitProgress:
         return lines
 
 
-def event_for(generation: Generation) -> dict[str, Any] | None:
-    """The trigger event a fetched generation calls for, or ``None`` to keep waiting."""
+def result_from_generation(generation: Generation) -> dict[str, Any] | None:
+    """The finished generation as XCom data, ``None`` while it runs.
+
+    :raises KlingGenerationFailed: when the API reported ``status: error``.
+    """
     if not generation.is_finished:
         return None
     if generation.status is GenerationStatus.COMPLETED:
-        return {"status": EVENT_SUCCESS, "generation": generation.to_xcom()}
-    return {
-        "status": EVENT_FAILED,
-        "generation": generation.to_xcom(),
-        "message": generation.error or "the API gave no reason",
-    }
+        return generation.to_xcom()
+    reason = generation.error or "the API gave no reason"
+    raise KlingGenerationFailed(generation.id, reason, generation=generation.to_xcom())
 
 
-def event_for_error(error: KlingError) -> dict[str, Any]:
-    return {"status": EVENT_ERROR, "message": str(error), "retryable": isinstance(error, KlingTransientError)}
-
-
-def event_for_unexpected(error: BaseException) -> dict[str, Any]:
-    """The error event for a failure no one planned for (a bug, a deleted connection...).
-
-    Retryable: a retried task reattaches to the same generation, so trying again costs nothing.
-    """
-    return {
-        "status": EVENT_ERROR,
-        "message": f"Waiting for the generation failed unexpectedly: {type(error).__name__}: {error}",
-        "retryable": True,
-    }
-
-
-def timeout_event(generation_id: str, waited: float, last: Generation | None) -> dict[str, Any]:
+def wait_timeout(generation_id: str, waited: float, last: Generation | None) -> KlingWaitTimeout:
+    """The error of a wait whose deadline passed, naming the last status seen."""
     last_status = last.raw_status if last else "never fetched"
-    return {
-        "status": EVENT_TIMEOUT,
-        "message": (
-            f"Gave up waiting for generation {generation_id} after {format_elapsed(waited)}: "
-            f"the deadline passed while its status was {last_status!r}. The generation keeps running (and is billed) "
-            "on the API side; a retry of this task reattaches to it."
-        ),
-        "generation": last.to_xcom() if last else None,
-    }
-
-
-def result_from_event(event: dict[str, Any] | None) -> dict[str, Any]:
-    """Turn a trigger event into the finished generation, or raise the matching Kling error."""
-    if not isinstance(event, dict) or "status" not in event:
-        raise KlingTransientError(f"Unexpected trigger event: {event!r}")
-    status = event["status"]
-    if status == EVENT_SUCCESS:
-        return dict(event["generation"])
-    if status == EVENT_FAILED:
-        generation = event.get("generation") or {}
-        raise KlingGenerationFailed(str(generation.get("id", "?")), str(event.get("message")))
-    if status == EVENT_TIMEOUT:
-        raise KlingWaitTimeout(str(event.get("message")), generation=event.get("generation"))
-    if status == EVENT_ERROR and event.get("retryable"):
-        raise KlingTransientError(str(event.get("message")))
-    raise KlingPermanentError(str(event.get("message")))
-
-
-def result_from_generation(generation: Generation) -> dict[str, Any] | None:
-    """For sync waiting: the finished generation as XCom, ``None`` while running; raises if it failed."""
-    event = event_for(generation)
-    return None if event is None else result_from_event(event)
+    return KlingWaitTimeout(
+        f"Gave up waiting for generation {generation_id} after {format_elapsed(waited)}: "
+        f"the deadline passed while its status was {last_status!r}. The generation keeps running (and is billed) "
+        "on the API side; a retry of this task reattaches to it.",
+        generation=last.to_xcom() if last else None,
+    )
 
 
 def delay_after(

@@ -6,7 +6,6 @@ from airflow_provider_kling.cadence import RenderHistory, next_poll_delay
 from airflow_provider_kling.exceptions import (
     KlingAPIError,
     KlingGenerationFailed,
-    KlingPermanentError,
     KlingTransientError,
     KlingWaitTimeout,
 )
@@ -14,12 +13,9 @@ from airflow_provider_kling.models import Generation
 from airflow_provider_kling.waiting import (
     WaitProgress,
     delay_after,
-    event_for,
-    event_for_error,
     format_elapsed,
-    result_from_event,
     result_from_generation,
-    timeout_event,
+    wait_timeout,
 )
 
 
@@ -31,44 +27,40 @@ COMPLETED = gen("completed", video={"url": "https://cdn/v.mp4?sig=s"}, meta={"us
 
 
 @pytest.mark.parametrize(
-    ("generation", "event_status"),
+    ("generation", "finished"),
     [
         (gen("queued"), None),
         (gen("generating"), None),
         (gen("rendering"), None),
         (gen("completed"), None),  # no URL yet
-        (COMPLETED, "success"),
-        (gen("error", error="bad prompt"), "failed"),
-        (gen("failed"), "failed"),
+        (COMPLETED, "result"),
+        (gen("error", error="bad prompt"), "Kling generation g1 failed: bad prompt"),
+        (gen("failed"), "the API gave no reason"),
     ],
 )
-def test_event_for_each_state(generation, event_status):
-    event = event_for(generation)
-    assert (event or {}).get("status") == event_status
-
-
-def test_round_trip_success():
-    assert result_from_event(event_for(COMPLETED))["video_url"] == "https://cdn/v.mp4?sig=s"
-    assert result_from_generation(COMPLETED)["usage"] == {"tokens_used": 10.0}
-    assert result_from_generation(gen("queued")) is None
+def test_result_from_each_state(generation, finished):
+    if finished is None:
+        assert result_from_generation(generation) is None
+    elif finished == "result":
+        assert result_from_generation(generation)["usage"] == {"tokens_used": 10.0}
+    else:
+        with pytest.raises(KlingGenerationFailed, match=finished) as excinfo:
+            result_from_generation(generation)
+        assert excinfo.value.generation["id"] == "g1"
 
 
 @pytest.mark.parametrize(
-    ("event", "error", "fragment"),
+    ("waited", "last", "fragment"),
     [
-        (event_for(gen("error", error="nsfw")), KlingGenerationFailed, "Kling generation g1 failed: nsfw"),
-        (event_for(gen("error")), KlingGenerationFailed, "the API gave no reason"),
-        (timeout_event("g1", 75, gen("generating")), KlingWaitTimeout, "after 1m15s"),
-        (timeout_event("g1", 3, None), KlingWaitTimeout, "'never fetched'"),
-        (event_for_error(KlingAPIError("HTTP 401", status_code=401)), KlingPermanentError, "HTTP 401"),
-        (event_for_error(KlingTransientError("HTTP 503")), KlingTransientError, "HTTP 503"),
-        (None, KlingTransientError, "Unexpected trigger event"),
-        ({"nostatus": 1}, KlingTransientError, "Unexpected trigger event"),
+        (75, gen("generating"), "after 1m15s: the deadline passed while its status was 'generating'"),
+        (3, None, "'never fetched'"),
     ],
 )
-def test_events_become_the_right_errors(event, error, fragment):
-    with pytest.raises(error, match=fragment):
-        result_from_event(event)
+def test_a_wait_timeout_names_the_time_waited_and_the_last_status(waited, last, fragment):
+    error = wait_timeout("g1", waited, last)
+    assert isinstance(error, KlingWaitTimeout)
+    assert fragment in str(error)
+    assert error.generation == (last.to_xcom() if last else None)
 
 
 def test_progress_logs_only_changes():
@@ -188,7 +180,7 @@ def test_the_sparse_window_counts_from_the_last_time_the_generation_was_seen_que
         poll_started=150,
         now=150,
     )
-    assert step.event is not None
+    assert step.result is not None
     # The render took at most 150 - 30 s; one render is not trusted yet: the prior (60 s) stays.
     assert history.floor("kling-video/v1.6/pro/text-to-video", 10) == pytest.approx(60)
     assert progress.render_upper_bound(150) == 120
@@ -231,73 +223,33 @@ FAILING = KlingTransientError("HTTP 502 from the gateway")
 
 
 @pytest.mark.parametrize(
-    ("outcome", "now", "event_status", "delay", "raises"),
+    ("outcome", "now", "ends_with", "delay"),
     [
-        (gen("queued"), 100.0, None, 30.0, False),  # queued at 100: no render ends before 190, sparse
-        (gen("generating"), 100.0, None, 30.0, False),  # created at 80: none ends before 170, sparse
-        (COMPLETED, 100.0, "success", 0.0, False),
-        (gen("error", error="nsfw"), 100.0, "failed", 0.0, False),
-        (gen("queued"), 995.0, None, 5.0, False),  # never sleeps past the deadline
-        (gen("queued"), 1000.0, "timeout", 0.0, False),  # the deadline passed during the poll
-        (FAILING, 100.0, None, 30.0, False),  # a transient failure is ridden out, on the same schedule
-        (KlingAPIError("HTTP 401", status_code=401), 100.0, "error", 0.0, True),  # permanent: stop at once
+        (gen("queued"), 100.0, None, 30.0),  # queued at 100: no render ends before 190, sparse
+        (gen("generating"), 100.0, None, 30.0),  # created at 80: none ends before 170, sparse
+        (COMPLETED, 100.0, "result", 0.0),
+        (gen("error", error="nsfw"), 100.0, KlingGenerationFailed, 0.0),
+        (gen("queued"), 995.0, None, 5.0),  # never sleeps past the deadline
+        (gen("queued"), 1000.0, KlingWaitTimeout, 0.0),  # the deadline passed during the poll
+        (FAILING, 100.0, None, 30.0),  # a transient failure is ridden out, on the same schedule
+        (KlingAPIError("HTTP 401", status_code=401), 100.0, KlingAPIError, 0.0),  # permanent: stop at once
     ],
 )
-def test_after_poll_decides_for_the_sync_wait_and_the_trigger_alike(outcome, now, event_status, delay, raises):
+def test_after_poll_decides_for_the_sync_wait_and_the_trigger_alike(outcome, now, ends_with, delay):
     progress = WaitProgress("g1", started=0.0, render_floor=90.0, submitted_at=80.0)
     step = progress.after_poll(outcome, poll_interval=10, end_time=1000.0, poll_started=now, now=now)
-    assert (step.event or {}).get("status") == event_status
+    assert step.ends_wait is (ends_with is not None)
+    if ends_with == "result":
+        assert step.result == COMPLETED.to_xcom()
+    elif ends_with is not None:
+        assert type(step.error) is ends_with
     assert step.delay == pytest.approx(delay)
-    assert (step.error is not None) is raises
 
 
 def test_after_poll_stops_once_failures_outlast_the_budget():
     progress = WaitProgress("g1", started=0.0, failure_budget=60)
     first = progress.after_poll(FAILING, poll_interval=10, end_time=1000.0, poll_started=100, now=100)
-    assert first.event is None
+    assert not first.ends_wait
     assert first.logs[0][1].startswith("Polling generation g1 failed, will keep trying")
     last = progress.after_poll(FAILING, poll_interval=10, end_time=1000.0, poll_started=160, now=160)
-    assert last.event == {"status": "error", "message": str(FAILING), "retryable": True}
-
-
-def test_the_deadline_event_names_the_last_status_seen():
-    progress = WaitProgress("g1", started=0.0)
-    assert progress.deadline_step(1000.0, now=999.0) is None
-    progress.after_poll(gen("generating"), poll_interval=10, end_time=1000.0, poll_started=500, now=500)
-    event = progress.deadline_step(1000.0, now=1000.0).event
-    assert event["status"] == "timeout"
-    assert "status was 'generating'" in event["message"]
-
-
-def test_a_task_ended_in_the_triggerer_leaves_what_its_process_would():
-    from airflow_provider_kling.task_outputs import task_end_xcoms
-
-    result = COMPLETED.to_xcom()
-    assert task_end_xcoms(result, "generation") == {
-        "return_value": result,
-        "kling_video_url": result["video_url"],
-        "_link_KlingVideoLink": result["video_url"],  # what the extra link shows, as a worker's finalize stores it
-    }
-    summary = task_end_xcoms(result, "summary")["return_value"]
-    assert summary == {
-        "id": result["id"],
-        "status": "completed",
-        "video_url": result["video_url"],
-        "destination": None,
-        "duration": result["duration"],
-        "usage": result["usage"],
-        "cost": {"usd": 5e-06, "credits": 10},
-    }
-    with pytest.raises(ValueError, match="end_task='both'"):
-        task_end_xcoms(result, "both")
-
-
-def test_a_render_history_can_be_reset_to_a_fresh_processs():
-    from airflow_provider_kling.cadence import RenderHistory, render_floor_prior
-
-    history = RenderHistory()
-    turbo = "klingai/video-v3-turbo-pro-text-to-video"
-    history.record(turbo, 0.5)
-    assert history.floor(turbo, 10.0) == pytest.approx(0.4)
-    history.reset()
-    assert history.floor(turbo, 10.0) == render_floor_prior(turbo, 10.0)
+    assert last.error is FAILING

@@ -82,41 +82,42 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
         kwargs["wait_for_completion"] = True
         super().__init__(python_callable=python_callable, op_args=op_args, op_kwargs=op_kwargs, **kwargs)
         self.destination = destination
+        self._returned: Any = None  # what the function returned, once it ran
 
     def execute(self, context: Context) -> Any:
-        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
-        from airflow_provider_kling.tasks.submit import submit_once
+        # DecoratedOperator comes first in the MRO and its execute only calls the function: the
+        # operator's flow (KlingTask.execute -> run_task) is wanted here.
+        return KlingTextToVideoOperator.execute(self, context)
+
+    def run_task(self, context: Context) -> Any:
+        """Call the function, then submit, wait and deliver what it describes (the operator's flow)."""
         from airflow_provider_kling.version_compat import context_merge, determine_kwargs
 
         context_merge(context, self.op_kwargs)
-        returned = self.python_callable(*self.op_args, **determine_kwargs(self.python_callable, self.op_args, context))
-        with airflow_failure_semantics(timeout_is_final=False):
-            params = params_from_returned(returned, self.generation_params())
-            self.prompt = str(params.get("prompt"))  # shown in the rendered fields
-            if self.destination:
-                from airflow_provider_kling.delivery.deliver import check_destination
+        self._returned = self.python_callable(
+            *self.op_args, **determine_kwargs(self.python_callable, self.op_args, context)
+        )
+        return super().run_task(context)
 
-                check_destination(self.destination)  # a destination that cannot work fails before paying
-            submitted = submit_once(
-                self, context, params, allow_unknown_model=self.allow_unknown_model, max_usd=self.max_usd
-            )
-            return self._deliver(context, self.wait_for(context, submitted))
+    def generation_params(self) -> dict[str, Any]:
+        """What the function returned, over the decorator's arguments; a destination that cannot
+        work fails here too, before anything is paid for."""
+        params = params_from_returned(self._returned, super().generation_params())
+        self.prompt = str(params.get("prompt"))  # shown in the rendered fields
+        if self.destination:
+            from airflow_provider_kling.delivery.deliver import check_destination
+
+            check_destination(self.destination)
+        return params
 
     def ends_in_triggerer(self) -> str | None:
         """Without a destination nothing is left after the wait: the trigger ends the task with the
-        same summary :meth:`_deliver` returns. With one, the task resumes on a worker to download."""
+        same summary :meth:`after_wait` returns. With one, the task resumes on a worker to download."""
         from airflow_provider_kling.task_outputs import RETURN_SUMMARY
 
         return None if self.destination else RETURN_SUMMARY
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
-        from airflow_provider_kling.tasks.wait import finish_from_event
-
-        with airflow_failure_semantics(timeout_is_final=False):
-            return self._deliver(context, finish_from_event(self, context, event))
-
-    def _deliver(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
+    def after_wait(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
         """Download when a destination was given; return the small typed result."""
         from airflow_provider_kling.task_outputs import task_summary
 

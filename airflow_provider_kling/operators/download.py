@@ -79,22 +79,20 @@ class KlingDownloadVideoOperator(KlingTask):
         self.poster = poster
         self.metadata = metadata
 
-    def execute(self, context: Context) -> str:
+    def run_task(self, context: Context) -> str:
         from airflow_provider_kling.delivery import deliver_video
-        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
 
-        with airflow_failure_semantics(timeout_is_final=False):
-            delivery = deliver_video(
-                self.hook,
-                destination=self.destination,
-                generation_id=_rendered_or_none(self.generation_id),
-                video_url=_rendered_or_none(self.video_url),
-                overwrite=self.overwrite,
-                write_metadata=self.write_metadata,
-                poster=self.poster,
-                metadata=self.metadata,
-                logger=self.log,
-            )
+        delivery = deliver_video(
+            self.hook,
+            destination=self.destination,
+            generation_id=_rendered_or_none(self.generation_id),
+            video_url=_rendered_or_none(self.video_url),
+            overwrite=self.overwrite,
+            write_metadata=self.write_metadata,
+            poster=self.poster,
+            metadata=self.metadata,
+            logger=self.log,
+        )
         self.record_delivery(context, delivery)
         return delivery.uri
 

@@ -9,12 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_kling.operators.download import KlingDownloadVideoOperator, kling_videos_asset
-from airflow_provider_kling.tasks.base import (
-    GENERATION_ID_XCOM_KEY,
-    VIDEO_URL_XCOM_KEY,
-    KlingTask,
-    KlingVideoLink,
-)
+from airflow_provider_kling.tasks.base import KlingTask, KlingVideoLink
 from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -27,9 +22,7 @@ DEFAULT_MODEL = "kling-video/v1.6/pro/text-to-video"
 DEFAULT_IMAGE_MODEL = "kling-video/v1.6/pro/image-to-video"
 
 __all__ = [
-    "GENERATION_ID_XCOM_KEY",
     "KLING_VIDEOS_ASSET",  # noqa: F822 -- made on first use by the module's __getattr__
-    "VIDEO_URL_XCOM_KEY",
     "KlingDownloadVideoOperator",
     "KlingImageToVideoOperator",
     "KlingTextToVideoOperator",
@@ -123,21 +116,16 @@ class KlingVideoOperator(KlingTask):
         """Named argument -> the request field it fills (none here: all in ``parameters``)."""
         return dict(self.named_fields)
 
-    def execute(self, context: Context) -> Any:
-        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
+    def run_task(self, context: Context) -> Any:
+        """Submit once; return the id, or with ``wait_for_completion`` what :meth:`after_wait` makes of the video."""
         from airflow_provider_kling.tasks.submit import submit_once
 
-        with airflow_failure_semantics(timeout_is_final=False):
-            submitted = submit_once(
-                self,
-                context,
-                self.generation_params(),
-                allow_unknown_model=self.allow_unknown_model,
-                max_usd=self.max_usd,
-            )
-            if not self.wait_for_completion:
-                return submitted.generation_id
-            return self.wait_for(context, submitted)
+        submitted = submit_once(
+            self, context, self.generation_params(), allow_unknown_model=self.allow_unknown_model, max_usd=self.max_usd
+        )
+        if not self.wait_for_completion:
+            return submitted.generation_id
+        return self.after_wait(context, self.wait_for(context, submitted))
 
     def wait_for(self, context: Context, submitted: Submitted) -> dict[str, Any]:
         """Wait for a submitted generation with this task's options (defers while it renders)."""
@@ -159,14 +147,6 @@ class KlingVideoOperator(KlingTask):
         from airflow_provider_kling.task_outputs import RETURN_GENERATION
 
         return RETURN_GENERATION
-
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Resume after the trigger fired: return the finished generation or fail clearly."""
-        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
-        from airflow_provider_kling.tasks.wait import finish_from_event
-
-        with airflow_failure_semantics(timeout_is_final=False):
-            return finish_from_event(self, context, event)
 
 
 class KlingTextToVideoOperator(KlingVideoOperator):

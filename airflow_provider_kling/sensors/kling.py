@@ -13,7 +13,13 @@ from airflow.sdk.definitions.mappedoperator import OperatorPartial
 from airflow_provider_kling.task_outputs import RETURN_GENERATION
 from airflow_provider_kling.tasks.base import KlingTask
 from airflow_provider_kling.version_compat import AIRFLOW_V_3_3_PLUS
-from airflow_provider_kling.waiting import DEADLINE_SLACK, DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
+from airflow_provider_kling.waiting import (
+    DEADLINE_SLACK,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    checked_generation_id,
+    result_from_generation,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -52,6 +58,7 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
 
     template_fields: Sequence[str] = ("generation_id", "kling_conn_id")
     ui_color = "#e6f0ff"
+    timeout_is_final = True
 
     def __init__(
         self,
@@ -91,34 +98,29 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
         return _StartInTriggerPartial(operator_class=plain.operator_class, kwargs=plain.kwargs, params=plain.params)
 
     def _check_generation_id(self) -> str:
-        from airflow_provider_kling.waiting import checked_generation_id
-
         return checked_generation_id(self.generation_id)
 
-    def execute(self, context: Context) -> Any:
+    def run_task(self, context: Context) -> Any:
         if not self.deferrable:
-            return super().execute(context)
-        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
-        from airflow_provider_kling.tasks.wait import defer_for_generation, finish, wait_deadline
-        from airflow_provider_kling.waiting import result_from_generation
+            return BaseSensorOperator.execute(self, context)  # poke or reschedule: Airflow's loop
+        from airflow_provider_kling.tasks.wait import defer_for_generation, wait_deadline
 
-        with airflow_failure_semantics(timeout_is_final=True):
-            generation_id = self._check_generation_id()
-            self.reserve_video_link(context)
-            # One synchronous look first: a finished generation returns without a trigger round trip.
-            result = result_from_generation(self.hook.get_generation(generation_id))
-            if result is not None:
-                return finish(self, context, result)
-            model, submitted_at = self._generation_facts(context)
-            defer_for_generation(
-                self,
-                generation_id=generation_id,
-                end_time=wait_deadline(self, context, self.timeout),
-                poll_interval=self.poke_interval,
-                method_name="execute_complete",
-                model=model,
-                submitted_at=submitted_at,
-            )
+        generation_id = self._check_generation_id()
+        self.reserve_video_link(context)
+        # One synchronous look first: a finished generation returns without a trigger round trip.
+        result = result_from_generation(self.hook.get_generation(generation_id))
+        if result is not None:
+            return self.finish(context, result)
+        model, submitted_at = self._generation_facts(context)
+        defer_for_generation(
+            self,
+            generation_id=generation_id,
+            end_time=wait_deadline(self, context, self.timeout),
+            poll_interval=self.poke_interval,
+            method_name="execute_complete",
+            model=model,
+            submitted_at=submitted_at,
+        )
 
     def _generation_facts(self, context: Context) -> tuple[str | None, float | None]:
         """The model and send time the submitting task recorded beside the id (``submit.output`` only)."""
@@ -131,11 +133,9 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
         from airflow_provider_kling.exceptions import KlingTransientError
-        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
-        from airflow_provider_kling.tasks.wait import finish
-        from airflow_provider_kling.waiting import result_from_generation
 
-        with airflow_failure_semantics(timeout_is_final=True):
+        # Turned into Airflow's exceptions here, before Airflow's poke loop applies ``soft_fail`` to them.
+        with self.failure_semantics():
             generation_id = self._check_generation_id()
             try:
                 generation = self.hook.get_generation(generation_id, deadline=time.monotonic() + self.poke_interval * 4)
@@ -147,15 +147,7 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
             result = result_from_generation(generation)
             if result is None:
                 return False
-            return PokeReturnValue(is_done=True, xcom_value=finish(self, context, result))
-
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Resume after the trigger fired: return the finished generation or fail clearly."""
-        from airflow_provider_kling.tasks.failures import airflow_failure_semantics
-        from airflow_provider_kling.tasks.wait import finish_from_event
-
-        with airflow_failure_semantics(timeout_is_final=True):
-            return finish_from_event(self, context, event)
+            return PokeReturnValue(is_done=True, xcom_value=self.finish(context, result))
 
 
 def start_trigger_args(source: dict[str, Any], *, kling_conn_id: str, poke_interval: float, timeout: Any) -> Any:

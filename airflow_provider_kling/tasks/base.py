@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 
-from airflow_provider_kling.task_outputs import GENERATION_ID_XCOM_KEY, VIDEO_LINK_XCOM_KEY, VIDEO_URL_XCOM_KEY
+from airflow_provider_kling.events import result_from_event
+from airflow_provider_kling.task_outputs import VIDEO_LINK_XCOM_KEY, VIDEO_URL_XCOM_KEY, ready_line
+from airflow_provider_kling.tasks.failures import airflow_failure_semantics
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -16,7 +19,7 @@ if TYPE_CHECKING:
     from airflow_provider_kling.delivery import Delivery
     from airflow_provider_kling.hooks.kling import KlingHook
 
-__all__ = ["GENERATION_ID_XCOM_KEY", "VIDEO_URL_XCOM_KEY", "KlingTask", "KlingVideoLink"]
+__all__ = ["KlingTask", "KlingVideoLink"]
 
 
 class KlingVideoLink(BaseOperatorLink):
@@ -41,13 +44,40 @@ class KlingVideoLink(BaseOperatorLink):
 
 class KlingTask(BaseOperator):
     """
-    Base of every Kling task: a connection id, the hook built from it, the "Kling video" link.
+    Base of every Kling task: a connection id, the hook built from it, the "Kling video" link, and
+    the one place where Kling errors become Airflow's fail-or-retry semantics.
 
-    Not a task of its own; subclasses set ``kling_conn_id`` in their ``__init__``.
+    Not a task of its own: subclasses set ``kling_conn_id`` in their ``__init__`` and implement
+    :meth:`run_task` (what ``execute`` does) and, when they wait, :meth:`after_wait`.
     """
 
     kling_conn_id: str
     operator_extra_links = (KlingVideoLink(),)
+    #: A missed deadline fails the task for good (a sensor's timeout), or lets Airflow rety it
+    #: (an operator's: the retry reattaches to the same generation).
+    timeout_is_final: ClassVar[bool] = False
+
+    def execute(self, context: Context) -> Any:
+        """:meth:`run_task`, with Kling errors turned into the Airflow exception that does the right thing."""
+        with self.failure_semantics():
+            return self.run_task(context)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Resume after the trigger fired: :meth:`after_wait` with the finished generation, or fail clearly."""
+        with self.failure_semantics():
+            return self.after_wait(context, self.finish(context, result_from_event(event)))
+
+    def failure_semantics(self) -> AbstractContextManager[None]:
+        """See :func:`airflow_provider_kling.tasks.failures.airflow_failure_semantics`."""
+        return airflow_failure_semantics(timeout_is_final=self.timeout_is_final)
+
+    def run_task(self, context: Context) -> Any:
+        """What the task does; Kling errors it raises fail or retry the task as they should."""
+        raise NotImplementedError
+
+    def after_wait(self, context: Context, result: dict[str, Any]) -> Any:
+        """What the task returns once its generation finished (``result``: the generation as XCom)."""
+        return result
 
     @cached_property
     def hook(self) -> KlingHook:
@@ -55,6 +85,13 @@ class KlingTask(BaseOperator):
         from airflow_provider_kling.hooks.kling import KlingHook
 
         return KlingHook(kling_conn_id=self.kling_conn_id)
+
+    def finish(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
+        """Record a finished generation (the video link, a log line) and return it."""
+        if result.get("video_url"):
+            self.record_video_url(context, result["video_url"])
+        self.log.info("%s", ready_line(result))
+        return result
 
     def reserve_video_link(self, context: Context) -> None:
         """Store an empty extra link until the video exists (a missing XCom is logged as an error)."""

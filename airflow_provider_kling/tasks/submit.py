@@ -25,8 +25,7 @@ from airflow_provider_kling.exceptions import (
 from airflow_provider_kling.models import CreateRequest, Generation, request_fingerprint
 from airflow_provider_kling.models.pricing import over_budget, parse_cap, usd
 from airflow_provider_kling.models.request_ids import client_request_id
-from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY
-from airflow_provider_kling.tasks.base import GENERATION_ID_XCOM_KEY
+from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY, GENERATION_ID_XCOM_KEY
 from airflow_provider_kling.tasks.ledger import (
     SubmissionLedger,
     SubmissionRecord,

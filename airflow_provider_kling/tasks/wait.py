@@ -12,13 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.cadence import RENDER_HISTORY
 from airflow_provider_kling.exceptions import KlingError
-from airflow_provider_kling.task_outputs import ready_line
 from airflow_provider_kling.waiting import (
     DEADLINE_SLACK,
     PollStep,
     WaitProgress,
     format_elapsed,
-    result_from_event,
     result_from_generation,
 )
 
@@ -127,7 +125,7 @@ def wait_or_defer(
             model=submitted.model,
             submitted_at=submitted.created_at,
         )
-    return finish(task, context, result)
+    return task.finish(context, result)
 
 
 def wait_in_process(
@@ -170,8 +168,8 @@ def wait_in_process(
             hook.log.log(level, "%s", line)
         if step.error is not None:
             raise step.error
-        if step.event is not None:
-            return result_from_event(step.event)
+        if step.result is not None:
+            return step.result
         time.sleep(step.delay)
 
 
@@ -185,16 +183,3 @@ def _poll(hook: KlingHook, progress: WaitProgress, end_time: float, poll_interva
     return progress.after_poll(
         outcome, poll_interval=poll_interval, end_time=end_time, poll_started=poll_started, now=time.time()
     )
-
-
-def finish_from_event(task: KlingTask, context: Context, event: dict[str, Any] | None) -> dict[str, Any]:
-    """Resume after the trigger fired: the finished generation, or the matching Kling error."""
-    return finish(task, context, result_from_event(event))
-
-
-def finish(task: KlingTask, context: Context, result: dict[str, Any]) -> dict[str, Any]:
-    """Record the finished generation (extra link, log line) and return it."""
-    if result.get("video_url"):
-        task.record_video_url(context, result["video_url"])
-    task.log.info("%s", ready_line(result))
-    return result

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 
-from airflow_provider_kling.waiting import DEADLINE_SLACK, DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, EVENT_SUCCESS
+from airflow_provider_kling.events import EVENT_SUCCESS, event_for_error, event_for_result, event_for_unexpected
+from airflow_provider_kling.waiting import DEADLINE_SLACK, DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 
 if TYPE_CHECKING:
     from airflow_provider_kling.exceptions import KlingError
@@ -25,7 +26,7 @@ class KlingGenerationTrigger(BaseTrigger):
     Serializes only ids, the connection id, the poll interval and the deadline, never the API key
     (trigger kwargs are stored as plain JSON in the metadata database). Transient API errors are
     retried with the shared retry policy; exactly one event is yielded:
-    ``success``/``failed``/``error``/``timeout`` (see :mod:`airflow_provider_kling.waiting`).
+    ``success``/``failed``/``error``/``timeout`` (see :mod:`airflow_provider_kling.events`).
 
     With ``end_task`` a successful wait ends the task right here: the trigger stores the task's
     XComs (its return value and the video link) as the task would have, then yields
@@ -96,7 +97,6 @@ class KlingGenerationTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_provider_kling.hooks.async_session import leased_session
-        from airflow_provider_kling.waiting import event_for_unexpected
 
         try:
             # Hold the loop's shared HTTP session for the whole wait: polls reuse kept-alive connections.
@@ -127,7 +127,7 @@ class KlingGenerationTrigger(BaseTrigger):
         from airflow_provider_kling.exceptions import KlingValidationError
         from airflow_provider_kling.hooks.kling_async import KlingAsyncHook
         from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY, generation_facts
-        from airflow_provider_kling.waiting import WaitProgress, checked_generation_id, event_for_error
+        from airflow_provider_kling.waiting import WaitProgress, checked_generation_id
 
         try:
             generation_id = checked_generation_id(
@@ -154,8 +154,10 @@ class KlingGenerationTrigger(BaseTrigger):
             step = progress.deadline_step(end_time, time.time()) or await self._poll(hook, progress, end_time)
             for level, line in step.logs:
                 self.log.log(level, "%s", line)
-            if step.event is not None:
-                return step.event
+            if step.error is not None:
+                return event_for_error(step.error)
+            if step.result is not None:
+                return event_for_result(step.result)
             await asyncio.sleep(step.delay)
 
     async def _poll(self, hook: KlingAsyncHook, progress: WaitProgress, end_time: float) -> PollStep:

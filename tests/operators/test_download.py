@@ -11,8 +11,9 @@ import pytest
 import requests
 
 from airflow_provider_kling.hooks.kling import KlingHook
-from airflow_provider_kling.operators.kling import KLING_VIDEOS_ASSET, VIDEO_URL_XCOM_KEY, KlingDownloadVideoOperator
+from airflow_provider_kling.operators.kling import KLING_VIDEOS_ASSET, KlingDownloadVideoOperator
 from airflow_provider_kling.retry import RetryPolicy
+from airflow_provider_kling.task_outputs import VIDEO_URL_XCOM_KEY
 from airflow_provider_kling.version_compat import AirflowException, AirflowFailException
 from harness.airflow_context import FakeOutletEvents, make_context
 

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from airflow_provider_kling.operators.kling import GENERATION_ID_XCOM_KEY, VIDEO_URL_XCOM_KEY, KlingTextToVideoOperator
+from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
+from airflow_provider_kling.task_outputs import GENERATION_ID_XCOM_KEY, VIDEO_URL_XCOM_KEY
 from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
 from airflow_provider_kling.version_compat import AirflowException, AirflowFailException, TaskDeferred
 from harness.airflow_context import FakeStateStore, FakeTaskInstance, make_context

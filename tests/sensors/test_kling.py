@@ -8,8 +8,8 @@ import pytest
 from airflow.sdk import PokeReturnValue
 
 from airflow_provider_kling.hooks.kling import KlingHook
-from airflow_provider_kling.operators.kling import VIDEO_URL_XCOM_KEY
 from airflow_provider_kling.sensors.kling import KlingGenerationSensor
+from airflow_provider_kling.task_outputs import VIDEO_URL_XCOM_KEY
 from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
 from airflow_provider_kling.version_compat import (
     AIRFLOW_V_3_3_PLUS,
