@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import select
 import shutil
 import sqlite3
 import subprocess
 import sys
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 REPO = Path(__file__).resolve().parent.parent
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
@@ -47,10 +49,16 @@ class AirflowEnv:
         self.home = home
         self.dags, base_env = prepare_home(home, dag_files)
         self.env = {**base_env, **(extra_env or {})}
+        self._runner: subprocess.Popen[str] | None = None
+        self._runs = 0
 
     def run(
-        self, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+        self, *args: str, timeout: float = 300, env: dict[str, str] | None = None, fresh_process: bool = False
     ) -> subprocess.CompletedProcess[str]:
+        """``airflow <args>``; ``dags test`` runs in the warm runner (:mod:`harness.dag_runner`)
+        unless ``fresh_process``, as typed in a shell, is asked for."""
+        if args[:2] == ("dags", "test") and not fresh_process:
+            return self._run_warm(list(args), env or {}, timeout)
         return subprocess.run(
             [AIRFLOW, *args],
             env={**self.env, **(env or {})},
@@ -60,15 +68,46 @@ class AirflowEnv:
             cwd=self.home,
         )
 
+    def _run_warm(self, argv: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+        runner = self._runner
+        if runner is None or runner.poll() is not None:
+            runner = self._runner = subprocess.Popen(
+                [sys.executable, "-m", "harness.dag_runner"],
+                env=self.env,
+                cwd=self.home,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        assert runner.stdin is not None
+        assert runner.stdout is not None
+        self._runs += 1
+        output = self.home.parent / f"{self.home.name}-run-{self._runs}.log"  # outside AIRFLOW_HOME
+        runner.stdin.write(json.dumps({"argv": argv, "env": env, "output": str(output)}) + "\n")
+        runner.stdin.flush()
+        answer = _read_line(runner.stdout, timeout)
+        if answer is None:
+            self.stop_runner()
+            raise subprocess.TimeoutExpired(argv, timeout, output=output.read_text(errors="replace"))
+        text = output.read_text(errors="replace")
+        output.unlink()
+        return subprocess.CompletedProcess(argv, json.loads(answer)["returncode"], stdout=text, stderr="")
+
+    def stop_runner(self) -> None:
+        if self._runner is not None:
+            self._runner.kill()
+            self._runner.wait()
+            self._runner = None
+
     def migrate(self) -> None:
         result = self.run("db", "migrate")
         if result.returncode != 0:
             raise RuntimeError(f"airflow db migrate failed:\n{result.stdout}\n{result.stderr}")
 
     def dags_test(
-        self, dag_id: str, *, env: dict[str, str] | None = None, timeout: float = 300
+        self, dag_id: str, *, env: dict[str, str] | None = None, timeout: float = 300, fresh_process: bool = False
     ) -> subprocess.CompletedProcess[str]:
-        return self.run("dags", "test", dag_id, env=env, timeout=timeout)
+        return self.run("dags", "test", dag_id, env=env, timeout=timeout, fresh_process=fresh_process)
 
     def task_logs(self) -> str:
         """Every task log file under AIRFLOW_HOME/logs (Airflow 3.1's ``dags test`` writes them there)."""
@@ -101,4 +140,12 @@ class AirflowEnv:
         return hits
 
     def remove(self) -> None:
+        self.stop_runner()
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _read_line(stream: IO[str], timeout: float) -> str | None:
+    """The next line of ``stream``, or ``None`` when none came within ``timeout`` seconds (or it closed)."""
+    ready, _, _ = select.select([stream], [], [], timeout)
+    line = stream.readline() if ready else ""
+    return line or None

@@ -20,18 +20,21 @@ pytestmark = pytest.mark.e2e
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def dags_test(airflow_env: AirflowEnv, simulator, dag_id: str, **env: str):
+def dags_test(airflow_env: AirflowEnv, simulator, dag_id: str, fresh_process: bool = False, **env: str):
     logs_before = airflow_env.task_logs()
     # The simulator renders in seconds: poll every second, not every 10 s as the examples do.
     env = {"AIRFLOW_CONN_KLING_DEFAULT": connection_json(simulator.url), "KLING_POLL_INTERVAL": "0.3", **env}
-    result = airflow_env.dags_test(dag_id, env=env)
+    result = airflow_env.dags_test(dag_id, env=env, fresh_process=fresh_process)
     new_logs = airflow_env.task_logs().removeprefix(logs_before)
     return result, ANSI.sub("", result.stdout + result.stderr + new_logs)
 
 
 def test_example_dag_stores_a_video_through_the_triggerer_and_the_key_is_nowhere(airflow_env, simulator, tmp_path):
     simulator.configure(generation_seconds=10)  # long enough that the sensor has to defer, even on a busy machine
-    result, output = dags_test(airflow_env, simulator, "kling_text_to_video", AIRFLOW_VAR_KLING_OUTPUT=str(tmp_path))
+    # The `airflow dags test` command itself, in a process of its own (the other runs share a warm one).
+    result, output = dags_test(
+        airflow_env, simulator, "kling_text_to_video", fresh_process=True, AIRFLOW_VAR_KLING_OUTPUT=str(tmp_path)
+    )
     assert result.returncode == 0, output[-4000:]
     assert airflow_env.states("kling_text_to_video") == {
         "submit": "success",
