@@ -98,8 +98,10 @@ class KlingConnectionError(KlingTransientError):
 
 
 class KlingStorageSetupError(KlingPermanentError):
-    """A storage path cannot work as set up: no filesystem for its scheme, no such connection,
-    missing or refused credentials, no such bucket. The message names the path and the fix."""
+    """A storage path cannot work as set up; the message names the path and the fix.
+
+    No filesystem for its scheme, no such connection, missing or refused credentials, no such bucket.
+    """
 
 
 class KlingStorageError(KlingTransientError):

@@ -94,8 +94,9 @@ class WaitProgress:
         history: RenderHistory | None = None,
         failure_budget: float = 300.0,
     ) -> WaitProgress:
-        """A wait that polls sparsely while no render of ``model`` can be finished (see
-        :func:`next_poll_delay`), and teaches ``history`` how long this render took.
+        """A wait that polls sparsely while no render of ``model`` can be finished.
+
+        See :func:`next_poll_delay`; the wait teaches ``history`` how long this render took.
 
         :param submitted_at: when the generation was created, if this wait created it (a reattached
             or sensor wait does not know).
@@ -113,8 +114,11 @@ class WaitProgress:
 
     @property
     def render_start_bound(self) -> float | None:
-        """The render cannot have started before this (epoch seconds): the last time the generation
-        was seen queued, else its creation; ``None`` when neither is known (a sensor's first poll)."""
+        """The render cannot have started before this (epoch seconds).
+
+        The last time the generation was seen queued, else its creation; ``None`` when neither is
+        known (a sensor's first poll).
+        """
         return self.last_queued_at if self.last_queued_at is not None else self.submitted_at
 
     def earliest_completion(self) -> float | None:

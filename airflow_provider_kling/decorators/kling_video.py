@@ -100,8 +100,10 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
         return super().run_task(context)
 
     def generation_params(self) -> dict[str, Any]:
-        """What the function returned, over the decorator's arguments; a destination that cannot
-        work fails here too, before anything is paid for."""
+        """What the function returned, over the decorator's arguments.
+
+        A destination that cannot work fails here too, before anything is paid for.
+        """
         params = params_from_returned(self._returned, super().generation_params())
         self.prompt = str(params.get("prompt"))  # shown in the rendered fields
         if self.destination:
@@ -111,8 +113,11 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
         return params
 
     def ends_in_triggerer(self) -> str | None:
-        """Without a destination nothing is left after the wait: the trigger ends the task with the
-        same summary :meth:`after_wait` returns. With one, the task resumes on a worker to download."""
+        """The summary the trigger ends the task with; ``None`` (resume on a worker) with a destination.
+
+        Without a destination nothing is left after the wait: the trigger ends the task with the
+        same summary :meth:`after_wait` returns. With one, the task resumes on a worker to download.
+        """
         from airflow_provider_kling.task_outputs import RETURN_SUMMARY
 
         return None if self.destination else RETURN_SUMMARY

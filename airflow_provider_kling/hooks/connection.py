@@ -108,8 +108,10 @@ class ConnectionSettings:
 
     @property
     def fetch_path(self) -> str:
-        """Where generations are fetched: the legacy path only when forced; else the unified GET,
-        which the API documents for every video model (``universal-video-fetch.json``)."""
+        """Where generations are fetched: the legacy path only when forced, else the unified GET.
+
+        The API documents the unified GET for every video model (``universal-video-fetch.json``).
+        """
         return ENDPOINT_PATHS[LEGACY_ENDPOINT if self.endpoint == LEGACY_ENDPOINT else UNIFIED_ENDPOINT]
 
     def __repr__(self) -> str:  # keep the key out of any accidental log or traceback

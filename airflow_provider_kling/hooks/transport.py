@@ -118,7 +118,7 @@ _SSL_CONTEXTS: dict[str, Any] = {}
 
 
 def aiohttp_ssl(verify: bool | str) -> Any:
-    """aiohttp's ``ssl`` argument for a ``verify`` setting (contexts cached per CA bundle)."""
+    """Aiohttp's ``ssl`` argument for a ``verify`` setting (contexts cached per CA bundle)."""
     if isinstance(verify, bool):
         return verify
     if verify not in _SSL_CONTEXTS:

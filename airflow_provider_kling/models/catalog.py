@@ -91,8 +91,11 @@ class ModelSpec:
 
     @property
     def default_endpoint(self) -> str:
-        """The path ``endpoint=auto`` tries first: legacy where a legacy *operation* documents the
-        model (the seed's path, so existing DAGs send the same bodies), else unified."""
+        """The path ``endpoint=auto`` tries first.
+
+        Legacy where a legacy *operation* documents the model (the seed's path, so existing DAGs
+        send the same bodies), else unified.
+        """
         return LEGACY if LEGACY in self.endpoints else UNIFIED
 
     def accepts(self, field_name: str) -> bool:

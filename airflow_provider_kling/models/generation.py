@@ -119,14 +119,17 @@ class Generation:
 
     @classmethod
     def from_create_answer(cls, payload: Any) -> Generation:
-        """Read a create answer: the 2025-09 spec documents no body, so only the id is required
-        (a missing status means ``queued``); ``meta.usage`` is read when it is already there."""
+        """Read a create answer, of which only the id is required.
+
+        The 2025-09 spec documents no body: a missing status means ``queued``; ``meta.usage`` is
+        read when it is already there.
+        """
         if isinstance(payload, Mapping) and payload.get("status") is None:
             payload = {**payload, "status": GenerationStatus.QUEUED.value}
         return cls.from_api(payload)
 
     def with_usage(self, extra: Mapping[str, float]) -> Generation:
-        """This snapshot with ``extra`` usage (e.g. an answer's cost headers) where the body reported none of it."""
+        """The same snapshot with ``extra`` usage (e.g. an answer's cost headers) where the body reported none of it."""
         merged = {**extra, **self.usage}
         return replace(self, usage=merged) if merged != self.usage else self
 

@@ -249,8 +249,11 @@ def over_budget(result: Quote, cap: float) -> str | None:
 
 
 def cost_of(usage: Mapping[str, float]) -> dict[str, Any] | None:
-    """``{"usd": …, "credits": …}`` from reported usage (``usd_spent``, else ``credits_used`` or the
-    2025-11 spelling ``tokens_used``, both in credits); ``None`` when nothing was reported."""
+    """``{"usd": …, "credits": …}`` from reported usage; ``None`` when nothing was reported.
+
+    Read from ``usd_spent``, else ``credits_used`` or the 2025-11 spelling ``tokens_used`` (both in
+    credits).
+    """
     credits = usage.get("credits_used", usage.get("tokens_used"))
     spent = usage.get("usd_spent")
     if spent is None and credits is None:

@@ -169,8 +169,11 @@ def _validated(spec: ModelSpec, endpoint: str, fields: Mapping[str, Any]) -> dic
 
 
 def _text_problems(spec: ModelSpec, endpoint: str, fields: Mapping[str, Any]) -> list[str]:
-    """Kling's prompt rules the schemas leave out: not blank, at most 2500 characters, and a text for
-    a text-to-video model whose schema does not already require one (the schema check reports that)."""
+    """Kling's prompt rules the schemas leave out.
+
+    Not blank, at most 2500 characters, and a text for a text-to-video model whose schema does not
+    already require one (the schema check reports that).
+    """
     schema = spec.endpoints[endpoint]
     schema_fields = schema.fields
     problems: list[str] = []

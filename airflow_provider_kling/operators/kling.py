@@ -142,8 +142,10 @@ class KlingVideoOperator(KlingTask):
         )
 
     def ends_in_triggerer(self) -> str | None:
-        """What the trigger returns when it ends this task after a successful wait (nothing is left
-        to do on a worker); ``None`` to resume on a worker."""
+        """What the trigger returns when it ends this task after a successful wait; ``None``: resume on a worker.
+
+        The trigger can end the task when nothing is left to do on a worker.
+        """
         from airflow_provider_kling.task_outputs import RETURN_GENERATION
 
         return RETURN_GENERATION

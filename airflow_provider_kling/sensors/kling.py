@@ -89,8 +89,11 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
 
     @classmethod
     def partial(cls, **kwargs: Any) -> OperatorPartial:  # type: ignore[override]
-        """Like ``BaseOperator.partial``; ``.expand(generation_id=<mapped task>.output)`` then starts
-        each map index's wait in the triggerer on Airflow 3.3+ (see :func:`start_mapped_waits_in_triggerer`)."""
+        """Like ``BaseOperator.partial``, and mapped waits may start in the triggerer.
+
+        ``.expand(generation_id=<mapped task>.output)`` then starts each map index's wait in the
+        triggerer on Airflow 3.3+ (see :func:`start_mapped_waits_in_triggerer`).
+        """
         plain = super().partial(**kwargs)
         if not AIRFLOW_V_3_3_PLUS:
             return plain

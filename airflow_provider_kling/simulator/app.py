@@ -121,6 +121,8 @@ class SimulatorConfig:
 
 @dataclass
 class SimGeneration:
+    """One generation the simulator renders: its body, its token and its timeline."""
+
     id: str
     token: str
     body: dict[str, Any]
@@ -156,6 +158,8 @@ class SimGeneration:
 
 @dataclass
 class Stats:
+    """What the simulator was asked and did: counters the tests read through ``/_sim/stats``."""
+
     create_requests: int = 0
     creates: int = 0
     fetch_requests: int = 0
@@ -587,8 +591,9 @@ class Simulator:
 
 
 def realistic_timings(rng: random.Random, scale: float = 1.0, *, model: str = "") -> tuple[float, float]:
-    """(queued, generating) seconds of one generation, times ``scale``: U(10, 60) then U(120, 240);
-    the turbo models U(0, 5) then U(20, 60).
+    """(queued, generating) seconds of one generation, times ``scale``.
+
+    U(10, 60) then U(120, 240); the turbo models U(0, 5) then U(20, 60).
 
     Kling's docs: 1-5 minutes per video; their own sample took 3 min 06 s. Turbo models are sold on speed.
     """

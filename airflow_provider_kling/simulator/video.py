@@ -24,6 +24,8 @@ SHORT_SIDE = 90
 
 @dataclass(frozen=True)
 class VideoShape:
+    """Size, length and frame rate of a rendered clip."""
+
     width: int
     height: int
     seconds: int

@@ -44,8 +44,9 @@ class KlingVideoLink(BaseOperatorLink):
 
 class KlingTask(BaseOperator):
     """
-    Base of every Kling task: a connection id, the hook built from it, the "Kling video" link, and
-    the one place where Kling errors become Airflow's fail-or-retry semantics.
+    Base of every Kling task: connection, hook, "Kling video" link, and Airflow's failure semantics.
+
+    It is the one place where Kling errors become Airflow's fail-or-retry semantics.
 
     Not a task of its own: subclasses set ``kling_conn_id`` in their ``__init__`` and implement
     :meth:`run_task` (what ``execute`` does) and, when they wait, :meth:`after_wait`.

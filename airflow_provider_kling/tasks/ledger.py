@@ -31,8 +31,11 @@ VARIABLE_PREFIX = "kling_submission"
 
 @dataclass(frozen=True)
 class SubmissionRecord:
-    """What was submitted: the generation id (``None`` while only the intent is recorded), the
-    fingerprint of the body, and the client request id and time of the create that carried it."""
+    """What was submitted, or is about to be.
+
+    The generation id (``None`` while only the intent is recorded), the fingerprint of the body,
+    and the client request id and time of the create that carried it.
+    """
 
     generation_id: str | None
     fingerprint: str

@@ -197,10 +197,13 @@ class KlingGenerationTrigger(BaseTrigger):
         )
 
     async def _end_task(self, result: dict[str, Any]) -> bool:
-        """Leave the task's XComs as its process would, through the triggerer's own channel to the
-        API server (the SDK's ``XCom.set``: stored exactly like a worker's XComs, so downstream tasks
-        read a dict, not a JSON string as with ``TaskSuccessEvent(xcoms=...)``). False when it could
-        not: the task then resumes on a worker and finishes there as usual."""
+        """Leave the task's XComs as its process would; False when it could not.
+
+        Written through the triggerer's own channel to the API server (the SDK's ``XCom.set``:
+        stored exactly like a worker's XComs, so downstream tasks read a dict, not a JSON string as
+        with ``TaskSuccessEvent(xcoms=...)``). When it could not, the task resumes on a worker and
+        finishes there as usual.
+        """
         from asgiref.sync import sync_to_async
 
         from airflow_provider_kling.task_outputs import ready_line, task_end_xcoms
