@@ -10,7 +10,8 @@ import re
 from typing import Any
 
 from airflow_provider_kling.exceptions import KlingError, KlingValidationError
-from airflow_provider_kling.models import build_create_body
+from airflow_provider_kling.models import DEFAULT_MODEL, build_create_body
+from airflow_provider_kling.models.catalog import get_model, is_catalogued
 from airflow_provider_kling.models.pricing import cost_of, parse_cap, usd
 
 #: How many of the priciest rows a refused plan names.
@@ -144,8 +145,6 @@ def row_jobs(batch: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _takes_external_task_id(model: Any) -> bool:
-    from airflow_provider_kling.models import DEFAULT_MODEL
-    from airflow_provider_kling.models.catalog import get_model, is_catalogued
 
     model = DEFAULT_MODEL if model is None else model
     return isinstance(model, str) and is_catalogued(model) and get_model(model).accepts("external_task_id")
@@ -243,8 +242,6 @@ def _line(
 
 def _planned_seconds(request: dict[str, Any]) -> Any:
     """The duration a request asks for, else its model's documented default (``None``: the API decides)."""
-    from airflow_provider_kling.models.catalog import get_model, is_catalogued
-
     if request.get("duration") is not None or not is_catalogued(str(request.get("model"))):
         return request.get("duration")
     default = get_model(str(request["model"])).default("duration")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_kling import __version__
+from airflow_provider_kling.hooks.connection import CONN_FIELDS, HIDDEN_FIELDS, PLACEHOLDERS, RELABELING
+
 
 def get_provider_info() -> dict[str, Any]:
-    from airflow_provider_kling import __version__
-    from airflow_provider_kling.hooks.connection import CONN_FIELDS, HIDDEN_FIELDS, PLACEHOLDERS, RELABELING
 
     return {
         "package-name": "airflow-provider-kling",

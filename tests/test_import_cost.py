@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "airflow_provider_kling"
 
 HEAVY = [
     "aiohttp",
@@ -30,3 +34,58 @@ def test_parse_time_imports_stay_light(statement):
     probe = f"import sys, airflow.sdk\nbefore = set(sys.modules)\n{statement}\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules and m not in before))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+#: Every module the package imports inside a function, and why it is not at the top of the file.
+#: Anything else is imported at the top: a light module gains nothing from hiding in a function.
+LAZY = {
+    "requests": "HTTP client: only a hook talks to the API (DAG parsing must not load it)",
+    "urllib3.exceptions": "requests' transport: only needed to classify a failed request",
+    "requests_toolbelt.adapters.socket_options": "requests add-on: only the CDN download session uses it",
+    "aiohttp": "async HTTP client: only the triggerer polls with it",
+    "jsonschema": "schema validation: only when a task validates its request",
+    "PIL": "Pillow: only when an image is read to be sent inline",
+    "imageio_ffmpeg": "ffmpeg wrapper: only when a delivered video is probed",
+    "airflow_provider_kling.hooks.kling": "the hook pulls requests: built on first use by a running task",
+    "airflow_provider_kling.hooks.kling_async": "the async hook pulls aiohttp: triggerer only",
+    "airflow_provider_kling.hooks.async_session": "the shared aiohttp session: triggerer only",
+    "airflow_provider_kling.hooks.media": "media reading pulls the object storage layer (fsspec): running task only",
+    "airflow_provider_kling.delivery": "delivery pulls storage and hashing: the running task only",
+    "airflow_provider_kling.delivery.deliver": "as airflow_provider_kling.delivery",
+    "airflow_provider_kling.delivery.media": "ffmpeg probing, only after a download",
+    "airflow_provider_kling.delivery.hashing": "the background hasher thread, only during a download",
+    "airflow_provider_kling.tasks.submit": "the submit flow (ledger, pricing, request logs): the running task only",
+    "airflow_provider_kling.triggers.kling": "loads airflow.triggers.base: only when a task defers or a sensor starts in the triggerer",
+    "airflow.triggers.base": "as airflow_provider_kling.triggers.kling",
+    "airflow.sdk": "ObjectStoragePath (fsspec) and a fallback XCom for older SDK layouts, on first use",
+    "airflow.sdk.execution_time.xcom": "the execution-time XCom API: only inside a running task or trigger",
+    "asgiref.sync": "runs the SDK's blocking XCom calls from the trigger's event loop: triggerer only",
+    "airflow.sdk.log": "secret masking: where it lives differs by Airflow release",
+    "airflow.sdk.execution_time.secrets_masker": "as airflow.sdk.log",
+}
+
+
+def imports_inside_functions() -> list[tuple[str, int, str]]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "simulator" in path.parts:  # a program of its own, not imported by DAGs
+            continue
+        for function in ast.walk(ast.parse(path.read_text())):
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for node in ast.walk(function):
+                    if isinstance(node, ast.Import):
+                        found += [(str(path.relative_to(PACKAGE)), node.lineno, alias.name) for alias in node.names]
+                    elif isinstance(node, ast.ImportFrom):
+                        found.append((str(path.relative_to(PACKAGE)), node.lineno, node.module or ""))
+    return found
+
+
+def test_a_function_imports_only_the_heavy_modules_listed_with_their_reason():
+    found = imports_inside_functions()
+    assert found, "the scan found no import at all: it is broken"
+    unlisted = [f"{path}:{line} imports {module}" for path, line, module in found if module not in LAZY]
+    assert not unlisted, "import these at the top of the file, or list them in LAZY with the reason:\n" + "\n".join(
+        unlisted
+    )
+    unused = set(LAZY) - {module for _, _, module in found}
+    assert not unused, f"no function imports these any more: drop them from LAZY: {sorted(unused)}"

@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.bases.decorator import DecoratedOperator, TaskDecorator, task_decorator_factory
 
+from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.operators.download import kling_videos_asset
 from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
+from airflow_provider_kling.task_outputs import RETURN_SUMMARY, task_summary
+from airflow_provider_kling.version_compat import context_merge, determine_kwargs
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -34,8 +37,6 @@ def params_from_returned(returned: Any, defaults: Mapping[str, Any]) -> dict[str
     :param defaults: parameters set on the decorator (``model``, ``aspect_ratio``...).
     :raises KlingValidationError: when the value is neither.
     """
-    from airflow_provider_kling.exceptions import KlingValidationError
-
     merged = {key: value for key, value in defaults.items() if key != "prompt"}
     if isinstance(returned, str):
         merged["prompt"] = returned
@@ -91,8 +92,6 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
 
     def run_task(self, context: Context) -> Any:
         """Call the function, then submit, wait and deliver what it describes (the operator's flow)."""
-        from airflow_provider_kling.version_compat import context_merge, determine_kwargs
-
         context_merge(context, self.op_kwargs)
         self._returned = self.python_callable(
             *self.op_args, **determine_kwargs(self.python_callable, self.op_args, context)
@@ -118,14 +117,10 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
         Without a destination nothing is left after the wait: the trigger ends the task with the
         same summary :meth:`after_wait` returns. With one, the task resumes on a worker to download.
         """
-        from airflow_provider_kling.task_outputs import RETURN_SUMMARY
-
         return None if self.destination else RETURN_SUMMARY
 
     def after_wait(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
         """Download when a destination was given; return the small typed result."""
-        from airflow_provider_kling.task_outputs import task_summary
-
         output = task_summary(result)
         if self.destination:
             from airflow_provider_kling.delivery import deliver_video

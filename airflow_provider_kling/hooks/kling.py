@@ -263,8 +263,6 @@ class KlingHook(HttpHook):
 
         401/403 mean the key is wrong; a 404 (or 400) for the made-up id means the key works.
         """
-        from airflow_provider_kling.exceptions import KlingAPIError
-
         try:
             self._request(
                 "GET",

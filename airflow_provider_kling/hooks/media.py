@@ -11,6 +11,7 @@ body on its way out: the request the task keeps, logs and XCom hold the referenc
 from __future__ import annotations
 
 import base64
+import copy
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -175,8 +176,6 @@ def _set_at(replaced: dict[str, Any], body: Mapping[str, Any], path: tuple[Any, 
         replaced[top] = value
         return
     if top not in replaced:
-        import copy
-
         replaced[top] = copy.deepcopy(body[top])
     node = replaced[top]
     for part in path[1:-1]:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from airflow_provider_kling.exceptions import KlingError, KlingPermanentError
+
 LOGS_PATH = "/v2/logs"
 #: Seconds of log read around the send time (clocks differ; the row's time is the API's).
 WINDOW_SLACK = 300.0
@@ -49,8 +51,6 @@ def find_create(hook: ApiReader, client_request_id: str, *, sent_at: float, wait
 
     A succeeded row wins over a failed one with the same id (a failed row never hides a paid video).
     """
-    from airflow_provider_kling.exceptions import KlingError, KlingPermanentError
-
     deadline = time.monotonic() + wait
     pause = 1.0
     while True:

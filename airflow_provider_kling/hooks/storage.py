@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from airflow.sdk import BaseHook
+
 from airflow_provider_kling.exceptions import KlingError, KlingStorageError, KlingStorageSetupError
 from airflow_provider_kling.models.storage_errors import MISSING, SETUP, classify_storage_error
 
@@ -45,8 +47,6 @@ def check_connection(path: Any, uri: str) -> None:
     conn_id = connection_of(path)
     if not conn_id:
         return
-    from airflow.sdk import BaseHook
-
     try:
         BaseHook.get_connection(conn_id)
     except Exception as err:

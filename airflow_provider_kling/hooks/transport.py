@@ -8,11 +8,14 @@ they are used, so a process that only needs one never loads the other.
 from __future__ import annotations
 
 import asyncio
+import json
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from airflow_provider_kling import __version__
 from airflow_provider_kling.exceptions import (
     KlingConfigurationError,
     KlingConnectionError,
@@ -46,7 +49,6 @@ def read_settings(conn: Any) -> ConnectionSettings:
 
 
 def user_agent() -> str:
-    from airflow_provider_kling import __version__
 
     return f"airflow-provider-kling/{__version__}"
 
@@ -122,14 +124,11 @@ def aiohttp_ssl(verify: bool | str) -> Any:
     if isinstance(verify, bool):
         return verify
     if verify not in _SSL_CONTEXTS:
-        import ssl
-
         _SSL_CONTEXTS[verify] = ssl.create_default_context(cafile=verify)
     return _SSL_CONTEXTS[verify]
 
 
 def decode_json(text: str, what: str) -> Any:
-    import json
 
     try:
         return json.loads(text)

@@ -7,6 +7,9 @@ them): JPG/JPEG or PNG, at most 20 MB, the shorter side at least 300 px, an aspe
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from io import BytesIO
@@ -59,10 +62,6 @@ def inline_data(value: str) -> bytes | None:
     Anything else (a path, a URI) is a reference to read. Long base64-only text is never a file
     name in practice, and must never be treated as one: it would end up in an error message.
     """
-    import base64
-    import binascii
-    import re
-
     text = value.strip()
     if text.startswith("data:") and ";base64," in text[:100]:
         text = text.split(",", 1)[1]

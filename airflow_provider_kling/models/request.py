@@ -34,6 +34,7 @@ from airflow_provider_kling.models.values import describe
 __all__ = ["CAMERA_AXES", "CAMERA_TYPES", "body_for_endpoint"]
 
 DEFAULT_MODEL = "kling-video/v1.6/pro/text-to-video"
+DEFAULT_IMAGE_MODEL = "kling-video/v1.6/pro/image-to-video"
 
 AUTO_ENDPOINT = "auto"
 #: In the order ``endpoint="auto"`` tries them.

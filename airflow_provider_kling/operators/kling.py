@@ -8,8 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.models import DEFAULT_IMAGE_MODEL, DEFAULT_MODEL
+from airflow_provider_kling.models.catalog import get_model, is_catalogued
 from airflow_provider_kling.operators.download import KlingDownloadVideoOperator, kling_videos_asset
+from airflow_provider_kling.task_outputs import RETURN_GENERATION
 from airflow_provider_kling.tasks.base import KlingTask, KlingVideoLink
+from airflow_provider_kling.tasks.wait import wait_or_defer
 from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -17,9 +22,6 @@ if TYPE_CHECKING:
 
     from airflow_provider_kling.tasks.submit import Submitted
 
-# Repeated here so DAG parsing skips the models import.
-DEFAULT_MODEL = "kling-video/v1.6/pro/text-to-video"
-DEFAULT_IMAGE_MODEL = "kling-video/v1.6/pro/image-to-video"
 
 __all__ = [
     "KLING_VIDEOS_ASSET",  # noqa: F822 -- made on first use by the module's __getattr__
@@ -97,8 +99,6 @@ class KlingVideoOperator(KlingTask):
 
     def generation_params(self) -> dict[str, Any]:
         """The request fields as rendered for this run: ``model``, ``parameters``, named arguments."""
-        from airflow_provider_kling.exceptions import KlingValidationError
-
         params: dict[str, Any] = {"model": self.model, **(self.parameters or {})}
         twice = []
         for argument, field in self.request_fields().items():
@@ -129,8 +129,6 @@ class KlingVideoOperator(KlingTask):
 
     def wait_for(self, context: Context, submitted: Submitted) -> dict[str, Any]:
         """Wait for a submitted generation with this task's options (defers while it renders)."""
-        from airflow_provider_kling.tasks.wait import wait_or_defer
-
         return wait_or_defer(
             self,
             context,
@@ -146,8 +144,6 @@ class KlingVideoOperator(KlingTask):
 
         The trigger can end the task when nothing is left to do on a worker.
         """
-        from airflow_provider_kling.task_outputs import RETURN_GENERATION
-
         return RETURN_GENERATION
 
 
@@ -275,7 +271,6 @@ class KlingImageToVideoOperator(KlingVideoOperator):
         self.prompt = prompt
 
     def request_fields(self) -> dict[str, str]:
-        from airflow_provider_kling.models.catalog import get_model, is_catalogued
 
         tail = "tail_image_url"
         if is_catalogued(self.model):

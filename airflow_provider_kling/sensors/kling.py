@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.definitions.mappedoperator import OperatorPartial
 
-from airflow_provider_kling.task_outputs import RETURN_GENERATION
+from airflow_provider_kling.exceptions import KlingTransientError
+from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY, RETURN_GENERATION, generation_facts
 from airflow_provider_kling.tasks.base import KlingTask
+from airflow_provider_kling.tasks.wait import defer_for_generation, wait_deadline
 from airflow_provider_kling.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_kling.waiting import (
     DEADLINE_SLACK,
@@ -106,7 +108,6 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
     def run_task(self, context: Context) -> Any:
         if not self.deferrable:
             return BaseSensorOperator.execute(self, context)  # poke or reschedule: Airflow's loop
-        from airflow_provider_kling.tasks.wait import defer_for_generation, wait_deadline
 
         generation_id = self._check_generation_id()
         self.reserve_video_link(context)
@@ -127,15 +128,12 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
 
     def _generation_facts(self, context: Context) -> tuple[str | None, float | None]:
         """The model and send time the submitting task recorded beside the id (``submit.output`` only)."""
-        from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY, generation_facts
-
         if self._upstream_task_id is None:
             return None, None
         facts = context["ti"].xcom_pull(task_ids=self._upstream_task_id, key=GENERATION_FACTS_XCOM_KEY)
         return generation_facts(facts)
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
-        from airflow_provider_kling.exceptions import KlingTransientError
 
         # Turned into Airflow's exceptions here, before Airflow's poke loop applies ``soft_fail`` to them.
         with self.failure_semantics():

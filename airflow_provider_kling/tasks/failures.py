@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from airflow_provider_kling.exceptions import KlingPermanentError, KlingTransientError, KlingWaitTimeout
+from airflow_provider_kling.version_compat import AirflowException, AirflowFailException, AirflowSensorTimeout
 
 
 @contextmanager
@@ -20,8 +21,6 @@ def airflow_failure_semantics(*, timeout_is_final: bool) -> Iterator[None]:
 
     :param timeout_is_final: whether a missed deadline should skip Airflow retries.
     """
-    from airflow_provider_kling.version_compat import AirflowException, AirflowFailException, AirflowSensorTimeout
-
     try:
         yield
     except KlingWaitTimeout as err:

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow.sdk import Variable
+
 from airflow_provider_kling.models import GenerationStatus
 
 STATE_KEY = "kling_generation"
@@ -107,16 +109,12 @@ class SubmissionLedger:
     def load(self) -> SubmissionRecord | None:
         if self._store is not None:
             return SubmissionRecord.from_stored(self._store.get(STATE_KEY))
-        from airflow.sdk import Variable
-
         return SubmissionRecord.from_stored(Variable.get(self._variable_key, default=None))
 
     def save(self, record: SubmissionRecord) -> None:
         if self._store is not None:
             self._store.set(STATE_KEY, record.to_stored())
             return
-        from airflow.sdk import Variable
-
         Variable.set(
             self._variable_key,
             json.dumps(record.to_stored()),

@@ -9,14 +9,22 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 
+from airflow_provider_kling.cadence import RENDER_HISTORY
 from airflow_provider_kling.events import EVENT_SUCCESS, event_for_error, event_for_result, event_for_unexpected
-from airflow_provider_kling.waiting import DEADLINE_SLACK, DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
+from airflow_provider_kling.exceptions import KlingError, KlingValidationError
+from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY, generation_facts, ready_line, task_end_xcoms
+from airflow_provider_kling.waiting import (
+    DEADLINE_SLACK,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    WaitProgress,
+    checked_generation_id,
+)
 
 if TYPE_CHECKING:
-    from airflow_provider_kling.exceptions import KlingError
     from airflow_provider_kling.hooks.kling_async import KlingAsyncHook
     from airflow_provider_kling.models import Generation
-    from airflow_provider_kling.waiting import PollStep, WaitProgress
+    from airflow_provider_kling.waiting import PollStep
 
 
 class KlingGenerationTrigger(BaseTrigger):
@@ -123,11 +131,7 @@ class KlingGenerationTrigger(BaseTrigger):
 
     async def _wait(self) -> dict[str, Any]:
         """Poll until :meth:`WaitProgress.after_poll` (shared with the sync wait) ends the wait."""
-        from airflow_provider_kling.cadence import RENDER_HISTORY
-        from airflow_provider_kling.exceptions import KlingValidationError
         from airflow_provider_kling.hooks.kling_async import KlingAsyncHook
-        from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY, generation_facts
-        from airflow_provider_kling.waiting import WaitProgress, checked_generation_id
 
         try:
             generation_id = checked_generation_id(
@@ -161,7 +165,6 @@ class KlingGenerationTrigger(BaseTrigger):
             await asyncio.sleep(step.delay)
 
     async def _poll(self, hook: KlingAsyncHook, progress: WaitProgress, end_time: float) -> PollStep:
-        from airflow_provider_kling.exceptions import KlingError
 
         poll_started = time.time()
         outcome: Generation | KlingError
@@ -205,8 +208,6 @@ class KlingGenerationTrigger(BaseTrigger):
         finishes there as usual.
         """
         from asgiref.sync import sync_to_async
-
-        from airflow_provider_kling.task_outputs import ready_line, task_end_xcoms
 
         ti: Any = self.task_instance
         if ti is None:  # run outside a triggerer (``airflow dags test`` runs triggers inline): resume as usual
