@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from airflow_provider_kling.cadence import RenderHistory, next_poll_delay
@@ -29,6 +30,19 @@ DEFAULT_WAIT_TIMEOUT = 3600.0
 #: Seconds a defer timeout is given beyond the wait's own deadline, so the trigger reports a clear
 #: timeout event before Airflow's trigger timeout fires.
 DEADLINE_SLACK = 60.0
+
+
+def defer_timeout(wait_seconds: float) -> timedelta:
+    """Airflow's timeout for a deferral whose wait ends ``wait_seconds`` from now (the slack added)."""
+    return timedelta(seconds=max(1.0, wait_seconds) + DEADLINE_SLACK)
+
+
+def deadline_of_defer_timeout(timeout_after: float) -> float:
+    """The wait's own deadline (epoch seconds) in a deferral Airflow times out at ``timeout_after``.
+
+    The inverse of :func:`defer_timeout`, for waits whose trigger knows only Airflow's timeout.
+    """
+    return timeout_after - DEADLINE_SLACK
 
 
 def format_elapsed(seconds: float) -> str:

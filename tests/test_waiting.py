@@ -253,3 +253,13 @@ def test_after_poll_stops_once_failures_outlast_the_budget():
     assert first.logs[0][1].startswith("Polling generation g1 failed, will keep trying")
     last = progress.after_poll(FAILING, poll_interval=10, end_time=1000.0, poll_started=160, now=160)
     assert last.error is FAILING
+
+
+@pytest.mark.parametrize("wait_seconds", [5.0, 600.0, 3600.0])
+def test_the_defer_timeout_and_the_deadline_read_back_from_it_agree(wait_seconds):
+    from airflow_provider_kling.waiting import deadline_of_defer_timeout, defer_timeout
+
+    now = 1_700_000_000.0
+    timeout = defer_timeout(wait_seconds)
+    assert timeout.total_seconds() > wait_seconds  # Airflow's timeout fires after the trigger's own
+    assert deadline_of_defer_timeout(now + timeout.total_seconds()) == pytest.approx(now + wait_seconds)

@@ -16,10 +16,10 @@ from airflow_provider_kling.tasks.base import KlingTask
 from airflow_provider_kling.tasks.wait import defer_for_generation, wait_deadline
 from airflow_provider_kling.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_kling.waiting import (
-    DEADLINE_SLACK,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
     checked_generation_id,
+    defer_timeout,
     result_from_generation,
 )
 
@@ -174,7 +174,7 @@ def start_trigger_args(source: dict[str, Any], *, kling_conn_id: str, poke_inter
         },
         next_method="execute_complete",
         next_kwargs=None,
-        timeout=timedelta(seconds=seconds + DEADLINE_SLACK),
+        timeout=defer_timeout(seconds),
     )
 
 

@@ -7,15 +7,14 @@ avoids a scheduler race with triggers that fire within seconds of deferring).
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.cadence import RENDER_HISTORY
 from airflow_provider_kling.exceptions import KlingError
 from airflow_provider_kling.waiting import (
-    DEADLINE_SLACK,
     PollStep,
     WaitProgress,
+    defer_timeout,
     format_elapsed,
     result_from_generation,
 )
@@ -77,7 +76,7 @@ def defer_for_generation(
         ),
         method_name=method_name,
         # A little slack: the trigger enforces end_time itself and reports a clear timeout event.
-        timeout=timedelta(seconds=max(1.0, end_time - time.time()) + DEADLINE_SLACK),
+        timeout=defer_timeout(end_time - time.time()),
     )
 
 

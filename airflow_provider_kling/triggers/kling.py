@@ -14,11 +14,11 @@ from airflow_provider_kling.events import EVENT_SUCCESS, event_for_error, event_
 from airflow_provider_kling.exceptions import KlingError, KlingValidationError
 from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY, generation_facts, ready_line, task_end_xcoms
 from airflow_provider_kling.waiting import (
-    DEADLINE_SLACK,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
     WaitProgress,
     checked_generation_id,
+    deadline_of_defer_timeout,
 )
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class KlingGenerationTrigger(BaseTrigger):
     :param end_time: absolute deadline, epoch seconds. Enforced here because some Airflow code paths
         (``airflow dags test``) ignore the defer timeout. ``None`` for a wait that starts in the
         triggerer (its kwargs are fixed when the DAG is parsed): the task's trigger timeout less
-        :data:`DEADLINE_SLACK` is the deadline then, else ``timeout`` seconds from the first run.
+        :data:`~airflow_provider_kling.waiting.DEADLINE_SLACK` is the deadline then, else ``timeout`` seconds from the first run.
     :param poll_interval: seconds between polls.
     :param started: epoch seconds when waiting began (for elapsed-time logs); defaults to now.
     :param end_task: ``None`` (resume the task on a worker), or the return value to leave when
@@ -126,7 +126,7 @@ class KlingGenerationTrigger(BaseTrigger):
             return self.end_time
         trigger_timeout = getattr(self, "timeout_after", None)
         if trigger_timeout is not None:
-            return trigger_timeout.timestamp() - DEADLINE_SLACK
+            return deadline_of_defer_timeout(trigger_timeout.timestamp())
         return self.started + (self.timeout if self.timeout is not None else DEFAULT_WAIT_TIMEOUT)
 
     async def _wait(self) -> dict[str, Any]:
