@@ -72,59 +72,72 @@ class PollStep:
         return self.result is not None or self.error is not None
 
 
+@dataclass(frozen=True)
+class WaitTarget:
+    """The generation a wait is for, and what is known of it beside its id.
+
+    :param generation_id: the generation's id.
+    :param model: its model, when known: its family (and the renders seen of it) set how sparse the
+        first polls are.
+    :param submitted_at: epoch seconds of the create request, when the waiting task made it (a
+        reattached or sensor wait may not know).
+    """
+
+    generation_id: str
+    model: str | None = None
+    submitted_at: float | None = None
+
+
 @dataclass
 class WaitProgress:
     """Follows one generation across polls and says what is worth logging.
 
-    :param generation_id: the generation being waited for.
+    :param target: the generation being waited for.
     :param started: wall-clock time (epoch seconds) when waiting began.
     :param failure_budget: seconds a streak of failed polls may last before waiting gives up.
     """
 
-    generation_id: str
+    target: WaitTarget
     started: float
     failure_budget: float = 300.0
     render_floor: float = 0.0
-    submitted_at: float | None = None
     last_status: str | None = None
     polls: int = 0
     failing_since: float | None = None
     last_state: GenerationStatus | None = None
     last_queued_at: float | None = None
     last: Generation | None = None
-    model: str | None = None
     history: RenderHistory | None = None
     _warned: set[str] = field(default_factory=set)
 
     @classmethod
-    def for_model(
+    def start(
         cls,
-        generation_id: str,
+        target: WaitTarget,
         started: float,
         *,
-        model: str | None,
         poll_interval: float,
-        submitted_at: float | None = None,
         history: RenderHistory | None = None,
         failure_budget: float = 300.0,
     ) -> WaitProgress:
-        """A wait that polls sparsely while no render of ``model`` can be finished.
+        """A wait that polls sparsely while no render of the target's model can be finished.
 
         See :func:`next_poll_delay`; the wait teaches ``history`` how long this render took.
-
-        :param submitted_at: when the generation was created, if this wait created it (a reattached
-            or sensor wait does not know).
         """
-        floor = (history or RenderHistory()).floor(model, poll_interval)
-        return cls(
-            generation_id,
-            started,
-            failure_budget=failure_budget,
-            render_floor=floor,
-            submitted_at=submitted_at,
-            model=model,
-            history=history,
-        )
+        floor = (history or RenderHistory()).floor(target.model, poll_interval)
+        return cls(target, started, failure_budget=failure_budget, render_floor=floor, history=history)
+
+    @property
+    def generation_id(self) -> str:
+        return self.target.generation_id
+
+    @property
+    def model(self) -> str | None:
+        return self.target.model
+
+    @property
+    def submitted_at(self) -> float | None:
+        return self.target.submitted_at
 
     @property
     def render_start_bound(self) -> float | None:

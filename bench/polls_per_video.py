@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from airflow_provider_kling.cadence import RenderHistory
 from airflow_provider_kling.models import Generation, GenerationStatus
-from airflow_provider_kling.waiting import WaitProgress, delay_after
+from airflow_provider_kling.waiting import WaitProgress, WaitTarget, delay_after
 
 P95_NOISE = 0.1
 STANDARD = "kling-video/v1.6/pro/text-to-video"
@@ -85,9 +85,7 @@ def replay(
     interval = 10.0
     done_at = queued + generating
     submitted_at = 0.0 if model else None  # known with the model (recorded together beside the id)
-    progress = WaitProgress.for_model(
-        "sim", 0.0, model=model, poll_interval=interval, submitted_at=submitted_at, history=history
-    )
+    progress = WaitProgress.start(WaitTarget("sim", model, submitted_at), 0.0, poll_interval=interval, history=history)
     state: dict[str, float | None] = {}
     t, polls = 0.0, 0
     while True:

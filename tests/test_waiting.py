@@ -12,6 +12,7 @@ from airflow_provider_kling.exceptions import (
 from airflow_provider_kling.models import Generation
 from airflow_provider_kling.waiting import (
     WaitProgress,
+    WaitTarget,
     delay_after,
     format_elapsed,
     result_from_generation,
@@ -64,7 +65,7 @@ def test_a_wait_timeout_names_the_time_waited_and_the_last_status(waited, last, 
 
 
 def test_progress_logs_only_changes():
-    progress = WaitProgress("g1", started=0)
+    progress = WaitProgress(WaitTarget("g1"), started=0)
     assert len(progress.observe(gen("queued"), 1)) == 1
     assert progress.observe(gen("queued"), 16) == []
     assert "status 'generating' after 31s" in progress.observe(gen("generating"), 31)[0]
@@ -76,7 +77,7 @@ def test_progress_logs_only_changes():
 
 
 def test_unknown_status_and_missing_url_are_warned_once():
-    progress = WaitProgress("g1", started=0)
+    progress = WaitProgress(WaitTarget("g1"), started=0)
     assert any("Unknown status" in line for line in progress.observe(gen("rendering"), 1))
     assert not any("Unknown status" in line for line in progress.observe(gen("rendering"), 2))
     assert any("without a video URL" in line for line in progress.observe(gen("completed"), 3))
@@ -84,7 +85,7 @@ def test_unknown_status_and_missing_url_are_warned_once():
 
 
 def test_failure_streaks_are_ridden_out_until_the_budget():
-    progress = WaitProgress("g1", started=0, failure_budget=60)
+    progress = WaitProgress(WaitTarget("g1"), started=0, failure_budget=60)
     assert progress.poll_failed(KlingTransientError("503"), 100) is False
     assert progress.poll_failed(KlingTransientError("503"), 159) is False
     progress.observe(gen("queued"), 160)  # a success ends the streak
@@ -93,7 +94,7 @@ def test_failure_streaks_are_ridden_out_until_the_budget():
 
 
 def test_permanent_poll_failures_stop_at_once():
-    progress = WaitProgress("g1", started=0)
+    progress = WaitProgress(WaitTarget("g1"), started=0)
     assert progress.poll_failed(KlingAPIError("404", status_code=404), 1) is True
 
 
@@ -163,8 +164,8 @@ def test_renders_seen_lower_the_floor_at_once_and_set_it_once_trusted():
 
 def test_the_sparse_window_counts_from_the_last_time_the_generation_was_seen_queued():
     history = RenderHistory()
-    progress = WaitProgress.for_model(
-        "g1", 0.0, model="kling-video/v1.6/pro/text-to-video", poll_interval=10, submitted_at=0.0, history=history
+    progress = WaitProgress.start(
+        WaitTarget("g1", "kling-video/v1.6/pro/text-to-video", 0.0), 0.0, poll_interval=10, history=history
     )
     assert progress.earliest_completion() == 60  # created at 0: no render finishes before 60
     progress.observe(gen("queued"), 30)
@@ -187,14 +188,14 @@ def test_the_sparse_window_counts_from_the_last_time_the_generation_was_seen_que
 
 
 def test_a_wait_that_never_saw_its_generation_queued_nor_created_it_polls_every_interval():
-    progress = WaitProgress.for_model("g1", 0.0, model="kling-video/v1.6/pro/text-to-video", poll_interval=10)
+    progress = WaitProgress.start(WaitTarget("g1", "kling-video/v1.6/pro/text-to-video"), 0.0, poll_interval=10)
     progress.observe(gen("generating"), 0)
     assert progress.earliest_completion() is None
     assert delay_after(progress, 10, 999, now=0) == 10
 
 
 def test_status_change_lines_count_polls_in_plain_english():
-    progress = WaitProgress("g1", 0.0)
+    progress = WaitProgress(WaitTarget("g1"), 0.0)
     assert progress.observe(gen("queued"), 2)[0].endswith("after 2s (1 poll)")
     assert progress.observe(gen("generating"), 40)[0].endswith("after 40s (2 polls)")
 
@@ -209,13 +210,13 @@ def test_status_change_lines_count_polls_in_plain_english():
     ],
 )
 def test_delays_count_from_when_the_poll_started(poll_started, now, expected):
-    progress = WaitProgress("g1", 0.0)
+    progress = WaitProgress(WaitTarget("g1"), 0.0)
     progress.observe(gen("generating"), 0.0)  # no floor known: the plain interval
     assert delay_after(progress, 10, 999, now, poll_started=poll_started) == pytest.approx(expected)
 
 
 def test_a_poll_counted_from_its_start_never_passes_the_deadline():
-    progress = WaitProgress("g1", 0.0)
+    progress = WaitProgress(WaitTarget("g1"), 0.0)
     assert delay_after(progress, 10, 3.0, 100.5, poll_started=100.0) == pytest.approx(2.5)
 
 
@@ -236,7 +237,7 @@ FAILING = KlingTransientError("HTTP 502 from the gateway")
     ],
 )
 def test_after_poll_decides_for_the_sync_wait_and_the_trigger_alike(outcome, now, ends_with, delay):
-    progress = WaitProgress("g1", started=0.0, render_floor=90.0, submitted_at=80.0)
+    progress = WaitProgress(WaitTarget("g1", submitted_at=80.0), started=0.0, render_floor=90.0)
     step = progress.after_poll(outcome, poll_interval=10, end_time=1000.0, poll_started=now, now=now)
     assert step.ends_wait is (ends_with is not None)
     if ends_with == "result":
@@ -247,7 +248,7 @@ def test_after_poll_decides_for_the_sync_wait_and_the_trigger_alike(outcome, now
 
 
 def test_after_poll_stops_once_failures_outlast_the_budget():
-    progress = WaitProgress("g1", started=0.0, failure_budget=60)
+    progress = WaitProgress(WaitTarget("g1"), started=0.0, failure_budget=60)
     first = progress.after_poll(FAILING, poll_interval=10, end_time=1000.0, poll_started=100, now=100)
     assert not first.ends_wait
     assert first.logs[0][1].startswith("Polling generation g1 failed, will keep trying")

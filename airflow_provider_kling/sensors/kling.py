@@ -18,6 +18,7 @@ from airflow_provider_kling.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_kling.waiting import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
+    WaitTarget,
     checked_generation_id,
     defer_timeout,
     result_from_generation,
@@ -118,12 +119,10 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
         model, submitted_at = self._generation_facts(context)
         defer_for_generation(
             self,
-            generation_id=generation_id,
+            WaitTarget(generation_id, model, submitted_at),
             end_time=wait_deadline(self, context, self.timeout),
             poll_interval=self.poke_interval,
             method_name="execute_complete",
-            model=model,
-            submitted_at=submitted_at,
         )
 
     def _generation_facts(self, context: Context) -> tuple[str | None, float | None]:

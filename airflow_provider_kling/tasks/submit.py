@@ -33,6 +33,7 @@ from airflow_provider_kling.tasks.ledger import (
     create_to_look_up,
     generation_to_reattach,
 )
+from airflow_provider_kling.waiting import WaitTarget
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -63,6 +64,11 @@ class Submitted:
     def model(self) -> str | None:
         model = self.body.get("model")
         return model if isinstance(model, str) else None
+
+    @property
+    def target(self) -> WaitTarget:
+        """What a wait for it starts from: the id, the model and when this task sent it."""
+        return WaitTarget(self.generation_id, self.model, self.created_at)
 
 
 def submit_once(

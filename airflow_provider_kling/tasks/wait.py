@@ -14,6 +14,7 @@ from airflow_provider_kling.exceptions import KlingError
 from airflow_provider_kling.waiting import (
     PollStep,
     WaitProgress,
+    WaitTarget,
     defer_timeout,
     format_elapsed,
     result_from_generation,
@@ -39,40 +40,30 @@ def wait_deadline(task: KlingTask, context: Context, timeout: float) -> float:
 
 def defer_for_generation(
     task: KlingTask,
+    target: WaitTarget,
     *,
-    generation_id: str,
     end_time: float,
     poll_interval: float,
     method_name: str,
     end_task: str | None = None,
-    model: str | None = None,
-    submitted_at: float | None = None,
 ) -> None:
     """Hand the wait to the triggerer (raises ``TaskDeferred``).
 
     :param end_task: when the task has nothing left to do after a successful wait, the shape of
         the return value the trigger leaves as it ends the task itself (no resume on a worker);
         ``None`` to resume ``method_name`` on a worker.
-    :param model: the generation's model (its family sets how sparse the first polls are).
-    :param submitted_at: when this task created the generation (``None`` when reattached).
     """
     from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
 
     task.log.info(
         "Generation %s is still rendering: deferring until it finishes (polled every %gs, deadline in %s)",
-        generation_id,
+        target.generation_id,
         poll_interval,
         format_elapsed(end_time - time.time()),
     )
     task.defer(
-        trigger=KlingGenerationTrigger(
-            generation_id=generation_id,
-            kling_conn_id=task.kling_conn_id,
-            end_time=end_time,
-            poll_interval=poll_interval,
-            end_task=end_task,
-            model=model,
-            submitted_at=submitted_at,
+        trigger=KlingGenerationTrigger.for_target(
+            target, kling_conn_id=task.kling_conn_id, end_time=end_time, poll_interval=poll_interval, end_task=end_task
         ),
         method_name=method_name,
         # A little slack: the trigger enforces end_time itself and reports a clear timeout event.
@@ -107,35 +98,19 @@ def wait_or_defer(
     if result is None and deferrable:
         defer_for_generation(
             task,
-            generation_id=submitted.generation_id,
+            submitted.target,
             end_time=end_time,
             poll_interval=poll_interval,
             method_name=method_name,
             end_task=end_task,
-            model=submitted.model,
-            submitted_at=submitted.created_at,
         )
     if result is None:
-        result = wait_in_process(
-            task.hook,
-            submitted.generation_id,
-            end_time=end_time,
-            poll_interval=poll_interval,
-            model=submitted.model,
-            submitted_at=submitted.created_at,
-        )
+        result = wait_in_process(task.hook, submitted.target, end_time=end_time, poll_interval=poll_interval)
     return task.finish(context, result)
 
 
 def wait_in_process(
-    hook: KlingHook,
-    generation_id: str,
-    *,
-    end_time: float,
-    poll_interval: float,
-    started: float | None = None,
-    model: str | None = None,
-    submitted_at: float | None = None,
+    hook: KlingHook, target: WaitTarget, *, end_time: float, poll_interval: float, started: float | None = None
 ) -> dict[str, Any]:
     """Block until the generation finishes (``deferrable=False``); return it as XCom data.
 
@@ -143,21 +118,17 @@ def wait_in_process(
     trigger makes.
 
     :param hook: the API client.
-    :param generation_id: the generation to wait for.
+    :param target: the generation to wait for.
     :param end_time: absolute deadline, epoch seconds.
     :param poll_interval: seconds between polls.
     :param started: epoch seconds when waiting began, for elapsed-time logs.
-    :param model: the generation's model: its family sets how sparse the first polls are.
-    :param submitted_at: when the generation was created, if the caller created it.
     :raises KlingGenerationFailed: on ``status: error``.
     :raises KlingWaitTimeout: when ``end_time`` passes first.
     """
-    progress = WaitProgress.for_model(
-        generation_id,
+    progress = WaitProgress.start(
+        target,
         started or time.time(),
-        model=model,
         poll_interval=poll_interval,
-        submitted_at=submitted_at,
         history=RENDER_HISTORY,
         failure_budget=hook.retry_policy.budget,
     )

@@ -17,6 +17,7 @@ from airflow_provider_kling.waiting import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
     WaitProgress,
+    WaitTarget,
     checked_generation_id,
     deadline_of_defer_timeout,
 )
@@ -86,6 +87,11 @@ class KlingGenerationTrigger(BaseTrigger):
         self.model = model
         self.submitted_at = submitted_at
 
+    @classmethod
+    def for_target(cls, target: WaitTarget, **kwargs: Any) -> KlingGenerationTrigger:
+        """A trigger waiting for ``target`` (its id, model and send time as kwargs of their own)."""
+        return cls(generation_id=target.generation_id, model=target.model, submitted_at=target.submitted_at, **kwargs)
+
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
@@ -144,12 +150,10 @@ class KlingGenerationTrigger(BaseTrigger):
             # Read beside the id: the submitting task recorded its model and when it sent it.
             model, submitted_at = generation_facts(await self._pull(GENERATION_FACTS_XCOM_KEY))
         hook = KlingAsyncHook(self.kling_conn_id)
-        progress = WaitProgress.for_model(
-            generation_id,
+        progress = WaitProgress.start(
+            WaitTarget(generation_id, model, submitted_at),
             self.started,
-            model=model,
             poll_interval=self.poll_interval,
-            submitted_at=submitted_at,
             history=RENDER_HISTORY,
             failure_budget=hook.retry_policy.budget,
         )
