@@ -142,7 +142,11 @@ def test_when_a_sensor_starts_in_the_triggerer(kwargs, starts, source):
 def mapped_start_args(expand: str, **partial):
     """``start_from_trigger`` and the trigger kwargs of a mapped sensor (kept by the DAG's serialization)."""
     from airflow.sdk import DAG, task
-    from airflow.serialization.serialized_objects import DagSerialization
+
+    try:
+        from airflow.serialization.serialized_objects import DagSerialization
+    except ImportError:  # Airflow < 3.2
+        from airflow.serialization.serialized_objects import SerializedDAG as DagSerialization
 
     from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
 

@@ -79,21 +79,6 @@ kling_system_noop()
     schedule=None,
     start_date=datetime(2025, 1, 1),
     catchup=False,
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=2)},
-)
-def kling_system_sensor_waits():
-    """Eight submit -> sensor pairs: on Airflow 3.3+ each sensor starts and ends in the triggerer."""
-    from airflow_provider_kling.sensors.kling import KlingGenerationSensor
-
-    for i in range(8):
-        submit = KlingTextToVideoOperator(task_id=f"submit_{i}", prompt=f"sensor wait {i} {{{{ run_id }}}}")
-        KlingGenerationSensor(task_id=f"wait_{i}", generation_id=submit.output, poke_interval=1, timeout=600)
-
-
-@dag(
-    schedule=None,
-    start_date=datetime(2025, 1, 1),
-    catchup=False,
     params={"count": Param(20, type="integer", minimum=1)},
     default_args={"retries": 2, "retry_delay": timedelta(seconds=2)},
 )
@@ -124,6 +109,5 @@ def kling_system_sensor_timeout():
     KlingGenerationSensor(task_id="wait", generation_id=submit.output, poke_interval=1, timeout=5)
 
 
-kling_system_sensor_waits()
 kling_system_mapped_sensors()
 kling_system_sensor_timeout()
