@@ -179,6 +179,8 @@ class AirflowCluster:
             "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
             "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "10",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            # The DAG files do not change during a session: parse each once, not every 30 s.
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3600",
             # Only the runs a scenario triggers: no scheduled run of a @daily example DAG on unpause.
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
             **extra_env,

@@ -39,8 +39,9 @@ class KlingGenerationSensor(KlingTask, BaseSensorOperator):
     API error resumes the task on a worker, which fails it with the API's message (``status:
     error``: at once, no retries) or retries it. Mapped sensors do too when ``generation_id`` is
     their one mapped argument and a mapped task's ``.output`` (map index *n* waits for what map
-    index *n* sent); other mapped sensors and Airflow 3.1/3.2 start on a worker and defer from there. With ``deferrable=False`` it pokes (``mode="poke"``) or
-    reschedules (``mode="reschedule"``); transient API errors are ridden out until ``timeout``.
+    index *n* sent); other mapped sensors and Airflow 3.1/3.2 start on a worker and defer from
+    there. With ``deferrable=False`` it pokes (``mode="poke"``) or reschedules
+    (``mode="reschedule"``); transient API errors are ridden out until ``timeout``.
 
     .. seealso::
         ``dags/kling_text_to_video.py``. Give the sensor ``retries >= 1``: on some Airflow releases a
