@@ -16,19 +16,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_kling.exceptions import KlingValidationError
-from airflow_provider_kling.models.values import describe, is_number
+from airflow_provider_kling.models.values import LEGACY_ENDPOINT, UNIFIED_ENDPOINT, allowed, describe, is_number
 
-LEGACY_ENDPOINT = "legacy"
-UNIFIED_ENDPOINT = "unified"
 CAMERA_TYPES: tuple[str, ...] = ("simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward")
 CAMERA_AXES: tuple[str, ...] = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
 CAMERA_AXIS_RANGE: tuple[float, float] = (-10.0, 10.0)
 #: Fields of the legacy body that the unified endpoint's schema does not have.
 NOT_ON_UNIFIED: frozenset[str] = frozenset({"external_task_id", "type"})
-
-
-def allowed(values: tuple[Any, ...]) -> str:
-    return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
 
 
 def as_number(value: Any) -> float | None:

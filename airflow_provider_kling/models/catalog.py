@@ -22,9 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from airflow_provider_kling.exceptions import KlingValidationError
-
-LEGACY = "legacy"
-UNIFIED = "unified"
+from airflow_provider_kling.models.values import LEGACY_ENDPOINT, UNIFIED_ENDPOINT
 
 
 @dataclass(frozen=True)
@@ -96,7 +94,7 @@ class ModelSpec:
         Legacy where a legacy *operation* documents the model (the seed's path, so existing DAGs
         send the same bodies), else unified.
         """
-        return LEGACY if LEGACY in self.endpoints else UNIFIED
+        return LEGACY_ENDPOINT if LEGACY_ENDPOINT in self.endpoints else UNIFIED_ENDPOINT
 
     def accepts(self, field_name: str) -> bool:
         """Whether any documented path of this model takes ``field_name``."""

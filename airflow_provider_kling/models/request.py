@@ -19,9 +19,6 @@ from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.models.camera import (
     CAMERA_AXES,
     CAMERA_TYPES,
-    LEGACY_ENDPOINT,
-    UNIFIED_ENDPOINT,
-    allowed,
     body_for_endpoint,
     camera_for,
     check_camera_control,
@@ -29,7 +26,7 @@ from airflow_provider_kling.models.camera import (
 from airflow_provider_kling.models.catalog import ModelSpec, get_model, is_catalogued
 from airflow_provider_kling.models.generation import Generation
 from airflow_provider_kling.models.validation import validate_body
-from airflow_provider_kling.models.values import describe
+from airflow_provider_kling.models.values import LEGACY_ENDPOINT, UNIFIED_ENDPOINT, allowed, describe
 
 __all__ = ["CAMERA_AXES", "CAMERA_TYPES", "body_for_endpoint"]
 

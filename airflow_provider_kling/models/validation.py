@@ -17,7 +17,7 @@ from typing import Any
 
 from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.models.catalog import ModelSpec, get_model
-from airflow_provider_kling.models.values import describe
+from airflow_provider_kling.models.values import allowed, describe
 
 
 def validate_body(model_id: str, params: Mapping[str, Any], *, endpoint: str | None = None) -> dict[str, Any]:
@@ -77,7 +77,7 @@ def _message(model_id: str, error: Any) -> str:
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"{missing} is required by {model_id}"
     if rule == "enum":
-        return f"{field}={describe(value)} is not allowed for {model_id}; allowed values: {_allowed(expected)}"
+        return f"{field}={describe(value)} is not allowed for {model_id}; allowed values: {allowed(expected)}"
     if rule in ("minimum", "maximum"):
         low = error.schema.get("minimum")
         high = error.schema.get("maximum")
@@ -107,10 +107,6 @@ def _field_name(path: Any) -> str:
     for part in path:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
     return name
-
-
-def _allowed(values: Any) -> str:
-    return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
 
 
 def _coerce(value: Any, field: Mapping[str, Any]) -> Any:

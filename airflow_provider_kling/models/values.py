@@ -1,9 +1,18 @@
-"""Small value helpers shared by the models: number checks and shortening text for messages."""
+"""Small value helpers shared by the models: the endpoint names, number checks, text for messages."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+#: The two create paths' names (their paths: ``models.request.ENDPOINT_PATHS``).
+LEGACY_ENDPOINT = "legacy"
+UNIFIED_ENDPOINT = "unified"
+
+
+def allowed(values: Any) -> str:
+    """Allowed values as an error message lists them: strings quoted, numbers as they are."""
+    return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
 
 
 def is_number(value: Any) -> bool:
