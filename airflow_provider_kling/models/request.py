@@ -181,8 +181,8 @@ def _text_problems(spec: ModelSpec, endpoint: str, fields: Mapping[str, Any]) ->
             continue
         if not value.strip():
             problems.append(f"{name} must not be empty or only whitespace ({spec.id})")
-        elif "maxLength" not in schema_fields[name] and len(value) > PROMPT_MAX_CHARS:
-            problems.append(f"{name} has {len(value)} characters; Kling accepts at most {PROMPT_MAX_CHARS}")
+        elif "maxLength" not in schema_fields[name]:
+            problems += _too_long(name, value)
     if (
         spec.mode == "text-to-video"
         and "prompt" in schema_fields
@@ -227,8 +227,13 @@ def _unknown_model_request(model: str, fields: Mapping[str, Any], endpoint: str)
 def _text_length_problems(name: str, value: Any) -> list[str]:
     if not isinstance(value, str):
         return [f"{name} must be a string, got {type(value).__name__} {describe(value)}"]
-    if len(value) > PROMPT_MAX_CHARS:
-        return [f"{name} has {len(value)} characters; Kling accepts at most {PROMPT_MAX_CHARS}"]
+    return _too_long(name, value)
+
+
+def _too_long(name: str, text: str) -> list[str]:
+    """Kling's own prompt limit, for fields whose schema states none."""
+    if len(text) > PROMPT_MAX_CHARS:
+        return [f"{name} has {len(text)} characters; Kling accepts at most {PROMPT_MAX_CHARS}"]
     return []
 
 
