@@ -87,10 +87,18 @@ class AirflowEnv:
         runner.stdin.write(json.dumps({"argv": argv, "env": env, "output": str(output)}) + "\n")
         runner.stdin.flush()
         answer = _read_line(runner.stdout, timeout)
+        text = output.read_text(errors="replace") if output.exists() else ""
         if answer is None:
+            try:
+                died: int | None = runner.wait(timeout=2)  # EOF: it exited; else it is still running
+            except subprocess.TimeoutExpired:
+                died = None
             self.stop_runner()
-            raise subprocess.TimeoutExpired(argv, timeout, output=output.read_text(errors="replace"))
-        text = output.read_text(errors="replace")
+            if died is not None:  # the runner itself crashed: report it like a failed command
+                return subprocess.CompletedProcess(
+                    argv, died or 1, stdout=text, stderr="the warm dags-test runner died"
+                )
+            raise subprocess.TimeoutExpired(argv, timeout, output=text)
         output.unlink()
         return subprocess.CompletedProcess(argv, json.loads(answer)["returncode"], stdout=text, stderr="")
 
