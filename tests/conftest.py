@@ -5,9 +5,20 @@ from collections.abc import Iterator
 
 import pytest
 
+from airflow_provider_kling.cadence import RENDER_HISTORY
 from airflow_provider_kling.simulator.process import SimulatorProcess
 from harness.s3 import SeaweedS3, weed_binary
 from harness.simulated import API_KEY, DEFAULTS, connection_json
+
+
+@pytest.fixture(autouse=True)
+def fresh_render_history() -> None:
+    """Each test waits as in a fresh process: renders earlier tests saw must not set its poll schedule.
+
+    The history is process-wide (a triggerer's, or a worker's); which tests ran before in the same
+    pytest worker depends on how the suite is split, so a test reading poll counts flaked without this.
+    """
+    RENDER_HISTORY.reset()
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import time
 import pytest
 from airflow.triggers.base import TriggerEvent
 
+from airflow_provider_kling.cadence import RENDER_HISTORY
 from airflow_provider_kling.hooks.async_session import open_sessions
 from airflow_provider_kling.hooks.kling import KlingHook
 from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
@@ -231,11 +232,10 @@ class _TaskInstance:
 async def polls_of_a_wait_reading_xcom(simulator, monkeypatch, *, with_facts: bool) -> int:
     from airflow.sdk.execution_time.xcom import XCom
 
-    from airflow_provider_kling.cadence import RENDER_HISTORY
     from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY
 
     simulator.reset()
-    # A fresh triggerer: renders other tests of this process saw must not teach this wait its floor.
+    # A fresh triggerer: the wait this test ran before must not teach this one its floor.
     RENDER_HISTORY.reset()
     model = "klingai/video-v3-turbo-pro-text-to-video"
     generation_id = await asyncio.to_thread(KlingHook().submit_generation, "facts", model=model)
@@ -258,8 +258,6 @@ async def polls_of_a_wait_reading_xcom(simulator, monkeypatch, *, with_facts: bo
 
 
 async def test_a_trigger_reading_the_id_from_xcom_reads_the_model_beside_it(simulator, monkeypatch):
-    from airflow_provider_kling.cadence import RENDER_HISTORY
-
     simulator.configure(generation_seconds=4.0)
     RENDER_HISTORY.record("klingai/video-v3-turbo-pro-text-to-video", 0.2)  # what an earlier test taught it
     unknown = await polls_of_a_wait_reading_xcom(simulator, monkeypatch, with_facts=False)
