@@ -30,7 +30,9 @@ def dags_test(airflow_env: AirflowEnv, simulator, dag_id: str, fresh_process: bo
 
 
 def test_example_dag_stores_a_video_through_the_triggerer_and_the_key_is_nowhere(airflow_env, simulator, tmp_path):
-    simulator.configure(generation_seconds=10)  # long enough that the sensor has to defer, even on a busy machine
+    # Long enough that the sensor has to defer even on a busy machine: Airflow 3.1.0 spends seconds of
+    # CPU on each task start, and under load the wait task first looked at a finished 10 s render.
+    simulator.configure(generation_seconds=20)
     # The `airflow dags test` command itself, in a process of its own (the other runs share a warm one).
     result, output = dags_test(
         airflow_env, simulator, "kling_text_to_video", fresh_process=True, AIRFLOW_VAR_KLING_OUTPUT=str(tmp_path)
