@@ -54,7 +54,7 @@ class KlingTask(BaseOperator):
 
     kling_conn_id: str
     operator_extra_links = (KlingVideoLink(),)
-    #: A missed deadline fails the task for good (a sensor's timeout), or lets Airflow rety it
+    #: A missed deadline fails the task for good (a sensor's timeout), or lets Airflow retry it
     #: (an operator's: the retry reattaches to the same generation).
     timeout_is_final: ClassVar[bool] = False
 

@@ -46,8 +46,9 @@ class KlingGenerationTrigger(BaseTrigger):
     :param kling_conn_id: the Kling connection to poll with.
     :param end_time: absolute deadline, epoch seconds. Enforced here because some Airflow code paths
         (``airflow dags test``) ignore the defer timeout. ``None`` for a wait that starts in the
-        triggerer (its kwargs are fixed when the DAG is parsed): the task's trigger timeout less
-        :data:`~airflow_provider_kling.waiting.DEADLINE_SLACK` is the deadline then, else ``timeout`` seconds from the first run.
+        triggerer (its kwargs are fixed when the DAG is parsed): the deadline is then read back
+        from the task's trigger timeout (``waiting.deadline_of_defer_timeout``), else ``timeout``
+        seconds from the first run.
     :param poll_interval: seconds between polls.
     :param started: epoch seconds when waiting began (for elapsed-time logs); defaults to now.
     :param end_task: ``None`` (resume the task on a worker), or the return value to leave when
