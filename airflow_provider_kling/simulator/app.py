@@ -33,7 +33,9 @@ Magic words in the prompt steer one generation (case-insensitive):
 ========================  ===========================================================
 
 Test hooks (never faulted, no auth): ``GET /_sim/stats``, ``POST /_sim/reset``,
-``POST /_sim/config`` (JSON with any :class:`SimulatorConfig` field; keeps generations, re-seeds).
+``POST /_sim/config`` (JSON with any :class:`SimulatorConfig` field; keeps generations, re-seeds),
+``POST /_sim/finish`` (every unfinished render ends now: a test whose precondition is met, a
+worker killed say, need not wait out the rest of a long render).
 """
 
 from __future__ import annotations
@@ -145,6 +147,11 @@ class SimGeneration:
             if "[sim:never]" in self.prompt
             else self.created + self.queued_seconds + self.generating_seconds
         )
+
+    def finish_by(self, now: float) -> None:
+        """End the render at ``now`` at the latest (a test's precondition is met: no need to wait)."""
+        self.queued_seconds = min(self.queued_seconds, max(0.0, now - self.created))
+        self.generating_seconds = min(self.generating_seconds, max(0.0, now - self.created - self.queued_seconds))
 
     def status(self, now: float) -> str:
         if now < self.created + self.queued_seconds:
@@ -578,6 +585,13 @@ class Simulator:
         self.reset()
         return web.json_response({"ok": True})
 
+    async def post_finish(self, request: web.Request) -> web.Response:
+        now = time.time()
+        unfinished = [g for g in self.generations.values() if now < g.finishes_at < float("inf")]
+        for generation in unfinished:
+            generation.finish_by(now)
+        return web.json_response({"finished": len(unfinished)})
+
     async def post_config(self, request: web.Request) -> web.Response:
         updates = await request.json()
         known = {f.name: f for f in fields(SimulatorConfig)}
@@ -662,6 +676,7 @@ def build_app(simulator: Simulator) -> web.Application:
     app.router.add_get("/_sim/stats", simulator.get_stats)
     app.router.add_post("/_sim/reset", simulator.post_reset)
     app.router.add_post("/_sim/config", simulator.post_config)
+    app.router.add_post("/_sim/finish", simulator.post_finish)
     app["simulator"] = simulator
     return app
 

@@ -71,6 +71,10 @@ class SimulatorProcess:
     def configure(self, **settings: Any) -> dict[str, Any]:
         return self._call("POST", "/_sim/config", settings)
 
+    def finish_renders(self) -> int:
+        """End every unfinished render now; how many there were."""
+        return int(self._call("POST", "/_sim/finish", {})["finished"])
+
     def __enter__(self) -> SimulatorProcess:
         return self
 
