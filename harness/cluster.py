@@ -439,22 +439,25 @@ class SlotSampler(threading.Thread):
         self.running_slot_seconds = 0.0
         self.render_seconds = 0.0
         self.max_rendering = 0
+        # Map indexes seen deferred (no worker slot) while their own video rendered.
+        self.deferred_while_rendering: set[int] = set()
         self._halt = threading.Event()
 
     def run(self) -> None:
         last = time.monotonic()
         while not self._halt.wait(self.interval):
-            running = {
-                row[0]
-                for row in self.airflow.sql(
-                    "SELECT map_index FROM task_instance WHERE dag_id = %s AND run_id = %s"
-                    " AND task_id = %s AND state = 'running'",
-                    (self.dag_id, self.run_id, self.task_id),
-                )
-            }
+            states = self.airflow.sql(
+                "SELECT map_index, state FROM task_instance WHERE dag_id = %s AND run_id = %s"
+                " AND task_id = %s AND state IN ('running', 'deferred')",
+                (self.dag_id, self.run_id, self.task_id),
+            )
+            running = {index for index, state in states if state == "running"}
             generations = self.simulator.stats()["generations"].values()
             rendering = {g[self.key_field] for g in generations if g["status"] in ("queued", "generating")}
             held = sum(1 for index in running if self.key_of.get(index) in rendering)
+            self.deferred_while_rendering |= {
+                index for index, state in states if state == "deferred" and self.key_of.get(index) in rendering
+            }
             # The real time since the last sample: a query can take longer than the interval.
             now = time.monotonic()
             elapsed, last = now - last, now

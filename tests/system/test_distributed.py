@@ -52,6 +52,36 @@ def delivery_lags(
     return [end.timestamp() - finished[key_of[index]] for index, end in rows if end is not None]
 
 
+def stored_before(deployment: Deployment, dag_id: str, run_id: str, moment: float) -> int:
+    """How many rows' download tasks had ended (video stored) by ``moment`` (epoch seconds)."""
+    rows = deployment.airflow.sql(
+        "SELECT end_date FROM task_instance WHERE dag_id = %s AND run_id = %s AND task_id = 'row.download'",
+        (dag_id, run_id),
+    )
+    return sum(1 for (end,) in rows if end is not None and end.timestamp() < moment)
+
+
+def delivery_stages(
+    deployment: Deployment, dag_id: str, run_id: str, key_of: dict[int, str], stats: dict[str, Any]
+) -> dict[str, list[float]]:
+    """Per row, the seconds each hand-over took from render end to stored video (where the lag goes)."""
+    finished = {g["external_task_id"]: g["finishes_at"] for g in stats["generations"].values()}
+    rows = deployment.airflow.sql(
+        "SELECT g.map_index, g.end_date, d.queued_dttm, d.start_date, d.end_date FROM task_instance g"
+        " JOIN task_instance d ON d.dag_id = g.dag_id AND d.run_id = g.run_id AND d.map_index = g.map_index"
+        " WHERE g.dag_id = %s AND g.run_id = %s AND g.task_id = 'row.generate' AND d.task_id = 'row.download'",
+        (dag_id, run_id),
+    )
+    stages: dict[str, list[float]] = {"noticed": [], "scheduled": [], "started": [], "stored": []}
+    for index, generated, queued, started, ended in rows:
+        if None in (generated, queued, started, ended):
+            continue
+        marks = [finished[key_of[index]], generated.timestamp(), queued.timestamp(), started.timestamp()]
+        for name, begin, end in zip(stages, marks, [*marks[1:], ended.timestamp()], strict=True):
+            stages[name].append(end - begin)
+    return stages
+
+
 def states_of(deployment: Deployment, dag_id: str, run_id: str, task_id: str) -> Counter[str]:
     return Counter(ti["state"] for ti in deployment.airflow.task_instances(dag_id, run_id) if ti["task_id"] == task_id)
 
@@ -97,13 +127,23 @@ def test_fifty_mapped_generations_stay_under_the_pool_cap_without_holding_worker
     assert stats["faults"].get("429_concurrency", 0) == 0
     # The cap was binding (not trivially met by a slow start) ...
     assert sampler.max_rendering >= limit - 2
-    # ... and while videos render, nobody holds a worker slot: what is left is the moment between
-    # the create request and the hand-over to the triggerer. Waiting on the worker would make it 100%.
-    assert sampler.slot_seconds_while_rendering <= 0.1 * sampler.render_seconds
-    # Each row is stored as soon as its own render ends, not after the last row's (one task group per row).
+    # ... and while videos render, nobody holds a worker slot: every generate task was seen deferred
+    # during its own render; what is left on a worker is the moment between the create request and
+    # the hand-over to the triggerer. Waiting on the worker would make the share 100%; the figure
+    # is printed (a few % on a quiet machine, ~10% with CI's load), the bound leaves room for load.
+    assert sampler.deferred_while_rendering == set(key_of), set(key_of) - sampler.deferred_while_rendering
+    assert sampler.slot_seconds_while_rendering <= 0.25 * sampler.render_seconds
+    # Each row is stored as soon as its own render ends, not after the last row's (one task group
+    # per row): whole waves of rows are already stored while the last ones still render. The lags
+    # are printed (speed is for benchmarks: they depend on the machine's load).
     stored = delivery_lags(fresh, BATCH_DAG, run_id, key_of, stats)
     print(f"render end -> video stored: p50 {percentile(stored, 0.5):.1f} s, p95 {percentile(stored, 0.95):.1f} s")
-    assert percentile(stored, 0.95) < 30, stored
+    for stage, lags in delivery_stages(fresh, BATCH_DAG, run_id, key_of, stats).items():
+        print(f"  {stage}: p50 {percentile(lags, 0.5):.1f} s, p95 {percentile(lags, 0.95):.1f} s")
+    last_render_end = max(g["finishes_at"] for g in stats["generations"].values())
+    stored_early = stored_before(fresh, BATCH_DAG, run_id, last_render_end)
+    print(f"rows stored before the last render ended: {stored_early} of {count}")
+    assert stored_early >= limit, stored_early
     report = json.loads(next(fresh.output.glob("batch/*/report.json")).read_text())
     assert report["totals"]["delivered"] == count
     for name in key_of.values():
@@ -135,7 +175,7 @@ def test_worker_killed_right_after_the_create_request_reattaches_on_retry(fresh:
     airflow = fresh.airflow
     if not airflow.celery:
         pytest.skip("needs a Celery worker to kill (Redis not reachable, LocalExecutor in use)")
-    fresh.simulator.configure(generation_seconds=40.0)
+    fresh.simulator.configure(generation_seconds=600.0)  # ended once the retry is polling (below)
     run_id = airflow.trigger("kling_system_poll_in_place")
 
     def submitted_and_polling() -> bool:
@@ -149,6 +189,15 @@ def test_worker_killed_right_after_the_create_request_reattaches_on_retry(fresh:
     airflow.components[victim].kill()
     killed_at = time.monotonic()
     airflow.start_worker(f"worker-after-{victim}")
+
+    def retry_polling() -> bool:
+        [ti] = airflow.task_instances("kling_system_poll_in_place", run_id)
+        return ti["try_number"] >= 2 and ti["state"] == "running" and fresh.simulator.stats()["fetch_requests"] > polls
+
+    polls = fresh.simulator.stats()["fetch_requests"]
+    # The retry reattached to the generation still rendering (it polls it); no need to wait out the render.
+    wait_until(retry_polling, timeout=240, interval=0.5, what="the retry polling the same generation")
+    fresh.simulator.finish_renders()
     state = airflow.wait_for_run("kling_system_poll_in_place", run_id, timeout=300)
     stats = fresh.simulator.stats()
     [ti] = airflow.task_instances("kling_system_poll_in_place", run_id)
@@ -168,12 +217,14 @@ def test_worker_killed_right_after_the_create_request_reattaches_on_retry(fresh:
 
 def test_a_triggerer_killed_while_generations_wait_is_replaced_by_the_other(fresh: Deployment) -> None:
     airflow, count = fresh.airflow, 12
-    fresh.simulator.configure(generation_seconds=30.0)
+    # Renders that cannot end by themselves before the kill, however slow the machine; ended right after it.
+    fresh.simulator.configure(generation_seconds=600.0)
     run_id = airflow.trigger(FANOUT_DAG, {"count": count, "label": "triggerer"})
     victim, by_triggerer = airflow.kill_busiest_triggerer(
         lambda: states_of(fresh, FANOUT_DAG, run_id, "generate").get("deferred", 0), count
     )
     killed_at = time.monotonic()
+    fresh.simulator.finish_renders()
     state = airflow.wait_for_run(FANOUT_DAG, run_id, timeout=300)
     airflow.start_triggerer(f"{victim}-again")  # later scenarios get two triggerers again
     stats = fresh.simulator.stats()

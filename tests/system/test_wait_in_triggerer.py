@@ -96,7 +96,8 @@ def test_mapped_sensors_start_and_end_in_the_triggerer_even_when_one_is_killed(f
     # The README's pattern for many videos: mapped submits, then mapped sensors on submit.output.
     # The triggerer holding the started waits is SIGKILLed; another takes them over.
     airflow, dag_id, count = fresh.airflow, "kling_system_mapped_sensors", 20
-    fresh.simulator.configure(generation_seconds=25.0)
+    # Renders that cannot end by themselves before the kill, however slow the machine; ended right after it.
+    fresh.simulator.configure(generation_seconds=600.0)
     run_id = airflow.trigger(dag_id, {"count": count})
     sampler = SlotSampler(airflow, fresh.simulator, dag_id, run_id, key_of={}, key_field="prompt", task_id="wait")
     sampler.start()
@@ -107,6 +108,7 @@ def test_mapped_sensors_start_and_end_in_the_triggerer_even_when_one_is_killed(f
             return sum(1 for ti in waits if ti["state"] == "deferred")
 
         victim, by_triggerer = airflow.kill_busiest_triggerer(sensors_deferred, count)
+        fresh.simulator.finish_renders()
         state = airflow.wait_for_run(dag_id, run_id, timeout=300)
     finally:
         sampler.stop()
