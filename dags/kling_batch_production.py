@@ -28,7 +28,8 @@ URL or storage path, ``multi_prompt`` ...). See ``dags/data/kling_batch_prompts.
   generated (row, model, duration, destination, quote; status ``planned``) and submits nothing.
 * **Report**: ``report.json`` and ``report.csv`` next to the videos (status, model, generation id,
   destination, duration, cost in dollars and credits per row, totals; failed rows with the API's
-  error), summarised in the log. It runs even when some rows failed.
+  error), summarised in the log, and ``report.html``: the same rows with each video's poster and
+  link, readable straight from the folder. It runs even when some rows failed.
 
 Output folder: the Variable ``kling_output`` (any object-storage URI), default ``/tmp/kling-videos``,
 plus ``batch/<logical date>/``.
@@ -142,6 +143,7 @@ def kling_batch_production():
     def report() -> dict:
         """Per-row outcome, written next to the videos and summarised in the log."""
         from airflow_provider_kling.batch import build_report
+        from airflow_provider_kling.delivery.pages import report_page
         from airflow_provider_kling.hooks.kling import KlingHook
         from airflow_provider_kling.version_compat import AirflowFailException
 
@@ -169,6 +171,10 @@ def kling_batch_production():
         writer.writeheader()
         writer.writerows(result["rows"])
         (target / "report.csv").write_text(buffer.getvalue())
+        page = report_page(
+            result, title=f"Kling batch {context['ds']}", has_poster=lambda name: (target / name).exists()
+        )
+        (target / "report.html").write_text(page)
         totals = result["totals"]
         if dry_run:
             print(

@@ -55,6 +55,13 @@ def test_batch_delivers_every_good_row_reports_the_rest_and_reruns_for_free(airf
     assert lines["row-07"]["usd"] == pytest.approx(0.84)
     assert sorted(p.name for p in folder.glob("*.mp4")) == [f"row-{n:02d}.mp4" for n in (1, 2, 5, 6, 7)]
     assert (folder / "report.csv").read_text().startswith("row,output,status,model,generation_id")
+    page = (folder / "report.html").read_text()
+    # Each delivered row links its video and shows its poster, by file name (the page sits beside them).
+    for n in (1, 2, 5, 6, 7):
+        assert f'<a href="row-{n:02d}.mp4">' in page
+        assert f'<img src="row-{n:02d}.jpg"' in page
+    assert "ContentPolicyViolation" in page
+    assert 'href="row-03.mp4"' not in page  # a failed row has no video to link
     assert "5 delivered, 0 already done, 1 failed, 1 invalid" in output
     stats = simulator.stats()
     assert stats["creates"] == 6  # every valid row once; the invalid row cost nothing
