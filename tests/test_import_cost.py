@@ -17,6 +17,8 @@ HEAVY = [
     "airflow_provider_kling.hooks.kling",
     "airflow_provider_kling.simulator.app",
     "imageio_ffmpeg",
+    "PIL",
+    "airflow_provider_kling.delivery",
 ]
 
 
@@ -25,6 +27,7 @@ HEAVY = [
     [
         "import airflow_provider_kling",
         "import airflow_provider_kling.operators.kling",
+        "import airflow_provider_kling.operators.storyboard",
         "import airflow_provider_kling.sensors.kling",
         "import airflow_provider_kling.decorators.kling_video",
         "import airflow_provider_kling.get_provider_info",
@@ -45,7 +48,7 @@ LAZY = {
     "aiohttp": "async HTTP client: only the triggerer polls with it",
     "jsonschema": "schema validation: only when a task validates its request",
     "PIL": "Pillow: only when an image is read to be sent inline",
-    "imageio_ffmpeg": "ffmpeg wrapper: only when a delivered video is probed",
+    "imageio_ffmpeg": "ffmpeg wrapper: only when a video is probed or joined, or a frame taken from it",
     "airflow_provider_kling.hooks.kling": "the hook pulls requests: built on first use by a running task",
     "airflow_provider_kling.hooks.kling_async": "the async hook pulls aiohttp: triggerer only",
     "airflow_provider_kling.hooks.async_session": "the shared aiohttp session: triggerer only",
@@ -54,6 +57,8 @@ LAZY = {
     "airflow_provider_kling.delivery.deliver": "as airflow_provider_kling.delivery",
     "airflow_provider_kling.delivery.media": "ffmpeg probing, only after a download",
     "airflow_provider_kling.delivery.hashing": "the background hasher thread, only during a download",
+    "airflow_provider_kling.delivery.stitch": "as airflow_provider_kling.delivery (a storyboard's frames and joins)",
+    "airflow_provider_kling.delivery.storyboard": "as airflow_provider_kling.delivery",
     "airflow_provider_kling.tasks.submit": "the submit flow (ledger, pricing, request logs): the running task only",
     "airflow_provider_kling.triggers.kling": "loads airflow.triggers.base: only when a task defers or a sensor starts in the triggerer",
     "airflow.triggers.base": "as airflow_provider_kling.triggers.kling",

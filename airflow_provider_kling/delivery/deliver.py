@@ -175,6 +175,15 @@ def _deliver(
     )
 
 
+def download_generation(hook: KlingHook, generation_id: str, out: Path, logger: Any = log) -> DownloadResult:
+    """Download a finished generation's video into the local file ``out`` (verified; URL refreshed once)."""
+    out.touch()
+    result, _ = _download_refreshing(
+        hook, _finished_url(hook.get_generation(generation_id)), out, generation_id, logger
+    )
+    return result
+
+
 def _finished_url(generation: Generation | None) -> str:
     assert generation is not None
     if generation.status is not GenerationStatus.COMPLETED or not generation.video_url:

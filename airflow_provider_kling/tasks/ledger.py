@@ -95,25 +95,29 @@ class SubmissionLedger:
     """Reads and writes the :class:`SubmissionRecord` of the running task instance.
 
     :param context: the task's Airflow context.
+    :param slot: for a task that pays for several generations (a storyboard's shots), which one.
     """
 
-    def __init__(self, context: Mapping[str, Any]) -> None:
+    def __init__(self, context: Mapping[str, Any], slot: str | None = None) -> None:
         self._store = context.get("task_state_store")
         ti = context.get("ti")
         parts = [getattr(ti, attr, None) for attr in ("dag_id", "run_id", "task_id", "map_index")]
-        #: What names the task instance (dag id, run id, task id, map index).
+        if slot is not None:
+            parts.append(slot)
+        #: What names the generation's place: the task instance (dag id, run id, task id, map index), and slot.
         self.identity = tuple(parts)
+        self._state_key = STATE_KEY if slot is None else f"{STATE_KEY}:{slot}"
         self._variable_key = ":".join([VARIABLE_PREFIX, *(str(p) for p in parts)])
         self.backend = "task state store" if self._store is not None else f"Variable {self._variable_key!r}"
 
     def load(self) -> SubmissionRecord | None:
         if self._store is not None:
-            return SubmissionRecord.from_stored(self._store.get(STATE_KEY))
+            return SubmissionRecord.from_stored(self._store.get(self._state_key))
         return SubmissionRecord.from_stored(Variable.get(self._variable_key, default=None))
 
     def save(self, record: SubmissionRecord) -> None:
         if self._store is not None:
-            self._store.set(STATE_KEY, record.to_stored())
+            self._store.set(self._state_key, record.to_stored())
             return
         Variable.set(
             self._variable_key,

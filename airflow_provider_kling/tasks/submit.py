@@ -78,6 +78,7 @@ def submit_once(
     *,
     allow_unknown_model: bool = False,
     max_usd: Any = None,
+    ledger_slot: str | None = None,
 ) -> Submitted:
     """Validate ``params`` and make sure exactly one generation exists for this task instance.
 
@@ -86,11 +87,12 @@ def submit_once(
     :param params: the request parameters, ``None`` meaning unset.
     :param allow_unknown_model: accept a model this provider version does not list.
     :param max_usd: refuse (before any create) a request quoted above this many dollars, or unquotable.
+    :param ledger_slot: which of the task instance's generations this is, when it pays for several.
     """
     cap = parse_cap(max_usd)
     # Files are read and checked before anything is sent (and before a reattach look-up).
     request, inline = task.hook.prepare_submission(params, allow_unknown_model=allow_unknown_model)
-    ledger = SubmissionLedger(context)
+    ledger = SubmissionLedger(context, ledger_slot)
     fingerprint = request_fingerprint(request.body)
     record = ledger.load()
     submitted = _reattach(task, generation_to_reattach(record, fingerprint), request) or _found_in_log(
@@ -220,7 +222,7 @@ def _reattach(task: KlingTask, known_id: str | None, request: CreateRequest) -> 
         task.log.warning("Generation %s from an earlier try failed (%s); submitting anew", known_id, generation.error)
         return None
     task.log.info(
-        "Reattaching to generation %s submitted by an earlier try (status %r); no new request, no new charge",
+        "Reattaching to generation %s recorded before (status %r); no new request, no new charge",
         known_id,
         generation.raw_status,
     )

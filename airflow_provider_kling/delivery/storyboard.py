@@ -1,0 +1,178 @@
+"""A storyboard's finished shots delivered as one video: fetched, joined, verified, published.
+
+Beside the video: its poster, a contact sheet (one labelled still per shot) and a sidecar listing
+each shot's generation id, length and cost. A destination already holding the same shots (its
+sidecar says so) is kept as it is: re-running a finished storyboard fetches nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_kling.delivery import storage
+from airflow_provider_kling.delivery.deliver import Delivery, check_destination, download_generation
+from airflow_provider_kling.delivery.pages import contact_sheet
+from airflow_provider_kling.delivery.stitch import ClipInfo, clip_info, plan_for, stitch, verify_stitched
+from airflow_provider_kling.exceptions import KlingPermanentError
+from airflow_provider_kling.hooks.storage import storage_errors
+from airflow_provider_kling.models.pricing import cost_of
+
+if TYPE_CHECKING:
+    from airflow_provider_kling.hooks.kling import KlingHook
+
+CONTACT_SHEET_SUFFIX = ".contact-sheet.jpg"
+
+
+@dataclass(frozen=True)
+class FinishedShot:
+    """A shot whose generation finished: its label, generation id, and what the API reported."""
+
+    label: str
+    generation_id: str
+    usage: dict[str, float]
+    duration: float | None = None
+
+
+def deliver_storyboard(
+    hook: KlingHook,
+    shots: Sequence[FinishedShot],
+    destination: Any,
+    *,
+    crossfade: float = 0.0,
+    overwrite: bool = False,
+    logger: Any,
+) -> Delivery:
+    """Join ``shots``' videos, in order, into the MP4 at ``destination`` (a file path or URI).
+
+    :raises StitchError: when the joined video is not what was joined (length, frame, sound).
+    """
+    from airflow_provider_kling.delivery.media import probe_and_poster
+
+    uri, ids = str(destination), [shot.generation_id for shot in shots]
+    target = check_destination(destination)
+    with storage_errors(uri, "deliver to", target, missing_is_setup=True):
+        existing = storage.read_sidecar(target) if target.exists() else None
+        if existing and existing.get("shots") and [s.get("generation_id") for s in existing["shots"]] == ids:
+            logger.info("%s already holds this storyboard's %d shots: kept as it is", target, len(ids))
+            return _kept(target, existing)
+        if target.exists() and not overwrite:
+            raise KlingPermanentError(
+                f"{target} already exists and holds another video; pass overwrite=True to replace it "
+                "or choose another destination"
+            )
+        with tempfile.TemporaryDirectory(prefix="kling-storyboard-") as folder:
+            clips = [Path(folder) / f"shot-{n + 1}.mp4" for n in range(len(shots))]
+            for shot, clip in zip(shots, clips, strict=True):
+                download_generation(hook, shot.generation_id, clip, logger)
+            infos = [clip_info(clip) for clip in clips]
+            plan = plan_for(infos, crossfade=crossfade)
+            with storage.staged_file(target) as staged:
+                stitch(clips, staged, plan, infos)
+                joined = verify_stitched(staged, plan, infos)
+                size, sha256 = staged.stat().st_size, _sha256(staged)
+                poster = probe_and_poster(staged).poster
+                stills = [
+                    (_caption(s, info.seconds), probe_and_poster(c).poster)
+                    for s, info, c in zip(shots, infos, clips, strict=True)
+                ]
+                storage.publish(staged, target)
+        logger.info(
+            "Saved the storyboard to %s: %d shots joined, %.2f s, %dx%d at %g fps%s (%d bytes)",
+            target,
+            len(shots),
+            joined.seconds,
+            joined.width,
+            joined.height,
+            joined.fps,
+            ", with sound" if joined.audio else "",
+            size,
+        )
+        poster_path = storage.sibling(target, storage.POSTER_SUFFIX)
+        storage.write_small_file(poster_path, poster)
+        sheet_path = storage.sibling(target, CONTACT_SHEET_SUFFIX)
+        storage.write_small_file(sheet_path, contact_sheet(stills))
+        sidecar_path = storage.sibling(target, storage.SIDECAR_SUFFIX)
+        sidecar = _sidecar(shots, infos, joined, size, sha256, str(poster_path), str(sheet_path), crossfade)
+        storage.write_small_file(sidecar_path, json.dumps(sidecar, indent=2, sort_keys=True).encode())
+    return Delivery(
+        uri=str(target),
+        generation_id=None,
+        size=size,
+        sha256=sha256,
+        poster_uri=str(poster_path),
+        metadata_uri=str(sidecar_path),
+        cost=sidecar["cost"],
+    )
+
+
+def _caption(shot: FinishedShot, seconds: float) -> str:
+    return f"{shot.label} ({seconds:.1f} s)"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def total_cost(shots: Sequence[FinishedShot]) -> dict[str, Any] | None:
+    """The shots' costs added up (``usd``, ``credits``); ``None`` when no shot reported one."""
+    costs = [cost_of(shot.usage) for shot in shots]
+    known = [cost for cost in costs if cost]
+    if not known:
+        return None
+    return {key: round(sum(float(c.get(key) or 0) for c in known), 6) for key in ("usd", "credits")}
+
+
+def _sidecar(
+    shots: Sequence[FinishedShot],
+    infos: Sequence[ClipInfo],
+    joined: ClipInfo,
+    size: int,
+    sha256: str,
+    poster: str,
+    sheet: str,
+    crossfade: float,
+) -> dict[str, Any]:
+    return {
+        "shots": [
+            {"label": s.label, "generation_id": s.generation_id, "duration": info.seconds, "cost": cost_of(s.usage)}
+            for s, info in zip(shots, infos, strict=True)
+        ],
+        "cost": total_cost(shots),
+        "size": size,
+        "sha256": sha256,
+        "crossfade": crossfade,
+        "probe": {
+            "width": joined.width,
+            "height": joined.height,
+            "duration": joined.seconds,
+            "fps": joined.fps,
+            "audio": joined.audio,
+        },
+        "poster": poster,
+        "contact_sheet": sheet,
+        "stitched_at": datetime.now(timezone.utc).isoformat(),
+    }
+
+
+def _kept(target: Any, existing: dict[str, Any]) -> Delivery:
+    return Delivery(
+        uri=str(target),
+        generation_id=None,
+        size=int(existing.get("size", 0)),
+        sha256=str(existing.get("sha256", "")),
+        skipped=True,
+        poster_uri=existing.get("poster"),
+        metadata_uri=str(storage.sibling(target, storage.SIDECAR_SUFFIX)),
+        cost=existing.get("cost"),
+    )

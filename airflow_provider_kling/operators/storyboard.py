@@ -1,0 +1,280 @@
+"""KlingStoryboardOperator: several shots rendered in order, joined into one verified MP4."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_kling.events import result_from_event
+from airflow_provider_kling.exceptions import KlingConfigurationError, KlingValidationError
+from airflow_provider_kling.models import DEFAULT_IMAGE_MODEL, DEFAULT_MODEL
+from airflow_provider_kling.models.pricing import Quote, over_budget, parse_cap, usd
+from airflow_provider_kling.models.storyboard import (
+    DEFAULT_MAX_SECONDS,
+    FRAME_PLACEHOLDER,
+    LAST_FRAME,
+    MULTI_SHOT,
+    SIDE_BY_SIDE,
+    Storyboard,
+    plan_storyboard,
+)
+from airflow_provider_kling.operators.download import kling_videos_asset
+from airflow_provider_kling.tasks.base import KlingTask
+from airflow_provider_kling.tasks.ledger import SubmissionLedger
+from airflow_provider_kling.tasks.wait import defer_for_generation, wait_deadline, wait_in_process
+from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, result_from_generation
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_kling.tasks.submit import Submitted
+
+#: The API's smallest image (shorter side, pixels): a last frame below it is enlarged to it.
+MIN_IMAGE_SIDE = 300
+PROGRESS_XCOM_KEY = "kling_storyboard_progress"
+
+
+class KlingStoryboardOperator(KlingTask):
+    """
+    Render a storyboard, shot after shot, and deliver the shots joined into one verified MP4.
+
+    Every shot is checked before the first is paid for (models, fields, images, the total length
+    and, with ``max_usd``, the total price). Each shot is one generation, paid once: its id is
+    recorded the moment it exists, so a retry reattaches and resumes at the first unfinished shot.
+    While a shot renders the task waits in the triggerer (no worker slot). The shots are then
+    joined (sizes, frame rates and sound made uniform; optional crossfade), verified (it decodes,
+    its length is the shots' within a frame per cut) and stored atomically with a poster, a
+    contact sheet (``<name>.contact-sheet.jpg``, one labelled still per shot) and a sidecar
+    listing each shot's generation id, length and cost. Needs the ``media`` extra (ffmpeg).
+
+    .. seealso::
+        The README's "Storyboards" section; ``dags/kling_storyboard.py``.
+
+    :param shots: the shots in order (templated: may come from an upstream task's XCom): mappings
+        with ``prompt``, ``duration``, ``image`` (URL or storage path), ``model`` and
+        ``parameters`` (any other field of the shot's model).
+    :param destination: the MP4 to write (templated): a path or URI (``s3://...``).
+    :param continuity: ``"last_frame"`` (default): each shot after the first starts from the
+        previous shot's last frame (image-to-video); ``"none"``: shots rendered side by side;
+        ``"multi_shot"``: one generation of a model that takes ``multi_prompt`` (Kling v3).
+    :param model: the model of a shot that names none and starts from no image.
+    :param image_model: the model of a shot that names none and starts from an image.
+    :param crossfade: seconds each cut fades over (0: a hard cut).
+    :param max_seconds: the longest storyboard accepted, in seconds.
+    :param max_usd: the most the whole storyboard may cost, in US dollars (templated).
+    :param overwrite: replace a different video at ``destination``.
+    :param kling_conn_id: the Kling connection.
+    :param deferrable: wait in the triggerer while a shot renders (default).
+    :param poll_interval: seconds between status polls.
+    :param timeout: seconds to wait for each shot.
+    """
+
+    template_fields: Sequence[str] = ("shots", "destination", "model", "image_model", "kling_conn_id", "max_usd")
+    template_fields_renderers = {"shots": "json"}
+    ui_color = "#fff0e6"
+
+    def __init__(
+        self,
+        *,
+        shots: Any,
+        destination: Any,
+        continuity: str = LAST_FRAME,
+        model: str = DEFAULT_MODEL,
+        image_model: str = DEFAULT_IMAGE_MODEL,
+        crossfade: float = 0.0,
+        max_seconds: int = DEFAULT_MAX_SECONDS,
+        max_usd: float | str | None = None,
+        overwrite: bool = False,
+        kling_conn_id: str = "kling_default",
+        deferrable: bool = True,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("outlets", [kling_videos_asset()])
+        super().__init__(**kwargs)
+        self.shots = shots
+        self.destination = destination
+        self.continuity = continuity
+        self.model = model
+        self.image_model = image_model
+        self.crossfade = crossfade
+        self.max_seconds = max_seconds
+        self.max_usd = max_usd
+        self.overwrite = overwrite
+        self.kling_conn_id = kling_conn_id
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+
+    def storyboard(self) -> Storyboard:
+        """The shots as rendered for this run, checked (raises ``KlingValidationError``)."""
+        return plan_storyboard(
+            self.shots,
+            continuity=self.continuity,
+            model=self.model,
+            image_model=self.image_model,
+            max_seconds=self.max_seconds,
+        )
+
+    def run_task(self, context: Context) -> Any:
+        from airflow_provider_kling.delivery.deliver import check_destination
+        from airflow_provider_kling.delivery.media import media_available
+
+        board = self.storyboard()
+        if not media_available():
+            raise KlingConfigurationError(
+                "Storyboards join their shots with ffmpeg: install airflow-provider-kling[media] on the workers"
+            )
+        check_destination(self.destination)
+        self._check_budget(board)
+        if board.continuity == SIDE_BY_SIDE:  # every shot renders at once; then they are waited for in order
+            for index in range(len(board.shots)):
+                self._submit(context, board, index)
+        return self._advance(context, board, 0)
+
+    def shot_finished(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Resume after a shot finished rendering: go on with the next one, or deliver.
+
+        Which shot it was is read from the ledger by the event's generation id (``airflow dags
+        test`` drops a deferral's own resume arguments, keeping only the event).
+        """
+        with self.failure_semantics():
+            result = self.finish(context, result_from_event(event))
+            board = self.storyboard()
+            slots = _slots(board)
+            finished = [
+                n for n, slot in enumerate(slots) if self._recorded(context, slot, missing_ok=True) == result["id"]
+            ]
+            if not finished:  # not one of this storyboard's shots (edited since): check every shot again
+                return self._advance(context, board, 0)
+            self._progress(context, board, finished[0] + 1)
+            return self._advance(context, board, finished[0] + 1)
+
+    def _advance(self, context: Context, board: Storyboard, start: int) -> Any:
+        for index in range(start, _generations(board)):
+            submitted = self._submit(context, board, index)
+            if submitted.generation is None or result_from_generation(submitted.generation) is None:
+                self._wait(context, submitted, index, len(board.shots))
+            self._progress(context, board, index + 1)
+        return self._deliver(context, board)
+
+    def _wait(self, context: Context, submitted: Submitted, index: int, total: int) -> None:
+        end_time = wait_deadline(self, context, self.timeout)
+        self.log.info(
+            "Storyboard: shot %d of %d is rendering (generation %s)", index + 1, total, submitted.generation_id
+        )
+        if self.deferrable:
+            defer_for_generation(
+                self,
+                submitted.target,
+                end_time=end_time,
+                poll_interval=self.poll_interval,
+                method_name="shot_finished",
+            )
+        self.finish(
+            context, wait_in_process(self.hook, submitted.target, end_time=end_time, poll_interval=self.poll_interval)
+        )
+
+    def _submit(self, context: Context, board: Storyboard, index: int) -> Submitted:
+        """Shot ``index``'s generation: reattached to when recorded, else created (paid once)."""
+        from airflow_provider_kling.tasks.submit import submit_once
+
+        if board.continuity == MULTI_SHOT:
+            params = board.multi_shot_params()
+        else:
+            frame = self._first_frame(context, board, index) if board.starts_from_previous(index) else None
+            params = board.shots[index].params(frame)
+        return submit_once(self, context, params, ledger_slot=_slots(board)[index])
+
+    def _first_frame(self, context: Context, board: Storyboard, index: int) -> str:
+        """The previous shot's last frame as a local PNG; its path is the same on every try and worker."""
+        from airflow_provider_kling.delivery.deliver import download_generation
+        from airflow_provider_kling.delivery.stitch import last_frame
+
+        previous = str(self._recorded(context, f"shot-{index}"))
+        folder = Path(tempfile.gettempdir()) / "kling-storyboard" / _digest(context)
+        folder.mkdir(parents=True, exist_ok=True)
+        clip, frame = folder / f"shot-{index}.mp4", folder / f"shot-{index + 1}-first-frame.png"
+        download_generation(self.hook, previous, clip, self.log)
+        frame.write_bytes(last_frame(clip, min_short_side=MIN_IMAGE_SIDE))
+        clip.unlink(missing_ok=True)
+        self.log.info("Storyboard: shot %d starts from shot %d's last frame (%s)", index + 1, index, frame.name)
+        return str(frame)
+
+    def _recorded(self, context: Context, slot: str, *, missing_ok: bool = False) -> str | None:
+        """The generation id recorded for ``slot`` (a shot, or the multi-shot generation)."""
+        record = SubmissionLedger(context, slot).load()
+        if record is not None and record.generation_id is not None:
+            return record.generation_id
+        if missing_ok:
+            return None
+        raise KlingValidationError([f"storyboard {slot} has no recorded generation: clear the task to start over"])
+
+    def _check_budget(self, board: Storyboard) -> None:
+        """Price every shot before the first is paid for; refuse the whole above ``max_usd``."""
+        cap = parse_cap(self.max_usd)
+        units = (
+            [board.multi_shot_params()]
+            if board.continuity == MULTI_SHOT
+            else [
+                shot.params(FRAME_PLACEHOLDER if board.starts_from_previous(n) else None)
+                for n, shot in enumerate(board.shots)
+            ]
+        )
+        quotes = [self.hook.quote(self.hook.prepare({k: v for k, v in u.items() if v is not None})) for u in units]
+        known = all(q.high is not None for q in quotes)
+        low = sum(q.low or 0.0 for q in quotes)
+        high = sum(q.high or 0.0 for q in quotes)
+        total = Quote(
+            board.shots[0].model, low if known else None, high if known else None, f"{len(quotes)} generation(s)"
+        )
+        self.log.info(
+            "Storyboard of %d shots, %d s: price before paying %s",
+            len(board.shots),
+            board.seconds,
+            usd(high) if known else "unknown",
+        )
+        refused = over_budget(total, cap) if cap is not None else None
+        if refused:
+            raise KlingValidationError([f"storyboard: {refused}"])
+
+    def _progress(self, context: Context, board: Storyboard, finished: int) -> None:
+        total = _generations(board)
+        self.log.info("Storyboard: %d of %d generation(s) finished", finished, total)
+        context["ti"].xcom_push(key=PROGRESS_XCOM_KEY, value={"finished": finished, "total": total})
+
+    def _deliver(self, context: Context, board: Storyboard) -> dict[str, Any]:
+        from airflow_provider_kling.delivery.storyboard import FinishedShot, deliver_storyboard
+
+        finished = []
+        for slot in _slots(board):
+            generation = self.hook.get_generation(str(self._recorded(context, slot)))
+            finished.append(
+                FinishedShot(
+                    slot.replace("-", " ").capitalize(), generation.id, dict(generation.usage), generation.duration
+                )
+            )
+        delivery = deliver_storyboard(
+            self.hook, finished, self.destination, crossfade=self.crossfade, overwrite=self.overwrite, logger=self.log
+        )
+        self.record_delivery(context, delivery)
+        return {**delivery.to_xcom(), "generation_ids": [shot.generation_id for shot in finished]}
+
+
+def _generations(board: Storyboard) -> int:
+    return len(_slots(board))
+
+
+def _slots(board: Storyboard) -> list[str]:
+    """Where each generation of ``board`` is recorded: one per shot, or the one multi-shot generation."""
+    return ["multi-shot"] if board.continuity == MULTI_SHOT else [f"shot-{n + 1}" for n in range(len(board.shots))]
+
+
+def _digest(context: Any) -> str:
+    ti = context["ti"]
+    identity = "|".join(str(getattr(ti, a, None)) for a in ("dag_id", "run_id", "task_id", "map_index"))
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]

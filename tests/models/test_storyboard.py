@@ -1,0 +1,122 @@
+"""A storyboard is checked as a whole before the first shot is paid for: every problem named."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.models.storyboard import FRAME_PLACEHOLDER, plan_storyboard
+
+V3 = "klingai/video-v3-pro-text-to-video"
+TURBO = "klingai/video-v3-turbo-pro-text-to-video"
+T2V = "kling-video/v1.6/pro/text-to-video"
+I2V = "kling-video/v1.6/pro/image-to-video"
+
+
+@pytest.mark.parametrize(
+    ("shots", "options", "says"),
+    [
+        ([], {}, "a storyboard needs a list of at least one shot, got []"),
+        ("three shots", {}, "a storyboard needs a list of at least one shot, got 'three shots'"),
+        (
+            [{"prompt": "a"}],
+            {"continuity": "loop"},
+            "continuity='loop' is not allowed; allowed values: 'last_frame', 'none', 'multi_shot'",
+        ),
+        (
+            ["a mug"],
+            {},
+            "shot 1 must be a mapping with 'prompt', 'duration', 'image', 'model', 'parameters', got 'a mug'",
+        ),
+        ([{"prompt": "a", "colour": "red"}], {}, "shot 1: unknown key(s) colour; allowed keys"),
+        ([{"prompt": "a", "duration": "long"}], {}, "shot 1: duration must be a whole number of seconds, got 'long'"),
+        ([{"duration": 5}], {}, f"shot 1: prompt is required by {T2V}"),
+        ([{"prompt": "a", "duration": 7}], {}, f"shot 1: duration=7 is not allowed for {T2V}; allowed values: 5, 10"),
+        (
+            [{"prompt": "a"}, {"prompt": "b", "model": T2V}],
+            {},
+            f"shot 2: model {T2V} takes no image, so it cannot start from shot 1's last frame (continuity='last_frame'); "
+            f"use an image-to-video model such as {I2V}",
+        ),
+        (
+            [{"prompt": "a"}, {"prompt": "b", "image": "s3://b/x.png"}],
+            {},
+            "shot 2: has an image, but continuity='last_frame' starts it from shot 1's last frame",
+        ),
+        ([{"prompt": "a", "duration": 10}] * 7, {}, "the shots last 70 s in all, more than max_seconds=60"),
+        (
+            [{"prompt": "a", "duration": 10}] * 2,
+            {"max_seconds": 15},
+            "the shots last 20 s in all, more than max_seconds=15",
+        ),
+        (
+            [{"prompt": "a"}] * 2,
+            {"continuity": "multi_shot"},
+            f"model {T2V} takes no multi_prompt, so it cannot render continuity='multi_shot'",
+        ),
+        (
+            [{"prompt": "a", "duration": 3}] * 7,
+            {"continuity": "multi_shot", "model": TURBO},
+            f"model {TURBO} takes at most 6 shots in multi_prompt, got 7",
+        ),
+        (
+            [{"prompt": "a", "duration": 8}] * 2,
+            {"continuity": "multi_shot", "model": V3},
+            f"model {V3} renders at most 15 s in one generation, the shots last 16 s",
+        ),
+        (
+            [{"prompt": "a"}, {"duration": 5}],
+            {"continuity": "multi_shot", "model": V3},
+            "continuity='multi_shot': every shot needs a prompt",
+        ),
+        (
+            [{"prompt": "a"}, {"prompt": "b", "model": TURBO}],
+            {"continuity": "multi_shot", "model": V3},
+            "continuity='multi_shot' is one generation: every shot must use the same model",
+        ),
+    ],
+)
+def test_a_bad_storyboard_is_refused_naming_the_shot_and_what_is_allowed(shots, options, says):
+    with pytest.raises(KlingValidationError) as raised:
+        plan_storyboard(shots, **options)
+    assert says in str(raised.value)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(KlingValidationError) as raised:
+        plan_storyboard([{"prompt": "a", "duration": 7}, {"prompt": "b", "model": T2V}])
+    assert [p.split(":")[0] for p in raised.value.problems] == ["shot 1", "shot 2"]
+
+
+def test_shots_after_the_first_start_from_the_previous_last_frame_on_the_image_model():
+    board = plan_storyboard([{"prompt": "a"}, {"prompt": "b", "duration": 10}])
+    assert [shot.model for shot in board.shots] == [T2V, I2V]
+    assert board.seconds == 15
+    assert board.starts_from_previous(1)
+    assert not board.starts_from_previous(0)
+    assert board.shots[1].params(FRAME_PLACEHOLDER) == {
+        "model": I2V,
+        "prompt": "b",
+        "duration": 10,
+        "image_url": FRAME_PLACEHOLDER,
+    }
+
+
+def test_side_by_side_shots_keep_their_own_models_and_images():
+    board = plan_storyboard([{"prompt": "a"}, {"prompt": "b", "image": "s3://b/mug.png"}], continuity="none")
+    assert [shot.model for shot in board.shots] == [T2V, I2V]
+    assert board.shots[1].params() == {"model": I2V, "prompt": "b", "image_url": "s3://b/mug.png"}
+    assert not board.starts_from_previous(1)
+
+
+@pytest.mark.parametrize(
+    ("model", "multi_prompt", "extra"),
+    [
+        (V3, ["a", "b"], {"duration": 10}),  # strings: the generation lasts the shots' total
+        (TURBO, [{"prompt": "a", "duration": 4}, {"prompt": "b", "duration": 6}], {}),  # items carry their own
+    ],
+)
+def test_multi_shot_is_one_generation_in_the_shape_the_model_takes(model, multi_prompt, extra):
+    shots = [{"prompt": "a", "duration": 4}, {"prompt": "b", "duration": 6}]
+    board = plan_storyboard(shots, continuity="multi_shot", model=model)
+    assert board.multi_shot_params() == {"model": model, "multi_prompt": multi_prompt, **extra}

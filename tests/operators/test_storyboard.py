@@ -1,0 +1,106 @@
+"""The storyboard operator against the simulator: each shot paid once, priced as a whole first,
+rendered side by side or one after the other, joined in order; a retry pays only for what is left."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from airflow_provider_kling.exceptions import KlingGenerationFailed
+from airflow_provider_kling.hooks import prices
+from airflow_provider_kling.operators.storyboard import PROGRESS_XCOM_KEY, KlingStoryboardOperator
+from airflow_provider_kling.simulator.video import clip_colour
+from airflow_provider_kling.version_compat import AirflowFailException
+from harness.airflow_context import FakeStateStore, FakeTaskInstance, make_context
+from harness.frames import centre_colours, rgb, runs
+
+pytest.importorskip("imageio_ffmpeg", reason="storyboards need the media extra (imageio-ffmpeg)")
+
+SHOTS = [{"prompt": "a mug on a table", "duration": 5}, {"prompt": "steam rising", "duration": 5}]
+
+
+@pytest.fixture(autouse=True)
+def fresh_prices(tmp_path, monkeypatch):
+    monkeypatch.setenv("KLING_CACHE_DIR", str(tmp_path / "cache"))
+    prices.reset_process_copies()
+    yield
+    prices.reset_process_copies()
+
+
+def storyboard(tmp_path, **kwargs):
+    options = {"shots": SHOTS, "destination": str(tmp_path / "ad.mp4"), "deferrable": False, "poll_interval": 0.2}
+    return KlingStoryboardOperator(task_id="storyboard", **{**options, **kwargs})
+
+
+def test_the_whole_storyboard_is_priced_before_the_first_shot_is_paid_for(simulator, tmp_path):
+    op = storyboard(tmp_path, max_usd=0.9)  # each 5 s shot costs $0.49
+    with pytest.raises(AirflowFailException, match=r"storyboard: \$0.98 .* is above max_usd=\$0.90"):
+        op.execute(make_context(op))
+    assert simulator.stats()["create_requests"] == 0
+
+
+def test_side_by_side_shots_render_at_once_and_join_in_order(simulator, tmp_path):
+    simulator.configure(generation_seconds=1)
+    op = storyboard(tmp_path, continuity="none", crossfade=0.5)
+    context = make_context(op)
+    result = op.execute(context)
+    stats = simulator.stats()
+    assert stats["creates"] == 2
+    assert stats["max_in_flight"] == 2  # the second was sent before the first finished
+    assert result["generation_ids"] == list(stats["generations"])
+    assert context["ti"].xcoms[PROGRESS_XCOM_KEY] == {"finished": 2, "total": 2}
+    palette = [rgb(clip_colour(shot["prompt"])) for shot in SHOTS]
+    # In order (a frame of the crossfade may show neither colour).
+    assert [run for run in runs(centre_colours(tmp_path / "ad.mp4"), palette) if run != -1] == [0, 1]
+    sidecar = json.loads((tmp_path / "ad.json").read_text())
+    assert sidecar["probe"]["duration"] == pytest.approx(9.5, abs=1)
+    assert sidecar["cost"]["usd"] == pytest.approx(0.98)
+
+
+def test_multi_shot_is_one_generation_whose_shots_show_in_order(simulator, tmp_path):
+    simulator.configure(generation_seconds=1)
+    shots = [{"prompt": "a mug", "duration": 3}, {"prompt": "steam", "duration": 2}]
+    op = storyboard(tmp_path, shots=shots, continuity="multi_shot", model="klingai/video-v3-turbo-pro-text-to-video")
+    op.execute(make_context(op))
+    stats = simulator.stats()
+    assert stats["creates"] == 1
+    palette = [rgb(clip_colour("a mug")), rgb(clip_colour("steam"))]
+    assert runs(centre_colours(tmp_path / "ad.mp4"), palette) == [0, 1]
+
+
+def test_a_retry_pays_only_for_the_shots_not_yet_made(simulator, tmp_path):
+    simulator.configure(generation_seconds=1)
+    store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
+    failing = storyboard(tmp_path, shots=[SHOTS[0], {"prompt": "steam rising [sim:error]", "duration": 5}])
+    with pytest.raises(AirflowFailException, match="ContentPolicyViolation"):
+        failing.execute(make_context(failing, store=store, ti=ti))
+    assert simulator.stats()["creates"] == 2
+    # Someone fixes shot 2's prompt and clears the task: shot 1 is reattached, only shot 2 is paid again.
+    fixed = storyboard(tmp_path)
+    result = fixed.execute(make_context(fixed, store=store, ti=ti))
+    stats = simulator.stats()
+    assert stats["creates"] == 3
+    assert result["generation_ids"][0] == next(iter(stats["generations"]))
+    assert (tmp_path / "ad.mp4").exists()
+
+
+def test_a_finished_storyboard_run_again_is_kept_as_it_is(simulator, tmp_path, capsys):
+    simulator.configure(generation_seconds=1)
+    store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
+    first = storyboard(tmp_path, continuity="none")
+    first.execute(make_context(first, store=store, ti=ti))
+    before = (tmp_path / "ad.mp4").stat().st_mtime_ns
+    again = storyboard(tmp_path, continuity="none")
+    result = again.execute(make_context(again, store=store, ti=ti))
+    assert result["skipped"] is True
+    assert (tmp_path / "ad.mp4").stat().st_mtime_ns == before
+    assert simulator.stats()["creates"] == 2
+    assert "already holds this storyboard's 2 shots" in capsys.readouterr().out
+
+
+def test_a_failed_shot_fails_the_task_for_good(simulator, tmp_path):
+    op = storyboard(tmp_path, shots=[{"prompt": "a fox [sim:error]"}])
+    with pytest.raises(AirflowFailException) as raised:
+        op.execute(make_context(op))
+    assert isinstance(raised.value.__cause__, KlingGenerationFailed)
