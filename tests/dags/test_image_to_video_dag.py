@@ -9,8 +9,8 @@ import re
 
 import pytest
 
+from harness.e2e import dags_test
 from harness.inputs import IMAGE_URL, write_image
-from tests.dags.test_end_to_end import dags_test
 
 pytestmark = pytest.mark.e2e
 DAG_ID = "kling_image_to_video"
