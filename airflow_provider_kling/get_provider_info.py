@@ -28,6 +28,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_kling.operators.kling",
                     "airflow_provider_kling.operators.download",
+                    "airflow_provider_kling.operators.storyboard",
                 ],
             }
         ],

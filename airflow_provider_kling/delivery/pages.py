@@ -79,7 +79,7 @@ def _row(line: dict[str, Any], has_poster: Callable[[str], bool]) -> str:
     stored = line.get("status") in ("delivered", "already_done")
     video = _file_name(line.get("destination")) if stored else ""
     poster = video.rsplit(".", 1)[0] + ".jpg" if video else ""
-    picture = f'<img src="{html.escape(poster)}" alt="" width="160">' if poster and has_poster(poster) else ""
+    picture = f'<img src="{html.escape(poster)}" alt="">' if poster and has_poster(poster) else ""
     link = f'<a href="{html.escape(video)}">{html.escape(video)}</a>' if video else ""
     cost = "" if line.get("usd") is None else f"${float(line['usd']):.2f}"
     cells = [
@@ -109,6 +109,7 @@ _PAGE = """<!DOCTYPE html>
 body {{ font-family: system-ui, sans-serif; margin: 2em; }}
 table {{ border-collapse: collapse; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: 6px 10px; text-align: left; vertical-align: middle; }}
+td img {{ max-width: 160px; max-height: 120px; }}
 .delivered {{ color: #176f2c; }} .failed, .invalid {{ color: #b00020; }}
 </style></head>
 <body>

@@ -112,6 +112,27 @@ def deliver_storyboard(
     )
 
 
+def publish_copy(video: Any, folder: Any, *, logger: Any) -> str:
+    """Copy a delivered video and the files beside it (sidecar, poster, contact sheet) into ``folder``.
+
+    Each file appears whole or not at all (staged, then moved or uploaded); the video goes last, so
+    a consumer watching for it finds its sidecar already there. Returns the copy's URI.
+    """
+    source, target_folder = storage.as_storage_path(video), storage.as_storage_path(folder)
+    target = target_folder / source.name
+    for suffix in (storage.SIDECAR_SUFFIX, storage.POSTER_SUFFIX, CONTACT_SHEET_SUFFIX):
+        beside = storage.sibling(source, suffix)
+        if beside.exists():
+            storage.write_small_file(storage.sibling(target, suffix), beside.read_bytes())
+    with storage.staged_file(target) as staged:
+        with source.open("rb") as reader, staged.open("wb") as writer:
+            for chunk in iter(lambda: reader.read(1 << 20), b""):
+                writer.write(chunk)
+        storage.publish(staged, target)
+    logger.info("Published %s to %s", source, target)
+    return str(target)
+
+
 def _caption(shot: FinishedShot, seconds: float) -> str:
     return f"{shot.label} ({seconds:.1f} s)"
 

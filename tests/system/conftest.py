@@ -8,8 +8,12 @@ PostgreSQL every scenario is skipped, with the reason.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +42,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         [
             REPO / "dags" / "kling_text_to_video.py",
             REPO / "dags" / "kling_batch_production.py",
+            REPO / "dags" / "kling_storyboard_review.py",
             REPO / "tests" / "system" / "dags" / "kling_system.py",
         ],
         {
@@ -70,3 +75,45 @@ def fresh(deployment: Deployment) -> Deployment:
     deployment.simulator.configure(generation_seconds=10.0, fault_rate=0.0, max_concurrent=0, api_key=API_KEY)
     deployment.simulator.reset()
     return deployment
+
+
+CHROMIUM = os.environ.get("KLING_CHROMIUM", "/usr/bin/chromium")
+# No network beyond loopback here: without these Chromium keeps dialling Google's services.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (Debian package 'chromium'; ./dev system installs it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (the 'system' extra) is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("KLING_UPDATE_SCREENSHOTS") == "1":
+        folder = REPO / "docs" / "images"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path_factory.mktemp("screenshots")

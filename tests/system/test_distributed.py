@@ -239,3 +239,54 @@ def test_a_triggerer_killed_while_generations_wait_is_replaced_by_the_other(fres
     assert {ti["try_number"] for ti in generates} == {1}
     assert_one_generation_per_task(stats, count)
     assert not airflow.components[victim].running()
+
+
+def test_worker_killed_mid_storyboard_resumes_without_paying_for_a_finished_shot(fresh: Deployment) -> None:
+    airflow, dag_id = fresh.airflow, "kling_system_storyboard_in_place"
+    if not airflow.celery:
+        pytest.skip("needs a Celery worker to kill (Redis not reachable, LocalExecutor in use)")
+    fresh.simulator.configure(generation_seconds=600.0)  # each render ends when the test says so
+    run_id = airflow.trigger(dag_id)
+
+    def created_then_polled(creates: int) -> None:
+        wait_until(
+            lambda: fresh.simulator.stats()["creates"] == creates,
+            timeout=180,
+            interval=0.3,
+            what=f"shot {creates} created",
+        )
+        polls = fresh.simulator.stats()["fetch_requests"]
+        wait_until(
+            lambda: fresh.simulator.stats()["fetch_requests"] > polls,
+            timeout=60,
+            interval=0.3,
+            what=f"shot {creates} polled",
+        )
+
+    created_then_polled(1)
+    fresh.simulator.finish_renders()
+    created_then_polled(2)
+    # Shot 1 is paid for and finished, shot 2 is rendering: the worker dies.
+    victim = next(name for name, c in airflow.components.items() if name.startswith("worker") and c.running())
+    airflow.components[victim].kill()
+    airflow.start_worker(f"worker-after-{victim}")
+
+    def retry_polling() -> bool:
+        [ti] = airflow.task_instances(dag_id, run_id)
+        return ti["try_number"] >= 2 and ti["state"] == "running" and fresh.simulator.stats()["fetch_requests"] > polls
+
+    polls = fresh.simulator.stats()["fetch_requests"]
+    wait_until(retry_polling, timeout=240, interval=0.5, what="the retry polling shot 2")
+    fresh.simulator.finish_renders()
+    wait_until(lambda: fresh.simulator.stats()["creates"] == 3, timeout=120, interval=0.3, what="shot 3 created")
+    fresh.simulator.finish_renders()
+    state = airflow.wait_for_run(dag_id, run_id, timeout=240)
+    stats = fresh.simulator.stats()
+    [ti] = airflow.task_instances(dag_id, run_id)
+    print(f"\nworker SIGKILLed mid-storyboard: run {state}, try {ti['try_number']}, creates {stats['creates']}")
+    assert state == "success", airflow.logs("scheduler")[-3000:]
+    assert ti["try_number"] >= 2, "the kill did not cost the task a try: the scenario proved nothing"
+    assert_one_generation_per_task(stats, 3)  # shots 1 and 2 reattached, not paid again
+    video = next(fresh.output.glob(f"storyboards/{run_id.replace(':', '_')}.mp4"))
+    sidecar = json.loads(video.with_suffix(".json").read_text())
+    assert [shot["generation_id"] for shot in sidecar["shots"]] == list(stats["generations"])

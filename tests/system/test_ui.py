@@ -7,58 +7,13 @@ Screenshots go to a temporary folder, or to ``docs/images`` (the README's pictur
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.cluster import REPO
 from harness.deployment import API_KEY, Deployment
-
-CHROMIUM = os.environ.get("KLING_CHROMIUM", "/usr/bin/chromium")
-# No network beyond loopback here: without these Chromium keeps dialling Google's services.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (Debian package 'chromium'; ./dev system installs it as root)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (the 'system' extra) is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
-
-
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if os.environ.get("KLING_UPDATE_SCREENSHOTS") == "1":
-        folder = REPO / "docs" / "images"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-    return tmp_path_factory.mktemp("screenshots")
 
 
 def open_connection_form(page: Any, deployment: Deployment, conn_id: str) -> Any:

@@ -111,3 +111,26 @@ def kling_system_sensor_timeout():
 
 kling_system_mapped_sensors()
 kling_system_sensor_timeout()
+
+
+@dag(
+    schedule=None,
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=1)},
+)
+def kling_system_storyboard_in_place():
+    """A three-shot storyboard waited for on the worker (``deferrable=False``), to kill it mid-way."""
+    from airflow_provider_kling.operators.storyboard import KlingStoryboardOperator
+
+    KlingStoryboardOperator(
+        task_id="storyboard",
+        shots=[{"prompt": f"system storyboard shot {n} {{{{ run_id }}}}", "duration": 5} for n in (1, 2, 3)],
+        destination="{{ var.value.kling_output }}/storyboards/{{ run_id | replace(':', '_') }}.mp4",
+        deferrable=False,
+        poll_interval=1,
+        timeout=600,
+    )
+
+
+kling_system_storyboard_in_place()
