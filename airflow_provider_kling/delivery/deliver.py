@@ -57,6 +57,20 @@ class Delivery:
     def to_xcom(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def kept(cls, target: Any, sidecar: dict[str, Any], generation_id: str | None) -> Delivery:
+        """A video already at ``target`` (described by its ``sidecar``) that is kept, not fetched again."""
+        return cls(
+            uri=str(target),
+            generation_id=generation_id,
+            size=int(sidecar.get("size", 0)),
+            sha256=str(sidecar.get("sha256", "")),
+            skipped=True,
+            poster_uri=sidecar.get("poster"),
+            metadata_uri=str(storage.sibling(target, storage.SIDECAR_SUFFIX)),
+            cost=sidecar.get("cost"),
+        )
+
 
 def deliver_video(
     hook: KlingHook,
@@ -128,16 +142,7 @@ def _deliver(
     existing = storage.read_sidecar(target) if target.exists() else None
     if existing and generation_id and existing.get("generation_id") == generation_id and not overwrite:
         logger.info("%s already holds generation %s: not downloading it again", target, generation_id)
-        return Delivery(
-            uri=str(target),
-            generation_id=generation_id,
-            size=int(existing.get("size", 0)),
-            sha256=str(existing.get("sha256", "")),
-            skipped=True,
-            poster_uri=existing.get("poster"),
-            metadata_uri=str(storage.sibling(target, storage.SIDECAR_SUFFIX)),
-            cost=existing.get("cost"),
-        )
+        return Delivery.kept(target, existing, generation_id)
     if target.exists() and not overwrite:
         raise KlingPermanentError(
             f"{target} already exists and holds another video; pass overwrite=True to replace it "

@@ -61,7 +61,7 @@ def deliver_storyboard(
         existing = storage.read_sidecar(target) if target.exists() else None
         if existing and existing.get("shots") and [s.get("generation_id") for s in existing["shots"]] == ids:
             logger.info("%s already holds this storyboard's %d shots: kept as it is", target, len(ids))
-            return _kept(target, existing)
+            return Delivery.kept(target, existing, None)
         if target.exists() and not overwrite:
             raise KlingPermanentError(
                 f"{target} already exists and holds another video; pass overwrite=True to replace it "
@@ -184,16 +184,3 @@ def _sidecar(
         "contact_sheet": sheet,
         "stitched_at": datetime.now(timezone.utc).isoformat(),
     }
-
-
-def _kept(target: Any, existing: dict[str, Any]) -> Delivery:
-    return Delivery(
-        uri=str(target),
-        generation_id=None,
-        size=int(existing.get("size", 0)),
-        sha256=str(existing.get("sha256", "")),
-        skipped=True,
-        poster_uri=existing.get("poster"),
-        metadata_uri=str(storage.sibling(target, storage.SIDECAR_SUFFIX)),
-        cost=existing.get("cost"),
-    )

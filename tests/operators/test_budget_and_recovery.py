@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_kling.hooks import prices
 from airflow_provider_kling.operators.kling import KlingTextToVideoOperator, KlingVideoOperator
 from airflow_provider_kling.version_compat import AirflowFailException
 from harness.airflow_context import FakeStateStore, FakeTaskInstance, make_context
 from harness.simulated import connection_json
 
-
-@pytest.fixture(autouse=True)
-def fresh_prices(tmp_path, monkeypatch):
-    monkeypatch.setenv("KLING_CACHE_DIR", str(tmp_path / "cache"))
-    prices.reset_process_copies()
-    yield
-    prices.reset_process_copies()
+pytestmark = pytest.mark.usefixtures("fresh_prices")
 
 
 def run(op, **context):

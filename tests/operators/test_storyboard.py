@@ -8,7 +8,6 @@ import json
 import pytest
 
 from airflow_provider_kling.exceptions import KlingGenerationFailed
-from airflow_provider_kling.hooks import prices
 from airflow_provider_kling.operators.storyboard import PROGRESS_XCOM_KEY, KlingStoryboardOperator
 from airflow_provider_kling.simulator.video import clip_colour
 from airflow_provider_kling.version_compat import AirflowFailException
@@ -17,15 +16,8 @@ from harness.frames import centre_colours, rgb, runs
 
 pytest.importorskip("imageio_ffmpeg", reason="storyboards need the media extra (imageio-ffmpeg)")
 
+pytestmark = pytest.mark.usefixtures("fresh_prices")
 SHOTS = [{"prompt": "a mug on a table", "duration": 5}, {"prompt": "steam rising", "duration": 5}]
-
-
-@pytest.fixture(autouse=True)
-def fresh_prices(tmp_path, monkeypatch):
-    monkeypatch.setenv("KLING_CACHE_DIR", str(tmp_path / "cache"))
-    prices.reset_process_copies()
-    yield
-    prices.reset_process_copies()
 
 
 def storyboard(tmp_path, **kwargs):
