@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_kling.delivery import storage
 from airflow_provider_kling.delivery.deliver import Delivery, check_destination, download_generation
 from airflow_provider_kling.delivery.pages import contact_sheet
-from airflow_provider_kling.delivery.stitch import ClipInfo, clip_info, plan_for, stitch, verify_stitched
+from airflow_provider_kling.delivery.stitch import ClipInfo, clip_info, plan_for, still_at, stitch, verify_stitched
 from airflow_provider_kling.exceptions import KlingPermanentError
 from airflow_provider_kling.hooks.storage import storage_errors
 from airflow_provider_kling.models.pricing import cost_of
@@ -38,6 +38,8 @@ class FinishedShot:
     generation_id: str
     usage: dict[str, float]
     duration: float | None = None
+    #: The lengths of the storyboard's shots inside this one generation (a ``multi_shot`` one), if several.
+    parts: tuple[float, ...] = ()
 
 
 def deliver_storyboard(
@@ -78,10 +80,7 @@ def deliver_storyboard(
                 joined = verify_stitched(staged, plan, infos)
                 size, sha256 = staged.stat().st_size, _sha256(staged)
                 poster = probe_and_poster(staged).poster
-                stills = [
-                    (_caption(s, info.seconds), probe_and_poster(c).poster)
-                    for s, info, c in zip(shots, infos, clips, strict=True)
-                ]
+                stills = [still for shot, clip in zip(shots, clips, strict=True) for still in _stills(shot, clip)]
                 storage.publish(staged, target)
         logger.info(
             "Saved the storyboard to %s: %d shots joined, %.2f s, %dx%d at %g fps%s (%d bytes)",
@@ -133,8 +132,16 @@ def publish_copy(video: Any, folder: Any, *, logger: Any) -> str:
     return str(target)
 
 
-def _caption(shot: FinishedShot, seconds: float) -> str:
-    return f"{shot.label} ({seconds:.1f} s)"
+def _stills(shot: FinishedShot, clip: Path) -> list[tuple[str, bytes]]:
+    """The contact sheet's labelled stills of one clip: its middle, or the middle of each of its parts."""
+    if not shot.parts:
+        seconds = clip_info(clip).seconds
+        return [(f"{shot.label} ({seconds:.1f} s)", still_at(clip, seconds / 2))]
+    stills, start = [], 0.0
+    for number, seconds in enumerate(shot.parts, start=1):
+        stills.append((f"Shot {number} ({seconds:.1f} s)", still_at(clip, start + seconds / 2)))
+        start += seconds
+    return stills
 
 
 def _sha256(path: Path) -> str:

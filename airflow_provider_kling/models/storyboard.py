@@ -49,6 +49,10 @@ class Storyboard:
     continuity: str
     seconds: int
 
+    def shot_seconds(self) -> list[int]:
+        """Each shot's length in seconds (its duration, else its model's default)."""
+        return [_seconds(shot) for shot in self.shots]
+
     def starts_from_previous(self, index: int) -> bool:
         """Whether shot ``index`` starts from the previous shot's last frame."""
         return self.continuity == LAST_FRAME and index > 0

@@ -250,14 +250,13 @@ class KlingStoryboardOperator(KlingTask):
     def _deliver(self, context: Context, board: Storyboard) -> dict[str, Any]:
         from airflow_provider_kling.delivery.storyboard import FinishedShot, deliver_storyboard
 
+        # One multi-shot generation holds every shot: the contact sheet shows each of them.
+        parts = tuple(float(seconds) for seconds in board.shot_seconds()) if board.continuity == MULTI_SHOT else ()
         finished = []
         for slot in _slots(board):
             generation = self.hook.get_generation(str(self._recorded(context, slot)))
-            finished.append(
-                FinishedShot(
-                    slot.replace("-", " ").capitalize(), generation.id, dict(generation.usage), generation.duration
-                )
-            )
+            label = slot.replace("-", " ").capitalize()
+            finished.append(FinishedShot(label, generation.id, dict(generation.usage), generation.duration, parts))
         delivery = deliver_storyboard(
             self.hook, finished, self.destination, crossfade=self.crossfade, overwrite=self.overwrite, logger=self.log
         )

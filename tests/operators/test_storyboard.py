@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from PIL import Image
 
+from airflow_provider_kling.delivery.pages import THUMB_WIDTH
 from airflow_provider_kling.exceptions import KlingGenerationFailed
 from airflow_provider_kling.operators.storyboard import PROGRESS_XCOM_KEY, KlingStoryboardOperator
 from airflow_provider_kling.simulator.video import clip_colour
 from airflow_provider_kling.version_compat import AirflowFailException
 from harness.airflow_context import FakeStateStore, FakeTaskInstance, make_context
-from harness.frames import centre_colours, rgb, runs
+from harness.frames import centre_colours, close, rgb, runs
 
 pytest.importorskip("imageio_ffmpeg", reason="storyboards need the media extra (imageio-ffmpeg)")
 
@@ -59,6 +61,12 @@ def test_multi_shot_is_one_generation_whose_shots_show_in_order(simulator, tmp_p
     assert stats["creates"] == 1
     palette = [rgb(clip_colour("a mug")), rgb(clip_colour("steam"))]
     assert runs(centre_colours(tmp_path / "ad.mp4"), palette) == [0, 1]
+    # The contact sheet shows each shot of the one generation, in order.
+    sheet = Image.open(tmp_path / "ad.contact-sheet.jpg")
+    width, height = THUMB_WIDTH, THUMB_WIDTH * 90 // 160
+    centres = [sheet.getpixel((8 + n * (width + 8) + width // 2, 8 + height // 2)) for n in range(2)]
+    assert all(close(seen, wanted, tolerance=20) for seen, wanted in zip(centres, palette, strict=True))
+    assert sheet.width < 3 * (width + 8)  # two stills, not three
 
 
 def test_a_retry_pays_only_for_the_shots_not_yet_made(simulator, tmp_path):
@@ -96,3 +104,10 @@ def test_a_failed_shot_fails_the_task_for_good(simulator, tmp_path):
     with pytest.raises(AirflowFailException) as raised:
         op.execute(make_context(op))
     assert isinstance(raised.value.__cause__, KlingGenerationFailed)
+
+
+def test_an_unusable_destination_is_refused_before_any_request(simulator, tmp_path):
+    op = storyboard(tmp_path, destination="nosuchscheme://bucket/ad.mp4")
+    with pytest.raises(AirflowFailException, match="nosuchscheme"):
+        op.execute(make_context(op))
+    assert simulator.stats()["create_requests"] == 0
