@@ -13,7 +13,7 @@ from airflow_provider_kling.exceptions import KlingGenerationFailed
 from airflow_provider_kling.operators.storyboard import PROGRESS_XCOM_KEY, KlingStoryboardOperator
 from airflow_provider_kling.simulator.video import clip_colour
 from airflow_provider_kling.version_compat import AirflowFailException
-from harness.airflow_context import FakeStateStore, FakeTaskInstance, make_context
+from harness.airflow_context import FakeOutletEvents, FakeStateStore, FakeTaskInstance, make_context
 from harness.frames import centre_colours, close, rgb, runs
 
 pytest.importorskip("imageio_ffmpeg", reason="storyboards need the media extra (imageio-ffmpeg)")
@@ -38,6 +38,7 @@ def test_side_by_side_shots_render_at_once_and_join_in_order(simulator, tmp_path
     simulator.configure(generation_seconds=1)
     op = storyboard(tmp_path, continuity="none", crossfade=0.5)
     context = make_context(op)
+    context["outlet_events"] = FakeOutletEvents()
     result = op.execute(context)
     stats = simulator.stats()
     assert stats["creates"] == 2
@@ -49,6 +50,9 @@ def test_side_by_side_shots_render_at_once_and_join_in_order(simulator, tmp_path
     assert [run for run in runs(centre_colours(tmp_path / "ad.mp4"), palette) if run != -1] == [0, 1]
     sidecar = json.loads((tmp_path / "ad.json").read_text())
     assert sidecar["probe"]["duration"] == pytest.approx(9.5, abs=1)
+    # Delivered like every video: the kling_videos Asset event names it.
+    [event] = context["outlet_events"].events.values()
+    assert event.extra["uri"].endswith(f"{tmp_path}/ad.mp4")
     assert sidecar["cost"]["usd"] == pytest.approx(0.98)
 
 
