@@ -66,6 +66,10 @@ LAZY = {
     "airflow.sdk.execution_time.xcom": "the execution-time XCom API: only inside a running task or trigger",
     "asgiref.sync": "runs the SDK's blocking XCom calls from the trigger's event loop: triggerer only",
     "airflow.sdk.log": "secret masking: where it lives differs by Airflow release",
+    "airflow.providers.openlineage.extractors": "OpenLineage (optional extra): only when its listener asks a task",
+    "openlineage.client.event_v2": "as airflow.providers.openlineage.extractors",
+    "openlineage.client.facet_v2": "as airflow.providers.openlineage.extractors",
+    "attr": "attrs, for the OpenLineage run facet: as airflow.providers.openlineage.extractors",
     "airflow.sdk.execution_time.secrets_masker": "as airflow.sdk.log",
 }
 

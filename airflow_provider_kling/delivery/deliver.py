@@ -43,6 +43,7 @@ class Delivery:
     :param poster_uri: the JPEG still, when one was made.
     :param metadata_uri: the JSON sidecar, when written.
     :param cost: what the generation cost, ``{"usd", "credits"}``, when the API reported it.
+    :param source_url: where it was downloaded from, without the URL's signature.
     """
 
     uri: str
@@ -53,6 +54,7 @@ class Delivery:
     poster_uri: str | None = None
     metadata_uri: str | None = None
     cost: dict[str, Any] | None = None
+    source_url: str | None = None
 
     def to_xcom(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,6 +71,7 @@ class Delivery:
             poster_uri=sidecar.get("poster"),
             metadata_uri=str(storage.sibling(target, storage.SIDECAR_SUFFIX)),
             cost=sidecar.get("cost"),
+            source_url=sidecar.get("source_url"),
         )
 
 
@@ -177,6 +180,7 @@ def _deliver(
         poster_uri=poster_uri,
         metadata_uri=metadata_uri,
         cost=cost_of(generation.usage) if generation else None,
+        source_url=redact_url(url),
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.lineage import media_read
 from airflow_provider_kling.models import DEFAULT_IMAGE_MODEL, DEFAULT_MODEL
 from airflow_provider_kling.models.catalog import get_model, is_catalogued
 from airflow_provider_kling.operators.download import KlingDownloadVideoOperator, kling_videos_asset
@@ -123,6 +124,7 @@ class KlingVideoOperator(KlingTask):
         submitted = submit_once(
             self, context, self.generation_params(), allow_unknown_model=self.allow_unknown_model, max_usd=self.max_usd
         )
+        self.note_lineage(model=submitted.model, generation_ids=[submitted.generation_id])
         if not self.wait_for_completion:
             return submitted.generation_id
         return self.after_wait(context, self.wait_for(context, submitted))
@@ -138,6 +140,12 @@ class KlingVideoOperator(KlingTask):
             timeout=self.timeout,
             end_task=self.ends_in_triggerer(),
         )
+
+    def lineage_inputs(self) -> list[Any]:
+        return media_read(self.generation_params())
+
+    def lineage_prompt(self) -> Any:
+        return self.generation_params().get("prompt")
 
     def ends_in_triggerer(self) -> str | None:
         """What the trigger returns when it ends this task after a successful wait; ``None``: resume on a worker.

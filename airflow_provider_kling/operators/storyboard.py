@@ -261,7 +261,19 @@ class KlingStoryboardOperator(KlingTask):
             self.hook, finished, self.destination, crossfade=self.crossfade, overwrite=self.overwrite, logger=self.log
         )
         self.record_delivery(context, delivery)
+        self.note_lineage(
+            model=board.shots[0].model,
+            generation_ids=[shot.generation_id for shot in finished],
+            duration_seconds=float(board.seconds),
+            cost_usd=(delivery.cost or {}).get("usd"),
+        )
         return {**delivery.to_xcom(), "generation_ids": [shot.generation_id for shot in finished]}
+
+    def lineage_inputs(self) -> list[Any]:
+        return [shot.image for shot in self.storyboard().shots if shot.image is not None]
+
+    def lineage_prompt(self) -> Any:
+        return "\n".join(str(shot.prompt or "") for shot in self.storyboard().shots)
 
 
 def _generations(board: Storyboard) -> int:

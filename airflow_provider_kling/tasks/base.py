@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -9,6 +10,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 
 from airflow_provider_kling.events import result_from_event
+from airflow_provider_kling.lineage import operator_lineage, prompt_fingerprint
+from airflow_provider_kling.models.pricing import cost_of
 from airflow_provider_kling.task_outputs import VIDEO_LINK_XCOM_KEY, VIDEO_URL_XCOM_KEY, ready_line
 from airflow_provider_kling.tasks.failures import airflow_failure_semantics
 
@@ -68,6 +71,52 @@ class KlingTask(BaseOperator):
         with self.failure_semantics():
             return self.after_wait(context, self.finish(context, result_from_event(event)))
 
+    # -- OpenLineage (called by its listener when apache-airflow-providers-openlineage is installed) --
+
+    def lineage_inputs(self) -> list[Any]:
+        """The media this task reads (paths, URIs, URLs); none by default."""
+        return []
+
+    def lineage_prompt(self) -> Any:
+        """The prompt this task sends (only its length and hash are reported)."""
+        return None
+
+    def get_openlineage_facets_on_start(self) -> Any:
+        return self._lineage()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        return self._lineage()
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        return self._lineage()
+
+    def _lineage(self) -> Any:
+        facts = getattr(self, "_lineage_facts", {})
+        try:
+            inputs, prompt = self.lineage_inputs(), self.lineage_prompt()
+        except Exception:  # a task that failed on its own input still reports what it produced
+            inputs, prompt = [], None
+        # The model as configured (a resumed task reports it too: a deferral starts a new object).
+        model = getattr(self, "model", None)
+        facet = {
+            "model": model if isinstance(model, str) else None,
+            **facts.get("facet", {}),
+            **prompt_fingerprint(prompt),
+        }
+        return operator_lineage([*inputs, *facts.get("read", [])], facts.get("wrote", []), facet)
+
+    def note_lineage(self, *, read: Iterable[Any] = (), wrote: Iterable[Any] = (), **facet: Any) -> None:
+        """Remember what this run read, wrote and generated, for the OpenLineage listener."""
+        facts = self.__dict__.setdefault("_lineage_facts", {"read": [], "wrote": [], "facet": {}})
+        facts["read"] += [item for item in read if item]
+        facts["wrote"] += [item for item in wrote if item]
+        known = facts["facet"]
+        for key, value in facet.items():
+            if key == "generation_ids":
+                known[key] = [*known.get(key, []), *[v for v in value if v not in known.get(key, [])]]
+            elif value is not None:
+                known[key] = value
+
     def failure_semantics(self) -> AbstractContextManager[None]:
         """See :func:`airflow_provider_kling.tasks.failures.airflow_failure_semantics`."""
         return airflow_failure_semantics(timeout_is_final=self.timeout_is_final)
@@ -92,6 +141,14 @@ class KlingTask(BaseOperator):
         if result.get("video_url"):
             self.record_video_url(context, result["video_url"])
         self.log.info("%s", ready_line(result))
+        cost = cost_of(result.get("usage") or {})
+        self.note_lineage(
+            wrote=[result.get("video_url")],
+            generation_ids=[result["id"]] if result.get("id") else [],
+            model=result.get("model"),
+            duration_seconds=result.get("duration"),
+            cost_usd=cost["usd"] if cost else None,
+        )
         return result
 
     def reserve_video_link(self, context: Context) -> None:
@@ -104,6 +161,7 @@ class KlingTask(BaseOperator):
     def record_delivery(self, context: Context, delivery: Delivery) -> None:
         """Point the extra link at the stored video and describe it on every outlet Asset event."""
         self.record_video_url(context, delivery.uri)
+        self.note_lineage(read=[delivery.source_url], wrote=[delivery.uri, delivery.metadata_uri])
         extra: dict[str, Any] = {k: v for k, v in delivery.to_xcom().items() if v is not None}
         outlet_events = context.get("outlet_events")
         if outlet_events is None:

@@ -115,3 +115,21 @@ def test_an_unusable_destination_is_refused_before_any_request(simulator, tmp_pa
     with pytest.raises(AirflowFailException, match="nosuchscheme"):
         op.execute(make_context(op))
     assert simulator.stats()["create_requests"] == 0
+
+
+def test_a_storyboard_reports_its_images_in_its_video_out_and_every_shot_to_lineage(simulator, tmp_path):
+    pytest.importorskip("airflow.providers.openlineage", reason="the lineage extra is not installed")
+    from harness.inputs import write_image
+
+    simulator.configure(generation_seconds=1)
+    photo = write_image(tmp_path / "mug.png", 640, 640)
+    shots = [{"prompt": "a mug", "image": str(photo), "duration": 5}, {"prompt": "steam", "duration": 5}]
+    op = storyboard(tmp_path, shots=shots, continuity="none")
+    op.execute(make_context(op))
+    lineage = op.get_openlineage_facets_on_complete(None)
+    assert [(d.namespace, d.name) for d in lineage.inputs if d.namespace == "file"] == [("file", str(photo))]
+    assert ("file", str(tmp_path / "ad.mp4")) in [(d.namespace, d.name) for d in lineage.outputs]
+    facet = lineage.run_facets["kling"]
+    assert facet.generation_ids == list(simulator.stats()["generations"])
+    assert facet.cost_usd == pytest.approx(0.98)
+    assert facet.prompt_length == len("a mug\nsteam")
