@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -158,15 +159,13 @@ class KlingStoryboardOperator(KlingTask):
         for index in range(start, _generations(board)):
             submitted = self._submit(context, board, index)
             if submitted.generation is None or result_from_generation(submitted.generation) is None:
-                self._wait(context, submitted, index, len(board.shots))
+                self._wait(context, submitted, _label(board, index))
             self._progress(context, board, index + 1)
         return self._deliver(context, board)
 
-    def _wait(self, context: Context, submitted: Submitted, index: int, total: int) -> None:
+    def _wait(self, context: Context, submitted: Submitted, label: str) -> None:
         end_time = wait_deadline(self, context, self.timeout)
-        self.log.info(
-            "Storyboard: shot %d of %d is rendering (generation %s)", index + 1, total, submitted.generation_id
-        )
+        self.log.info("Storyboard: %s is rendering (generation %s)", label, submitted.generation_id)
         if self.deferrable:
             defer_for_generation(
                 self,
@@ -196,7 +195,7 @@ class KlingStoryboardOperator(KlingTask):
         from airflow_provider_kling.delivery.stitch import last_frame
 
         previous = str(self._recorded(context, f"shot-{index}"))
-        folder = Path(tempfile.gettempdir()) / "kling-storyboard" / _digest(context)
+        folder = _frames_folder(context)
         folder.mkdir(parents=True, exist_ok=True)
         clip, frame = folder / f"shot-{index}.mp4", folder / f"shot-{index + 1}-first-frame.png"
         download_generation(self.hook, previous, clip, self.log)
@@ -260,6 +259,7 @@ class KlingStoryboardOperator(KlingTask):
         delivery = deliver_storyboard(
             self.hook, finished, self.destination, crossfade=self.crossfade, overwrite=self.overwrite, logger=self.log
         )
+        shutil.rmtree(_frames_folder(context), ignore_errors=True)  # the last frames that started shots
         self.record_delivery(context, delivery)
         self.note_lineage(
             model=board.shots[0].model,
@@ -285,7 +285,14 @@ def _slots(board: Storyboard) -> list[str]:
     return ["multi-shot"] if board.continuity == MULTI_SHOT else [f"shot-{n + 1}" for n in range(len(board.shots))]
 
 
-def _digest(context: Any) -> str:
+def _label(board: Storyboard, index: int) -> str:
+    if board.continuity == MULTI_SHOT:
+        return f"the multi-shot generation ({len(board.shots)} shots)"
+    return f"shot {index + 1} of {len(board.shots)}"
+
+
+def _frames_folder(context: Any) -> Path:
+    """Where this task instance keeps last frames: the same path on every try and worker."""
     ti = context["ti"]
     identity = "|".join(str(getattr(ti, a, None)) for a in ("dag_id", "run_id", "task_id", "map_index"))
-    return hashlib.sha256(identity.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / "kling-storyboard" / hashlib.sha256(identity.encode()).hexdigest()[:16]

@@ -10,7 +10,7 @@ from PIL import Image
 
 from airflow_provider_kling.delivery.pages import THUMB_WIDTH
 from airflow_provider_kling.exceptions import KlingGenerationFailed
-from airflow_provider_kling.operators.storyboard import PROGRESS_XCOM_KEY, KlingStoryboardOperator
+from airflow_provider_kling.operators.storyboard import PROGRESS_XCOM_KEY, KlingStoryboardOperator, _frames_folder
 from airflow_provider_kling.simulator.video import clip_colour
 from airflow_provider_kling.version_compat import AirflowFailException
 from harness.airflow_context import FakeOutletEvents, FakeStateStore, FakeTaskInstance, make_context
@@ -82,11 +82,13 @@ def test_a_retry_pays_only_for_the_shots_not_yet_made(simulator, tmp_path):
     assert simulator.stats()["creates"] == 2
     # Someone fixes shot 2's prompt and clears the task: shot 1 is reattached, only shot 2 is paid again.
     fixed = storyboard(tmp_path)
-    result = fixed.execute(make_context(fixed, store=store, ti=ti))
+    context = make_context(fixed, store=store, ti=ti)
+    result = fixed.execute(context)
     stats = simulator.stats()
     assert stats["creates"] == 3
     assert result["generation_ids"][0] == next(iter(stats["generations"]))
     assert (tmp_path / "ad.mp4").exists()
+    assert not _frames_folder(context).exists()  # the last frame that started shot 2 is gone
 
 
 def test_a_finished_storyboard_run_again_is_kept_as_it_is(simulator, tmp_path, capsys):
