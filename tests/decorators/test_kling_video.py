@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from datetime import datetime
@@ -119,6 +120,14 @@ def test_completion_downloads_and_returns_a_small_result(simulator, tmp_path):
     assert result["id"] == generation_id
     video = Path(result["destination"].removeprefix("file://"))
     assert video.read_bytes()[4:8] == b"ftyp"
+    if importlib.util.find_spec("airflow.providers.openlineage") is not None:
+        # Lineage: the delivered video and its sidecar out; the generation and its prompt by fingerprint.
+        lineage = op.get_openlineage_facets_on_complete(None)
+        assert ("file", str(video)) in [(d.namespace, d.name) for d in lineage.outputs]
+        assert ("file", str(video.with_suffix(".json"))) in [(d.namespace, d.name) for d in lineage.outputs]
+        facet = lineage.run_facets["kling"]
+        assert facet.generation_ids == [generation_id]
+        assert facet.prompt_length == len("download me")
 
 
 def test_non_deferrable_waits_in_place(simulator):
