@@ -16,14 +16,11 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_kling.models.catalog import get_model, is_catalogued
-from airflow_provider_kling.models.media_rules import media_locations
+from airflow_provider_kling.models.media_rules import media_locations, media_of
 
 FACET_NAME = "kling"
 #: Where the facet is described (the package's page; its fields are listed in the README's "Lineage").
 SCHEMA_URL = "https://pypi.org/project/airflow-provider-kling/#lineage"
-#: Media fields of a model the catalog does not know (``allow_unknown_model``).
-COMMON_MEDIA = {"image_url": "image", "tail_image_url": "image", "last_image_url": "image", "video_url": "video"}
 
 
 def dataset_name(location: Any) -> tuple[str, str] | None:
@@ -38,18 +35,15 @@ def dataset_name(location: Any) -> tuple[str, str] | None:
         return ("file", path) if path.startswith("/") else None
     if scheme in ("http", "https"):
         return f"{scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}", parts.path
-    bucket = (
-        parts.hostname or parts.netloc.rsplit("@", 1)[-1]
-    )  # s3://conn_id@bucket/key: the connection is not the bucket
+    # s3://conn_id@bucket/key: the connection is not the bucket.
+    bucket = parts.hostname or parts.netloc.rsplit("@", 1)[-1]
     return f"{scheme}://{bucket}", parts.path.lstrip("/")
 
 
 def media_read(params: Mapping[str, Any]) -> list[str]:
     """Every media location (path, URI or URL) in a generation's parameters, as the user named them."""
-    model = str(params.get("model") or "")
-    media = get_model(model).media if is_catalogued(model) else COMMON_MEDIA
     found = []
-    for path, _ in media_locations(params, media):
+    for path, _ in media_locations(params, media_of(str(params.get("model") or ""))):
         value: Any = params
         for step in path:
             value = value[step]

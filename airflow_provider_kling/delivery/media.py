@@ -30,7 +30,7 @@ def media_available() -> bool:
 
 
 def probe_and_poster(video: Path, *, timeout: float = 60) -> VideoProbe:
-    """Read the video's size, duration and frame rate and grab a still from its middle.
+    """Read the video's size, duration and frame rate and grab a still from its middle (at most 1 s in).
 
     :raises RuntimeError: when ffmpeg cannot read the file.
     """
@@ -43,33 +43,27 @@ def probe_and_poster(video: Path, *, timeout: float = 60) -> VideoProbe:
         frames.close()
     size = meta.get("size") or (None, None)
     duration = meta.get("duration")
-    seek = max(0.0, min(1.0, (duration or 0) / 2))
-    command = [
-        imageio_ffmpeg.get_ffmpeg_exe(),
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-ss",
-        f"{seek:.2f}",
-        "-i",
-        str(video),
-        "-frames:v",
-        "1",
-        "-q:v",
-        "3",
-        "-f",
-        "image2",
-        "-c:v",
-        "mjpeg",
-        "pipe:1",
-    ]
-    result = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
-    if result.returncode != 0 or not result.stdout.startswith(b"\xff\xd8"):
-        raise RuntimeError(f"ffmpeg could not extract a poster: {result.stderr.decode(errors='replace')[:300]}")
+    poster = still_at(video, max(0.0, min(1.0, (duration or 0) / 2)), timeout=timeout)
     return VideoProbe(
         width=size[0],
         height=size[1],
         duration=float(duration) if duration else None,
         fps=meta.get("fps"),
-        poster=result.stdout,
+        poster=poster,
     )
+
+
+def still_at(video: Path, seconds: float, *, timeout: float = 60) -> bytes:
+    """A JPEG of the frame shown ``seconds`` into ``video`` (a poster, a contact sheet's still).
+
+    :raises RuntimeError: when ffmpeg cannot read one.
+    """
+    import imageio_ffmpeg
+
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-ss", f"{seconds:.3f}"]
+    command += ["-i", str(video), "-frames:v", "1", "-q:v", "3", "-f", "image2", "-c:v", "mjpeg", "pipe:1"]
+    result = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+    if result.returncode != 0 or not result.stdout.startswith(b"\xff\xd8"):
+        stderr = result.stderr.decode(errors="replace")[-300:]
+        raise RuntimeError(f"ffmpeg could not read a frame {seconds:.2f} s into {video.name}: {stderr}")
+    return result.stdout

@@ -187,19 +187,6 @@ def verify_stitched(path: Path, plan: StitchPlan, clips: Sequence[ClipInfo]) -> 
     return joined
 
 
-def still_at(path: Path, seconds: float) -> bytes:
-    """A JPEG of the frame shown at ``seconds`` into ``path`` (a contact sheet's still).
-
-    :raises StitchError: when ffmpeg cannot read one.
-    """
-    command = [ffmpeg(), "-hide_banner", "-v", "error", "-ss", f"{seconds:.3f}", "-i", str(path), "-frames:v", "1"]
-    result = subprocess.run([*command, "-f", "image2", "-c:v", "mjpeg", "pipe:1"], capture_output=True, timeout=60)
-    if result.returncode != 0 or not result.stdout.startswith(b"\xff\xd8"):
-        stderr = result.stderr.decode(errors="replace")[-300:]
-        raise StitchError(f"ffmpeg could not read a frame {seconds:.2f} s into {path.name}: {stderr}")
-    return result.stdout
-
-
 def last_frame(path: Path, *, min_short_side: int = 0) -> bytes:
     """The final frame of ``path`` as PNG bytes: the next shot starts from exactly it.
 

@@ -7,7 +7,6 @@ sidecar says so) is kept as it is: re-running a finished storyboard fetches noth
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from collections.abc import Sequence
@@ -18,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.delivery import storage
 from airflow_provider_kling.delivery.deliver import Delivery, check_destination, download_generation
+from airflow_provider_kling.delivery.hashing import file_sha256
+from airflow_provider_kling.delivery.media import probe_and_poster, still_at
 from airflow_provider_kling.delivery.pages import contact_sheet
-from airflow_provider_kling.delivery.stitch import ClipInfo, clip_info, plan_for, still_at, stitch, verify_stitched
+from airflow_provider_kling.delivery.stitch import ClipInfo, clip_info, plan_for, stitch, verify_stitched
 from airflow_provider_kling.exceptions import KlingPermanentError
 from airflow_provider_kling.hooks.storage import storage_errors
 from airflow_provider_kling.models.pricing import cost_of
@@ -37,7 +38,6 @@ class FinishedShot:
     label: str
     generation_id: str
     usage: dict[str, float]
-    duration: float | None = None
     #: The lengths of the storyboard's shots inside this one generation (a ``multi_shot`` one), if several.
     parts: tuple[float, ...] = ()
 
@@ -55,8 +55,6 @@ def deliver_storyboard(
 
     :raises StitchError: when the joined video is not what was joined (length, frame, sound).
     """
-    from airflow_provider_kling.delivery.media import probe_and_poster
-
     uri, ids = str(destination), [shot.generation_id for shot in shots]
     target = check_destination(destination)
     with storage_errors(uri, "deliver to", target, missing_is_setup=True):
@@ -78,9 +76,13 @@ def deliver_storyboard(
             with storage.staged_file(target) as staged:
                 stitch(clips, staged, plan, infos)
                 joined = verify_stitched(staged, plan, infos)
-                size, sha256 = staged.stat().st_size, _sha256(staged)
+                size, sha256 = staged.stat().st_size, file_sha256(staged)
                 poster = probe_and_poster(staged).poster
-                stills = [still for shot, clip in zip(shots, clips, strict=True) for still in _stills(shot, clip)]
+                stills = [
+                    still
+                    for shot, info, clip in zip(shots, infos, clips, strict=True)
+                    for still in _stills(shot, info, clip)
+                ]
                 storage.publish(staged, target)
         logger.info(
             "Saved the storyboard to %s: %d shots joined, %.2f s, %dx%d at %g fps%s (%d bytes)",
@@ -132,24 +134,15 @@ def publish_copy(video: Any, folder: Any, *, logger: Any) -> str:
     return str(target)
 
 
-def _stills(shot: FinishedShot, clip: Path) -> list[tuple[str, bytes]]:
+def _stills(shot: FinishedShot, info: ClipInfo, clip: Path) -> list[tuple[str, bytes]]:
     """The contact sheet's labelled stills of one clip: its middle, or the middle of each of its parts."""
     if not shot.parts:
-        seconds = clip_info(clip).seconds
-        return [(f"{shot.label} ({seconds:.1f} s)", still_at(clip, seconds / 2))]
+        return [(f"{shot.label} ({info.seconds:.1f} s)", still_at(clip, info.seconds / 2))]
     stills, start = [], 0.0
     for number, seconds in enumerate(shot.parts, start=1):
         stills.append((f"Shot {number} ({seconds:.1f} s)", still_at(clip, start + seconds / 2)))
         start += seconds
     return stills
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def total_cost(shots: Sequence[FinishedShot]) -> dict[str, Any] | None:

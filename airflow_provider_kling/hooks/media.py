@@ -21,7 +21,6 @@ from typing import Any
 from airflow_provider_kling.exceptions import KlingStorageError, KlingStorageSetupError, KlingValidationError
 from airflow_provider_kling.hooks.storage import check_connection, storage_errors, storage_path
 from airflow_provider_kling.models import CreateRequest
-from airflow_provider_kling.models.catalog import get_model, is_catalogued
 from airflow_provider_kling.models.media_rules import (
     MAX_IMAGE_BYTES,
     MediaFacts,
@@ -30,6 +29,7 @@ from airflow_provider_kling.models.media_rules import (
     is_url,
     location_name,
     media_locations,
+    media_of,
     media_problems,
     shown_source,
 )
@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 #: Read at most this much of a file; anything bigger breaks the 20 MB image rule anyway.
 READ_LIMIT = max(MAX_IMAGE_BYTES + 1, 200 * 1024 * 1024)
 #: Fields of a model newer than the catalog that are taken for media inputs by their names.
-UNKNOWN_MODEL_MEDIA = {"image_url": "image", "tail_image_url": "image", "video_url": "video", "audio_url": "audio"}
 
 
 #: The name this error had before storage failures were sorted into setup and transient ones.
@@ -95,7 +94,7 @@ def inline_media(request: CreateRequest, *, logger: logging.Logger | Any = log) 
         scheme, no such connection, refused credentials): not retried.
     :raises KlingStorageError: when a storage failed to answer (worth a retry).
     """
-    media = get_model(request.model).media if is_catalogued(request.model) else UNKNOWN_MODEL_MEDIA
+    media = media_of(request.model)
     inputs: list[MediaInput] = []
     problems: list[str] = []
     replaced: dict[str, Any] = {}

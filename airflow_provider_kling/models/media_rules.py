@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
+from airflow_provider_kling.models.catalog import get_model, is_catalogued
+
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MIN_IMAGE_SIDE = 300
 ASPECT_RANGE: tuple[float, float] = (2 / 5, 5 / 2)
@@ -131,6 +133,15 @@ def media_problems(model: str, location: str, source: str, facts: MediaFacts) ->
     if height and not low <= width / height <= high:
         problems.append(f"{where} is {width}×{height}; Kling takes aspect ratios between 2:5 and 5:2")
     return problems
+
+
+#: Where a model the catalog does not know (``allow_unknown_model``) is assumed to take media.
+UNKNOWN_MODEL_MEDIA = {"image_url": "image", "tail_image_url": "image", "video_url": "video", "audio_url": "audio"}
+
+
+def media_of(model: str) -> Mapping[str, str]:
+    """The media map of ``model`` (see :func:`media_locations`): the catalog's, else :data:`UNKNOWN_MODEL_MEDIA`."""
+    return get_model(model).media if is_catalogued(model) else UNKNOWN_MODEL_MEDIA
 
 
 def media_locations(body: Mapping[str, Any], media: Mapping[str, str]) -> Iterator[tuple[tuple[Any, ...], str]]:

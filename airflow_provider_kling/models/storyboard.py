@@ -57,6 +57,15 @@ class Storyboard:
         """Whether shot ``index`` starts from the previous shot's last frame."""
         return self.continuity == LAST_FRAME and index > 0
 
+    def planned_requests(self) -> list[dict[str, Any]]:
+        """What each generation will ask for (to check and price it), a last frame still to come as a placeholder."""
+        if self.continuity == MULTI_SHOT:
+            return [self.multi_shot_params()]
+        return [
+            shot.params(FRAME_PLACEHOLDER if self.starts_from_previous(n) else None)
+            for n, shot in enumerate(self.shots)
+        ]
+
     def multi_shot_params(self) -> dict[str, Any]:
         """The one generation a ``multi_shot`` storyboard is: its shots as ``multi_prompt``.
 
@@ -148,6 +157,7 @@ def _seconds(shot: Shot) -> int:
 def _shot_request_problems(board: Storyboard) -> list[str]:
     """Each shot's request, checked as it will be sent (the previous last frame as a placeholder)."""
     problems = []
+    requests = board.planned_requests()
     for index, shot in enumerate(board.shots):
         name = f"shot {index + 1}"
         if board.starts_from_previous(index):
@@ -162,8 +172,7 @@ def _shot_request_problems(board: Storyboard) -> list[str]:
                     f"(continuity='last_frame'); use an image-to-video model such as {DEFAULT_IMAGE_MODEL}"
                 )
                 continue
-        frame = FRAME_PLACEHOLDER if board.starts_from_previous(index) else None
-        problems += _request_problems(name, shot.params(frame))
+        problems += _request_problems(name, requests[index])
     return problems
 
 
@@ -193,12 +202,12 @@ def _multi_shot_problems(board: Storyboard) -> list[str]:
         problems.append("continuity='multi_shot': every shot needs a prompt")
     if problems:
         return problems
-    return _request_problems("the multi-shot generation", board.multi_shot_params())
+    return _request_problems("the multi-shot generation", board.planned_requests()[0])
 
 
 def _request_problems(name: str, params: Mapping[str, Any]) -> list[str]:
     try:
-        build_create_body({k: v for k, v in params.items() if v is not None})
+        build_create_body(params)  # unset (None) fields are left out there
     except KlingValidationError as err:
         return [f"{name}: {problem}" for problem in err.problems]
     return []

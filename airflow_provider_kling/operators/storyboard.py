@@ -15,7 +15,6 @@ from airflow_provider_kling.models import DEFAULT_IMAGE_MODEL, DEFAULT_MODEL
 from airflow_provider_kling.models.pricing import Quote, over_budget, parse_cap, usd
 from airflow_provider_kling.models.storyboard import (
     DEFAULT_MAX_SECONDS,
-    FRAME_PLACEHOLDER,
     LAST_FRAME,
     MULTI_SHOT,
     SIDE_BY_SIDE,
@@ -216,15 +215,7 @@ class KlingStoryboardOperator(KlingTask):
     def _check_budget(self, board: Storyboard) -> None:
         """Price every shot before the first is paid for; refuse the whole above ``max_usd``."""
         cap = parse_cap(self.max_usd)
-        units = (
-            [board.multi_shot_params()]
-            if board.continuity == MULTI_SHOT
-            else [
-                shot.params(FRAME_PLACEHOLDER if board.starts_from_previous(n) else None)
-                for n, shot in enumerate(board.shots)
-            ]
-        )
-        quotes = [self.hook.quote(self.hook.prepare({k: v for k, v in u.items() if v is not None})) for u in units]
+        quotes = [self.hook.quote(self.hook.prepare(params)) for params in board.planned_requests()]
         known = all(q.high is not None for q in quotes)
         low = sum(q.low or 0.0 for q in quotes)
         high = sum(q.high or 0.0 for q in quotes)
@@ -255,7 +246,7 @@ class KlingStoryboardOperator(KlingTask):
         for slot in _slots(board):
             generation = self.hook.get_generation(str(self._recorded(context, slot)))
             label = slot.replace("-", " ").capitalize()
-            finished.append(FinishedShot(label, generation.id, dict(generation.usage), generation.duration, parts))
+            finished.append(FinishedShot(label, generation.id, dict(generation.usage), parts))
         delivery = deliver_storyboard(
             self.hook, finished, self.destination, crossfade=self.crossfade, overwrite=self.overwrite, logger=self.log
         )
@@ -293,6 +284,5 @@ def _label(board: Storyboard, index: int) -> str:
 
 def _frames_folder(context: Any) -> Path:
     """Where this task instance keeps last frames: the same path on every try and worker."""
-    ti = context["ti"]
-    identity = "|".join(str(getattr(ti, a, None)) for a in ("dag_id", "run_id", "task_id", "map_index"))
+    identity = "|".join(map(str, SubmissionLedger(context).identity))
     return Path(tempfile.gettempdir()) / "kling-storyboard" / hashlib.sha256(identity.encode()).hexdigest()[:16]

@@ -369,6 +369,7 @@ class Simulator:
 
     def _create_generation(self, body: dict[str, Any], now: float) -> SimGeneration:
         queued, generating = self._timings(str(body["model"]))
+        shape = shape_of(body)  # decodes an inline image: once per create
         generation = SimGeneration(
             id=self._new_id(str(body["model"])),
             token=uuid.uuid4().hex,
@@ -379,10 +380,10 @@ class Simulator:
             created=now,
             queued_seconds=queued,
             generating_seconds=generating,
-            seconds=shape_of(body).seconds,
-            usd=account.charge_usd(body, shape_of(body).seconds),
+            seconds=shape.seconds,
+            usd=account.charge_usd(body, shape.seconds),
         )
-        self.shapes[generation.id] = shape_of(body)
+        self.shapes[generation.id] = shape
         self.generations[generation.id] = generation
         self.tokens[generation.token] = generation.id
         self.stats.creates += 1

@@ -11,7 +11,6 @@ from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 
 from airflow_provider_kling.events import result_from_event
 from airflow_provider_kling.lineage import operator_lineage, prompt_fingerprint
-from airflow_provider_kling.models.pricing import cost_of
 from airflow_provider_kling.task_outputs import VIDEO_LINK_XCOM_KEY, VIDEO_URL_XCOM_KEY, ready_line
 from airflow_provider_kling.tasks.failures import airflow_failure_semantics
 
@@ -141,13 +140,11 @@ class KlingTask(BaseOperator):
         if result.get("video_url"):
             self.record_video_url(context, result["video_url"])
         self.log.info("%s", ready_line(result))
-        cost = cost_of(result.get("usage") or {})
         self.note_lineage(
             wrote=[result.get("video_url")],
             generation_ids=[result["id"]] if result.get("id") else [],
-            model=result.get("model"),
             duration_seconds=result.get("duration"),
-            cost_usd=cost["usd"] if cost else None,
+            cost_usd=(result.get("cost") or {}).get("usd"),
         )
         return result
 
