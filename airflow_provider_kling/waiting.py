@@ -187,13 +187,13 @@ class WaitProgress:
         :param now: when it ended.
         :returns: the result or error that ends the wait, or how long to sleep before the next poll.
         """
+        logs: tuple[tuple[int, str], ...]
         if isinstance(outcome, KlingError):
             if self.poll_failed(outcome, now):
                 failed = f"Polling generation {self.generation_id} failed: {outcome}"
                 return PollStep(error=outcome, logs=((logging.ERROR, failed),))
-            logs: tuple[tuple[int, str], ...] = (
-                (logging.WARNING, f"Polling generation {self.generation_id} failed, will keep trying: {outcome}"),
-            )
+            logs = ((logging.WARNING, f"Polling generation {self.generation_id} failed, will keep trying: {outcome}"),)
+            result = None
         else:
             self.last = outcome
             logs = tuple((logging.INFO, line) for line in self.observe(outcome, now))
@@ -201,15 +201,16 @@ class WaitProgress:
                 result = result_from_generation(outcome)
             except KlingGenerationFailed as err:
                 return PollStep(error=err, logs=logs)
-            if result is not None:
-                if self.history is not None:
-                    self.history.record(self.model, self.render_upper_bound(now))
-                return PollStep(result=result, logs=logs)
-        deadline = self.deadline_step(end_time, now)
-        if deadline is not None:
-            return PollStep(error=deadline.error, logs=logs + deadline.logs)
-        delay = delay_after(self, poll_interval, end_time - now, now, poll_started=poll_started)
-        return PollStep(delay=delay, logs=logs)
+        if result is None:
+            deadline = self.deadline_step(end_time, now)
+            if deadline is not None:
+                return PollStep(error=deadline.error, logs=logs + deadline.logs)
+            return PollStep(
+                delay=delay_after(self, poll_interval, end_time - now, now, poll_started=poll_started), logs=logs
+            )
+        if self.history is not None:  # learnt last: the one thing a finished poll teaches the cadence
+            self.history.record(self.model, self.render_upper_bound(now))
+        return PollStep(result=result, logs=logs)
 
     def poll_failed(self, error: KlingError, now: float) -> bool:
         """Record a poll that failed even after the retry policy; True when waiting should stop.

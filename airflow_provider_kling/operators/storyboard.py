@@ -24,8 +24,8 @@ from airflow_provider_kling.models.storyboard import (
 from airflow_provider_kling.operators.download import kling_videos_asset
 from airflow_provider_kling.tasks.base import KlingTask
 from airflow_provider_kling.tasks.ledger import SubmissionLedger
-from airflow_provider_kling.tasks.wait import defer_for_generation, wait_deadline, wait_in_process
-from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, result_from_generation
+from airflow_provider_kling.tasks.wait import wait_or_defer
+from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -157,25 +157,18 @@ class KlingStoryboardOperator(KlingTask):
     def _advance(self, context: Context, board: Storyboard, start: int) -> Any:
         for index in range(start, _generations(board)):
             submitted = self._submit(context, board, index)
-            if submitted.generation is None or result_from_generation(submitted.generation) is None:
-                self._wait(context, submitted, _label(board, index))
-            self._progress(context, board, index + 1)
-        return self._deliver(context, board)
-
-    def _wait(self, context: Context, submitted: Submitted, label: str) -> None:
-        end_time = wait_deadline(self, context, self.timeout)
-        self.log.info("Storyboard: %s is rendering (generation %s)", label, submitted.generation_id)
-        if self.deferrable:
-            defer_for_generation(
+            self.log.info("Storyboard: %s is generation %s", _label(board, index), submitted.generation_id)
+            wait_or_defer(
                 self,
-                submitted.target,
-                end_time=end_time,
+                context,
+                submitted,
+                deferrable=self.deferrable,
                 poll_interval=self.poll_interval,
+                timeout=self.timeout,
                 method_name="shot_finished",
             )
-        self.finish(
-            context, wait_in_process(self.hook, submitted.target, end_time=end_time, poll_interval=self.poll_interval)
-        )
+            self._progress(context, board, index + 1)
+        return self._deliver(context, board)
 
     def _submit(self, context: Context, board: Storyboard, index: int) -> Submitted:
         """Shot ``index``'s generation: reattached to when recorded, else created (paid once)."""

@@ -139,13 +139,13 @@ class KlingTask(BaseOperator):
         """Record a finished generation (the video link, a log line) and return it."""
         if result.get("video_url"):
             self.record_video_url(context, result["video_url"])
-        self.log.info("%s", ready_line(result))
         self.note_lineage(
             wrote=[result.get("video_url")],
             generation_ids=[result["id"]] if result.get("id") else [],
             duration_seconds=result.get("duration"),
             cost_usd=(result.get("cost") or {}).get("usd"),
         )
+        self.log.info("%s", ready_line(result))
         return result
 
     def reserve_video_link(self, context: Context) -> None:

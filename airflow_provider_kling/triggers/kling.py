@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 
@@ -13,19 +12,14 @@ from airflow_provider_kling.cadence import RENDER_HISTORY
 from airflow_provider_kling.events import EVENT_SUCCESS, event_for_error, event_for_result, event_for_unexpected
 from airflow_provider_kling.exceptions import KlingError, KlingValidationError
 from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY, generation_facts, ready_line, task_end_xcoms
+from airflow_provider_kling.wait_loop import WaitSettings, follow
 from airflow_provider_kling.waiting import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
-    WaitProgress,
     WaitTarget,
     checked_generation_id,
     deadline_of_defer_timeout,
 )
-
-if TYPE_CHECKING:
-    from airflow_provider_kling.hooks.kling_async import KlingAsyncHook
-    from airflow_provider_kling.models import Generation
-    from airflow_provider_kling.waiting import PollStep
 
 
 class KlingGenerationTrigger(BaseTrigger):
@@ -137,7 +131,7 @@ class KlingGenerationTrigger(BaseTrigger):
         return self.started + (self.timeout if self.timeout is not None else DEFAULT_WAIT_TIMEOUT)
 
     async def _wait(self) -> dict[str, Any]:
-        """Poll until :meth:`WaitProgress.after_poll` (shared with the sync wait) ends the wait."""
+        """The wait's one event: :func:`~airflow_provider_kling.wait_loop.follow`'s result or error."""
         from airflow_provider_kling.hooks.kling_async import KlingAsyncHook
 
         try:
@@ -151,40 +145,17 @@ class KlingGenerationTrigger(BaseTrigger):
             # Read beside the id: the submitting task recorded its model and when it sent it.
             model, submitted_at = generation_facts(await self._pull(GENERATION_FACTS_XCOM_KEY))
         hook = KlingAsyncHook(self.kling_conn_id)
-        progress = WaitProgress.start(
-            WaitTarget(generation_id, model, submitted_at),
-            self.started,
-            poll_interval=self.poll_interval,
-            history=RENDER_HISTORY,
-            failure_budget=hook.retry_policy.budget,
-        )
-        end_time = self.deadline()
-        while True:
-            step = progress.deadline_step(end_time, time.time()) or await self._poll(hook, progress, end_time)
-            for level, line in step.logs:
-                self.log.log(level, "%s", line)
-            if step.error is not None:
-                return event_for_error(step.error)
-            if step.result is not None:
-                return event_for_result(step.result)
-            await asyncio.sleep(step.delay)
-
-    async def _poll(self, hook: KlingAsyncHook, progress: WaitProgress, end_time: float) -> PollStep:
-
-        poll_started = time.time()
-        outcome: Generation | KlingError
         try:
-            deadline = time.monotonic() + end_time - poll_started
-            outcome = await hook.aget_generation(progress.generation_id, deadline=deadline)
+            result = await follow(
+                WaitTarget(generation_id, model, submitted_at),
+                hook.aget_generation,
+                WaitSettings(self.deadline(), self.poll_interval, hook.retry_policy.budget, self.started),
+                self.log,
+                history=RENDER_HISTORY,
+            )
         except KlingError as err:
-            outcome = err
-        return progress.after_poll(
-            outcome,
-            poll_interval=self.poll_interval,
-            end_time=end_time,
-            poll_started=poll_started,
-            now=time.time(),
-        )
+            return event_for_error(err)
+        return event_for_result(result)
 
     async def _pull_generation_id(self) -> Any:
         """The id the upstream task pushed, read through the triggerer's channel to the API server."""
