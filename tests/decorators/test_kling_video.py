@@ -102,9 +102,7 @@ def test_completion_downloads_and_returns_a_small_result(simulator, tmp_path):
     with pytest.raises(TaskDeferred) as excinfo:
         op.execute(context)
     generation_id = excinfo.value.trigger.generation_id
-    import time
-
-    time.sleep(1.1)
+    simulator.finish_renders()
     event = {
         "status": "success",
         "generation": {

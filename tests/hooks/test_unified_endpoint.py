@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from airflow_provider_kling.exceptions import KlingConfigurationError
@@ -18,8 +16,8 @@ def unified(simulator, monkeypatch):
     return simulator
 
 
-def finished(hook: KlingHook, generation_id: str):
-    time.sleep(1.1)
+def finished(hook: KlingHook, generation_id: str, simulator):
+    simulator.finish_renders()
     return hook.get_generation(generation_id)
 
 
@@ -34,7 +32,7 @@ def finished(hook: KlingHook, generation_id: str):
 def test_create_and_fetch_on_the_unified_endpoint(unified, params):
     hook = KlingHook()
     generation_id = hook.submit_generation("unified", **params)
-    done = finished(hook, generation_id)
+    done = finished(hook, generation_id, unified)
     assert done.status is GenerationStatus.COMPLETED
     assert done.usage == {"credits_used": 196000.0 * params.get("duration", 5)}  # $0.098 a second
     assert unified.stats()["creates"] == 1
@@ -51,7 +49,7 @@ def test_a_legacy_only_field_on_a_forced_unified_connection_is_an_error_before_a
 async def test_async_polls_use_the_unified_path_and_error_shape(unified):
     hook = KlingHook()
     generation_id = hook.submit_generation("nope [sim:error]")
-    time.sleep(1.1)
+    unified.finish_renders()
     generation = await hook.aget_generation(generation_id)
     assert generation.error == "ContentPolicyViolation: The prompt was rejected by the content policy"
 

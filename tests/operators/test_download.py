@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,10 @@ from harness.airflow_context import FakeOutletEvents, make_context
 FAST_RETRIES = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, budget=5)
 
 
-def finished_generation(prompt: str = "a lantern festival") -> str:
+def finished_generation(simulator, prompt: str = "a lantern festival") -> str:
     hook = KlingHook()
     generation_id = hook.submit_generation(prompt)
-    time.sleep(1.1)
+    simulator.finish_renders()
     assert hook.get_generation(generation_id).is_finished
     return generation_id
 
@@ -46,7 +45,7 @@ def leftovers(folder: Path) -> list[str]:
 
 
 def test_downloads_into_a_folder_with_sidecar_and_poster(simulator, tmp_path):
-    generation_id = finished_generation()
+    generation_id = finished_generation(simulator)
     uri, context = run(f"{tmp_path}/videos/", generation_id=generation_id, metadata={"prompt": "a lantern festival"})
     video = Path(uri.removeprefix("file://"))
     assert video.parent == tmp_path / "videos"
@@ -71,7 +70,7 @@ def test_downloads_into_a_folder_with_sidecar_and_poster(simulator, tmp_path):
 
 
 def test_downloads_to_an_explicit_file_name(simulator, tmp_path):
-    uri, _ = run(tmp_path / "out.mp4", generation_id=finished_generation(), poster=False, write_metadata=False)
+    uri, _ = run(tmp_path / "out.mp4", generation_id=finished_generation(simulator), poster=False, write_metadata=False)
     assert uri == f"file://{tmp_path}/out.mp4"
     assert leftovers(tmp_path) == ["out.mp4"]
 
@@ -82,7 +81,7 @@ def test_downloads_to_an_object_store(simulator):
     from fsspec.implementations.memory import MemoryFileSystem
 
     attach("memory", fs=MemoryFileSystem())
-    generation_id = finished_generation()
+    generation_id = finished_generation(simulator)
     uri, _ = run("memory://bucket/kling/", generation_id=generation_id)
     video = ObjectStoragePath(uri)
     assert video.read_bytes()[4:8] == b"ftyp"
@@ -93,7 +92,7 @@ def test_a_video_of_many_chunks_arrives_whole_with_its_checksum(simulator, tmp_p
     # Several download chunks, and more than the hasher's queue holds: the bytes written and the
     # checksum computed on the worker thread must both cover every chunk, in order.
     simulator.configure(video_size=9 * (1 << 20) + 12345)
-    generation_id = finished_generation()
+    generation_id = finished_generation(simulator)
     uri, _ = run(tmp_path / "big.mp4", generation_id=generation_id, poster=False)
     data = Path(uri.removeprefix("file://")).read_bytes()
     sent = requests.get(KlingHook().get_generation(generation_id).video_url, timeout=30).content
@@ -104,7 +103,7 @@ def test_a_video_of_many_chunks_arrives_whole_with_its_checksum(simulator, tmp_p
 
 
 def test_a_truncated_body_is_a_retriable_failure_that_leaves_nothing(simulator, tmp_path):
-    generation_id = finished_generation()
+    generation_id = finished_generation(simulator)
     simulator.configure(video_fault="truncated")
     with pytest.raises(AirflowException, match="Video download") as excinfo:
         run(tmp_path / "v.mp4", generation_id=generation_id)
@@ -114,7 +113,7 @@ def test_a_truncated_body_is_a_retriable_failure_that_leaves_nothing(simulator, 
 
 
 def test_wrong_content_is_a_clear_failure_that_leaves_nothing(simulator, tmp_path):
-    generation_id = finished_generation()
+    generation_id = finished_generation(simulator)
     simulator.configure(video_fault="wrong_content")
     with pytest.raises(AirflowException, match=r"did not serve an MP4 \(expected an 'ftyp' box, got b'<html>"):
         run(tmp_path / "v.mp4", generation_id=generation_id)
@@ -123,7 +122,7 @@ def test_wrong_content_is_a_clear_failure_that_leaves_nothing(simulator, tmp_pat
 
 
 def test_an_expired_url_is_refreshed_once(simulator, tmp_path, capsys):
-    generation_id = finished_generation()
+    generation_id = finished_generation(simulator)
     simulator.configure(video_fault="expired_once")
     uri, _ = run(tmp_path / "v.mp4", generation_id=generation_id)
     assert Path(uri.removeprefix("file://")).read_bytes()[4:8] == b"ftyp"
@@ -132,7 +131,7 @@ def test_an_expired_url_is_refreshed_once(simulator, tmp_path, capsys):
 
 
 def test_an_url_refused_twice_fails_saying_it_expired(simulator, tmp_path):
-    generation_id = finished_generation()
+    generation_id = finished_generation(simulator)
     simulator.configure(video_fault="expired")
     with pytest.raises(AirflowFailException, match="has expired: the CDN refused it \\(HTTP 403\\) even after"):
         run(tmp_path / "v.mp4", generation_id=generation_id)
@@ -140,7 +139,7 @@ def test_an_url_refused_twice_fails_saying_it_expired(simulator, tmp_path):
 
 
 def test_a_bare_expired_url_cannot_be_refreshed(simulator, tmp_path):
-    url = KlingHook().get_generation(finished_generation()).video_url
+    url = KlingHook().get_generation(finished_generation(simulator)).video_url
     simulator.configure(video_fault="expired")
     with pytest.raises(AirflowFailException, match="Pass generation_id instead of video_url"):
         run(tmp_path / "v.mp4", video_url=url)
@@ -150,14 +149,14 @@ def test_an_existing_different_file_is_not_overwritten_by_default(simulator, tmp
     target = tmp_path / "v.mp4"
     target.write_bytes(b"precious")
     with pytest.raises(AirflowFailException, match="already exists.*overwrite=True"):
-        run(target, generation_id=finished_generation())
+        run(target, generation_id=finished_generation(simulator))
     assert target.read_bytes() == b"precious"
 
 
 def test_a_failed_overwrite_keeps_the_old_file(simulator, tmp_path):
     target = tmp_path / "v.mp4"
     target.write_bytes(b"precious")
-    generation_id = finished_generation()
+    generation_id = finished_generation(simulator)
     simulator.configure(video_fault="truncated")
     with pytest.raises(AirflowException):
         run(target, generation_id=generation_id, overwrite=True)
@@ -166,7 +165,7 @@ def test_a_failed_overwrite_keeps_the_old_file(simulator, tmp_path):
 
 
 def test_downloading_the_same_generation_again_is_skipped(simulator, tmp_path):
-    generation_id = finished_generation()
+    generation_id = finished_generation(simulator)
     first, _ = run(tmp_path / "v.mp4", generation_id=generation_id)
     before = simulator.stats()["video_requests"]
     second, _ = run(tmp_path / "v.mp4", generation_id=generation_id)
@@ -176,7 +175,7 @@ def test_downloading_the_same_generation_again_is_skipped(simulator, tmp_path):
 
 def test_a_stale_part_file_from_a_killed_worker_is_cleaned(simulator, tmp_path):
     (tmp_path / ".v.mp4.deadbeef.part").write_bytes(b"half a video")
-    run(tmp_path / "v.mp4", generation_id=finished_generation(), poster=False, write_metadata=False)
+    run(tmp_path / "v.mp4", generation_id=finished_generation(simulator), poster=False, write_metadata=False)
     assert leftovers(tmp_path) == ["v.mp4"]
 
 

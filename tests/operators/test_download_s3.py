@@ -19,7 +19,7 @@ DESTINATION = "s3://seaweed@kling/videos/"
 
 
 def test_the_video_and_its_sidecar_arrive_as_whole_objects(simulator, s3):
-    generation_id = finished_generation()
+    generation_id = finished_generation(simulator)
     uri, _ = run(DESTINATION, generation_id=generation_id, poster=False)
     key = uri.split("@kling/", 1)[1]
     objects = s3.objects("videos/")
@@ -32,7 +32,7 @@ def test_the_video_and_its_sidecar_arrive_as_whole_objects(simulator, s3):
 
 
 def test_a_second_run_finds_the_video_there_and_downloads_nothing(simulator, s3):
-    generation_id = finished_generation()
+    generation_id = finished_generation(simulator)
     run(DESTINATION, generation_id=generation_id, poster=False)
     before = simulator.stats()["video_requests"]
     run(DESTINATION, generation_id=generation_id, poster=False)
@@ -40,7 +40,7 @@ def test_a_second_run_finds_the_video_there_and_downloads_nothing(simulator, s3)
 
 
 def test_a_failed_download_leaves_no_object(simulator, s3):
-    generation_id = finished_generation()
+    generation_id = finished_generation(simulator)
     simulator.configure(video_fault="truncated")
     with pytest.raises(Exception, match="Video download failed"):
         run(DESTINATION, generation_id=generation_id, poster=False)
@@ -59,7 +59,7 @@ def test_a_failed_download_leaves_no_object(simulator, s3):
 def test_a_destination_that_cannot_work_fails_on_the_first_try_naming_the_fix(
     simulator, s3, destination, says, downloads
 ):
-    generation_id = finished_generation()
+    generation_id = finished_generation(simulator)
     with pytest.raises(AirflowFailException, match=says):  # AirflowFailException: no Airflow retries
         run(destination, generation_id=generation_id, poster=False)
     assert simulator.stats()["video_requests"] == downloads
@@ -80,7 +80,7 @@ def uploading(s3) -> bool:
 
 @pytest.mark.parametrize("moment", ["downloading", "uploading"])
 def test_a_worker_killed_while_delivering_leaves_no_object(simulator, s3, moment):
-    generation_id = finished_generation()
+    generation_id = finished_generation(simulator)
     simulator.configure(video_size=240 * 1024 * 1024)  # a multipart upload to S3, long enough to be caught
     process = subprocess.Popen([sys.executable, "-c", DELIVER, DESTINATION, generation_id], start_new_session=True)
     try:

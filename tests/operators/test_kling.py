@@ -56,7 +56,7 @@ def test_a_failed_earlier_generation_is_submitted_anew_after_a_manual_clear(simu
     store = FakeStateStore()
     failing = operator(prompt="x [sim:error]")
     first = failing.execute(make_context(failing, store=store))
-    time.sleep(1.1)
+    simulator.finish_renders()
     assert failing.execute(make_context(failing, store=store)) != first
     assert simulator.stats()["creates"] == 2
 
@@ -129,7 +129,7 @@ def test_execution_timeout_shortens_the_deadline(simulator):
 def test_a_generation_already_finished_returns_without_deferring(simulator):
     store = FakeStateStore()
     operator().execute(make_context(operator(), store=store))
-    time.sleep(1.1)
+    simulator.finish_renders()
     op = operator(wait_for_completion=True)
     context = make_context(op, store=store)
     result = op.execute(context)

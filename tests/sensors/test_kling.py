@@ -39,7 +39,7 @@ def test_defers_while_rendering(simulator):
 
 def test_a_finished_generation_returns_at_once_without_a_trigger(simulator):
     generation_id = KlingHook().submit_generation("quick")
-    time.sleep(1.1)
+    simulator.finish_renders()
     task = sensor(generation_id)
     context = make_context(task)
     result = task.execute(context)
@@ -50,7 +50,7 @@ def test_a_finished_generation_returns_at_once_without_a_trigger(simulator):
 
 def test_failed_generation_fails_without_retry_with_the_apis_message(simulator):
     generation_id = KlingHook().submit_generation("bad [sim:error]")
-    time.sleep(1.1)
+    simulator.finish_renders()
     task = sensor(generation_id)
     with pytest.raises(AirflowFailException, match="The prompt was rejected by the content policy"):
         task.execute(make_context(task))
@@ -69,7 +69,7 @@ def test_poke_returns_false_then_the_generation(simulator, mode):
     generation_id = KlingHook().submit_generation("poked")
     task = sensor(generation_id, deferrable=False, mode=mode)
     assert task.poke(make_context(task)) is False
-    time.sleep(1.1)
+    simulator.finish_renders()
     done = task.poke(make_context(task))
     assert isinstance(done, PokeReturnValue)
     assert done.is_done
