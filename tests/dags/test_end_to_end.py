@@ -19,10 +19,10 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def failure_paths(airflow_env, simulator_process, tmp_path_factory):
     """One ``airflow dags test`` run of every failure-path branch; the tests below read its outcome."""
-    simulator_process.configure(**{**DEFAULTS, "generation_seconds": 2.0, "api_key": API_KEY})
+    simulator_process.configure(**{**DEFAULTS, "generation_seconds": 1.0, "api_key": API_KEY})
     simulator_process.reset()
     # A short request-log wait: the unlogged branch's row never appears.
-    connection = connection_json(simulator_process.url, request_log_wait=3)
+    connection = connection_json(simulator_process.url, request_log_wait=1.5)
     output_folder = tmp_path_factory.mktemp("failure-paths")
     env = {
         "AIRFLOW_CONN_KLING_DEFAULT": connection,
