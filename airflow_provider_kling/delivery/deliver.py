@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -130,6 +131,24 @@ def check_destination(destination: Any) -> Any:
     return path
 
 
+def video_to_keep(target: Any, wanted: Callable[[dict[str, Any]], bool], overwrite: bool) -> dict[str, Any] | None:
+    """The sidecar of the video at ``target`` when it is the ``wanted`` one and is kept (no ``overwrite``).
+
+    ``None`` when ``target`` is free, or is to be replaced (``overwrite``).
+
+    :raises KlingPermanentError: when another video is there and ``overwrite`` is not set.
+    """
+    if overwrite or not target.exists():
+        return None
+    existing = storage.read_sidecar(target)
+    if existing and wanted(existing):
+        return existing
+    raise KlingPermanentError(
+        f"{target} already exists and holds another video; pass overwrite=True to replace it "
+        "or choose another destination"
+    )
+
+
 def _deliver(
     hook: KlingHook,
     target: Any,
@@ -142,15 +161,12 @@ def _deliver(
     metadata: dict[str, Any] | None,
     logger: Any,
 ) -> Delivery:
-    existing = storage.read_sidecar(target) if target.exists() else None
-    if existing and generation_id and existing.get("generation_id") == generation_id and not overwrite:
+    existing = video_to_keep(
+        target, lambda sidecar: generation_id is not None and sidecar.get("generation_id") == generation_id, overwrite
+    )
+    if existing is not None:
         logger.info("%s already holds generation %s: not downloading it again", target, generation_id)
         return Delivery.kept(target, existing, generation_id)
-    if target.exists() and not overwrite:
-        raise KlingPermanentError(
-            f"{target} already exists and holds another video; pass overwrite=True to replace it "
-            "or choose another destination"
-        )
 
     with storage.staged_file(target) as staged:
         result, url = _download_refreshing(hook, url, staged, generation_id, logger)

@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.delivery import storage
-from airflow_provider_kling.delivery.deliver import Delivery, check_destination, download_generation
+from airflow_provider_kling.delivery.deliver import Delivery, check_destination, download_generation, video_to_keep
 from airflow_provider_kling.delivery.hashing import file_sha256
 from airflow_provider_kling.delivery.media import probe_and_poster, still_at
 from airflow_provider_kling.delivery.pages import contact_sheet
 from airflow_provider_kling.delivery.stitch import ClipInfo, clip_info, plan_for, stitch, verify_stitched
-from airflow_provider_kling.exceptions import KlingPermanentError
 from airflow_provider_kling.hooks.storage import storage_errors
 from airflow_provider_kling.models.pricing import cost_of
 
@@ -58,15 +57,10 @@ def deliver_storyboard(
     uri, ids = str(destination), [shot.generation_id for shot in shots]
     target = check_destination(destination)
     with storage_errors(uri, "deliver to", target, missing_is_setup=True):
-        existing = storage.read_sidecar(target) if target.exists() else None
-        if existing and existing.get("shots") and [s.get("generation_id") for s in existing["shots"]] == ids:
+        existing = video_to_keep(target, lambda sidecar: _shot_ids(sidecar) == ids, overwrite)
+        if existing is not None:
             logger.info("%s already holds this storyboard's %d shots: kept as it is", target, len(ids))
             return Delivery.kept(target, existing, None)
-        if target.exists() and not overwrite:
-            raise KlingPermanentError(
-                f"{target} already exists and holds another video; pass overwrite=True to replace it "
-                "or choose another destination"
-            )
         with tempfile.TemporaryDirectory(prefix="kling-storyboard-") as folder:
             clips = [Path(folder) / f"shot-{n + 1}.mp4" for n in range(len(shots))]
             for shot, clip in zip(shots, clips, strict=True):
@@ -184,3 +178,8 @@ def _sidecar(
         "contact_sheet": sheet,
         "stitched_at": datetime.now(timezone.utc).isoformat(),
     }
+
+
+def _shot_ids(sidecar: dict[str, Any]) -> list[Any]:
+    """The generation ids of the shots a storyboard's sidecar lists, in order."""
+    return [shot.get("generation_id") for shot in sidecar.get("shots") or []]

@@ -14,14 +14,12 @@ from airflow_provider_kling.models import DEFAULT_IMAGE_MODEL, DEFAULT_MODEL
 from airflow_provider_kling.models.catalog import get_model, is_catalogued
 from airflow_provider_kling.operators.download import KlingDownloadVideoOperator, kling_videos_asset
 from airflow_provider_kling.task_outputs import RETURN_GENERATION
-from airflow_provider_kling.tasks.base import KlingTask, KlingVideoLink
-from airflow_provider_kling.tasks.wait import wait_or_defer
+from airflow_provider_kling.tasks.base import KlingVideoLink
+from airflow_provider_kling.tasks.wait import KlingWaitingTask
 from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-    from airflow_provider_kling.tasks.submit import Submitted
 
 
 __all__ = [
@@ -34,7 +32,7 @@ __all__ = [
 ]
 
 
-class KlingVideoOperator(KlingTask):
+class KlingVideoOperator(KlingWaitingTask):
     """
     Submit a generation of any Kling model; optionally wait for it without holding a worker slot.
 
@@ -127,19 +125,7 @@ class KlingVideoOperator(KlingTask):
         self.note_lineage(model=submitted.model, generation_ids=[submitted.generation_id])
         if not self.wait_for_completion:
             return submitted.generation_id
-        return self.after_wait(context, self.wait_for(context, submitted))
-
-    def wait_for(self, context: Context, submitted: Submitted) -> dict[str, Any]:
-        """Wait for a submitted generation with this task's options (defers while it renders)."""
-        return wait_or_defer(
-            self,
-            context,
-            submitted,
-            deferrable=self.deferrable,
-            poll_interval=self.poll_interval,
-            timeout=self.timeout,
-            end_task=self.ends_in_triggerer(),
-        )
+        return self.after_wait(context, self.wait_for(context, submitted, end_task=self.ends_in_triggerer()))
 
     def lineage_inputs(self) -> list[Any]:
         return media_read(self.generation_params())

@@ -22,9 +22,8 @@ from airflow_provider_kling.models.storyboard import (
     plan_storyboard,
 )
 from airflow_provider_kling.operators.download import kling_videos_asset
-from airflow_provider_kling.tasks.base import KlingTask
 from airflow_provider_kling.tasks.ledger import SubmissionLedger
-from airflow_provider_kling.tasks.wait import wait_or_defer
+from airflow_provider_kling.tasks.wait import KlingWaitingTask
 from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -37,7 +36,7 @@ MIN_IMAGE_SIDE = 300
 PROGRESS_XCOM_KEY = "kling_storyboard_progress"
 
 
-class KlingStoryboardOperator(KlingTask):
+class KlingStoryboardOperator(KlingWaitingTask):
     """
     Render a storyboard, shot after shot, and deliver the shots joined into one verified MP4.
 
@@ -158,15 +157,7 @@ class KlingStoryboardOperator(KlingTask):
         for index in range(start, _generations(board)):
             submitted = self._submit(context, board, index)
             self.log.info("Storyboard: %s is generation %s", _label(board, index), submitted.generation_id)
-            wait_or_defer(
-                self,
-                context,
-                submitted,
-                deferrable=self.deferrable,
-                poll_interval=self.poll_interval,
-                timeout=self.timeout,
-                method_name="shot_finished",
-            )
+            self.wait_for(context, submitted, method_name="shot_finished")
             self._progress(context, board, index + 1)
         return self._deliver(context, board)
 

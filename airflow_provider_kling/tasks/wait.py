@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.cadence import RENDER_HISTORY
+from airflow_provider_kling.tasks.base import KlingTask
 from airflow_provider_kling.wait_loop import WaitSettings, follow_blocking
 from airflow_provider_kling.waiting import WaitTarget, defer_timeout, format_elapsed
 
@@ -13,7 +14,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_kling.models import Generation
-    from airflow_provider_kling.tasks.base import KlingTask
     from airflow_provider_kling.tasks.submit import Submitted
 
 
@@ -109,3 +109,34 @@ def wait_or_defer(
         history=RENDER_HISTORY,
     )
     return task.finish(context, result)
+
+
+class KlingWaitingTask(KlingTask):
+    """A Kling task that waits for the generations it submits, with options of its own.
+
+    Subclasses set ``deferrable``, ``poll_interval`` and ``timeout`` (seconds) in ``__init__``.
+    """
+
+    deferrable: bool
+    poll_interval: float
+    timeout: float
+
+    def wait_for(
+        self,
+        context: Context,
+        submitted: Submitted,
+        *,
+        method_name: str = "execute_complete",
+        end_task: str | None = None,
+    ) -> dict[str, Any]:
+        """Wait for ``submitted`` with this task's options: see :func:`wait_or_defer`."""
+        return wait_or_defer(
+            self,
+            context,
+            submitted,
+            deferrable=self.deferrable,
+            poll_interval=self.poll_interval,
+            timeout=self.timeout,
+            method_name=method_name,
+            end_task=end_task,
+        )
