@@ -1,8 +1,8 @@
 """Polls per video and completion-detection delay, for several render-time distributions.
 
 Each schedule is replayed on a simulated clock, one video after another through one triggerer's
-memory (``RenderHistory``), with the exact decision code the trigger runs (``WaitProgress.for_model``
-+ ``delay_after``); HTTP latency is ignored, so delay = time of the first poll that sees
+memory (``RenderHistory``); today's schedule ("now") runs the very loop the trigger runs
+(``wait_loop.follow``) with a scripted API and the simulated clock handed in; HTTP latency is ignored, so delay = time of the first poll that sees
 "completed" minus the completion time. Side by side in the same run: fixed loops, the schedule
 before this change (warm-up windows counted from when rendering was first *seen*, as it shipped
 until 2026-12; reproduced below), and today's (floors per model family, lowered by what the
@@ -14,7 +14,9 @@ triggerer has seen).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import logging
 import random
 import statistics
 import sys
@@ -25,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from airflow_provider_kling.cadence import RenderHistory
 from airflow_provider_kling.models import Generation, GenerationStatus
-from airflow_provider_kling.waiting import WaitProgress, WaitTarget, delay_after
+from airflow_provider_kling.wait_loop import WaitSettings, follow
+from airflow_provider_kling.waiting import WaitProgress, WaitTarget
 
 P95_NOISE = 0.1
 STANDARD = "kling-video/v1.6/pro/text-to-video"
@@ -78,31 +81,71 @@ def previous_delay(progress: WaitProgress, interval: float, now: float, state: d
     return interval
 
 
+def status_at(t: float, queued: float, done_at: float) -> Generation:
+    status = "queued" if t < queued else ("generating" if t < done_at else "completed")
+    return Generation.from_api(
+        {"id": "sim", "status": status, "video": {"url": "u"} if status == "completed" else None}
+    )
+
+
 def replay(
     queued: float, generating: float, model: str | None, schedule: str, history: RenderHistory
 ) -> tuple[int, float]:
     """Poll from t=0 (right after submission) until completion is seen; return (polls, delay)."""
+    if schedule == "now":
+        return asyncio.run(replay_now([(queued, generating)], model, history))[0]
     interval = 10.0
     done_at = queued + generating
-    submitted_at = 0.0 if model else None  # known with the model (recorded together beside the id)
-    progress = WaitProgress.start(WaitTarget("sim", model, submitted_at), 0.0, poll_interval=interval, history=history)
+    progress = WaitProgress.start(
+        WaitTarget("sim", model, 0.0 if model else None), 0.0, poll_interval=interval, history=history
+    )
     state: dict[str, float | None] = {}
     t, polls = 0.0, 0
     while True:
         polls += 1
-        status = "queued" if t < queued else ("generating" if t < done_at else "completed")
-        generation = Generation.from_api(
-            {"id": "sim", "status": status, "video": {"url": "u"} if status == "completed" else None}
-        )
+        generation = status_at(t, queued, done_at)
         progress.after_poll(generation, poll_interval=interval, end_time=1e9, poll_started=t, now=t)
-        if status == "completed":
+        if generation.is_finished:
             return polls, t - done_at
         if schedule.startswith("fixed"):
             t += float(schedule.split()[1])
-        elif schedule == "before":
-            t += previous_delay(progress, interval, t, state)
         else:
-            t += delay_after(progress, interval, 1e9, t)
+            t += previous_delay(progress, interval, t, state)
+
+
+class ScriptedRender:
+    """One video's render on a simulated clock: what each poll sees, and how many polls there were."""
+
+    def __init__(self, queued: float, generating: float) -> None:
+        self.queued, self.done_at = queued, queued + generating
+        self.now, self.polls = 0.0, 0
+
+    async def fetch(self, generation_id: str, *, deadline: float | None = None) -> Generation:
+        self.polls += 1
+        return status_at(self.now, self.queued, self.done_at)
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+async def replay_now(
+    videos: list[tuple[float, float]], model: str | None, history: RenderHistory
+) -> list[tuple[int, float]]:
+    """Today's schedule: the trigger's loop, one video after another, on a simulated clock."""
+    quiet = logging.getLogger("bench.polls_per_video")
+    quiet.setLevel(logging.WARNING)
+    # The send time is known with the model (the submitting task records them together).
+    target = WaitTarget("sim", model, 0.0 if model else None)
+    settings = WaitSettings(end_time=1e9, poll_interval=10.0, started=0.0)
+    outcomes = []
+    for queued, generating in videos:
+        render = ScriptedRender(queued, generating)
+        await follow(target, render.fetch, settings, quiet, history=history, sleep=render.sleep, clock=render.clock)
+        outcomes.append((render.polls, render.now - render.done_at))
+    return outcomes
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -130,7 +173,10 @@ def main() -> int:
         rows = []
         for label, schedule in schedules:
             history = RenderHistory()  # one triggerer, fresh for each schedule
-            outcomes = [replay(q, g, model, schedule, history) for q, g in videos]
+            if schedule == "now":
+                outcomes = asyncio.run(replay_now(videos, model, history))
+            else:
+                outcomes = [replay(q, g, model, schedule, history) for q, g in videos]
             polls = [p for p, _ in outcomes]
             delays = [d for _, d in outcomes]
             rows.append(
