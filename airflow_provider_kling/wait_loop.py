@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from airflow_provider_kling.cadence import RenderHistory
 from airflow_provider_kling.exceptions import KlingError
 from airflow_provider_kling.models import Generation
 from airflow_provider_kling.waiting import PollStep, WaitProgress, WaitTarget, result_from_generation
@@ -63,14 +64,14 @@ async def follow(
     log: WaitLog,
     *,
     known: Generation | None = None,
-    history: Any = None,
+    history: RenderHistory | None = None,
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
     """Poll ``target`` until it finishes; return it as XCom data.
 
     :param target: the generation to wait for.
-    :param fetch: the caller's API client, see :data:`AsyncFetch`.
+    :param fetch: the caller's API client, see :class:`AsyncFetch`.
     :param settings: see :class:`WaitSettings`.
     :param log: where the wait's lines go (status changes, failed polls, the result).
     :param known: its state as already fetched, if any: a finished one ends the wait without a poll.
@@ -81,12 +82,12 @@ async def follow(
     :raises KlingWaitTimeout: when the deadline passes first.
     :raises KlingError: an API error that outlasted the failure budget, or a permanent one.
     """
+    if known is not None and known.is_finished:
+        return result_from_generation(known) or {}
     started = settings.started if settings.started is not None else clock()
     progress = WaitProgress.start(
         target, started, poll_interval=settings.poll_interval, history=history, failure_budget=settings.failure_budget
     )
-    if known is not None and known.is_finished:
-        return result_from_generation(known) or {}
     step = PollStep(delay=0.0)  # the first poll is due now
     while not step.ends_wait:
         await sleep(step.delay)
