@@ -279,9 +279,9 @@ class AirflowCluster:
             parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
             return all(health.get(part, {}).get("status") == "healthy" for part in parts)
 
-        wait_until(healthy, timeout=timeout, interval=1, what="every component to report healthy")
+        wait_until(healthy, timeout=timeout, interval=0.5, what="every component to report healthy")
         if self.celery:
-            wait_until(lambda: self.celery_workers_ready(), timeout=timeout, interval=1, what="a Celery worker")
+            wait_until(lambda: self.celery_workers_ready(), timeout=timeout, interval=0.5, what="a Celery worker")
 
     def celery_workers_ready(self) -> bool:
         self._check_components()
@@ -338,7 +338,7 @@ class AirflowCluster:
                 return False
             return True
 
-        wait_until(parsed, timeout=timeout, interval=1, what=f"the dag-processor to parse {dag_id}")
+        wait_until(parsed, timeout=timeout, interval=0.5, what=f"the dag-processor to parse {dag_id}")
         self.rest("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
 
     def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
@@ -359,7 +359,7 @@ class AirflowCluster:
             state = self.run_state(dag_id, run_id)
             return state if state in ("success", "failed") else None
 
-        return str(wait_until(finished, timeout=timeout, interval=2, what=f"{dag_id} run {run_id} to finish"))
+        return str(wait_until(finished, timeout=timeout, interval=0.5, what=f"{dag_id} run {run_id} to finish"))
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         rows = self.sql(

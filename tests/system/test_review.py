@@ -26,7 +26,7 @@ def waiting_for_review(fresh: Deployment, run_id: str) -> dict[str, Any]:
             return None
         return fresh.airflow.rest("GET", HITL.format(run_id=run_id))
 
-    return wait_until(asked, timeout=240, interval=1, what="the review question")
+    return wait_until(asked, timeout=240, interval=0.5, what="the review question")
 
 
 def answer(fresh: Deployment, run_id: str, option: str, reason: str = "") -> None:
