@@ -117,14 +117,21 @@ async def follow(
 
 
 def follow_blocking(
-    target: WaitTarget, fetch: Fetch, settings: WaitSettings, log: WaitLog, **kwargs: Any
+    target: WaitTarget,
+    fetch: Fetch,
+    settings: WaitSettings,
+    log: WaitLog,
+    *,
+    known: Generation | None = None,
+    history: RenderHistory | None = None,
 ) -> dict[str, Any]:
     """:func:`follow` in a process that waits itself, with a blocking ``fetch`` (the sync hook).
 
     Nothing else runs on this short-lived event loop, so a blocking request in it holds up nothing.
+    The parameters are :func:`follow`'s.
     """
 
     async def fetch_now(generation_id: str, *, deadline: float | None = None) -> Generation:
         return fetch(generation_id, deadline=deadline)
 
-    return asyncio.run(follow(target, fetch_now, settings, log, **kwargs))
+    return asyncio.run(follow(target, fetch_now, settings, log, known=known, history=history))
