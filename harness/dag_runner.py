@@ -72,9 +72,10 @@ def with_output_to(path: str, request: dict[str, Any]) -> int:
 def share_one_execution_api() -> None:
     """Let every task of every run use one in-process execution API, as newer Airflow releases do.
 
-    Releases without apache/airflow#65235 (3.1.0 among them; 3.3.2 has it) build a new FastAPI app with Cadwyn's versioned
-    routers for each task ``dag.test()`` runs: about a second per task, half of this runner's time
-    on 3.1.0. A deployment's api-server builds its app once; so does this runner, on every release.
+    Releases without apache/airflow#65235 (3.1.0 among them; 3.3.2 has it) build a new FastAPI
+    app with Cadwyn's versioned routers for each task ``dag.test()`` runs: about a second per task,
+    half of this runner's time on 3.1.0. A deployment's api-server builds its app once; so does
+    this runner, on every release.
     """
     from airflow.sdk.execution_time import supervisor
 
