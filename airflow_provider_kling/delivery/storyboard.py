@@ -8,6 +8,7 @@ sidecar says so) is kept as it is: re-running a finished storyboard fetches noth
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.delivery import storage
 from airflow_provider_kling.delivery.deliver import Delivery, check_destination, download_generation, video_to_keep
+from airflow_provider_kling.delivery.download import DOWNLOAD_CHUNK_BYTES
 from airflow_provider_kling.delivery.hashing import file_sha256
 from airflow_provider_kling.delivery.media import probe_and_poster, still_at
 from airflow_provider_kling.delivery.pages import contact_sheet
@@ -121,8 +123,7 @@ def publish_copy(video: Any, folder: Any, *, logger: Any) -> str:
             storage.write_small_file(storage.sibling(target, suffix), beside.read_bytes())
     with storage.staged_file(target) as staged:
         with source.open("rb") as reader, staged.open("wb") as writer:
-            for chunk in iter(lambda: reader.read(1 << 20), b""):
-                writer.write(chunk)
+            shutil.copyfileobj(reader, writer, DOWNLOAD_CHUNK_BYTES)
         storage.publish(staged, target)
     logger.info("Published %s to %s", source, target)
     return str(target)

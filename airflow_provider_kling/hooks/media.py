@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 
 #: Read at most this much of a file; anything bigger breaks the 20 MB image rule anyway.
 READ_LIMIT = max(MAX_IMAGE_BYTES + 1, 200 * 1024 * 1024)
-#: Fields of a model newer than the catalog that are taken for media inputs by their names.
 
 
 #: The name this error had before storage failures were sorted into setup and transient ones.

@@ -236,13 +236,14 @@ class KlingStoryboardOperator(KlingWaitingTask):
         )
         shutil.rmtree(_frames_folder(context), ignore_errors=True)  # the last frames that started shots
         self.record_delivery(context, delivery)
+        generation_ids = [shot.generation_id for shot in finished]
         self.note_lineage(
             model=board.shots[0].model,
-            generation_ids=[shot.generation_id for shot in finished],
+            generation_ids=generation_ids,
             duration_seconds=float(board.seconds),
             cost_usd=(delivery.cost or {}).get("usd"),
         )
-        return {**delivery.to_xcom(), "generation_ids": [shot.generation_id for shot in finished]}
+        return {**delivery.to_xcom(), "generation_ids": generation_ids}
 
     def lineage_inputs(self) -> list[Any]:
         return [shot.image for shot in self.storyboard().shots if shot.image is not None]
