@@ -232,6 +232,8 @@ class WaitProgress:
         if generation.status is GenerationStatus.QUEUED:
             self.last_queued_at = now
         lines: list[str] = []
+        if generation.raw_status == self.last_status and generation.status is not GenerationStatus.COMPLETED:
+            return lines  # most polls: still rendering, nothing new to say
         elapsed = format_elapsed(now - self.started)
         if generation.raw_status != self.last_status:
             lines.append(

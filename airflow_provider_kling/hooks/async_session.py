@@ -5,8 +5,8 @@ provider's pattern) pays a TCP and TLS handshake for every poll; one shared sess
 pool of kept-alive connections for the whole loop. Auth headers are sent per request, so triggers
 for different connections share the pool safely.
 
-The session is leased: each trigger holds a lease for its whole wait, each request for its own
-duration. The last lease to end closes the session, so short-lived loops (``airflow dags test``,
+The session is leased: each trigger holds a lease for its whole wait (and hands the session to its
+hook), any other request one for its own duration. The last lease to end closes the session, so short-lived loops (``airflow dags test``,
 tests) do not leak it, while a busy triggerer keeps one session for as long as anything waits.
 """
 
@@ -54,18 +54,6 @@ async def leased_session() -> AsyncIterator[aiohttp.ClientSession]:
         if lease.holders == 0 and _leases.get(loop) is lease:
             del _leases[loop]
             await lease.session.close()
-
-
-def held_session() -> aiohttp.ClientSession | None:
-    """The running loop's shared session if something (a waiting trigger) holds a lease on it.
-
-    A request made while it is held needs no lease of its own: the session outlives the request.
-    This is the polling hot path, so it costs a dictionary lookup instead of a context manager.
-    """
-    lease = _leases.get(asyncio.get_running_loop())
-    if lease is None or lease.holders == 0 or lease.session.closed:
-        return None
-    return lease.session
 
 
 def open_sessions() -> int:

@@ -31,15 +31,24 @@ class KlingAsyncHook(BaseHook):
 
     :param kling_conn_id: the Airflow connection holding the API key (password) and optional host.
     :param retry_policy: how transient failures are retried (the sync hook's default).
+    :param session: the loop's shared session, when the caller holds a lease on it for as long as this
+        hook is used (a waiting trigger does); otherwise each request leases it for its own duration.
     """
 
     conn_name_attr = "kling_conn_id"
     default_conn_name = "kling_default"
 
-    def __init__(self, kling_conn_id: str = default_conn_name, *, retry_policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        kling_conn_id: str = default_conn_name,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
         super().__init__()
         self.kling_conn_id = kling_conn_id
         self.retry_policy = retry_policy or DEFAULT_RETRY_POLICY
+        self._session = session
         self._settings: ConnectionSettings | None = None
         self._request_options: dict[str, Any] | None = None
 
@@ -67,50 +76,51 @@ class KlingAsyncHook(BaseHook):
         :param deadline: a ``time.monotonic()`` instant no retry wait may pass.
         """
         settings = await self.asettings()
-        url = settings.base_url + settings.fetch_path
         params = {"generation_id": generation_id}
         state = RetryState(self.retry_policy, idempotent=True, deadline=deadline)
-        payload = await transport.awith_retries(lambda: self._send_once(url, params, settings), state, self.log)
+        payload = await transport.awith_retries(lambda: self._send_once(params, settings), state, self.log)
         return Generation.from_api(payload, requested_id=generation_id)
 
-    async def _send_once(self, url: str, params: dict[str, str], settings: ConnectionSettings) -> Any:
-        from airflow_provider_kling.hooks.async_session import held_session, leased_session
+    async def _send_once(self, params: dict[str, str], settings: ConnectionSettings) -> Any:
+        session = self._session
+        if session is not None and not session.closed:  # a waiting trigger's: the polling hot path
+            return await self._get(session, params, settings)
+        from airflow_provider_kling.hooks.async_session import leased_session
 
-        session = held_session()  # a waiting trigger holds it: the polling hot path
-        if session is None:
-            async with leased_session() as session:
-                return await self._get(session, url, params, settings)
-        return await self._get(session, url, params, settings)
+        async with leased_session() as session:
+            return await self._get(session, params, settings)
 
     def _options(self, settings: ConnectionSettings) -> dict[str, Any]:
-        """Headers, timeouts and TLS for every request, built once: the settings never change."""
+        """URL, headers, timeouts and TLS of every status request, built once: the settings never change.
+
+        The timeouts are a whole request's (connect + read) and a new connection's. No per-read
+        timeout: it would re-arm a timer for every chunk of every poll, and the whole-request one
+        already bounds a server that stalls.
+        """
         if self._request_options is None:
             import aiohttp
 
             timeout = aiohttp.ClientTimeout(
-                total=settings.connect_timeout + settings.read_timeout,
-                connect=settings.connect_timeout,
-                sock_read=settings.read_timeout,
+                total=settings.connect_timeout + settings.read_timeout, sock_connect=settings.connect_timeout
             )
             self._request_options = {
+                "url": settings.base_url + settings.fetch_path,
                 "headers": transport.api_headers(settings),
                 "timeout": timeout,
                 "ssl": transport.aiohttp_ssl(settings.verify),
             }
         return self._request_options
 
-    async def _get(
-        self, session: aiohttp.ClientSession, url: str, params: dict[str, str], settings: ConnectionSettings
-    ) -> Any:
+    async def _get(self, session: aiohttp.ClientSession, params: dict[str, str], settings: ConnectionSettings) -> Any:
         import aiohttp
 
         try:
-            async with session.get(url, params=params, **self._options(settings)) as response:
-                text = await response.text(errors="replace")
+            async with session.get(params=params, **self._options(settings)) as response:
+                body = await response.read()
                 if response.status >= 400:
                     raise error_for_response(
                         response.status,
-                        text,
+                        body.decode(response.get_encoding(), errors="replace"),
                         content_type=response.headers.get("Content-Type"),
                         retry_after=response.headers.get("Retry-After"),
                         what=transport.STATUS_REQUEST,
@@ -125,4 +135,4 @@ class KlingAsyncHook(BaseHook):
             raise KlingConnectionError(
                 f"{transport.STATUS_REQUEST} failed: {type(err).__name__}: {err}".rstrip(": ")
             ) from None
-        return transport.decode_json(text, transport.STATUS_REQUEST)
+        return transport.decode_json(body, transport.STATUS_REQUEST)

@@ -128,11 +128,15 @@ def aiohttp_ssl(verify: bool | str) -> Any:
     return _SSL_CONTEXTS[verify]
 
 
-def decode_json(text: str, what: str) -> Any:
+def decode_json(body: str | bytes, what: str) -> Any:
+    """The JSON ``body`` of an answer (bytes are read as JSON reads them: UTF-8, -16 or -32).
 
+    :raises KlingResponseError: naming ``what`` and the start of a body that is not JSON.
+    """
     try:
-        return json.loads(text)
+        return json.loads(body)
     except ValueError:
+        text = body.decode(errors="replace") if isinstance(body, bytes) else body
         preview = " ".join(text.split())[:200] or "(empty body)"
         raise KlingResponseError(f"{what} returned a body that is not JSON: {preview}") from None
 

@@ -109,8 +109,8 @@ class KlingGenerationTrigger(BaseTrigger):
 
         try:
             # Hold the loop's shared HTTP session for the whole wait: polls reuse kept-alive connections.
-            async with leased_session():
-                event = await self._wait()
+            async with leased_session() as session:
+                event = await self._wait(session)
         except Exception as err:
             # Whatever went wrong (a deleted connection, a bug), the task must hear of it: one event.
             wanted = self.generation_id or f"from XCom {self.generation_id_xcom}"
@@ -130,8 +130,11 @@ class KlingGenerationTrigger(BaseTrigger):
             return deadline_of_defer_timeout(trigger_timeout.timestamp())
         return self.started + (self.timeout if self.timeout is not None else DEFAULT_WAIT_TIMEOUT)
 
-    async def _wait(self) -> dict[str, Any]:
-        """The wait's one event: :func:`~airflow_provider_kling.wait_loop.follow`'s result or error."""
+    async def _wait(self, session: Any) -> dict[str, Any]:
+        """The wait's one event: :func:`~airflow_provider_kling.wait_loop.follow`'s result or error.
+
+        :param session: the loop's shared HTTP session, leased by :meth:`run` for the whole wait.
+        """
         from airflow_provider_kling.hooks.kling_async import KlingAsyncHook
 
         try:
@@ -144,7 +147,7 @@ class KlingGenerationTrigger(BaseTrigger):
         if model is None and self.generation_id_xcom is not None:
             # Read beside the id: the submitting task recorded its model and when it sent it.
             model, submitted_at = generation_facts(await self._pull(GENERATION_FACTS_XCOM_KEY))
-        hook = KlingAsyncHook(self.kling_conn_id)
+        hook = KlingAsyncHook(self.kling_conn_id, session=session)
         try:
             result = await follow(
                 WaitTarget(generation_id, model, submitted_at),
