@@ -12,7 +12,8 @@ from typing import Any
 from airflow_provider_kling.exceptions import KlingError, KlingValidationError
 from airflow_provider_kling.models import DEFAULT_MODEL, build_create_body
 from airflow_provider_kling.models.catalog import get_model, is_catalogued
-from airflow_provider_kling.models.pricing import cost_of, parse_cap, usd
+from airflow_provider_kling.models.cost import cost_of
+from airflow_provider_kling.models.pricing import parse_cap, usd
 
 #: How many of the priciest rows a refused plan names.
 PRICIEST_SHOWN = 5
