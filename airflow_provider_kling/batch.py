@@ -12,7 +12,9 @@ from typing import Any
 from airflow_provider_kling.exceptions import KlingError, KlingValidationError
 from airflow_provider_kling.models import DEFAULT_MODEL, build_create_body
 from airflow_provider_kling.models.catalog import get_model, is_catalogued
-from airflow_provider_kling.models.pricing import cost_of, parse_cap, usd
+from airflow_provider_kling.models.cost import cost_of, cost_usd, json_usage, total_of
+from airflow_provider_kling.models.pricing import parse_cap, usd
+from airflow_provider_kling.models.values import describe, is_money
 
 #: How many of the priciest rows a refused plan names.
 PRICIEST_SHOWN = 5
@@ -72,8 +74,17 @@ def price_plan(batch: dict[str, Any], hook: Any) -> None:
 
 
 def plan_total(batch: dict[str, Any]) -> float:
-    """The most the plan's priced rows can cost, in USD."""
-    return sum((row.get("quote") or {}).get("high") or 0.0 for row in batch["todo"])
+    """The most the plan's priced rows can cost, in USD.
+
+    A row whose price is not a finite, non-negative number is unpriced: it can never lower the total.
+    """
+    return sum(_high(row) or 0.0 for row in batch["todo"])
+
+
+def _high(row: dict[str, Any]) -> float | None:
+    """A row's top price when it is a finite, non-negative number, else ``None`` (unpriced)."""
+    high = (row.get("quote") or {}).get("high")
+    return float(high) if is_money(high) else None
 
 
 def check_spend(
@@ -83,7 +94,8 @@ def check_spend(
 
     :param max_generations: the most videos one run may start.
     :param max_usd: the most the whole plan may cost (needs :func:`price_plan` first; every row priced).
-    :param balance: the account's balance in USD (``GET /v2/billing``), which must cover the plan.
+    :param balance: the account's balance in USD (``GET /v2/billing``), which must cover the plan; one
+        that is not a finite, non-negative number is refused.
     :raises KlingValidationError: naming the count or the total, the limit, the priciest rows and how
         to proceed.
     """
@@ -98,7 +110,7 @@ def check_spend(
         )
     cap = parse_cap(max_usd)
     total = plan_total(batch)
-    unpriced = [row for row in batch["todo"] if (row.get("quote") or {}).get("high") is None]
+    unpriced = [row for row in batch["todo"] if _high(row) is None]
     if cap is not None and unpriced:
         rows = ", ".join(
             f"row {row['row']} ({(row.get('quote') or {}).get('basis', 'not priced')})"
@@ -113,6 +125,13 @@ def check_spend(
                 f"this run would cost up to {usd(total)}, more than max_usd={usd(cap)}; nothing was submitted. {_priciest(batch)}"
             ]
         )
+    if balance is not None and not is_money(balance):
+        raise KlingValidationError(
+            [
+                f"the account's balance is {describe(balance)}, not a finite, non-negative number of US dollars; "
+                "nothing was submitted"
+            ]
+        )
     if balance is not None and total > balance:
         raise KlingValidationError(
             [
@@ -123,10 +142,9 @@ def check_spend(
 
 
 def _priciest(batch: dict[str, Any]) -> str:
-    rows = sorted(batch["todo"], key=lambda row: -((row.get("quote") or {}).get("high") or 0.0))[:PRICIEST_SHOWN]
+    rows = sorted(batch["todo"], key=lambda row: -(_high(row) or 0.0))[:PRICIEST_SHOWN]
     named = "; ".join(
-        f"row {row['row']} ({row['output']}, {row['request'].get('model')}): {usd((row.get('quote') or {}).get('high') or 0.0)}"
-        for row in rows
+        f"row {row['row']} ({row['output']}, {row['request'].get('model')}): {usd(_high(row) or 0.0)}" for row in rows
     )
     return f"The priciest rows: {named}."
 
@@ -186,8 +204,7 @@ def build_report(
     :param hook: a KlingHook, to read the API's error for failed rows.
     """
     rows: list[dict[str, Any]] = []
-    usage: dict[str, float] = {}
-    spent = 0.0
+    usages: list[dict[str, Any]] = []
     if dry_run:
         rows += [_line(row, None, None, {}, status="planned") for row in batch["todo"]]
     for planned, outcome in zip([] if dry_run else batch["todo"], outcomes, strict=True):
@@ -197,9 +214,7 @@ def build_report(
             line["error"] = _failure_reason(outcome.get("generation_id"), hook)
         elif line["duration"] is None:
             line["duration"] = _delivered_seconds(line["destination"]) or planned["request"].get("duration")
-        for key, value in (generation.get("usage") or {}).items():
-            usage[key] = usage.get(key, 0.0) + float(value)
-        spent += line["usd"] or 0.0
+        usages.append(generation.get("usage") or {})
         rows.append(line)
     rows += [_line(row, None, row["destination"], {}, status="already_done") for row in batch["existing"]]
     rows += [_line(row, None, None, {}, status="invalid", error=row["error"]) for row in batch["invalid"]]
@@ -208,8 +223,15 @@ def build_report(
         status: sum(1 for line in rows if line["status"] == status)
         for status in ("delivered", "failed", "already_done", "invalid", "planned")
     }
-    quoted = sum(line["quote_usd"] or 0.0 for line in rows if line["status"] == "planned")
-    return {"rows": rows, "totals": {**count, "usage": usage, "usd": round(spent, 6), "quote_usd": round(quoted, 6)}}
+    # A figure that is not a finite, non-negative number makes its total "unknown": it never lowers one.
+    spent = total_of(line["usd"] for line in rows if line["status"] in ("delivered", "failed"))
+    quoted = total_of(line["quote_usd"] for line in rows if line["status"] == "planned")
+    usage = {key: _rounded(total_of(u.get(key) for u in usages)) for key in dict.fromkeys(k for u in usages for k in u)}
+    return {"rows": rows, "totals": {**count, "usage": usage, "usd": _rounded(spent), "quote_usd": _rounded(quoted)}}
+
+
+def _rounded(total: float | str) -> float | str:
+    return round(total, 6) if isinstance(total, float) else total
 
 
 def _line(
@@ -221,9 +243,8 @@ def _line(
     status: str | None = None,
     error: str = "",
 ) -> dict[str, Any]:
-    usage = generation.get("usage") or {}
+    usage = json_usage(generation.get("usage") or {})
     request = planned.get("request") or {}
-    cost = cost_of(usage)
     return {
         "row": planned["row"],
         "output": planned.get("output"),
@@ -234,8 +255,8 @@ def _line(
         "duration": generation.get("duration") or (_planned_seconds(request) if status == "planned" else None),
         "credits_used": usage.get("credits_used", usage.get("tokens_used")),
         "usd_spent": usage.get("usd_spent"),
-        "usd": cost["usd"] if cost else None,
-        "quote_usd": (planned.get("quote") or {}).get("high") if status == "planned" else None,
+        "usd": cost_usd(cost_of(usage)),  # dollars, None (not reported) or "unknown"
+        "quote_usd": _high(planned) if status == "planned" else None,
         "error": error,
     }
 

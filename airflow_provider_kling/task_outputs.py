@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_kling.models import redact_url
-from airflow_provider_kling.models.pricing import cost_of, describe_cost
+from airflow_provider_kling.models.cost import cost_of, describe_cost, figure_text, json_usage
 
 #: XCom keys every Kling task writes (the "Kling video" extra link reads the first).
 VIDEO_URL_XCOM_KEY = "kling_video_url"
@@ -41,10 +41,14 @@ RETURN_SUMMARY = "summary"
 RETURN_SHAPES: tuple[str, ...] = (RETURN_GENERATION, RETURN_SUMMARY)
 
 
-def describe_usage(usage: dict[str, float]) -> str:
+def describe_usage(usage: dict[str, Any]) -> str:
+    """``credits_used=980000; cost $0.49 = 980,000 credits`` for a log line.
+
+    A figure that is not a finite, non-negative number is shown as reported, and the cost as unknown.
+    """
     if not usage:
         return "usage not reported"
-    reported = ", ".join(f"{key}={value:g}" for key, value in usage.items())
+    reported = ", ".join(f"{key}={figure_text(value)}" for key, value in usage.items())
     return f"{reported}; {describe_cost(usage)}"
 
 
@@ -64,7 +68,7 @@ def task_summary(result: dict[str, Any], destination: str | None = None) -> dict
         "video_url": result.get("video_url"),
         "destination": destination,
         "duration": result.get("duration"),
-        "usage": result.get("usage") or {},
+        "usage": json_usage(result.get("usage") or {}),
         "cost": cost_of(result.get("usage") or {}),
     }
 

@@ -145,6 +145,7 @@ def kling_batch_production():
         from airflow_provider_kling.batch import build_report
         from airflow_provider_kling.delivery.pages import report_page
         from airflow_provider_kling.hooks.kling import KlingHook
+        from airflow_provider_kling.models.cost import amount_text
         from airflow_provider_kling.version_compat import AirflowFailException
 
         context = get_current_context()
@@ -179,7 +180,7 @@ def kling_batch_production():
         if dry_run:
             print(
                 f"Dry run {context['ds']}: {totals['planned']} would be generated for up to "
-                f"${totals['quote_usd']:.2f}, {totals['invalid']} invalid"
+                f"{amount_text(totals['quote_usd'])}, {totals['invalid']} invalid"
             )
             for planned in (r for r in result["rows"] if r["status"] == "planned"):
                 quote = "no quote" if planned["quote_usd"] is None else f"up to ${planned['quote_usd']:.2f}"
@@ -189,7 +190,7 @@ def kling_batch_production():
             return totals
         print(
             f"Batch {context['ds']}: {totals['delivered']} delivered, {totals['already_done']} already done, "
-            f"{totals['failed']} failed, {totals['invalid']} invalid; spent ${totals['usd']:.2f} ({totals['usage']})"
+            f"{totals['failed']} failed, {totals['invalid']} invalid; spent {amount_text(totals['usd'])} ({totals['usage']})"
         )
         for failed in (r for r in result["rows"] if r["status"] in ("failed", "invalid")):
             print(f"  row {failed['row']} ({failed['output']}): {failed['status']}: {failed['error']}")

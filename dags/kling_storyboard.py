@@ -50,10 +50,10 @@ def kling_storyboard():
 
     @task
     def report(video: dict) -> str:
-        cost = video.get("cost") or {}
-        print(
-            f"Saved storyboard video: {video['uri']} ({len(video['generation_ids'])} shots, ${cost.get('usd', 0):.2f})"
-        )
+        from airflow_provider_kling.models.cost import amount_text, cost_usd
+
+        cost = amount_text(cost_usd(video.get("cost")))  # "$1.47", "unknown" or "not reported"
+        print(f"Saved storyboard video: {video['uri']} ({len(video['generation_ids'])} shots, cost {cost})")
         return video["uri"]
 
     report(storyboard.output)

@@ -36,7 +36,8 @@ BODY = """\
 **Contact sheet** (one still per shot): `{{ ti.xcom_pull(task_ids='storyboard')['uri'] | replace('.mp4', '.contact-sheet.jpg') }}`
 
 **Shots:** {{ ti.xcom_pull(task_ids='storyboard')['generation_ids'] | length }};
-**cost:** ${{ '%.2f' | format((ti.xcom_pull(task_ids='storyboard')['cost'] or {}).get('usd', 0)) }}
+{% set cost = ti.xcom_pull(task_ids='storyboard')['cost'] -%}
+**cost:** {{ ('$%.2f' | format(cost['usd'])) if cost is mapping else (cost or 'not reported') }}
 
 Publish copies it to the publishing folder; Reject publishes nothing and keeps your reason.
 """

@@ -39,10 +39,13 @@ def kling_taskflow():
 
     @task
     def catalog(results: list[dict]) -> None:
-        spent = sum((result.get("cost") or {}).get("usd", 0.0) for result in results)
+        from airflow_provider_kling.models.cost import amount_text, cost_usd, total_of
+
+        # A cost the API reported as a bad number is "unknown": then so is the total, never a guess.
+        spent = total_of(cost_usd(result.get("cost")) for result in results)
         for result in results:
             print(f"{result['id']}: {result['destination']}")
-        print(f"{len(results)} videos, ${spent:.2f} spent")
+        print(f"{len(results)} videos, {amount_text(spent)} spent")
 
     catalog(product_clip.expand(product=products()))
 

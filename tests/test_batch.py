@@ -181,3 +181,62 @@ def test_the_dry_run_report_has_each_rows_quote_and_the_total():
     report = build_report(batch, [], NoAPI(), dry_run=True)
     assert [line["quote_usd"] for line in report["rows"]] == [0.49, 0.98]
     assert report["totals"]["quote_usd"] == pytest.approx(1.47)
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("bad", [-4.0, NAN, INF, -INF, "0.5", True], ids=repr)
+def test_a_row_with_a_bad_price_cannot_lower_the_total_and_is_unpriced_under_a_budget(bad):
+    batch = priced(plan(*SIX[:2]), 5.0, bad)
+    assert plan_total(batch) == 5.0  # a negative row used to make it 1.0
+    with pytest.raises(KlingValidationError, match=r"needs a price for every row; .* row 2"):
+        check_spend(batch, 10, max_usd=6)
+    with pytest.raises(KlingValidationError, match=r"cost up to \$5.00 but the account's balance is \$2.00"):
+        check_spend(batch, 10, balance=2.0)
+
+
+@pytest.mark.parametrize(("balance", "named"), [(NAN, "nan"), (INF, "inf"), (-1.0, "-1.0"), ("12", "'12'")])
+def test_a_balance_that_is_not_a_finite_non_negative_number_refuses_the_plan_naming_it(balance, named):
+    # A NaN balance used to pass (a total > NaN is False).
+    with pytest.raises(KlingValidationError, match=f"the account's balance is {named}, not a finite, non-negative"):
+        check_spend(priced(plan(GOOD), 0.49), 10, balance=balance)
+
+
+@pytest.mark.parametrize("bad", [INF, NAN, -1.0, "inf", "-1", "0.5"], ids=repr)
+def test_a_row_whose_cost_is_a_bad_number_makes_the_report_totals_unknown(bad):
+    batch = plan(GOOD, '{"output": "b", "prompt": "x", "duration": 5}')
+    outcomes = [
+        {
+            "generation_id": "g1",
+            "generation": {"usage": {"credits_used": 980000}, "duration": 5},
+            "destination": "/v/a.mp4",
+        },
+        {
+            "generation_id": "g2",
+            "generation": {"usage": {"credits_used": bad}, "duration": 5},
+            "destination": "/v/b.mp4",
+        },
+    ]
+    report = build_report(batch, outcomes, NoAPI())
+    json.dumps(report, allow_nan=False)
+    assert [line["usd"] for line in report["rows"]] == [0.49, "unknown"]
+    assert (report["totals"]["usd"], report["totals"]["usage"]) == ("unknown", {"credits_used": "unknown"})
+
+
+def test_the_batch_plan_refuses_a_bad_balance_over_http_before_any_create(simulator, tmp_path, monkeypatch):
+    from airflow_provider_kling.batch import price_plan
+    from airflow_provider_kling.exceptions import KlingResponseError
+    from airflow_provider_kling.hooks import prices
+    from airflow_provider_kling.hooks.kling import KlingHook
+
+    monkeypatch.setenv("KLING_CACHE_DIR", str(tmp_path / "cache"))
+    prices.reset_process_copies()
+    simulator.configure(bad_money={"balance": "NaN"})
+    batch = plan(GOOD, output=str(tmp_path))
+    hook = KlingHook()
+    price_plan(batch, hook)  # as the batch DAG's plan task does, then the balance
+    with pytest.raises(KlingResponseError, match="current_balance=nan, not a finite, non-negative number"):
+        check_spend(batch, 10, balance=hook.balance())
+    assert simulator.stats()["create_requests"] == 0
+    prices.reset_process_copies()

@@ -24,7 +24,7 @@ from airflow_provider_kling.exceptions import (
 )
 from airflow_provider_kling.hooks.storage import check_connection, storage_errors
 from airflow_provider_kling.models import Generation, GenerationStatus, redact_url
-from airflow_provider_kling.models.pricing import cost_of
+from airflow_provider_kling.models.cost import cost_of, json_usage
 
 if TYPE_CHECKING:
     from airflow_provider_kling.hooks.kling import KlingHook
@@ -43,7 +43,8 @@ class Delivery:
     :param skipped: True when an identical video was already at the destination.
     :param poster_uri: the JPEG still, when one was made.
     :param metadata_uri: the JSON sidecar, when written.
-    :param cost: what the generation cost, ``{"usd", "credits"}``, when the API reported it.
+    :param cost: what the generation cost, ``{"usd", "credits"}``, when the API reported it; ``"unknown"``
+        when what it reported is not a finite, non-negative number.
     :param source_url: where it was downloaded from, without the URL's signature.
     """
 
@@ -54,7 +55,7 @@ class Delivery:
     skipped: bool = False
     poster_uri: str | None = None
     metadata_uri: str | None = None
-    cost: dict[str, Any] | None = None
+    cost: dict[str, Any] | str | None = None
     source_url: str | None = None
 
     def to_xcom(self) -> dict[str, Any]:
@@ -274,7 +275,7 @@ def _sidecar(
         "size": result.size,
         "content_type": result.content_type,
         "downloaded_at": datetime.now(timezone.utc).isoformat(),
-        "usage": dict(generation.usage) if generation else {},
+        "usage": json_usage(generation.usage) if generation else {},
         "cost": cost_of(generation.usage) if generation else None,
         "api_duration": generation.duration if generation else None,
         "poster": poster_uri,

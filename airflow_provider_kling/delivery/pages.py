@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from io import BytesIO
 from typing import Any
 
+from airflow_provider_kling.models.cost import amount_text
+
 THUMB_WIDTH = 320
 LABEL_HEIGHT = 22
 GAP = 8
@@ -70,7 +72,7 @@ def report_page(report: dict[str, Any], *, title: str, has_poster: Callable[[str
     return _PAGE.format(
         title=html.escape(title),
         summary=html.escape(summary or "no rows"),
-        spent=f"${totals.get('usd', 0.0):.2f}",
+        spent=html.escape(amount_text(totals.get("usd", 0.0))),
         rows=rows,
     )
 
@@ -81,7 +83,7 @@ def _row(line: dict[str, Any], has_poster: Callable[[str], bool]) -> str:
     poster = video.rsplit(".", 1)[0] + ".jpg" if video else ""
     picture = f'<img src="{html.escape(poster)}" alt="">' if poster and has_poster(poster) else ""
     link = f'<a href="{html.escape(video)}">{html.escape(video)}</a>' if video else ""
-    cost = "" if line.get("usd") is None else f"${float(line['usd']):.2f}"
+    cost = "" if line.get("usd") is None else html.escape(amount_text(line["usd"]))
     cells = [
         str(line.get("row", "")),
         picture,

@@ -24,7 +24,7 @@ from airflow_provider_kling.delivery.media import probe_and_poster, still_at
 from airflow_provider_kling.delivery.pages import contact_sheet
 from airflow_provider_kling.delivery.stitch import ClipInfo, clip_info, plan_for, stitch, verify_stitched
 from airflow_provider_kling.hooks.storage import storage_errors
-from airflow_provider_kling.models.pricing import cost_of
+from airflow_provider_kling.models.cost import UNKNOWN, cost_of, total_of
 
 if TYPE_CHECKING:
     from airflow_provider_kling.hooks.kling import KlingHook
@@ -140,13 +140,20 @@ def _stills(shot: FinishedShot, info: ClipInfo, clip: Path) -> list[tuple[str, b
     return stills
 
 
-def total_cost(shots: Sequence[FinishedShot]) -> dict[str, Any] | None:
-    """The shots' costs added up (``usd``, ``credits``); ``None`` when no shot reported one."""
-    costs = [cost_of(shot.usage) for shot in shots]
-    known = [cost for cost in costs if cost]
-    if not known:
+def total_cost(shots: Sequence[FinishedShot]) -> dict[str, Any] | str | None:
+    """The shots' costs added up (``usd``, ``credits``).
+
+    ``None`` when no shot reported one; ``"unknown"`` when one shot's cost is (it reported a figure
+    that is not a finite, non-negative number).
+    """
+    reported = [cost for cost in (cost_of(shot.usage) for shot in shots) if cost is not None]
+    known = [cost for cost in reported if isinstance(cost, dict)]
+    if not reported:
         return None
-    return {key: round(sum(float(c.get(key) or 0) for c in known), 6) for key in ("usd", "credits")}
+    totals = {key: total_of(cost[key] for cost in known) for key in ("usd", "credits")}
+    if len(known) < len(reported) or UNKNOWN in totals.values():
+        return UNKNOWN
+    return {key: round(float(total), 6) for key, total in totals.items()}
 
 
 def _sidecar(

@@ -6,6 +6,7 @@ The form is declared here once; the provider metadata (``get_provider_info``) an
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from airflow_provider_kling.models.request import (
     LEGACY_ENDPOINT,
     UNIFIED_ENDPOINT,
 )
+from airflow_provider_kling.models.values import describe
 
 #: What the connection's ``endpoint`` extra may say.
 ENDPOINT_SETTINGS: tuple[str, ...] = (AUTO_ENDPOINT, *ENDPOINTS)
@@ -149,16 +151,20 @@ def resolve_base_url(host: str | None, schema: str | None = None, port: int | No
 
 
 def _positive_float(extra: dict[str, Any], key: str, default: float, conn_id: str) -> float:
+    """A number of seconds: a number or its text (the connection form saves text), finite and above 0.
+
+    NaN and infinity are refused: a wait of NaN seconds never ends (no comparison with it is true).
+    """
     value = extra.get(key)
     if value in (None, ""):
         return default
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        number = -1.0
-    if number <= 0:
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
         raise KlingConfigurationError(
-            f"Connection {conn_id!r}: extra {key!r} must be a positive number of seconds, got {value!r}"
+            f"Connection {conn_id!r}: extra {key!r} must be a finite, positive number of seconds, got {describe(value)}"
         )
     return number
 

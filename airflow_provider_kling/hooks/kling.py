@@ -15,7 +15,8 @@ from airflow_provider_kling.hooks.prices import PriceCatalogue, quote_request
 from airflow_provider_kling.hooks.request_logs import LoggedCreate, find_create
 from airflow_provider_kling.models import CreateRequest, Generation, prepare_request
 from airflow_provider_kling.models.api_error import error_for_response, refused_as_not_served, unknown_submission
-from airflow_provider_kling.models.pricing import Quote, usage_from_headers
+from airflow_provider_kling.models.cost import balance_from, usage_from_headers
+from airflow_provider_kling.models.pricing import Quote
 from airflow_provider_kling.models.request import Created
 from airflow_provider_kling.retry import DEFAULT_RETRY_POLICY, RetryPolicy, RetryState
 
@@ -229,9 +230,11 @@ class KlingHook(HttpHook):
         return self._request("GET", path, params=params, what=what)
 
     def balance(self) -> float:
-        """The account's balance in USD (``GET /v2/billing``; a video's charge lands once it completes)."""
-        answer = self.api_get("/v2/billing", {}, what="Kling balance request")
-        return float(answer["current_balance"])
+        """The account's balance in USD (``GET /v2/billing``; a video's charge lands once it completes).
+
+        :raises KlingResponseError: the balance is not a finite, non-negative number (see :func:`.balance_from`).
+        """
+        return balance_from(self.api_get("/v2/billing", {}, what="Kling balance request"))
 
     def find_create(self, client_request_id: str, *, sent_at: float, wait: float | None = None) -> LoggedCreate | None:
         """What the create sent with ``client_request_id`` did, from the API's request log (see :mod:`.request_logs`)."""

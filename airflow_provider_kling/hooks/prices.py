@@ -5,6 +5,10 @@ Each process keeps its copy; a copy is also kept on disk with its ``ETag`` (unde
 whole catalogue again. A copy older than the connection's ``prices_max_age`` is revalidated with
 ``If-None-Match`` (a 304 costs no body). When the catalogue cannot be reached, the last copy is used
 and the log says so; with no copy at all there is no price, and the reason says why.
+
+A catalogue in which any rate is not a finite, non-negative number (:func:`.pricing_problems`) is
+used in this process only (its bad models have no quote) and never written to disk; a disk copy that
+holds such a rate is not trusted, so the next process fetches the catalogue again.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Mapping
@@ -20,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_provider_kling.models.catalog import get_model, is_catalogued
-from airflow_provider_kling.models.pricing import Quote, quote, unknown
+from airflow_provider_kling.models.pricing import Quote, pricing_problems, quote, unknown
 from airflow_provider_kling.models.request import CreateRequest
 
 log = logging.getLogger(__name__)
@@ -106,7 +111,16 @@ class PriceCatalogue:
             self.log.warning("Price catalogue unreachable (%s): using the copy from %.0f s ago", reason, age)
             return copy, ""
         _PROCESS_COPIES[self.base_url] = fresh
-        self._write_disk(fresh)
+        problems = catalogue_problems(fresh.prices)
+        if problems:
+            self.log.warning(
+                "The price catalogue at %s publishes rates that are not usable numbers (%s): those models have "
+                "no quote, and this copy is not cached on disk",
+                self.base_url,
+                "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else ""),
+            )
+        else:
+            self._write_disk(fresh)
         return fresh, ""
 
     def _fetch(self, copy: CatalogueCopy | None) -> CatalogueCopy:
@@ -129,9 +143,12 @@ class PriceCatalogue:
     def _read_disk(self) -> CatalogueCopy | None:
         try:
             data = json.loads(self.file.read_text())
-            return CatalogueCopy(data.get("etag"), float(data["fetched_at"]), dict(data["prices"]))
-        except (OSError, ValueError, KeyError, TypeError):
+            copy = CatalogueCopy(data.get("etag"), float(data["fetched_at"]), dict(data["prices"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+        if not math.isfinite(copy.fetched_at) or catalogue_problems(copy.prices):
+            return None  # an age of NaN or infinity, or a rate that is not a number: fetch it again
+        return copy
 
     def _write_disk(self, copy: CatalogueCopy) -> None:
         try:
@@ -154,6 +171,15 @@ def prices_by_name(body: Any) -> dict[str, Any]:
             if isinstance(name, str):
                 prices[name.lower()] = dict(item["pricing"])
     return prices
+
+
+def catalogue_problems(prices: Mapping[str, Any]) -> list[str]:
+    """``["<model>: price=nan is not a finite, non-negative number", …]``: every unusable entry."""
+    problems = []
+    for name, pricing in prices.items():
+        found = pricing_problems(pricing) if isinstance(pricing, Mapping) else ["its pricing is not an object"]
+        problems += [f"{name}: {problem}" for problem in found]
+    return problems
 
 
 def quote_request(catalogue: PriceCatalogue, request: CreateRequest) -> Quote:

@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_kling.exceptions import KlingResponseError
-from airflow_provider_kling.models.pricing import cost_of
-from airflow_provider_kling.models.values import is_number, preview_json
+from airflow_provider_kling.models.cost import USAGE_KEYS, cost_of, json_usage, reported_figure
+from airflow_provider_kling.models.values import is_money, preview_json
 
 
 class GenerationStatus(str, enum.Enum):
@@ -59,8 +59,6 @@ _STATUS_SPELLINGS: dict[str, GenerationStatus] = {
     "failure": GenerationStatus.ERROR,
 }
 
-USAGE_KEYS: tuple[str, ...] = ("credits_used", "tokens_used", "usd_spent")
-
 
 @dataclass(frozen=True)
 class Generation:
@@ -72,7 +70,9 @@ class Generation:
     :param video_url: the signed video URL once completed (the first, when the API lists several).
     :param video_urls: every video URL the answer lists, in its order.
     :param duration: video length in seconds when the API reports it.
-    :param usage: whichever of ``credits_used``/``tokens_used``/``usd_spent`` were reported.
+    :param usage: whichever of ``credits_used``/``tokens_used``/``usd_spent`` were reported, as floats;
+        a figure that is not a finite, non-negative number stays as read (NaN, inf, -1; NaN for a
+        string or a boolean), so its cost is unknown (:func:`.cost_of`) rather than guessed.
     :param error: the API's error description, made readable.
     """
 
@@ -111,7 +111,8 @@ class Generation:
             status=GenerationStatus.from_api(raw_status),
             raw_status=str(raw_status),
             video_url=urls[0] if urls else None,
-            duration=float(duration) if isinstance(duration, (int, float)) and is_number(duration) else None,
+            # A length is counted like money: a finite, non-negative number, or not reported.
+            duration=float(duration) if is_money(duration) else None,
             usage=_read_usage(payload.get("meta")),
             error=describe_generation_error(payload.get("error")),
             video_urls=urls,
@@ -141,14 +142,18 @@ class Generation:
         return self.status is GenerationStatus.ERROR or self.video_url is not None
 
     def to_xcom(self) -> dict[str, Any]:
-        """A small JSON-safe summary for XCom and trigger events."""
+        """A small JSON-safe summary for XCom and trigger events.
+
+        ``usage`` keeps a figure that is not a finite, non-negative number as a short text (``"inf"``)
+        and ``cost`` is then ``"unknown"`` (:mod:`.cost`): no NaN or Infinity ever reaches XCom.
+        """
         return {
             "id": self.id,
             "status": self.status.value,
             "video_url": self.video_url,
             "video_urls": list(self.video_urls),
             "duration": self.duration,
-            "usage": dict(self.usage),
+            "usage": json_usage(self.usage),
             "cost": cost_of(self.usage),
             "error": self.error,
         }
@@ -165,7 +170,7 @@ def _read_usage(meta: Any) -> dict[str, float]:
     usage = meta.get("usage") if isinstance(meta, Mapping) else None
     if not isinstance(usage, Mapping):
         return {}
-    return {key: float(usage[key]) for key in USAGE_KEYS if is_number(usage.get(key))}
+    return {key: reported_figure(usage[key]) for key in USAGE_KEYS if usage.get(key) is not None}
 
 
 def describe_generation_error(error: Any) -> str | None:

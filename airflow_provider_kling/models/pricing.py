@@ -13,19 +13,23 @@ Spec decisions: a dimension or duration the request leaves unset takes the model
 default; with none documented the API decides, so the quote is the range over the values the
 schema allows (a budget is checked against its top). A unit that cannot be counted before the
 request (tokens, megapixels …) makes the price unknown.
+
+Money never passes on a bad number: a published ``price``/``per``, or a reported cost, that is not a
+finite, non-negative JSON number (:func:`.is_money`) is *unknown*: no quote, no cost (:data:`UNKNOWN`),
+never a NaN that compares as "under the cap" nor a negative row that lowers a total.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.models.values import describe, is_money
 
-#: 1 USD = 2,000,000 credits (the docs' FAQ "how can I track my funds").
-CREDITS_PER_USD = 2_000_000
 PER_SECOND = frozenset({"second", "seconds", "sec", "s"})
 PER_VIDEO = frozenset({"video", "videos", "generation", "generations", "request", "requests", "call"})
 #: Dimension names the pricing may use for a request field of another name.
@@ -40,6 +44,8 @@ class Quote:
     :param low: the lowest charge in USD (``None``: no quote).
     :param high: the highest charge in USD; equal to ``low`` unless the API decides a dimension.
     :param basis: how it was computed, or why there is no quote, in one line.
+
+    A quote is known only when both are finite, non-negative numbers: a NaN never passes a cap.
     """
 
     model: str
@@ -49,11 +55,13 @@ class Quote:
 
     @property
     def known(self) -> bool:
-        return self.high is not None
+        return is_money(self.low) and is_money(self.high)
 
     def describe(self) -> str:
         if self.low is None or self.high is None:
             return f"no quote for {self.model}: {self.basis}"
+        if not self.known:
+            return f"no quote for {self.model}: {describe(self.high)} is not a finite amount ({self.basis})"
         amount = usd(self.high) if self.low == self.high else f"{usd(self.low)} to {usd(self.high)}"
         return f"{amount} for {self.model} ({self.basis})"
 
@@ -90,15 +98,56 @@ def quote(
     kind = pricing.get("kind")
     if kind == "variable":
         return unknown(model, "its price is variable: the API cannot quote it before the request")
+    problems = pricing_problems(pricing)
+    if problems:
+        return unknown(
+            model,
+            f"the price catalogue gives it a rate that is not a finite, non-negative number: {', '.join(problems)}",
+        )
     chooser = _Chooser(body, defaults or {}, allowed or {})
     try:
         if kind == "fixed":
-            return _fixed(model, pricing, chooser)
-        if kind == "variants":
-            return _variants(model, pricing, chooser)
+            result = _fixed(model, pricing, chooser)
+        elif kind == "variants":
+            result = _variants(model, pricing, chooser)
+        else:
+            return unknown(model, f"unknown pricing kind {kind!r}")
     except _NoQuote as why:
         return unknown(model, str(why))
-    return unknown(model, f"unknown pricing kind {kind!r}")
+    if not result.known:  # e.g. a huge rate × seconds overflowing
+        return unknown(model, f"its price works out to {describe(result.high)}, not a finite amount")
+    return result
+
+
+def pricing_problems(pricing: Mapping[str, Any]) -> list[str]:
+    """What makes a catalogue ``pricing`` block unusable (``["price=nan"]``; empty when nothing does).
+
+    Each rate whose ``price`` is not a finite, non-negative number, or whose ``per`` is not a finite
+    number above 0.
+
+    :param pricing: one model's ``pricing`` block.
+    """
+    problems = []
+    for key in ("units", "variants"):
+        rates = pricing.get(key)
+        if rates is None:
+            continue
+        if not isinstance(rates, list):
+            problems.append(f"{key}={describe(rates)} is not a list of rates")
+            continue
+        problems += [problem for rate in rates if (problem := _rate_problem(rate))]
+    return problems
+
+
+def _rate_problem(rate: Any) -> str | None:
+    if not isinstance(rate, Mapping):
+        return f"rate {describe(rate)} is not an object"
+    price, per = rate.get("price"), rate.get("per", 1)
+    if not is_money(price):
+        return f"price={describe(price)}"
+    if not is_money(per) or per == 0:
+        return f"per={describe(per)} (must be above 0)"
+    return None
 
 
 class _NoQuote(Exception):
@@ -125,9 +174,8 @@ class _Chooser:
 
 
 def _charge(rate: Mapping[str, Any], unit: str, seconds: float) -> float:
-    price, per = rate.get("price"), rate.get("per", 1)
-    if not isinstance(price, (int, float)) or not isinstance(per, (int, float)) or per <= 0:
-        raise _NoQuote(f"a rate without a usable price/per: {dict(rate)}")
+    """A rate checked by :func:`pricing_problems` times the request's seconds (or once per video)."""
+    price, per = float(rate["price"]), float(rate.get("per", 1))
     if unit in PER_SECOND:
         return price / per * seconds
     if unit in PER_VIDEO:
@@ -138,7 +186,18 @@ def _charge(rate: Mapping[str, Any], unit: str, seconds: float) -> float:
 def _seconds(chooser: _Chooser, unit: str) -> list[float]:
     if unit not in PER_SECOND:
         return [0.0]
-    return [float(value) for value in chooser.values("duration")]
+    return [_duration(value) for value in chooser.values("duration")]
+
+
+def _duration(value: Any) -> float:
+    """A duration in seconds: a number or a numeric string (templated values render as strings)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        seconds = math.nan
+    if isinstance(value, bool) or not (math.isfinite(seconds) and seconds >= 0):
+        raise _NoQuote(f"duration={describe(value)} is not a number of seconds")
+    return seconds
 
 
 def _fixed(model: str, pricing: Mapping[str, Any], chooser: _Chooser) -> Quote:
@@ -200,29 +259,6 @@ def _basis(rates: Sequence[Mapping[str, Any]], durations: Sequence[float]) -> st
     return " + ".join(parts)
 
 
-def credits_to_usd(credits: float) -> float:
-    return credits / CREDITS_PER_USD
-
-
-def usd_to_credits(amount: float) -> int:
-    return round(amount * CREDITS_PER_USD)
-
-
-#: The cost headers of every non-streaming JSON answer (request-tracing-and-cost.md) -> usage keys.
-COST_HEADERS = {"x-aimlapi-credits-used": "credits_used", "x-aimlapi-usd-spent": "usd_spent"}
-
-
-def usage_from_headers(headers: Mapping[str, str]) -> dict[str, float]:
-    """``credits_used`` / ``usd_spent`` from an answer's cost headers (lower-case names)."""
-    usage = {}
-    for header, key in COST_HEADERS.items():
-        try:
-            usage[key] = float(headers[header])
-        except (KeyError, TypeError, ValueError):
-            continue
-    return usage
-
-
 def parse_cap(max_usd: Any, *, what: str = "max_usd") -> float | None:
     """A dollar cap as given (``None``: no cap); numeric strings are read (templated values).
 
@@ -232,7 +268,7 @@ def parse_cap(max_usd: Any, *, what: str = "max_usd") -> float | None:
         return None
     try:
         cap = float(max_usd)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         cap = float("nan")
     if isinstance(max_usd, bool) or not cap > 0 or cap == float("inf"):
         raise KlingValidationError([f"{what} must be a positive number of US dollars, got {max_usd!r}"])
@@ -241,30 +277,8 @@ def parse_cap(max_usd: Any, *, what: str = "max_usd") -> float | None:
 
 def over_budget(result: Quote, cap: float) -> str | None:
     """Why a request must not be sent under ``cap``, or ``None`` when it fits."""
-    if result.high is None:
-        return f"{result.describe()}; max_usd={cap:g} needs a price before paying (raise or remove the cap to send it)"
+    if not result.known or result.high is None:
+        return f"{result.describe()}; max_usd={cap:g} needs a price before paying (remove the cap to send it unpriced)"
     if result.high > cap:
         return f"{result.describe()} is above max_usd={usd(cap)}: not sent"
     return None
-
-
-def cost_of(usage: Mapping[str, float]) -> dict[str, Any] | None:
-    """``{"usd": …, "credits": …}`` from reported usage; ``None`` when nothing was reported.
-
-    Read from ``usd_spent``, else ``credits_used`` or the 2025-11 spelling ``tokens_used`` (both in
-    credits).
-    """
-    credits = usage.get("credits_used", usage.get("tokens_used"))
-    spent = usage.get("usd_spent")
-    if spent is None and credits is None:
-        return None
-    amount = float(spent) if spent is not None else credits_to_usd(float(credits or 0))
-    return {"usd": round(amount, 9), "credits": int(credits) if credits is not None else usd_to_credits(amount)}
-
-
-def describe_cost(usage: Mapping[str, float]) -> str:
-    """``cost $0.49 = 980,000 credits`` for a log line, or what was reported instead."""
-    cost = cost_of(usage)
-    if cost is None:
-        return "cost not reported"
-    return f"cost {usd(cost['usd'])} = {cost['credits']:,} credits"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+from typing import Any, TypeGuard
 
 #: The two create paths' names (their paths: ``models.request.ENDPOINT_PATHS``).
 LEGACY_ENDPOINT = "legacy"
@@ -18,6 +19,24 @@ def allowed(values: Any) -> str:
 def is_number(value: Any) -> bool:
     """A real int or float; ``True``/``False`` are not numbers here."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def is_money(value: Any) -> TypeGuard[float]:
+    """Whether ``value`` is a money figure one can add up: a finite, non-negative JSON number.
+
+    A price, a balance, a cost or a usage figure (dollars, credits) read from the API's JSON. Not
+    money: NaN, ``Infinity``, ``-Infinity``, a number too large for a float (``1e999`` reads as
+    infinity), a negative number, ``None``, ``True``/``False``, and **a string, even one that spells a
+    number** (``"0.5"``): the API documents these figures as JSON numbers, so a string means the
+    answer is not what the contract says, and its figure is unknown rather than guessed.
+    """
+    if not is_number(value):
+        return False
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        return False
+    return math.isfinite(number) and number >= 0
 
 
 def shorten(text: str, limit: int) -> str:

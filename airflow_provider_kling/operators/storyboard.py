@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_kling.events import result_from_event
 from airflow_provider_kling.exceptions import KlingConfigurationError, KlingValidationError
 from airflow_provider_kling.models import DEFAULT_IMAGE_MODEL, DEFAULT_MODEL
+from airflow_provider_kling.models.cost import known_usd
 from airflow_provider_kling.models.pricing import Quote, over_budget, parse_cap, usd
 from airflow_provider_kling.models.storyboard import (
     DEFAULT_MAX_SECONDS,
@@ -200,17 +201,15 @@ class KlingStoryboardOperator(KlingWaitingTask):
         """Price every shot before the first is paid for; refuse the whole above ``max_usd``."""
         cap = parse_cap(self.max_usd)
         quotes = [self.hook.quote(self.hook.prepare(params)) for params in board.planned_requests()]
-        known = all(q.high is not None for q in quotes)
-        low = sum(q.low or 0.0 for q in quotes)
-        high = sum(q.high or 0.0 for q in quotes)
-        total = Quote(
-            board.shots[0].model, low if known else None, high if known else None, f"{len(quotes)} generation(s)"
-        )
+        # No quote for one shot is no quote for the whole, saying which shot's model and why.
+        unpriced = next((q for q in quotes if not q.known), None)
+        low, high = sum(q.low or 0.0 for q in quotes), sum(q.high or 0.0 for q in quotes)
+        total = unpriced or Quote(board.shots[0].model, low, high, f"{len(quotes)} generation(s)")
         self.log.info(
             "Storyboard of %d shots, %d s: price before paying %s",
             len(board.shots),
             board.seconds,
-            usd(high) if known else "unknown",
+            usd(high) if total.known else f"unknown ({total.describe()})",
         )
         refused = over_budget(total, cap) if cap is not None else None
         if refused:
@@ -241,7 +240,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
             model=board.shots[0].model,
             generation_ids=generation_ids,
             duration_seconds=float(board.seconds),
-            cost_usd=(delivery.cost or {}).get("usd"),
+            cost_usd=known_usd(delivery.cost),
         )
         return {**delivery.to_xcom(), "generation_ids": generation_ids}
 

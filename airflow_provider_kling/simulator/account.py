@@ -11,6 +11,10 @@
 
 The prices are this simulator's own (plausible, not the API's); what it charges is computed here,
 apart from the provider's quote.
+
+``bad_money`` (a :class:`.SimulatorConfig` knob) writes a chosen JSON text, ``NaN`` or ``1e999`` say,
+in place of the money figures of one place (:data:`BAD_MONEY_PLACES`), so a client can be tested
+against answers it must not pay on; everything else stays as the contract says.
 """
 
 from __future__ import annotations
@@ -100,8 +104,45 @@ def catalogue(include: str, wanted_id: str | None) -> dict[str, Any]:
 
 
 def etag_of(body: dict[str, Any]) -> str:
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:27]
+    digest = hashlib.sha256(dumps(body, sort_keys=True).encode()).hexdigest()[:27]
     return f'W/"{digest}"'
+
+
+#: Where ``bad_money`` can put its text: every rate's ``price`` in ``GET /v1/models``, the balance's
+#: ``current_balance``, the cost headers of create and fetch answers, every figure of ``meta.usage``.
+BAD_MONEY_PLACES = frozenset({"price", "balance", "usd_header", "credits_header", "usage"})
+
+
+@dataclass(frozen=True)
+class RawJSON:
+    """JSON text written as it is into an answer (``NaN``, ``Infinity``, ``1e999``, ``"0.5"``)."""
+
+    text: str
+
+
+def dumps(value: Any, **options: Any) -> str:
+    """``json.dumps`` that writes each :class:`RawJSON` as its text."""
+    raws: list[str] = []
+
+    def placeholder(item: Any) -> str:
+        if not isinstance(item, RawJSON):
+            raise TypeError(f"{type(item).__name__} is not JSON serializable")
+        raws.append(item.text)
+        return f"\x00raw-{len(raws) - 1}\x00"
+
+    text = json.dumps(value, default=placeholder, **options)
+    for number, raw in enumerate(raws):
+        text = text.replace(json.dumps(f"\x00raw-{number}\x00"), raw)
+    return text
+
+
+def with_bad_prices(body: dict[str, Any], text: str) -> dict[str, Any]:
+    """The catalogue ``body`` with every rate's ``price`` written as ``text``."""
+    for item in body["data"]:
+        pricing = item.get("pricing") or {}
+        for rate in [*pricing.get("units", []), *pricing.get("variants", [])]:
+            rate["price"] = RawJSON(text)
+    return body
 
 
 def valid_client_request_id(value: str | None) -> str | None:

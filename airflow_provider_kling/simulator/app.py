@@ -95,6 +95,11 @@ class SimulatorConfig:
         a 500, logged as a failed request at zero cost.
     :param account_refusals: account endpoints that answer an error: ``"catalogue"`` (503, as when
         it cannot be reached) and/or ``"logs"`` (403, a key without access to the request log).
+    :param bad_money: place -> the JSON text written there instead of its money figures, e.g.
+        ``{"price": "NaN", "balance": "1e999", "usd_header": "-1", "usage": "Infinity"}``: every rate's
+        ``price`` in the catalogue, ``current_balance``, the ``x-aimlapi-usd-spent`` /
+        ``x-aimlapi-credits-used`` headers (``usd_header``, ``credits_header``; the text as it is) or every
+        figure of ``meta.usage`` (``usage``). What is charged does not change.
     """
 
     api_key: str = ""
@@ -119,6 +124,7 @@ class SimulatorConfig:
     log_delay: float = 0.0
     post_error_rate: float = 0.0
     account_refusals: tuple[str, ...] = ()
+    bad_money: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -356,15 +362,15 @@ class Simulator:
             answer = self._generation_body(generation, now, request)
             if unified:
                 answer["meta"] = {"usage": self._usage(generation, unified=True)}
-            return web.json_response(answer, status=200, headers=cost)
+            return web.json_response(answer, status=200, headers=cost, dumps=account.dumps)
         return web.json_response({"id": generation.id, "status": "queued"}, status=201, headers=cost)
 
-    @staticmethod
-    def _cost_headers(inference_id: str, usd: float) -> dict[str, str]:
+    def _cost_headers(self, inference_id: str, usd: float) -> dict[str, str]:
+        bad = self.config.bad_money
         return {
             "x-inference-id": inference_id,
-            "x-aimlapi-credits-used": str(round(usd * account.CREDITS_PER_USD)),
-            "x-aimlapi-usd-spent": f"{usd:.9f}",
+            "x-aimlapi-credits-used": bad.get("credits_header", str(round(usd * account.CREDITS_PER_USD))),
+            "x-aimlapi-usd-spent": bad.get("usd_header", f"{usd:.9f}"),
         }
 
     def _create_generation(self, body: dict[str, Any], now: float) -> SimGeneration:
@@ -409,7 +415,9 @@ class Simulator:
         if generation is None:
             return self._error(request, 404, f"Generation {generation_id} not found")
         return web.json_response(
-            self._generation_body(generation, time.time(), request), headers=self._cost_headers(generation.id, 0.0)
+            self._generation_body(generation, time.time(), request),
+            headers=self._cost_headers(generation.id, 0.0),
+            dumps=account.dumps,
         )
 
     def _generation_body(self, generation: SimGeneration, now: float, request: web.Request) -> dict[str, Any]:
@@ -441,10 +449,13 @@ class Simulator:
         """``meta.usage`` as the model's file documents it: the generation's charge."""
         credits = round(generation.usd * account.CREDITS_PER_USD)
         if not unified:
-            return {"tokens_used": credits}
-        if self._answer_shape(generation) == "classic":
-            return {"credits_used": credits}
-        return {"credits_used": credits, "usd_spent": generation.usd}
+            usage: dict[str, Any] = {"tokens_used": credits}
+        elif self._answer_shape(generation) == "classic":
+            usage = {"credits_used": credits}
+        else:
+            usage = {"credits_used": credits, "usd_spent": generation.usd}
+        bad = self.config.bad_money.get("usage")
+        return usage if bad is None else dict.fromkeys(usage, account.RawJSON(bad))
 
     def _video_url(self, generation: SimGeneration, request: web.Request, now: float) -> str:
         expires = int(now + self.config.url_ttl)
@@ -520,18 +531,23 @@ class Simulator:
         if "Authorization" in request.headers:
             self.stats.catalogue_requests_with_key += 1
         body = account.catalogue(request.query.get("include", ""), request.query.get("id"))
+        if "price" in self.config.bad_money:
+            body = account.with_bad_prices(body, self.config.bad_money["price"])
         etag = account.etag_of(body)
         if request.headers.get("If-None-Match") == etag:
             self.stats.catalogue_not_modified += 1
             return web.Response(status=304, headers={"ETag": etag})
-        return web.json_response(body, headers={"ETag": etag})
+        return web.json_response(body, headers={"ETag": etag}, dumps=account.dumps)
 
     async def billing(self, request: web.Request) -> web.StreamResponse:
         if not self._authorized(request):
             return self._error(request, 401, "Unauthorized")
         now = time.time()
         spent = sum(g.usd for g in self.generations.values() if g.status(now) == "completed")
-        return web.json_response({"current_balance": round(self.config.balance - spent, 6), "currency": "USD"})
+        balance: Any = round(self.config.balance - spent, 6)
+        if "balance" in self.config.bad_money:
+            balance = account.RawJSON(self.config.bad_money["balance"])
+        return web.json_response({"current_balance": balance, "currency": "USD"}, dumps=account.dumps)
 
     async def logs_page(self, request: web.Request) -> web.StreamResponse:
         """``GET /v2/logs``: rows by time window, model and status, newest first, paged."""
@@ -599,6 +615,9 @@ class Simulator:
         unknown = sorted(set(updates) - set(known))
         if unknown:
             return web.json_response({"error": f"unknown settings {unknown}"}, status=400)
+        unplaced = sorted(set(updates.get("bad_money") or {}) - account.BAD_MONEY_PLACES)
+        if unplaced:
+            return web.json_response({"error": f"unknown bad_money places {unplaced}"}, status=400)
         for name, value in updates.items():
             setattr(self.config, name, tuple(value) if name in TUPLE_SETTINGS else value)
         self.reseed()  # generations survive a config change; POST /_sim/reset forgets them

@@ -11,6 +11,7 @@ from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 
 from airflow_provider_kling.events import result_from_event
 from airflow_provider_kling.lineage import operator_lineage, prompt_fingerprint
+from airflow_provider_kling.models.cost import known_usd
 from airflow_provider_kling.task_outputs import VIDEO_LINK_XCOM_KEY, VIDEO_URL_XCOM_KEY, ready_line
 from airflow_provider_kling.tasks.failures import airflow_failure_semantics
 
@@ -143,7 +144,7 @@ class KlingTask(BaseOperator):
             wrote=[result.get("video_url")],
             generation_ids=[result["id"]] if result.get("id") else [],
             duration_seconds=result.get("duration"),
-            cost_usd=(result.get("cost") or {}).get("usd"),
+            cost_usd=known_usd(result.get("cost")),
         )
         self.log.info("%s", ready_line(result))
         return result

@@ -93,3 +93,10 @@ def test_the_report_page_links_videos_and_posters_beside_it_and_escapes_everythi
 def test_no_poster_no_picture():
     page = report_page(REPORT, title="t", has_poster=lambda name: False)
     assert "<img" not in page
+
+
+def test_a_cost_the_api_reported_as_a_bad_number_shows_as_unknown():
+    row = {**REPORT["rows"][0], "usd": "unknown"}
+    page = report_page({"rows": [row], "totals": {"delivered": 1, "usd": "unknown"}}, title="t", has_poster=bool)
+    assert "1 delivered; spent unknown" in page
+    assert "<td>unknown</td>" in page

@@ -75,7 +75,7 @@ def test_key_may_come_from_extra():
 @pytest.mark.parametrize("timeout", ["0", -1, "soon"])
 def test_bad_timeout_extra(timeout):
     conn = Connection(conn_id="k", conn_type="kling", password="p", extra=json.dumps({"timeout": timeout}))
-    with pytest.raises(KlingConfigurationError, match="'timeout' must be a positive number"):
+    with pytest.raises(KlingConfigurationError, match="'timeout' must be a finite, positive number"):
         settings_from_connection(conn)
 
 
@@ -104,10 +104,52 @@ def test_extras_from_the_connection_form(extra, expected):
     [
         ({"endpoint": "v3"}, "'endpoint' must be one of auto, legacy, unified"),
         ({"verify": 3}, "'verify' must be true, false or a CA bundle path"),
-        ({"connect_timeout": 0}, "'connect_timeout' must be a positive number"),
+        ({"connect_timeout": 0}, "'connect_timeout' must be a finite, positive number"),
     ],
 )
 def test_bad_extras_name_the_field_and_the_allowed_values(extra, message):
     conn = Connection(conn_id="k", conn_type="kling", password="p", extra=json.dumps(extra))
     with pytest.raises(KlingConfigurationError, match=message):
         settings_from_connection(conn)
+
+
+SECONDS_EXTRAS = ["timeout", "connect_timeout", "prices_max_age", "request_log_wait"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        ("NaN", "nan"),  # JSON as Python writes and reads it
+        ("Infinity", "inf"),
+        ("-Infinity", "-inf"),
+        ("1e999", "inf"),
+        ('"nan"', "'nan'"),  # what the connection form saves: text
+        ('"inf"', "'inf'"),
+        ('"-1"', "'-1'"),
+        ("true", "True"),
+        ("1" + "0" * 400, "1000"),  # an integer beyond any float
+    ],
+)
+@pytest.mark.parametrize("key", SECONDS_EXTRAS)
+def test_an_extra_of_seconds_that_is_not_finite_and_positive_is_refused_naming_it(key, raw, named):
+    # request_log_wait=NaN made the request-log look-up loop forever: no comparison with NaN is true.
+    conn = Connection(conn_id="k", conn_type="kling", password="p", extra=f'{{"{key}": {raw}}}')
+    with pytest.raises(KlingConfigurationError) as refused:
+        settings_from_connection(conn)
+    assert f"Connection 'k': extra '{key}' must be a finite, positive number of seconds, got {named}" in str(
+        refused.value
+    )
+
+
+def test_a_connection_with_a_nan_extra_fails_the_task_before_any_request(simulator, monkeypatch):
+    from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
+    from airflow_provider_kling.version_compat import AirflowFailException
+    from harness.airflow_context import make_context
+    from harness.simulated import API_KEY
+
+    conn = {"conn_type": "kling", "host": simulator.url, "password": API_KEY, "extra": {"request_log_wait": "nan"}}
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", json.dumps(conn))
+    op = KlingTextToVideoOperator(task_id="t", prompt="a lighthouse")
+    with pytest.raises(AirflowFailException, match="extra 'request_log_wait' must be a finite, positive number"):
+        op.execute(make_context(op))
+    assert simulator.stats()["create_requests"] == 0

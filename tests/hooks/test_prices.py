@@ -96,3 +96,43 @@ def test_no_copy_and_no_catalogue_means_no_price_and_says_why(fresh):
     assert pricing is None
     assert "the price catalogue at http://127.0.0.1:9 could not be reached" in why
     assert "no copy is cached" in why
+
+
+@pytest.mark.parametrize(("text", "named"), [("NaN", "nan"), ("1e999", "inf"), ("-1", "-1"), ('"0.5"', "'0.5'")])
+def test_a_catalogue_with_a_bad_price_gives_no_quote_and_is_never_cached_on_disk(simulator, fresh, text, named):
+    simulator.configure(bad_money={"price": text})
+    result = quote_of({"prompt": "a lighthouse", "duration": 5})
+    assert not result.known
+    assert result.describe() == (
+        "no quote for kling-video/v1.6/pro/text-to-video: the price catalogue gives it a rate that is not a "
+        f"finite, non-negative number: price={named}"
+    )
+    assert list(fresh.glob("prices-*.json")) == []
+    quote_of({"prompt": "a fox"})  # this process keeps its copy (its bad models have no quote)...
+    assert simulator.stats()["catalogue_requests"] == 1
+    prices.reset_process_copies()  # ...but the next process has none on disk: it fetches the catalogue again
+    quote_of({"prompt": "a fox"})
+    assert simulator.stats()["catalogue_requests"] == 2
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1, "0.5", None])
+def test_a_disk_copy_holding_a_bad_price_is_not_trusted(simulator, fresh, bad):
+    quote_of({"prompt": "a"})
+    prices.reset_process_copies()
+    [copy] = fresh.glob("prices-*.json")
+    data = json.loads(copy.read_text())
+    data["prices"]["kling-video/v1.6/pro/text-to-video"]["units"][0]["price"] = bad
+    copy.write_text(json.dumps(data))  # fresh by its age, but a rate is not a number
+    assert quote_of({"prompt": "b", "duration": 5}).high == pytest.approx(0.49)  # fetched again, not the copy
+    assert simulator.stats()["catalogue_requests"] == 2
+    rewritten = json.loads(copy.read_text())["prices"]["kling-video/v1.6/pro/text-to-video"]
+    assert rewritten["units"][0]["price"] == 0.098  # the good catalogue replaced it
+
+
+def test_a_disk_copy_of_an_age_that_is_not_a_number_is_not_trusted(simulator, fresh):
+    quote_of({"prompt": "a"})
+    prices.reset_process_copies()
+    [copy] = fresh.glob("prices-*.json")
+    copy.write_text(copy.read_text().replace('"fetched_at": ', '"fetched_at": Infinity, "was": '))
+    quote_of({"prompt": "b"})
+    assert simulator.stats()["catalogue_requests"] == 2

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from airflow_provider_kling.exceptions import KlingResponseError
@@ -96,7 +98,44 @@ def test_completed_without_url_is_not_finished(payload):
 def test_missing_meta_and_odd_usage_are_tolerated():
     generation = Generation.from_api({"id": 7, "status": "queued", "meta": {"usage": {"tokens_used": "many"}}})
     assert generation.id == "7"
-    assert generation.usage == {}
+    assert generation.to_xcom()["usage"] == {"tokens_used": "nan"}  # stated, not a number: its cost is unknown
+    assert generation.to_xcom()["cost"] == "unknown"
+    assert Generation.from_api({"id": 7, "status": "queued", "meta": "odd"}).usage == {}
+
+
+# The bad figures of the issue as the API's JSON text carries them, and how XCom keeps each one.
+BAD_USAGE_JSON = [
+    ("NaN", "nan"),
+    ("Infinity", "inf"),
+    ("-Infinity", "-inf"),
+    ("1e999", "inf"),
+    ("-1", "-1"),
+    ('"0.5"', "nan"),
+    ("true", "nan"),
+]
+
+
+@pytest.mark.parametrize(("text", "kept"), BAD_USAGE_JSON)
+@pytest.mark.parametrize("key", ["tokens_used", "credits_used", "usd_spent"])
+def test_a_bad_usage_figure_reaches_xcom_as_unknown_without_crashing(key, text, kept):
+    body = '{"id": "g", "status": "completed", "video": {"url": "https://cdn/v.mp4"}, "duration": 5, '
+    body += f'"meta": {{"usage": {{"{key}": {text}}}}}}}'
+    result = Generation.from_api(json.loads(body)).to_xcom()
+    assert result["usage"] == {key: kept}
+    assert result["cost"] == "unknown"
+    json.dumps(result, allow_nan=False)  # JSON-safe: no NaN or Infinity reaches XCom
+
+
+def test_a_null_usage_figure_is_not_reported():
+    generation = Generation.from_api({"id": "g", "status": "completed", "meta": {"usage": {"usd_spent": None}}})
+    assert (generation.usage, generation.to_xcom()["cost"]) == ({}, None)
+
+
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "1e999", "-5", '"5"'])
+def test_a_duration_that_is_not_a_finite_number_is_not_reported(text):
+    generation = Generation.from_api(json.loads(f'{{"id": "g", "status": "completed", "duration": {text}}}'))
+    assert generation.duration is None
+    json.dumps(generation.to_xcom(), allow_nan=False)
 
 
 def test_create_response_with_generation_id_only():

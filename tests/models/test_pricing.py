@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from airflow_provider_kling.models.pricing import credits_to_usd, quote, usd_to_credits
+from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.models.pricing import Quote, over_budget, parse_cap, pricing_problems, quote
 
 PER_SECOND = {"kind": "fixed", "currency": "USD", "units": [{"name": "second", "price": 0.098, "per": 1}]}
 PER_VIDEO = {"kind": "fixed", "units": [{"name": "video", "price": 0.49, "per": 1}]}
@@ -77,16 +80,8 @@ def test_a_range_says_so():
     )
 
 
-def test_credits_and_dollars():
-    assert usd_to_credits(1.95) == 3_900_000
-    assert credits_to_usd(3_900_000) == pytest.approx(1.95)
-
-
 @pytest.mark.parametrize("bad", [0, -1, "zero", "", float("nan"), float("inf"), True])
 def test_a_cap_must_be_a_positive_number(bad):
-    from airflow_provider_kling.exceptions import KlingValidationError
-    from airflow_provider_kling.models.pricing import parse_cap
-
     if bad == "":
         assert parse_cap(bad) is None
         return
@@ -103,38 +98,124 @@ def test_a_cap_must_be_a_positive_number(bad):
     ],
 )
 def test_a_cap_refuses_a_quote_above_it_or_no_quote(pricing, cap, refused):
-    from airflow_provider_kling.models.pricing import over_budget, parse_cap
-
     why = over_budget(quote("m", pricing, {"duration": 5}), parse_cap(cap))
     assert (why is None) if refused is None else (refused in why)
 
 
 def test_a_range_is_checked_by_its_top():
-    from airflow_provider_kling.models.pricing import over_budget
-
     assert over_budget(quote("m", PER_SECOND, {}, allowed=DURATIONS), 0.5) is not None
 
 
+NAN, INF = float("nan"), float("inf")
+#: The bad values of the issue, as the API's JSON carries them (``1e999`` reads as infinity).
+BAD = [NAN, INF, -INF, json.loads("1e999"), -1, "0.5", None, True]
+
+
+def per_second(price, per=1):
+    return {"kind": "fixed", "units": [{"name": "second", "price": price, "per": per}]}
+
+
+def by_audio(price):
+    return {
+        "kind": "variants",
+        "dimensions": ["generate_audio"],
+        "variants": [
+            {"when": {"generate_audio": False}, "price": 0.084, "unit": "second", "per": 1},
+            {"when": {"generate_audio": True}, "price": price, "unit": "second", "per": 1},
+        ],
+    }
+
+
+@pytest.mark.parametrize("bad", BAD, ids=repr)
+@pytest.mark.parametrize("shape", [per_second, by_audio], ids=["fixed", "variants"])
+def test_a_bad_published_price_is_no_quote_naming_the_model_and_the_value(shape, bad):
+    result = quote("kling-video/x", shape(bad), {"duration": 5, "generate_audio": False})
+    assert not result.known
+    assert (result.low, result.high) == (None, None)
+    assert result.describe().startswith(
+        f"no quote for kling-video/x: the price catalogue gives it a rate that is not a finite, "
+        f"non-negative number: price={bad!r}"
+    )
+    refused = over_budget(result, 100.0)
+    assert refused is not None
+    assert f"price={bad!r}" in refused
+
+
+@pytest.mark.parametrize("bad", [*BAD, 0], ids=repr)
+def test_a_bad_per_is_no_quote(bad):
+    result = quote("m", per_second(0.098, per=bad), {"duration": 5})
+    assert not result.known
+    assert f"per={bad!r} (must be above 0)" in result.describe()
+
+
 @pytest.mark.parametrize(
-    ("usage", "cost", "said"),
+    "pricing",
     [
-        ({"credits_used": 980000}, {"usd": 0.49, "credits": 980000}, "cost $0.49 = 980,000 credits"),
-        (
-            {"credits_used": 3900000, "usd_spent": 1.95},
-            {"usd": 1.95, "credits": 3900000},
-            "cost $1.95 = 3,900,000 credits",
-        ),
-        ({"usd_spent": 0.84}, {"usd": 0.84, "credits": 1680000}, "cost $0.84 = 1,680,000 credits"),
-        (
-            {"tokens_used": 1960000},
-            {"usd": 0.98, "credits": 1960000},
-            "cost $0.98 = 1,960,000 credits",
-        ),  # 2025-11 spelling
-        ({}, None, "cost not reported"),
+        per_second(0.098),
+        by_audio(0.168),
+        {"kind": "variable"},
+        {"kind": "fixed", "units": [{"name": "second", "price": 0, "per": 1}]},  # free is a price
     ],
 )
-def test_the_cost_of_a_video_in_dollars_and_credits(usage, cost, said):
-    from airflow_provider_kling.models.pricing import cost_of, describe_cost
+def test_a_catalogue_entry_of_finite_non_negative_numbers_has_no_problem(pricing):
+    assert pricing_problems(pricing) == []
 
-    assert cost_of(usage) == cost
-    assert describe_cost(usage) == said
+
+@pytest.mark.parametrize(
+    ("pricing", "problems"),
+    [
+        (per_second(NAN), ["price=nan"]),
+        (by_audio(-1), ["price=-1"]),
+        ({"kind": "fixed", "units": "lots"}, ["units='lots' is not a list of rates"]),
+        ({"kind": "fixed", "units": [7]}, ["rate 7 is not an object"]),
+    ],
+)
+def test_what_makes_a_catalogue_entry_unusable(pricing, problems):
+    assert pricing_problems(pricing) == problems
+
+
+@pytest.mark.parametrize("duration", [NAN, INF, -5, "soon", "nan", True], ids=repr)
+def test_a_duration_that_is_not_a_number_of_seconds_is_no_quote(duration):
+    # An unlisted model's body is not checked against a schema: its duration may be anything.
+    result = quote("m", per_second(0.098), {"duration": duration})
+    assert not result.known
+    assert "is not a number of seconds" in result.describe()
+
+
+def test_a_price_that_overflows_is_no_quote():
+    result = quote("m", per_second(1e308), {"duration": 10})
+    assert not result.known
+    assert "not a finite amount" in result.describe()
+
+
+@pytest.mark.parametrize("high", [NAN, INF, -1.0], ids=repr)
+def test_a_quote_made_by_hand_with_a_bad_number_never_passes_a_cap(high):
+    result = Quote("m", high, high, "by hand")
+    assert not result.known
+    assert over_budget(result, 5.0) is not None
+
+
+@pytest.mark.parametrize(
+    ("cap", "read"),
+    [
+        (NAN, None),
+        (INF, None),
+        (-INF, None),
+        (json.loads("1e999"), None),
+        (10**400, None),
+        (-1, None),
+        ("nan", None),
+        ("inf", None),
+        (True, None),
+        ("0.5", 0.5),  # a cap is the user's own input: a templated one renders as text
+        (None, "no cap"),
+    ],
+)
+def test_a_cap_over_bad_numbers(cap, read):
+    if read == "no cap":
+        assert parse_cap(cap) is None
+    elif read is None:
+        with pytest.raises(KlingValidationError, match="max_usd must be a positive number of US dollars"):
+            parse_cap(cap)
+    else:
+        assert parse_cap(cap) == read

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from airflow_provider_kling.operators.kling import KlingTextToVideoOperator, KlingVideoOperator
@@ -139,3 +141,35 @@ def test_a_request_log_that_cannot_be_read_ends_in_the_same_clear_failure(simula
     with pytest.raises(AirflowFailException, match="request log shows no row for client request id kling:t:"):
         run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse"))
     assert simulator.stats()["create_requests"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "named"), [("NaN", "nan"), ("Infinity", "inf"), ("1e999", "inf"), ("-1", "-1"), ('"0.5"', "'0.5'")]
+)
+def test_a_bad_published_price_under_a_cap_is_refused_before_any_create_naming_the_model_and_value(
+    simulator, text, named
+):
+    # A NaN quote used to pass the cap (NaN > cap is False) and a negative one always did.
+    simulator.configure(bad_money={"price": text})
+    op = KlingTextToVideoOperator(task_id="t", prompt="a lighthouse", duration=5, max_usd=5)
+    with pytest.raises(AirflowFailException) as failure:
+        run(op)
+    assert (
+        f"no quote for kling-video/v1.6/pro/text-to-video: the price catalogue gives it a rate that is not a "
+        f"finite, non-negative number: price={named}; max_usd=5 needs a price before paying"
+    ) in str(failure.value)
+    assert simulator.stats()["create_requests"] == 0
+
+
+def test_a_finished_generation_with_infinite_usage_reaches_xcom_as_unknown(simulator, capsys):
+    # The create's dollar header is bad too: the credits beside it must not stand in for it.
+    simulator.configure(bad_money={"usage": "1e999", "usd_header": "NaN"})
+    op = KlingTextToVideoOperator(
+        task_id="t", prompt="a lighthouse", duration=5, wait_for_completion=True, deferrable=False, poll_interval=0.2
+    )
+    result = run(op)  # int(inf) used to crash here, after the video was paid for
+    assert (result["usage"], result["cost"]) == ({"credits_used": "inf"}, "unknown")
+    json.dumps(result, allow_nan=False)  # XCom stays JSON: no NaN or Infinity
+    out = capsys.readouterr().out
+    assert "(credits_used=inf; cost unknown (credits_used=inf: not a finite, non-negative number))" in out
+    assert simulator.stats()["creates"] == 1

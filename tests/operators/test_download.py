@@ -69,6 +69,19 @@ def test_downloads_into_a_folder_with_sidecar_and_poster(simulator, tmp_path):
     )
 
 
+def test_a_cost_reported_as_a_bad_number_is_unknown_in_the_sidecar_and_the_asset_event(simulator, tmp_path):
+    generation_id = finished_generation(simulator)
+    simulator.configure(bad_money={"usage": "NaN"})
+    _, context = run(tmp_path / "out.mp4", generation_id=generation_id, poster=False)
+    sidecar = json.loads((tmp_path / "out.json").read_text(), parse_constant=not_json)
+    assert (sidecar["usage"], sidecar["cost"]) == ({"credits_used": "nan"}, "unknown")
+    assert context["outlet_events"][KLING_VIDEOS_ASSET].extra["cost"] == "unknown"
+
+
+def not_json(constant):
+    raise AssertionError(f"{constant} written where JSON has no such value")
+
+
 def test_downloads_to_an_explicit_file_name(simulator, tmp_path):
     uri, _ = run(tmp_path / "out.mp4", generation_id=finished_generation(simulator), poster=False, write_metadata=False)
     assert uri == f"file://{tmp_path}/out.mp4"

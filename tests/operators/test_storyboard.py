@@ -34,6 +34,22 @@ def test_the_whole_storyboard_is_priced_before_the_first_shot_is_paid_for(simula
     assert simulator.stats()["create_requests"] == 0
 
 
+@pytest.mark.parametrize(("text", "named"), [("NaN", "nan"), ("-1", "-1"), ("1e999", "inf")])
+def test_a_shot_without_a_usable_price_refuses_the_whole_before_any_create_naming_the_model_and_value(
+    simulator, tmp_path, text, named
+):
+    # A NaN price made a NaN total, which passed the cap (NaN > cap is False): every shot was paid for.
+    simulator.configure(bad_money={"price": text})
+    op = storyboard(tmp_path, max_usd=5)
+    with pytest.raises(AirflowFailException) as refused:
+        op.execute(make_context(op))
+    assert (
+        "storyboard: no quote for kling-video/v1.6/pro/text-to-video: the price catalogue gives it a rate that is "
+        f"not a finite, non-negative number: price={named}; max_usd=5 needs a price before paying"
+    ) in str(refused.value)
+    assert simulator.stats()["create_requests"] == 0
+
+
 def test_side_by_side_shots_render_at_once_and_join_in_order(simulator, tmp_path):
     simulator.configure(generation_seconds=1)
     op = storyboard(tmp_path, continuity="none", crossfade=0.5)

@@ -33,3 +33,26 @@ def test_finish_ends_every_long_render_now_but_not_one_that_never_ends(simulator
     assert [status(simulator, g) for g in long_renders] == ["completed", "completed"]
     assert status(simulator, endless) == "queued"
     assert simulator.finish_renders() == 0
+
+
+def test_bad_money_writes_its_text_in_each_place_as_it_is(simulator):
+    simulator.configure(
+        generation_seconds=0.1,
+        bad_money={"price": "NaN", "balance": "1e999", "usd_header": "-1", "credits_header": "inf", "usage": '"0.5"'},
+    )
+    catalogue = requests.get(simulator.url + "/v1/models", params={"include": "pricing"}, timeout=10)
+    assert '"price": NaN' in catalogue.text
+    balance = requests.get(simulator.url + "/v2/billing", headers=HEADERS, timeout=10)
+    assert balance.text == '{"current_balance": 1e999, "currency": "USD"}'
+    created = requests.post(simulator.url + PATH, json={"model": MODEL, "prompt": "a"}, headers=HEADERS, timeout=10)
+    assert (created.headers["x-aimlapi-usd-spent"], created.headers["x-aimlapi-credits-used"]) == ("-1", "inf")
+    simulator.finish_renders()
+    params = {"generation_id": created.json()["id"]}
+    fetched = requests.get(simulator.url + PATH, params=params, headers=HEADERS, timeout=10)
+    assert fetched.json()["meta"] == {"usage": {"tokens_used": "0.5"}}
+    assert simulator.stats()["generations"][params["generation_id"]]["usd"] == 0.49  # what is charged is unchanged
+
+
+def test_bad_money_refuses_a_place_it_does_not_know(simulator):
+    response = requests.post(simulator.url + "/_sim/config", json={"bad_money": {"refund": "NaN"}}, timeout=10)
+    assert (response.status_code, response.json()) == (400, {"error": "unknown bad_money places ['refund']"})
