@@ -25,14 +25,17 @@ _OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 def plan_batch(text: str, *, output: str, overwrite: bool = False) -> dict[str, Any]:
     """Validate every JSONL row and sort it into ``todo``, ``existing`` (already delivered) or ``invalid``.
 
+    Two rows may not share an output name, nor names equal but for case (one file where case is ignored).
+
     :param text: the prompt list, one JSON object per line (blank lines and ``#`` comments allowed).
     :param output: the folder (path or URI) the videos go to.
-    :param overwrite: generate rows again even when their video already exists.
+    :param overwrite: generate rows again even when this product already delivered their video (a
+        row whose destination holds a file the product did not write is invalid either way).
     """
     todo: list[dict[str, Any]] = []
     invalid: list[dict[str, Any]] = []
     existing: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     folder = output.rstrip("/")
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -54,10 +57,15 @@ def plan_batch(text: str, *, output: str, overwrite: bool = False) -> dict[str, 
             invalid.append({"row": number, "output": name if isinstance(name, str) else None, "error": error})
             continue
         assert isinstance(name, str)
-        seen[name] = number
+        seen[name.casefold()] = (number, name)
         destination = f"{folder}/{name}.mp4"
         entry = {"row": number, "output": name, "destination": destination}
-        if not overwrite and _already_delivered(destination):
+        try:
+            delivered = _already_delivered(destination)
+        except KlingError as err:  # a file of yours is in the way, or the destination cannot work
+            invalid.append({**entry, "error": str(err)})
+            continue
+        if delivered and not overwrite:
             existing.append(entry)
             continue
         todo.append(
@@ -168,7 +176,7 @@ def _takes_external_task_id(model: Any) -> bool:
     return isinstance(model, str) and is_catalogued(model) and get_model(model).accepts("external_task_id")
 
 
-def _parse_row(line: str, seen: dict[str, int]) -> tuple[dict[str, Any] | None, str | None]:
+def _parse_row(line: str, seen: dict[str, tuple[int, str]]) -> tuple[dict[str, Any] | None, str | None]:
     try:
         row = json.loads(line)
     except ValueError as err:
@@ -178,16 +186,25 @@ def _parse_row(line: str, seen: dict[str, int]) -> tuple[dict[str, Any] | None, 
     name = row.get("output")
     if not isinstance(name, str) or not _OUTPUT_NAME.fullmatch(name):
         return row, f"output={name!r} must be a file name of letters, digits, '.', '_' or '-' (at most 100)"
-    if name in seen:
-        return row, f"output {name!r} is already used by row {seen[name]}"
+    if name.casefold() in seen:
+        number, used = seen[name.casefold()]
+        if used == name:
+            return row, f"output {name!r} is already used by row {number}"
+        return row, (
+            f"output {name!r} is row {number}'s {used!r} but for case: on a filesystem that ignores case "
+            "they are one file; rename one"
+        )
     return row, None
 
 
 def _already_delivered(destination: str) -> bool:
-    from airflow_provider_kling.delivery import storage
+    """Whether the product delivered a video there (verified); refusing a destination that cannot work.
 
-    target = storage.as_storage_path(destination)
-    return target.exists() and storage.read_sidecar(target) is not None
+    :raises KlingError: when a file there is not the product's, or the destination cannot work.
+    """
+    from airflow_provider_kling.delivery.destination import already_delivered
+
+    return already_delivered(destination)
 
 
 def build_report(
@@ -275,8 +292,9 @@ def _delivered_seconds(destination: str) -> float | None:
     The unified fetch (``GET /v2/video/generations``) documents no ``duration``; the file is the truth.
     """
     from airflow_provider_kling.delivery import storage
+    from airflow_provider_kling.delivery.ownership import product_sidecar
 
-    sidecar = storage.read_sidecar(storage.as_storage_path(destination)) or {}
+    sidecar = product_sidecar(storage.as_storage_path(destination)) or {}
     seconds = (sidecar.get("probe") or {}).get("duration")
     return float(seconds) if isinstance(seconds, (int, float)) else None
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from airflow_provider_kling.exceptions import KlingError, KlingValidationError
+from airflow_provider_kling.models.destinations import clip_clashes, clip_for
 from airflow_provider_kling.version_compat import AIRFLOW_V_3_3_PLUS
 
 
@@ -12,3 +17,46 @@ def row_label(template: str) -> str | None:
     unresolved (``MappedArgument``), which fails the task; there the rows keep their numbers.
     """
     return template if AIRFLOW_V_3_3_PLUS else None
+
+
+def plan_clips(images: Sequence[str], output: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Each photo and its clip, sorted into ``todo`` (to animate) and ``delivered`` (its clip is there).
+
+    A clip goes beside its photo (``mug.jpg`` -> ``mug.mp4``), or into ``output`` for a URL photo.
+    Each entry: ``image``, ``clip`` and the sidecar's ``metadata`` (``source_image``). A clip this
+    product already delivered there is not made again; to make it again, delete the clip (or the
+    folder of clips). Images this product wrote itself (a clip's ``<clip>.poster.jpg``) are not
+    photos: they are left out (listed under ``ours``).
+
+    :param images: photo paths or URIs (local, ``s3://`` ...), or ``http(s)`` URLs.
+    :param output: the folder for the clips of URL photos.
+    :raises KlingValidationError: naming every photo that cannot be animated as planned (before
+        anything is paid for): two photos that would make one clip (``mug.jpg`` and ``mug.png``,
+        or names equal but for case), a clip path or a path beside it holding a file the product
+        did not write, a destination that cannot work.
+    """
+    from airflow_provider_kling.delivery.destination import already_delivered
+    from airflow_provider_kling.delivery.ownership import written_beside_a_video
+    from airflow_provider_kling.delivery.storage import as_storage_path
+
+    problems: list[str] = []
+    pairs: list[tuple[str, str]] = []
+    plan: dict[str, list[dict[str, Any]]] = {"todo": [], "delivered": [], "ours": []}
+    for image in images:
+        if not image.startswith(("http://", "https://")) and written_beside_a_video(as_storage_path(image)):
+            plan["ours"].append({"image": image})
+            continue
+        try:
+            pairs.append((image, clip_for(image, output)))
+        except KlingValidationError as err:
+            problems += err.problems
+    problems += clip_clashes(pairs)
+    for image, clip in pairs:
+        entry = {"image": image, "clip": clip, "metadata": {"source_image": image}}
+        try:
+            plan["delivered" if already_delivered(clip, inputs=[image]) else "todo"].append(entry)
+        except KlingError as err:
+            problems.append(f"{image}: " + "; ".join(getattr(err, "problems", None) or [str(err)]))
+    if problems:
+        raise KlingValidationError(problems)
+    return plan

@@ -2,14 +2,19 @@
 
 photos   -> lists the JPG/PNG files under the Variable ``kling_photos`` (a local folder or any
             object-storage URI: ``s3://shop/products/``, ``gs://...``), or takes a JSON list of
-            photo paths/URIs/``https://`` URLs from it.
+            photo paths/URIs/``https://`` URLs from it, and plans each clip
+            (``airflow_provider_kling.dag_helpers.plan_clips``): a photo whose clip was already
+            delivered is skipped; two photos that would make one clip (``mug.jpg``, ``mug.png``)
+            or a file of yours where a clip or its sidecar or poster would go fail the run here,
+            before anything is paid for.
 photo    -> one mapped task group per photo, so each clip is stored as soon as its own render ends:
   animate   KlingImageToVideoOperator: the file is read through Airflow's object storage, checked
             against Kling's image rules before anything is paid for, and sent inline; a URL is
             passed through as is. It waits deferred in the ``kling_generations`` pool, so at most
             that many renders run at once, and the wait ends in the triggerer.
   deliver   stores ``<photo name>.mp4`` next to its photo (URL photos: under ``kling_output``),
-            with a JSON sidecar naming the source image.
+            with ``<photo name>.mp4.kling.json`` (a sidecar naming the source image) and
+            ``<photo name>.mp4.poster.jpg`` beside it. Nothing of yours is written over.
 
 Setup: a ``kling_default`` connection (your AI/ML API key), the Variable ``kling_photos``, and a
 pool sized to your account's concurrency::
@@ -44,16 +49,28 @@ PROMPT = "The product turns slowly on its stand, soft studio light, clean backgr
 def kling_image_to_video():
     @task
     def photos(source: str, output: str) -> list[dict]:
-        """One entry per photo: the image to animate and where its clip goes."""
+        """One entry per photo to animate: the image and where its clip goes."""
         from airflow.sdk import ObjectStoragePath
+
+        from airflow_provider_kling.dag_helpers import plan_clips
+        from airflow_provider_kling.exceptions import KlingError
+        from airflow_provider_kling.version_compat import AirflowFailException
 
         if source.lstrip().startswith("["):
             images = [str(item) for item in json.loads(source)]
         else:
             folder = ObjectStoragePath(source if "://" in source else f"file://{os.path.abspath(source)}")
             images = sorted(str(path) for path in folder.iterdir() if path.suffix.lower() in PHOTO_SUFFIXES)
-        print(f"{len(images)} photos to animate from {source}")
-        return [_entry(image, output) for image in images]
+        try:
+            plan = plan_clips(images, output)
+        except KlingError as err:  # nothing was sent: fix the folder, then run again
+            raise AirflowFailException(str(err)) from None
+        for done in plan["delivered"]:
+            print(f"{done['clip']} already holds the clip of {done['image']}: not animated again")
+        for poster in plan["ours"]:
+            print(f"{poster['image']} is a clip's poster, made here: not a photo to animate")
+        print(f"{len(plan['todo'])} photos to animate from {source}")
+        return plan["todo"]
 
     entries = photos(
         "{{ var.value.get('kling_photos', '/tmp/kling-photos') }}",
@@ -79,18 +96,10 @@ def kling_image_to_video():
             destination=destination,
             metadata=metadata,
             map_index_template=row_label("{{ task.destination.rsplit('/', 1)[-1] }}"),
-            overwrite=True,
         )
         animate >> deliver
 
     photo.expand_kwargs(entries.map(_job_of))
-
-
-def _entry(image: str, output: str) -> dict:
-    name = image.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    is_url = image.startswith(("http://", "https://"))
-    clip = f"{output.rstrip('/')}/{name}.mp4" if is_url else f"{image.rsplit('.', 1)[0]}.mp4"
-    return {"image": image, "clip": clip, "metadata": {"source_image": image}}
 
 
 def _job_of(entry: dict) -> dict:

@@ -33,7 +33,7 @@ SHOTS = [
 BODY = """\
 **Storyboard video:** `{{ ti.xcom_pull(task_ids='storyboard')['uri'] }}`
 
-**Contact sheet** (one still per shot): `{{ ti.xcom_pull(task_ids='storyboard')['uri'] | replace('.mp4', '.contact-sheet.jpg') }}`
+**Contact sheet** (one still per shot): `{{ ti.xcom_pull(task_ids='storyboard')['uri'] ~ '.contact-sheet.jpg' }}`
 
 **Shots:** {{ ti.xcom_pull(task_ids='storyboard')['generation_ids'] | length }};
 {% set cost = ti.xcom_pull(task_ids='storyboard')['cost'] -%}
@@ -76,6 +76,7 @@ def kling_storyboard_review():
         """Publish the approved video, or record why it was rejected; nothing else."""
         from airflow_provider_kling.delivery import storage
         from airflow_provider_kling.delivery.storyboard import publish_copy
+        from airflow_provider_kling.models.destinations import REVIEW
 
         context = get_current_context()
         chosen = decision["chosen_options"][0]
@@ -87,7 +88,7 @@ def kling_storyboard_review():
             published = publish_copy(under_review, folder, logger=context["task"].log)
             return {"decision": "published", "uri": published, "by": by}
         record = {"decision": "rejected", "reason": reason, "by": by, "video": video["uri"]}
-        target = storage.sibling(under_review, ".review.json")
+        target = storage.companion(under_review, REVIEW)
         storage.write_small_file(target, json.dumps(record, indent=2).encode())
         print(f"Rejected by {by or 'a reviewer'}: {reason or 'no reason given'}; nothing published ({target})")
         return record

@@ -55,7 +55,7 @@ def kling_text_to_video():
         timeout=timedelta(minutes=20).total_seconds(),
     )
 
-    # A folder (trailing slash) stores <generation id>.mp4 plus .json and .jpg beside it.
+    # A folder (trailing slash) stores <generation id>.mp4, with <id>.mp4.kling.json and .mp4.poster.jpg beside it.
     download = KlingDownloadVideoOperator(
         task_id="download",
         generation_id=submit.output,

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
 
 from airflow_provider_kling.batch import build_report, check_spend, plan_batch, plan_total
 from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.models.ownership import ownership_record
 
 GOOD = '{"output": "a", "prompt": "a fox", "duration": 5}'
 
@@ -52,18 +54,48 @@ def test_bad_rows_are_reported_with_row_number_and_field(line, fragment):
     assert fragment in batch["invalid"][0]["error"]
 
 
-def test_duplicate_outputs_are_refused():
-    batch = plan(GOOD, GOOD.replace("a fox", "another fox"))
-    assert batch["invalid"] == [{"row": 2, "output": "a", "error": "output 'a' is already used by row 1"}]
+@pytest.mark.parametrize(
+    ("second", "error"),
+    [
+        ("a", "output 'a' is already used by row 1"),
+        (
+            "A",
+            "output 'A' is row 1's 'a' but for case: on a filesystem that ignores case they are one file; rename one",
+        ),
+    ],
+)
+def test_duplicate_outputs_are_refused(second, error):
+    batch = plan(GOOD, GOOD.replace("a fox", "another fox").replace('"a"', f'"{second}"'))
+    assert batch["invalid"] == [{"row": 2, "output": second, "error": error}]
+
+
+def delivered(folder, name, generation_id):
+    """A video with its sidecar, as the product leaves it."""
+    video = b"\x00\x00\x00\x18ftypisom " + name.encode()
+    (folder / f"{name}.mp4").write_bytes(video)
+    files = {f"{name}.mp4": {"sha256": hashlib.sha256(video).hexdigest(), "size": len(video)}}
+    sidecar = {"generation_id": generation_id, "probe": {"duration": 5.0}, **ownership_record(f"{name}.mp4", files, {})}
+    (folder / f"{name}.mp4.kling.json").write_text(json.dumps(sidecar))
 
 
 def test_delivered_videos_are_skipped_unless_overwrite(tmp_path):
-    (tmp_path / "a.mp4").write_bytes(b"video")
-    (tmp_path / "a.json").write_text(json.dumps({"generation_id": "g"}))
+    delivered(tmp_path, "a", "g")
     assert [row["output"] for row in plan(GOOD, output=str(tmp_path))["existing"]] == ["a"]
     assert [row["output"] for row in plan(GOOD, output=str(tmp_path), overwrite=True)["todo"]] == ["a"]
-    (tmp_path / "a.json").unlink()  # a video without its sidecar may be partial or foreign: regenerate
+    (tmp_path / "a.mp4").unlink()  # its sidecar alone is a leftover of the product's: generated again
     assert [row["output"] for row in plan(GOOD, output=str(tmp_path))["todo"]] == ["a"]
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+@pytest.mark.parametrize("theirs", ["a.mp4", "a.mp4.kling.json", "a.mp4.poster.jpg"])
+def test_a_row_whose_video_or_files_would_land_on_yours_is_invalid(tmp_path, theirs, overwrite):
+    (tmp_path / theirs).write_bytes(b"yours")
+    (tmp_path / "a.json").write_text("yours too, and in nobody's way")
+    batch = plan(GOOD, '{"output": "b", "prompt": "x"}', output=str(tmp_path), overwrite=overwrite)
+    assert [row["output"] for row in batch["todo"]] == ["b"]
+    [row] = batch["invalid"]
+    assert (row["row"], row["output"]) == (1, "a")
+    assert f"{tmp_path}/{theirs} exists and" in row["error"]
 
 
 class NoAPI:
@@ -98,7 +130,7 @@ def test_report_totals_and_usage():
 def test_report_duration_when_the_api_reports_none(tmp_path):
     # The unified fetch documents no duration: the delivered file's probe (its sidecar), else the request.
     batch = plan(GOOD, '{"output": "b", "prompt": "x", "duration": 10}', output=str(tmp_path))
-    (tmp_path / "a.json").write_text(json.dumps({"generation_id": "g1", "probe": {"duration": 5.0}}))
+    delivered(tmp_path, "a", "g1")
     outcomes = [
         {"generation_id": "g1", "generation": {"duration": None}, "destination": str(tmp_path / "a.mp4")},
         {"generation_id": "g2", "generation": {}, "destination": str(tmp_path / "b.mp4")},

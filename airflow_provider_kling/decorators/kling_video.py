@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk.bases.decorator import DecoratedOperator, TaskDecorator, task_decorator_factory
 
 from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.lineage import media_read
 from airflow_provider_kling.operators.download import kling_videos_asset
 from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
 from airflow_provider_kling.task_outputs import RETURN_SUMMARY, task_summary
@@ -60,7 +61,9 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
     :param python_callable: the decorated function; returns a prompt or a parameter dict.
     :param op_args: positional arguments for the function (templated).
     :param op_kwargs: keyword arguments for the function (templated).
-    :param destination: also download the video here (a folder ending in ``/`` or a file URI).
+    :param destination: also download the video here (a folder ending in ``/`` or a file URI ending
+        in ``.mp4``); a file of yours there, or beside it where its companions go, is refused before
+        anything is paid for.
     :param kwargs: any :class:`KlingTextToVideoOperator` argument, used as defaults.
     """
 
@@ -108,7 +111,7 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
         if self.destination:
             from airflow_provider_kling.delivery.deliver import check_destination
 
-            check_destination(self.destination)
+            check_destination(self.destination, inputs=media_read(params))
         return params
 
     def ends_in_triggerer(self) -> str | None:

@@ -2,7 +2,10 @@
 
 * :mod:`.download` streams the signed URL in constant memory (:mod:`.hashing` hashes alongside);
 * :mod:`.verify` checks the bytes (``Content-Length``, the MP4 ``ftyp`` signature);
-* :mod:`.storage` stages and publishes atomically to any object storage, with a JSON sidecar;
+* :mod:`.destination` checks a destination before any request (names, folder, the user's files);
+* :mod:`.ownership` tells the product's files from the user's (the sidecar records each it wrote);
+* :mod:`.storage` stages and publishes one file atomically to any object storage;
+* :mod:`.publish` publishes a video and the files beside it as one, all or nothing;
 * :mod:`.media` makes a poster frame and probes the video (``media`` extra);
 * :mod:`.deliver` puts them in order and refreshes an expired URL.
 """

@@ -1,33 +1,39 @@
 """Deliver a finished generation's video to storage: download, verify, publish, describe.
 
-Shared by :class:`KlingDownloadVideoOperator` and the TaskFlow decorator. :mod:`.download` streams
-and verifies; :mod:`.storage` makes publishing atomic; this module decides the order and what
-happens when the signed URL has expired (fetch the generation once more for a fresh URL).
+Shared by :class:`KlingDownloadVideoOperator` and the TaskFlow decorator. :mod:`.destination`
+checks the destination first; :mod:`.download` streams and verifies; :mod:`.publish` puts the
+video and its companions in place as one; this module puts them in order, keeps a video already
+delivered, and refreshes an expired signed URL (fetching the generation once more).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.delivery import storage
+from airflow_provider_kling.delivery.destination import check_destination, check_video_target
 from airflow_provider_kling.delivery.download import DownloadResult, VideoDownloader
+from airflow_provider_kling.delivery.ownership import Wanted, describe, enforce, inspect
+from airflow_provider_kling.delivery.publish import Publication, publish_delivery
 from airflow_provider_kling.exceptions import (
     KlingPermanentError,
     KlingVideoUrlExpired,
     KlingVideoUrlRejected,
 )
-from airflow_provider_kling.hooks.storage import check_connection, storage_errors
+from airflow_provider_kling.hooks.storage import storage_errors
 from airflow_provider_kling.models import Generation, GenerationStatus, redact_url
 from airflow_provider_kling.models.cost import cost_of, json_usage
+from airflow_provider_kling.models.destinations import POSTER, SIDECAR, video_file_name
+from airflow_provider_kling.models.ownership import Action, decide
 
 if TYPE_CHECKING:
     from airflow_provider_kling.hooks.kling import KlingHook
+
+__all__ = ["Delivery", "check_destination", "deliver_video", "download_generation", "video_to_keep"]
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +48,7 @@ class Delivery:
     :param sha256: checksum of the bytes written.
     :param skipped: True when an identical video was already at the destination.
     :param poster_uri: the JPEG still, when one was made.
-    :param metadata_uri: the JSON sidecar, when written.
+    :param metadata_uri: the JSON sidecar (``<video>.kling.json``).
     :param cost: what the generation cost, ``{"usd", "credits"}``, when the API reported it; ``"unknown"``
         when what it reported is not a finite, non-negative number.
     :param source_url: where it was downloaded from, without the URL's signature.
@@ -71,7 +77,7 @@ class Delivery:
             sha256=str(sidecar.get("sha256", "")),
             skipped=True,
             poster_uri=sidecar.get("poster"),
-            metadata_uri=str(storage.sibling(target, storage.SIDECAR_SUFFIX)),
+            metadata_uri=str(storage.companion(target, SIDECAR)),
             cost=sidecar.get("cost"),
             source_url=sidecar.get("source_url"),
         )
@@ -92,11 +98,13 @@ def deliver_video(
     """Download one generation's video to ``destination`` atomically and verified.
 
     :param hook: the Kling hook (fetches fresh URLs, streams the video).
-    :param destination: a file path/URI, or a folder (ending with ``/``) to put ``<id>.mp4`` in.
+    :param destination: a file path/URI ending in ``.mp4``, or a folder (ending with ``/``) to put
+        ``<id>.mp4`` in.
     :param generation_id: fetch the video URL from this generation (and refresh it if expired).
     :param video_url: download this URL instead (cannot be refreshed when expired).
-    :param overwrite: replace an existing different file at the destination.
-    :param write_metadata: write a JSON sidecar next to the video.
+    :param overwrite: replace another video this product delivered there (never a file it did not write).
+    :param write_metadata: describe the video in its sidecar (usage, source URL, probe, ``metadata``);
+        the sidecar itself is always written: it is how a later run knows the files are the product's.
     :param poster: also store a JPEG still (needs the ``media`` extra; skipped without it).
     :param metadata: extra fields for the sidecar (prompt, model, row id...).
     """
@@ -104,50 +112,31 @@ def deliver_video(
         raise KlingPermanentError("Pass generation_id (recommended: expired URLs are refreshed) or video_url")
     uri = str(destination)
     path = check_destination(destination)
-    generation = hook.get_generation(generation_id) if generation_id else None
-    url = video_url or _finished_url(generation)
     with storage_errors(uri, "deliver to", path, missing_is_setup=True):
         # The destination as given: a trailing "/" makes it a folder.
-        target = storage.resolve_destination(destination, generation_id or Path(redact_url(url) or "video").stem)
+        target = path
+        if storage.is_folder(destination, path):
+            target = path / video_file_name(generation_id or Path(redact_url(video_url) or "video").stem)
+            check_video_target(target)
+        generation = hook.get_generation(generation_id) if generation_id else None
+        url = video_url or _finished_url(generation)
         return _deliver(
             hook, target, generation, generation_id, url, overwrite, write_metadata, poster, metadata, logger
         )
 
 
-def check_destination(destination: Any) -> Any:
-    """``destination`` as a storage path whose connection exists (checked before anything is fetched).
+def video_to_keep(target: Any, wanted: Wanted, overwrite: bool) -> dict[str, Any] | None:
+    """The sidecar of the video at ``target`` when it is the ``wanted`` one, complete and kept.
 
-    Refused credentials show at the first look at the destination, before the download; a missing
-    bucket at the upload, after it (s3fs's look-ups report a missing bucket and refused credentials
-    alike), still before anything is published. Either fails at once.
+    ``None`` when the destination is free, or is to be (re)written: a video this product delivered
+    and ``overwrite`` allows replacing, its own leftovers, or the wanted video with a companion missing.
 
-    :raises KlingStorageSetupError: no filesystem for its scheme, or no such connection.
+    :raises KlingStorageSetupError: when a file there is not the product's, or is another video
+        and ``overwrite`` is not set.
     """
-    uri = str(destination)
-    with storage_errors(uri, "deliver to", missing_is_setup=True):
-        path = storage.as_storage_path(destination)
-    check_connection(path, uri)
-    with storage_errors(uri, "deliver to", path, missing_is_setup=True):
-        path.fs  # noqa: B018 -- resolves the scheme's filesystem (no request): a missing one is a setup error
-    return path
-
-
-def video_to_keep(target: Any, wanted: Callable[[dict[str, Any]], bool], overwrite: bool) -> dict[str, Any] | None:
-    """The sidecar of the video at ``target`` when it is the ``wanted`` one and is kept (no ``overwrite``).
-
-    ``None`` when ``target`` is free, or is to be replaced (``overwrite``).
-
-    :raises KlingPermanentError: when another video is there and ``overwrite`` is not set.
-    """
-    if overwrite or not target.exists():
-        return None
-    existing = storage.read_sidecar(target)
-    if existing and wanted(existing):
-        return existing
-    raise KlingPermanentError(
-        f"{target} already exists and holds another video; pass overwrite=True to replace it "
-        "or choose another destination"
-    )
+    inspection = inspect(target, wanted)
+    verdict = enforce(decide(inspection.facts, overwrite=overwrite))
+    return inspection.sidecar if verdict.action is Action.KEEP else None
 
 
 def _deliver(
@@ -162,43 +151,49 @@ def _deliver(
     metadata: dict[str, Any] | None,
     logger: Any,
 ) -> Delivery:
-    existing = video_to_keep(
-        target, lambda sidecar: generation_id is not None and sidecar.get("generation_id") == generation_id, overwrite
-    )
+    wanted = _same_video(generation_id, url)
+    existing = video_to_keep(target, wanted, overwrite)
     if existing is not None:
-        logger.info("%s already holds generation %s: not downloading it again", target, generation_id)
+        logger.info("%s already holds %s: not downloading it again", target, describe(existing))
         return Delivery.kept(target, existing, generation_id)
 
     with storage.staged_file(target) as staged:
         result, url = _download_refreshing(hook, url, staged, generation_id, logger)
         probe = _probe(staged, poster, logger)
-        storage.publish(staged, target)
-    logger.info("Saved video to %s (%d bytes, sha256 %s)", target, result.size, result.sha256[:16])
-
-    poster_uri = None
-    if probe is not None:
-        poster_path = storage.sibling(target, storage.POSTER_SUFFIX)
-        storage.write_small_file(poster_path, probe.poster)
-        poster_uri = str(poster_path)
-        logger.info(
-            "Poster frame saved to %s (%sx%s, %.1fs)", poster_uri, probe.width, probe.height, probe.duration or 0
+        sidecar = _sidecar(generation, generation_id, url, result, probe, metadata, write_metadata)
+        publication = Publication(
+            target, staged, result.sha256, result.size, sidecar, {POSTER: probe.poster} if probe else {}
         )
-    metadata_uri = None
-    if write_metadata:
-        sidecar_path = storage.sibling(target, storage.SIDECAR_SUFFIX)
-        sidecar = _sidecar(generation, generation_id, url, result, probe, poster_uri, metadata)
-        storage.write_small_file(sidecar_path, json.dumps(sidecar, indent=2, sort_keys=True).encode())
-        metadata_uri = str(sidecar_path)
+        published = publish_delivery(publication, wanted=wanted, overwrite=overwrite, logger=logger)
+    if published.kept:
+        return Delivery.kept(target, published.sidecar, generation_id)
+    logger.info("Saved video to %s (%d bytes, sha256 %s)", target, result.size, result.sha256[:16])
+    if published.uri(POSTER) and probe is not None:
+        logger.info(
+            "Poster frame saved to %s (%sx%s, %.1fs)",
+            published.uri(POSTER),
+            probe.width,
+            probe.height,
+            probe.duration or 0,
+        )
     return Delivery(
         uri=str(target),
         generation_id=generation_id,
         size=result.size,
         sha256=result.sha256,
-        poster_uri=poster_uri,
-        metadata_uri=metadata_uri,
+        poster_uri=published.uri(POSTER),
+        metadata_uri=str(storage.companion(target, SIDECAR)),
         cost=cost_of(generation.usage) if generation else None,
         source_url=redact_url(url),
     )
+
+
+def _same_video(generation_id: str | None, url: str) -> Wanted:
+    """Whether a sidecar describes the video being delivered: the same generation (or the same bare URL)."""
+    if generation_id is not None:
+        return lambda sidecar: sidecar.get("generation_id") == generation_id
+    source = redact_url(url)
+    return lambda sidecar: sidecar.get("generation_id") is None and sidecar.get("source_url") == source
 
 
 def download_generation(hook: KlingHook, generation_id: str, out: Path, logger: Any = log) -> DownloadResult:
@@ -265,21 +260,26 @@ def _sidecar(
     url: str,
     result: DownloadResult,
     probe: Any,
-    poster_uri: str | None,
     metadata: dict[str, Any] | None,
+    describe_video: bool,
 ) -> dict[str, Any]:
+    """The sidecar's fields: what identifies the video, and with ``describe_video`` what describes it."""
     sidecar: dict[str, Any] = {
         "generation_id": generation_id,
         "source_url": redact_url(url),
         "sha256": result.sha256,
         "size": result.size,
-        "content_type": result.content_type,
-        "downloaded_at": datetime.now(timezone.utc).isoformat(),
-        "usage": json_usage(generation.usage) if generation else {},
-        "cost": cost_of(generation.usage) if generation else None,
-        "api_duration": generation.duration if generation else None,
-        "poster": poster_uri,
+        "poster": None,
     }
+    if not describe_video:
+        return sidecar
+    sidecar.update(
+        content_type=result.content_type,
+        downloaded_at=datetime.now(timezone.utc).isoformat(),
+        usage=json_usage(generation.usage) if generation else {},
+        cost=cost_of(generation.usage) if generation else None,
+        api_duration=generation.duration if generation else None,
+    )
     if probe is not None:
         sidecar["probe"] = {"width": probe.width, "height": probe.height, "duration": probe.duration, "fps": probe.fps}
     if metadata:

@@ -13,6 +13,7 @@ from io import BytesIO
 from typing import Any
 
 from airflow_provider_kling.models.cost import amount_text
+from airflow_provider_kling.models.destinations import POSTER, companion_name
 
 THUMB_WIDTH = 320
 LABEL_HEIGHT = 22
@@ -80,7 +81,7 @@ def report_page(report: dict[str, Any], *, title: str, has_poster: Callable[[str
 def _row(line: dict[str, Any], has_poster: Callable[[str], bool]) -> str:
     stored = line.get("status") in ("delivered", "already_done")
     video = _file_name(line.get("destination")) if stored else ""
-    poster = video.rsplit(".", 1)[0] + ".jpg" if video else ""
+    poster = companion_name(video, POSTER) if video else ""
     picture = f'<img src="{html.escape(poster)}" alt="">' if poster and has_poster(poster) else ""
     link = f'<a href="{html.escape(video)}">{html.escape(video)}</a>' if video else ""
     cost = "" if line.get("usd") is None else html.escape(amount_text(line["usd"]))

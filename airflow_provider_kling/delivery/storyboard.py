@@ -1,13 +1,13 @@
 """A storyboard's finished shots delivered as one video: fetched, joined, verified, published.
 
-Beside the video: its poster, a contact sheet (one labelled still per shot) and a sidecar listing
-each shot's generation id, length and cost. A destination already holding the same shots (its
-sidecar says so) is kept as it is: re-running a finished storyboard fetches nothing.
+Beside the video (``<video>.poster.jpg``, ``<video>.contact-sheet.jpg``, ``<video>.kling.json``):
+its poster, a contact sheet (one labelled still per shot) and a sidecar listing each shot's
+generation id, length and cost. A destination already holding the same shots (its sidecar says
+so) is kept as it is: re-running a finished storyboard fetches nothing.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -21,15 +21,18 @@ from airflow_provider_kling.delivery.deliver import Delivery, check_destination,
 from airflow_provider_kling.delivery.download import DOWNLOAD_CHUNK_BYTES
 from airflow_provider_kling.delivery.hashing import file_sha256
 from airflow_provider_kling.delivery.media import probe_and_poster, still_at
+from airflow_provider_kling.delivery.ownership import product_sidecar
 from airflow_provider_kling.delivery.pages import contact_sheet
+from airflow_provider_kling.delivery.publish import Publication, publish_delivery
 from airflow_provider_kling.delivery.stitch import ClipInfo, clip_info, plan_for, stitch, verify_stitched
+from airflow_provider_kling.exceptions import KlingStorageSetupError
 from airflow_provider_kling.hooks.storage import storage_errors
 from airflow_provider_kling.models.cost import UNKNOWN, cost_of, total_of
+from airflow_provider_kling.models.destinations import CONTACT_SHEET, DELIVERED_COMPANIONS, POSTER, SIDECAR
+from airflow_provider_kling.models.ownership import OWNERSHIP_FIELDS
 
 if TYPE_CHECKING:
     from airflow_provider_kling.hooks.kling import KlingHook
-
-CONTACT_SHEET_SUFFIX = ".contact-sheet.jpg"
 
 
 @dataclass(frozen=True)
@@ -54,12 +57,17 @@ def deliver_storyboard(
 ) -> Delivery:
     """Join ``shots``' videos, in order, into the MP4 at ``destination`` (a file path or URI).
 
+    :param overwrite: replace another video this product delivered there (never a file it did not write).
     :raises StitchError: when the joined video is not what was joined (length, frame, sound).
     """
     uri, ids = str(destination), [shot.generation_id for shot in shots]
     target = check_destination(destination)
+
+    def wanted(sidecar: dict[str, Any]) -> bool:
+        return _shot_ids(sidecar) == ids
+
     with storage_errors(uri, "deliver to", target, missing_is_setup=True):
-        existing = video_to_keep(target, lambda sidecar: _shot_ids(sidecar) == ids, overwrite)
+        existing = video_to_keep(target, wanted, overwrite)
         if existing is not None:
             logger.info("%s already holds this storyboard's %d shots: kept as it is", target, len(ids))
             return Delivery.kept(target, existing, None)
@@ -69,17 +77,22 @@ def deliver_storyboard(
                 download_generation(hook, shot.generation_id, clip, logger)
             infos = [clip_info(clip) for clip in clips]
             plan = plan_for(infos, crossfade=crossfade)
-            with storage.staged_file(target) as staged:
-                stitch(clips, staged, plan, infos)
-                joined = verify_stitched(staged, plan, infos)
-                size, sha256 = staged.stat().st_size, file_sha256(staged)
-                poster = probe_and_poster(staged).poster
-                stills = [
-                    still
-                    for shot, info, clip in zip(shots, infos, clips, strict=True)
-                    for still in _stills(shot, info, clip)
-                ]
-                storage.publish(staged, target)
+            stitched = Path(folder) / "joined.mp4"
+            stitch(clips, stitched, plan, infos)
+            joined = verify_stitched(stitched, plan, infos)
+            size, sha256 = stitched.stat().st_size, file_sha256(stitched)
+            stills = [
+                still
+                for shot, info, clip in zip(shots, infos, clips, strict=True)
+                for still in _stills(shot, info, clip)
+            ]
+            companions = {POSTER: probe_and_poster(stitched).poster, CONTACT_SHEET: contact_sheet(stills)}
+            sidecar = _sidecar(shots, infos, joined, size, sha256, crossfade)
+            with storage.staged_copy(stitched, target) as staged:
+                publication = Publication(target, staged, sha256, size, sidecar, companions)
+                published = publish_delivery(publication, wanted=wanted, overwrite=overwrite, logger=logger)
+        if published.kept:
+            return Delivery.kept(target, published.sidecar, None)
         logger.info(
             "Saved the storyboard to %s: %d shots joined, %.2f s, %dx%d at %g fps%s (%d bytes)",
             target,
@@ -91,42 +104,60 @@ def deliver_storyboard(
             ", with sound" if joined.audio else "",
             size,
         )
-        poster_path = storage.sibling(target, storage.POSTER_SUFFIX)
-        storage.write_small_file(poster_path, poster)
-        sheet_path = storage.sibling(target, CONTACT_SHEET_SUFFIX)
-        storage.write_small_file(sheet_path, contact_sheet(stills))
-        sidecar_path = storage.sibling(target, storage.SIDECAR_SUFFIX)
-        sidecar = _sidecar(shots, infos, joined, size, sha256, str(poster_path), str(sheet_path), crossfade)
-        storage.write_small_file(sidecar_path, json.dumps(sidecar, indent=2, sort_keys=True).encode())
     return Delivery(
         uri=str(target),
         generation_id=None,
         size=size,
         sha256=sha256,
-        poster_uri=str(poster_path),
-        metadata_uri=str(sidecar_path),
+        poster_uri=published.uri(POSTER),
+        metadata_uri=str(storage.companion(target, SIDECAR)),
         cost=sidecar["cost"],
     )
 
 
-def publish_copy(video: Any, folder: Any, *, logger: Any) -> str:
+def publish_copy(video: Any, folder: Any, *, overwrite: bool = False, logger: Any) -> str:
     """Copy a delivered video and the files beside it (sidecar, poster, contact sheet) into ``folder``.
 
-    Each file appears whole or not at all (staged, then moved or uploaded); the video goes last, so
-    a consumer watching for it finds its sidecar already there. Returns the copy's URI.
+    Published like every delivery (:mod:`.publish`): all the files or none, the video last, never
+    over a file the product did not write; the copy's sidecar names the copies. The video must
+    still be the one its sidecar records. Returns the copy's URI.
+
+    :param overwrite: replace another video this product published there.
+    :raises KlingStorageSetupError: when ``video`` is not a video the product delivered (or was
+        changed since), or a file in the way is not the product's.
     """
-    source, target_folder = storage.as_storage_path(video), storage.as_storage_path(folder)
-    target = target_folder / source.name
-    for suffix in (storage.SIDECAR_SUFFIX, storage.POSTER_SUFFIX, CONTACT_SHEET_SUFFIX):
-        beside = storage.sibling(source, suffix)
-        if beside.exists():
-            storage.write_small_file(storage.sibling(target, suffix), beside.read_bytes())
-    with storage.staged_file(target) as staged:
-        with source.open("rb") as reader, staged.open("wb") as writer:
-            shutil.copyfileobj(reader, writer, DOWNLOAD_CHUNK_BYTES)
-        storage.publish(staged, target)
+    source = storage.as_storage_path(video)
+    target = check_destination(storage.as_storage_path(folder) / source.name, inputs=[source])
+    with storage_errors(str(target), "publish to", target, missing_is_setup=True):
+        record = product_sidecar(source)
+        if record is None:
+            raise KlingStorageSetupError(
+                f"{source} has no sidecar of airflow-provider-kling: it is not a delivered video"
+            )
+        companions = {
+            kind: path.read_bytes()
+            for kind, path in ((kind, storage.companion(source, kind)) for kind in DELIVERED_COMPANIONS)
+            if record.get(kind) and path.exists()
+        }
+        with storage.staged_file(target) as staged:
+            with source.open("rb") as reader, staged.open("wb") as writer:
+                shutil.copyfileobj(reader, writer, DOWNLOAD_CHUNK_BYTES)
+            sha256 = file_sha256(staged)
+            if sha256 != record.get("sha256"):
+                raise KlingStorageSetupError(
+                    f"{source} is not the video its sidecar records (its sha256 differs): changed since it was delivered"
+                )
+            publication = Publication(target, staged, sha256, staged.stat().st_size, _descriptive(record), companions)
+            publish_delivery(
+                publication, wanted=lambda found: found.get("sha256") == sha256, overwrite=overwrite, logger=logger
+            )
     logger.info("Published %s to %s", source, target)
     return str(target)
+
+
+def _descriptive(sidecar: dict[str, Any]) -> dict[str, Any]:
+    """A sidecar's fields that describe its video (not which files were written, nor where)."""
+    return {key: value for key, value in sidecar.items() if key not in (*OWNERSHIP_FIELDS, *DELIVERED_COMPANIONS)}
 
 
 def _stills(shot: FinishedShot, info: ClipInfo, clip: Path) -> list[tuple[str, bytes]]:
@@ -162,8 +193,6 @@ def _sidecar(
     joined: ClipInfo,
     size: int,
     sha256: str,
-    poster: str,
-    sheet: str,
     crossfade: float,
 ) -> dict[str, Any]:
     return {
@@ -182,8 +211,6 @@ def _sidecar(
             "fps": joined.fps,
             "audio": joined.audio,
         },
-        "poster": poster,
-        "contact_sheet": sheet,
         "stitched_at": datetime.now(timezone.utc).isoformat(),
     }
 

@@ -38,16 +38,20 @@ class KlingDownloadVideoOperator(KlingTask):
     .. seealso::
         The README's "Delivering videos" section.
 
-    :param destination: where to put the MP4 (templated): a file path/URI, or a folder ending in
-        ``/`` to store ``<generation id>.mp4`` in.
+    :param destination: where to put the MP4 (templated): a file path/URI ending in ``.mp4``, or a
+        folder ending in ``/`` to store ``<generation id>.mp4`` in. Beside it go ``<video>.kling.json``
+        (the sidecar) and ``<video>.poster.jpg``.
     :param generation_id: the generation to download (templated); preferred over ``video_url``
         because an expired URL can then be refreshed.
     :param video_url: a video URL to download instead (templated).
     :param kling_conn_id: the Kling connection.
-    :param overwrite: replace an existing different file; an identical one (same generation) is
-        always kept and the download skipped.
-    :param write_metadata: write a JSON sidecar (generation id, checksum, size, usage, source URL
-        without its signature, your ``metadata``) next to the video.
+    :param overwrite: replace another video this product delivered at the destination. Never a file
+        it did not write: a file of yours at the video's path or a companion's (or a video changed
+        since it was delivered) is refused before anything is downloaded, whatever this says. The
+        same video (same generation) is always kept and the download skipped.
+    :param write_metadata: describe the video in its sidecar (usage, source URL without its
+        signature, probe, your ``metadata``). The sidecar itself is always written (generation id,
+        checksums of the files written): it is how a later run knows they are the product's.
     :param poster: also store a JPEG still (with the ``media`` extra; skipped without it).
     :param metadata: extra fields for the sidecar (templated), e.g. ``{"prompt": "{{ params.prompt }}"}``.
     """

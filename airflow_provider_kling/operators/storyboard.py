@@ -47,8 +47,9 @@ class KlingStoryboardOperator(KlingWaitingTask):
     While a shot renders the task waits in the triggerer (no worker slot). The shots are then
     joined (sizes, frame rates and sound made uniform; optional crossfade), verified (it decodes,
     its length is the shots' within a frame per cut) and stored atomically with a poster, a
-    contact sheet (``<name>.contact-sheet.jpg``, one labelled still per shot) and a sidecar
-    listing each shot's generation id, length and cost. Needs the ``media`` extra (ffmpeg).
+    contact sheet (``<video>.contact-sheet.jpg``, one labelled still per shot) and a sidecar
+    (``<video>.kling.json``) listing each shot's generation id, length and cost. Needs the
+    ``media`` extra (ffmpeg).
 
     .. seealso::
         The README's "Storyboards" section; ``dags/kling_storyboard.py``.
@@ -56,7 +57,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
     :param shots: the shots in order (templated: may come from an upstream task's XCom): mappings
         with ``prompt``, ``duration``, ``image`` (URL or storage path), ``model`` and
         ``parameters`` (any other field of the shot's model).
-    :param destination: the MP4 to write (templated): a path or URI (``s3://...``).
+    :param destination: the MP4 to write (templated): a path or URI (``s3://...``) ending in ``.mp4``.
     :param continuity: ``"last_frame"`` (default): each shot after the first starts from the
         previous shot's last frame (image-to-video); ``"none"``: shots rendered side by side;
         ``"multi_shot"``: one generation of a model that takes ``multi_prompt`` (Kling v3).
@@ -65,7 +66,9 @@ class KlingStoryboardOperator(KlingWaitingTask):
     :param crossfade: seconds each cut fades over (0: a hard cut).
     :param max_seconds: the longest storyboard accepted, in seconds.
     :param max_usd: the most the whole storyboard may cost, in US dollars (templated).
-    :param overwrite: replace a different video at ``destination``.
+    :param overwrite: replace another video this product delivered at ``destination``. Never a file
+        it did not write: a file of yours at the video's path or a companion's (or a video changed
+        since it was delivered) is refused before the first shot is paid for, whatever this says.
     :param kling_conn_id: the Kling connection.
     :param deferrable: wait in the triggerer while a shot renders (default).
     :param poll_interval: seconds between status polls.
@@ -129,7 +132,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
             raise KlingConfigurationError(
                 "Storyboards join their shots with ffmpeg: install airflow-provider-kling[media] on the workers"
             )
-        check_destination(self.destination)
+        check_destination(self.destination, inputs=self.lineage_inputs())
         self._check_budget(board)
         if board.continuity == SIDE_BY_SIDE:  # every shot renders at once; then they are waited for in order
             for index in range(len(board.shots)):

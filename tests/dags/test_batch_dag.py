@@ -59,7 +59,7 @@ def test_batch_delivers_every_good_row_reports_the_rest_and_reruns_for_free(airf
     # Each delivered row links its video and shows its poster, by file name (the page sits beside them).
     for n in (1, 2, 5, 6, 7):
         assert f'<a href="row-{n:02d}.mp4">' in page
-        assert f'<img src="row-{n:02d}.jpg"' in page
+        assert f'<img src="row-{n:02d}.mp4.poster.jpg"' in page
     assert "ContentPolicyViolation" in page
     assert 'href="row-03.mp4"' not in page  # a failed row has no video to link
     assert "5 delivered, 0 already done, 1 failed, 1 invalid" in output

@@ -54,8 +54,8 @@ def test_example_dag_stores_a_video_through_the_triggerer_and_the_key_is_nowhere
     assert len(videos) == 1
     assert videos[0].read_bytes()[4:8] == b"ftyp"
     assert f"Saved video: file://{videos[0]}" in output
-    assert videos[0].with_suffix(".json").exists()
-    assert videos[0].with_suffix(".jpg").exists()
+    assert videos[0].with_name(videos[0].name + ".kling.json").exists()
+    assert videos[0].with_name(videos[0].name + ".poster.jpg").exists()
     assert simulator.stats()["creates"] == 1
     # The key is in no log, no database row, no file; the scan itself can find things (the id is there).
     assert API_KEY not in output

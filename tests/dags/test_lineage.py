@@ -54,7 +54,7 @@ def test_an_image_to_video_run_names_the_photo_in_and_the_mp4_out(airflow_env, s
     assert [(d["namespace"], d["name"]) for d in deliver["inputs"]] == [(video["namespace"], video["name"])]
     clip = mug.with_suffix(".mp4")
     assert ("file", str(clip)) in [(d["namespace"], d["name"]) for d in deliver["outputs"]]
-    assert ("file", str(clip.with_suffix(".json"))) in [(d["namespace"], d["name"]) for d in deliver["outputs"]]
+    assert ("file", f"{clip}.kling.json") in [(d["namespace"], d["name"]) for d in deliver["outputs"]]
     facet = animate["run"]["facets"]["kling"]
     [generation_id] = simulator.stats()["generations"]
     assert facet["model"] == "kling-video/v1.6/pro/image-to-video"

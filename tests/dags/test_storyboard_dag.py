@@ -32,7 +32,7 @@ def test_three_shots_become_one_verified_video_in_order_each_paid_once(airflow_e
     output = result.stdout + result.stderr + airflow_env.task_logs()
     assert result.returncode == 0, output[-4000:]
     [video] = list((tmp_path / "storyboards").glob("*.mp4"))
-    sidecar = json.loads(video.with_suffix(".json").read_text())
+    sidecar = json.loads(video.with_name(video.name + ".kling.json").read_text())
     stats = simulator.stats()
     # One create per shot; shots 2 and 3 are image-to-video from the previous shot's last frame.
     assert stats["creates"] == 3
@@ -47,8 +47,8 @@ def test_three_shots_become_one_verified_video_in_order_each_paid_once(airflow_e
     colours = centre_colours(video)
     palette = [rgb(clip_colour(shot["prompt"])) for shot in SHOTS]
     assert runs(colours, palette) == [0, 1, 2]
-    assert video.with_suffix(".contact-sheet.jpg").read_bytes()[:2] == b"\xff\xd8"
-    assert video.with_suffix(".jpg").exists()
+    assert video.with_name(video.name + ".contact-sheet.jpg").read_bytes()[:2] == b"\xff\xd8"
+    assert video.with_name(video.name + ".poster.jpg").exists()
     assert re.search(r"Storyboard: shot 2 starts from shot 1's last frame", output)
     assert "Saved the storyboard to" in output
     assert "Saved storyboard video:" in output

@@ -122,10 +122,42 @@ def test_completion_downloads_and_returns_a_small_result(simulator, tmp_path):
         # Lineage: the delivered video and its sidecar out; the generation and its prompt by fingerprint.
         lineage = op.get_openlineage_facets_on_complete(None)
         assert ("file", str(video)) in [(d.namespace, d.name) for d in lineage.outputs]
-        assert ("file", str(video.with_suffix(".json"))) in [(d.namespace, d.name) for d in lineage.outputs]
+        assert ("file", f"{video}.kling.json") in [(d.namespace, d.name) for d in lineage.outputs]
         facet = lineage.run_facets["kling"]
         assert facet.generation_ids == [generation_id]
         assert facet.prompt_length == len("download me")
+
+
+@pytest.mark.parametrize("theirs", ["clip.mp4", "clip.mp4.kling.json", "clip.mp4.poster.jpg"])
+def test_a_file_of_yours_where_the_video_would_go_is_refused_before_anything_is_paid_for(simulator, tmp_path, theirs):
+    (tmp_path / theirs).write_bytes(b"yours")
+    op = build(lambda: "a clip", destination=str(tmp_path / "clip.mp4"))
+    with pytest.raises(
+        AirflowFailException, match=f"{theirs} exists and .*only replaces files airflow-provider-kling wrote"
+    ):
+        op.execute(make_context(op))
+    assert simulator.stats()["create_requests"] == 0
+    assert (tmp_path / theirs).read_bytes() == b"yours"
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("clip\x00.mp4", "control characters (U+0000)"),
+        ("clip\n.mp4", "control characters (U+000A)"),
+        ("clip.jpg", "must name an .mp4 file"),
+        ("c" * 240 + ".mp4", "leave room for the files written beside it"),
+    ],
+)
+def test_a_destination_that_cannot_work_is_refused_before_any_request(simulator, tmp_path, name, fragment):
+    op = build(lambda: "a clip", destination=f"{tmp_path}/{name}")
+    with pytest.raises(AirflowFailException, match="destination") as err:
+        op.execute(make_context(op))
+    assert fragment in str(err.value)
+    assert simulator.stats()["create_requests"] == 0
+    with pytest.raises(AirflowFailException, match="cannot create /sys/kling-clips"):
+        build(lambda: "a clip", destination="/sys/kling-clips/").execute(make_context(op))
+    assert simulator.stats()["create_requests"] == 0
 
 
 def test_non_deferrable_waits_in_place(simulator):

@@ -78,10 +78,10 @@ REPORT = {
 
 
 def test_the_report_page_links_videos_and_posters_beside_it_and_escapes_everything():
-    page = report_page(REPORT, title="Batch <2025-03-01>", has_poster={"mug.jpg"}.__contains__)
+    page = report_page(REPORT, title="Batch <2025-03-01>", has_poster={"mug.mp4.poster.jpg"}.__contains__)
     assert "<title>Batch &lt;2025-03-01&gt;</title>" in page
     assert '<a href="mug.mp4">mug.mp4</a>' in page
-    assert '<img src="mug.jpg"' in page
+    assert '<img src="mug.mp4.poster.jpg"' in page
     assert "<script>" not in page
     assert "&lt;script&gt;" in page
     assert "ContentPolicyViolation: &lt;b&gt;no&lt;/b&gt;" in page

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from airflow_provider_kling.models.destinations import video_file_name
 from airflow_provider_kling.version_compat import AirflowFailException
 from tests.operators.test_download import finished_generation, run
 
@@ -23,11 +24,11 @@ def test_the_video_and_its_sidecar_arrive_as_whole_objects(simulator, s3):
     uri, _ = run(DESTINATION, generation_id=generation_id, poster=False)
     key = uri.split("@kling/", 1)[1]
     objects = s3.objects("videos/")
-    assert set(objects) == {key, key.removesuffix(".mp4") + ".json"}
+    assert set(objects) == {key, key + ".kling.json"}
     data = s3.client().get_object(Bucket="kling", Key=key)["Body"].read()
     assert data[4:8] == b"ftyp"
     assert objects[key] == len(data)
-    sidecar = json.loads(s3.client().get_object(Bucket="kling", Key=key.removesuffix(".mp4") + ".json")["Body"].read())
+    sidecar = json.loads(s3.client().get_object(Bucket="kling", Key=key + ".kling.json")["Body"].read())
     assert (sidecar["generation_id"], sidecar["sha256"]) == (generation_id, hashlib.sha256(data).hexdigest())
 
 
@@ -79,7 +80,7 @@ def uploading(s3) -> bool:
 
 
 @pytest.mark.parametrize("moment", ["downloading", "uploading"])
-def test_a_worker_killed_while_delivering_leaves_no_object(simulator, s3, moment):
+def test_a_worker_killed_while_delivering_leaves_no_video(simulator, s3, moment):
     generation_id = finished_generation(simulator)
     simulator.configure(video_size=240 * 1024 * 1024)  # a multipart upload to S3, long enough to be caught
     process = subprocess.Popen([sys.executable, "-c", DELIVER, DESTINATION, generation_id], start_new_session=True)
@@ -97,4 +98,45 @@ def test_a_worker_killed_while_delivering_leaves_no_object(simulator, s3, moment
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-    assert s3.objects("videos/") == {}
+    # Killed while uploading the video, the sidecar that went first is left: it records what the
+    # retry may complete, and proves the files there are the product's.
+    assert set(s3.objects("videos/")) <= {f"videos/{video_file_name(generation_id)}.kling.json"}
+    assert moment == "uploading" or s3.objects("videos/") == {}
+    run(DESTINATION, generation_id=generation_id, poster=False)
+    assert set(s3.objects("videos/")) == {
+        f"videos/{video_file_name(generation_id)}{end}" for end in ("", ".kling.json")
+    }
+
+
+def put(s3, key: str, data: bytes) -> None:
+    s3.client().put_object(Bucket="kling", Key=key, Body=data)
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+@pytest.mark.parametrize("theirs", ["videos/mug.mp4", "videos/mug.mp4.kling.json", "videos/mug.mp4.poster.jpg"])
+def test_an_object_of_yours_where_a_file_would_go_is_refused_before_downloading(simulator, s3, theirs, overwrite):
+    put(s3, theirs, b"precious")
+    generation_id = finished_generation(simulator)
+    with pytest.raises(AirflowFailException, match="exists and .*only replaces files airflow-provider-kling wrote"):
+        run("s3://seaweed@kling/videos/mug.mp4", generation_id=generation_id, overwrite=overwrite)
+    assert simulator.stats()["video_requests"] == 0
+    assert s3.objects() == {theirs: len(b"precious")}
+
+
+def test_a_stored_video_replaced_by_hand_is_yours_now(simulator, s3):
+    generation_id = finished_generation(simulator)
+    run("s3://seaweed@kling/videos/mug.mp4", generation_id=generation_id)
+    put(s3, "videos/mug.mp4", b"\x00\x00\x00\x18ftypisom edited by hand")
+    with pytest.raises(AirflowFailException, match="its bytes are not those its sidecar"):
+        run("s3://seaweed@kling/videos/mug.mp4", generation_id=generation_id, overwrite=True)
+    assert s3.client().get_object(Bucket="kling", Key="videos/mug.mp4")["Body"].read().endswith(b"edited by hand")
+
+
+def test_a_poster_gone_missing_is_made_again(simulator, s3):
+    generation_id = finished_generation(simulator)
+    run("s3://seaweed@kling/videos/mug.mp4", generation_id=generation_id)
+    sidecar = json.loads(s3.client().get_object(Bucket="kling", Key="videos/mug.mp4.kling.json")["Body"].read())
+    assert sidecar["files"]["mug.mp4"]["storage_checksum"]  # re-runs compare it instead of reading the video back
+    s3.client().delete_object(Bucket="kling", Key="videos/mug.mp4.poster.jpg")
+    run("s3://seaweed@kling/videos/mug.mp4", generation_id=generation_id)
+    assert set(s3.objects("videos/")) == {"videos/mug.mp4", "videos/mug.mp4.kling.json", "videos/mug.mp4.poster.jpg"}

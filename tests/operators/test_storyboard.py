@@ -64,7 +64,7 @@ def test_side_by_side_shots_render_at_once_and_join_in_order(simulator, tmp_path
     palette = [rgb(clip_colour(shot["prompt"])) for shot in SHOTS]
     # In order (a frame of the crossfade may show neither colour).
     assert [run for run in runs(centre_colours(tmp_path / "ad.mp4"), palette) if run != -1] == [0, 1]
-    sidecar = json.loads((tmp_path / "ad.json").read_text())
+    sidecar = json.loads((tmp_path / "ad.mp4.kling.json").read_text())
     assert sidecar["probe"]["duration"] == pytest.approx(9.5, abs=1)
     # Delivered like every video: the kling_videos Asset event names it.
     [event] = context["outlet_events"].events.values()
@@ -82,7 +82,7 @@ def test_multi_shot_is_one_generation_whose_shots_show_in_order(simulator, tmp_p
     palette = [rgb(clip_colour("a mug")), rgb(clip_colour("steam"))]
     assert runs(centre_colours(tmp_path / "ad.mp4"), palette) == [0, 1]
     # The contact sheet shows each shot of the one generation, in order.
-    sheet = Image.open(tmp_path / "ad.contact-sheet.jpg")
+    sheet = Image.open(tmp_path / "ad.mp4.contact-sheet.jpg")
     width, height = THUMB_WIDTH, THUMB_WIDTH * 90 // 160
     centres = [sheet.getpixel((8 + n * (width + 8) + width // 2, 8 + height // 2)) for n in range(2)]
     assert all(close(seen, wanted, tolerance=20) for seen, wanted in zip(centres, palette, strict=True))
@@ -131,6 +131,24 @@ def test_a_failed_shot_fails_the_task_for_good(simulator, tmp_path):
 def test_an_unusable_destination_is_refused_before_any_request(simulator, tmp_path):
     op = storyboard(tmp_path, destination="nosuchscheme://bucket/ad.mp4")
     with pytest.raises(AirflowFailException, match="nosuchscheme"):
+        op.execute(make_context(op))
+    assert simulator.stats()["create_requests"] == 0
+
+
+@pytest.mark.parametrize("theirs", ["ad.mp4", "ad.mp4.kling.json", "ad.mp4.poster.jpg", "ad.mp4.contact-sheet.jpg"])
+def test_a_file_of_yours_where_the_storyboard_would_go_is_refused_before_any_request(simulator, tmp_path, theirs):
+    (tmp_path / theirs).write_bytes(b"yours")
+    op = storyboard(tmp_path, overwrite=True)
+    with pytest.raises(AirflowFailException, match=f"{theirs} exists and .*only replaces files airflow-provider-kling"):
+        op.execute(make_context(op))
+    assert simulator.stats()["create_requests"] == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == [theirs]
+
+
+@pytest.mark.parametrize(("name", "fragment"), [("ad\n.mp4", r"U\+000A"), ("ad.jpg", "must name an .mp4 file")])
+def test_a_destination_name_that_cannot_work_is_refused_before_any_request(simulator, tmp_path, name, fragment):
+    op = storyboard(tmp_path, destination=f"{tmp_path}/{name}")
+    with pytest.raises(AirflowFailException, match=fragment):
         op.execute(make_context(op))
     assert simulator.stats()["create_requests"] == 0
 

@@ -288,5 +288,5 @@ def test_worker_killed_mid_storyboard_resumes_without_paying_for_a_finished_shot
     assert ti["try_number"] >= 2, "the kill did not cost the task a try: the scenario proved nothing"
     assert_one_generation_per_task(stats, 3)  # shots 1 and 2 reattached, not paid again
     video = next(fresh.output.glob(f"storyboards/{run_id.replace(':', '_')}.mp4"))
-    sidecar = json.loads(video.with_suffix(".json").read_text())
+    sidecar = json.loads(video.with_name(video.name + ".kling.json").read_text())
     assert [shot["generation_id"] for shot in sidecar["shots"]] == list(stats["generations"])

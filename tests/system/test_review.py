@@ -44,7 +44,7 @@ def test_an_approved_storyboard_is_published_with_its_contact_sheet(
     assert detail["options"] == ["Publish", "Reject"]
     under_review = next(fresh.output.glob("review/*.mp4"))
     assert str(under_review) in detail["body"]
-    assert under_review.name.replace(".mp4", ".contact-sheet.jpg") in detail["body"]
+    assert under_review.name + ".contact-sheet.jpg" in detail["body"]
     assert "base64" not in detail["body"]
     assert not (fresh.output / "published").exists()  # nothing ships before a person says so
 
@@ -58,8 +58,8 @@ def test_an_approved_storyboard_is_published_with_its_contact_sheet(
     assert fresh.airflow.wait_for_run(DAG, run_id, timeout=240) == "success"
     published = fresh.output / "published" / under_review.name
     assert published.read_bytes() == under_review.read_bytes()
-    for suffix in (".json", ".jpg", ".contact-sheet.jpg"):
-        assert published.with_name(published.name.replace(".mp4", suffix)).exists(), suffix
+    for suffix in (".kling.json", ".poster.jpg", ".contact-sheet.jpg"):
+        assert published.with_name(published.name + suffix).exists(), suffix
     assert fresh.simulator.stats()["creates"] == 2  # one per shot
 
 
@@ -72,7 +72,7 @@ def test_a_rejected_storyboard_publishes_nothing_and_keeps_the_reason(fresh: Dep
 
     answer(fresh, run_id, "Reject", reason="the mug's handle changes side between shots")
     assert fresh.airflow.wait_for_run(DAG, run_id, timeout=240) == "success"
-    record = json.loads(under_review.with_name(under_review.name.replace(".mp4", ".review.json")).read_text())
+    record = json.loads(under_review.with_name(under_review.name + ".review.json").read_text())
     assert record["decision"] == "rejected"
     assert record["reason"] == "the mug's handle changes side between shots"
     published_after = set((fresh.output / "published").glob("*")) if (fresh.output / "published").exists() else set()

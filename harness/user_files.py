@@ -1,0 +1,21 @@
+"""The user's own files, fingerprinted before a run and compared after: never touched means byte-identical."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+
+def fingerprints(folder: Path) -> dict[str, str]:
+    """The SHA-256 of every file under ``folder``, by path relative to it."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def changed(before: dict[str, str], folder: Path) -> list[str]:
+    """The files of ``before`` that are gone or differ now."""
+    after = fingerprints(folder)
+    return [name for name, sha in before.items() if after.get(name) != sha]
