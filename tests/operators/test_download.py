@@ -77,7 +77,7 @@ def test_a_cost_reported_as_a_bad_number_is_unknown_in_the_sidecar_and_the_asset
     generation_id = finished_generation(simulator)
     simulator.configure(bad_money={"usage": "NaN"})
     _, context = run(tmp_path / "out.mp4", generation_id=generation_id, poster=False)
-    sidecar = json.loads((tmp_path / "out.json").read_text(), parse_constant=not_json)
+    sidecar = json.loads((tmp_path / "out.mp4.kling.json").read_text(), parse_constant=not_json)
     assert (sidecar["usage"], sidecar["cost"]) == ({"credits_used": "nan"}, "unknown")
     assert context["outlet_events"][KLING_VIDEOS_ASSET].extra["cost"] == "unknown"
 
