@@ -3,19 +3,21 @@
 storyboard -> KlingStoryboardOperator renders and joins the shots into a video waiting for review
               (``<kling_output>/review/``), with its contact sheet beside it.
 review     -> the standard provider's HITLOperator: a person opens the task's "Required Actions"
-              in Airflow's UI, sees where the video and its contact sheet are and what they cost,
-              and chooses Publish or Reject (with a reason). Nothing waits on a worker meanwhile.
+              in Airflow's UI, sees where the video and its contact sheet are, what they cost and
+              the video's SHA-256, and chooses Publish or Reject (with a reason). Nothing waits on
+              a worker meanwhile. Only the users in ``KLING_REVIEWERS`` may answer, when it is set.
 act        -> Publish: the video (and its sidecar, poster and contact sheet) is copied to the
-              publishing folder (Variable ``kling_publish``, default ``<kling_output>/published/``).
-              Reject: nothing is published; the decision and the reason are written to
-              ``<video>.review.json`` beside the video under review.
+              publishing folder (Variable ``kling_publish``, default ``<kling_output>/published/``),
+              all or nothing, and only if it is still the video reviewed (same SHA-256): a video
+              replaced after the review is refused, as is any other file already published there.
+              Reject: nothing is published. Either way the decision, who made it, the reason and
+              the SHA-256 reviewed are written to ``<video>.review.json`` beside the video.
 
 Needs Airflow 3.1+ (human-in-the-loop operators) and the ``media`` extra on the workers.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timedelta
 
@@ -39,8 +41,19 @@ BODY = """\
 {% set cost = ti.xcom_pull(task_ids='storyboard')['cost'] -%}
 **cost:** {{ ('$%.2f' | format(cost['usd'])) if cost is mapping else (cost or 'not reported') }}
 
-Publish copies it to the publishing folder; Reject publishes nothing and keeps your reason.
+**SHA-256:** `{{ ti.xcom_pull(task_ids='storyboard')['sha256'] }}`
+
+Publish copies exactly this video (this SHA-256) to the publishing folder; Reject publishes nothing
+and keeps your reason.
 """
+# Who may answer: Airflow user ids, comma separated, read where the DAG is parsed (with the simple
+# auth manager a user's id is its name; with FAB, its numeric id). Unset: anyone allowed to answer
+# this DAG's Required Actions.
+REVIEWERS = [
+    {"id": user.strip(), "name": user.strip()}
+    for user in os.environ.get("KLING_REVIEWERS", "").split(",")
+    if user.strip()
+]
 
 
 @dag(
@@ -67,31 +80,33 @@ def kling_storyboard_review():
         params={
             "reason": Param(None, type=["null", "string"], description="Why (kept beside the video when rejected)")
         },
+        assigned_users=REVIEWERS or None,
         response_timeout=timedelta(days=2),
         retries=0,
     )
 
-    @task(retries=0)
+    # A retry is safe: the publication is all or nothing, and a copy already published is kept.
+    @task(retries=2)
     def act(video: dict, decision: dict) -> dict:
-        """Publish the approved video, or record why it was rejected; nothing else."""
+        """Publish exactly the video reviewed, or publish nothing; record the decision beside it."""
         from airflow_provider_kling.delivery import storage
-        from airflow_provider_kling.delivery.storyboard import publish_copy
-        from airflow_provider_kling.models.destinations import REVIEW
+        from airflow_provider_kling.delivery.review import publish_reviewed, record_decision
 
-        context = get_current_context()
+        log = get_current_context()["task"].log
         chosen = decision["chosen_options"][0]
         reason = (decision.get("params_input") or {}).get("reason") or ""
         by = (decision.get("responded_by_user") or {}).get("name")
-        under_review = storage.as_storage_path(video["uri"])
         if chosen == "Publish":
-            folder = Variable.get("kling_publish", default=None) or under_review.parent.parent / "published"
-            published = publish_copy(under_review, folder, logger=context["task"].log)
-            return {"decision": "published", "uri": published, "by": by}
-        record = {"decision": "rejected", "reason": reason, "by": by, "video": video["uri"]}
-        target = storage.companion(under_review, REVIEW)
-        storage.write_small_file(target, json.dumps(record, indent=2).encode())
-        print(f"Rejected by {by or 'a reviewer'}: {reason or 'no reason given'}; nothing published ({target})")
-        return record
+            folder = Variable.get("kling_publish", default=None) or (
+                storage.as_storage_path(video["uri"]).parent.parent / "published"
+            )
+            published = publish_reviewed(video["uri"], folder, sha256=video["sha256"], logger=log)
+            outcome = {"decision": "published", "by": by, "published": published}
+        else:
+            outcome = {"decision": "rejected", "by": by, "reason": reason}
+            print(f"Rejected by {by or 'a reviewer'}: {reason or 'no reason given'}; nothing published")
+        record_decision(video["uri"], outcome, sha256=video["sha256"], logger=log)
+        return outcome
 
     act(storyboard.output, review.output)
     storyboard >> review

@@ -115,7 +115,9 @@ def deliver_storyboard(
     )
 
 
-def publish_copy(video: Any, folder: Any, *, overwrite: bool = False, logger: Any) -> str:
+def publish_copy(
+    video: Any, folder: Any, *, overwrite: bool = False, expected_sha256: str | None = None, logger: Any
+) -> str:
     """Copy a delivered video and the files beside it (sidecar, poster, contact sheet) into ``folder``.
 
     Published like every delivery (:mod:`.publish`): all the files or none, the video last, never
@@ -123,8 +125,9 @@ def publish_copy(video: Any, folder: Any, *, overwrite: bool = False, logger: An
     still be the one its sidecar records. Returns the copy's URI.
 
     :param overwrite: replace another video this product published there.
+    :param expected_sha256: publish only a video with this SHA-256 (the one a person reviewed).
     :raises KlingStorageSetupError: when ``video`` is not a video the product delivered (or was
-        changed since), or a file in the way is not the product's.
+        changed since), is not the expected one, or a file in the way is not the product's.
     """
     source = storage.as_storage_path(video)
     target = check_destination(storage.as_storage_path(folder) / source.name, inputs=[source])
@@ -146,6 +149,11 @@ def publish_copy(video: Any, folder: Any, *, overwrite: bool = False, logger: An
             if sha256 != record.get("sha256"):
                 raise KlingStorageSetupError(
                     f"{source} is not the video its sidecar records (its sha256 differs): changed since it was delivered"
+                )
+            if expected_sha256 is not None and sha256 != expected_sha256:
+                raise KlingStorageSetupError(
+                    f"{source} is not the video that was reviewed: its sha256 is {sha256}, the reviewer was shown "
+                    f"{expected_sha256}. It was replaced after the review; nothing was published: review it again"
                 )
             publication = Publication(target, staged, sha256, staged.stat().st_size, _descriptive(record), companions)
             publish_delivery(
