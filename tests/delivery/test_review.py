@@ -69,7 +69,9 @@ def test_another_video_already_published_is_never_replaced(simulator, tmp_path):
 
 def test_the_decision_is_recorded_beside_the_video_naming_what_was_reviewed(simulator, tmp_path):
     sha256 = storyboard(simulator, tmp_path)
-    uri = record_decision(tmp_path / "ad.mp4", {"decision": "rejected", "reason": "too dark"}, sha256=sha256, logger=LOG)
+    uri = record_decision(
+        tmp_path / "ad.mp4", {"decision": "rejected", "reason": "too dark"}, sha256=sha256, logger=LOG
+    )
     assert uri == f"file://{tmp_path}/ad.mp4.review.json"
     record = json.loads((tmp_path / "ad.mp4.review.json").read_text())
     assert (record["decision"], record["reason"], record["sha256"], record["video"]) == (
