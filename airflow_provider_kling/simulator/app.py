@@ -56,7 +56,7 @@ from aiohttp import web
 
 from airflow_provider_kling.simulator import account
 from airflow_provider_kling.simulator.faults import FaultPlan
-from airflow_provider_kling.simulator.models import check_body, sim_model
+from airflow_provider_kling.simulator.models import ALIASES, check_body, sim_model
 from airflow_provider_kling.simulator.video import render, shape_of
 
 LEGACY_PATH = "/v2/generate/video/kling/generation"
@@ -95,6 +95,8 @@ class SimulatorConfig:
         a 500, logged as a failed request at zero cost.
     :param account_refusals: account endpoints that answer an error: ``"catalogue"`` (503, as when
         it cannot be reached) and/or ``"logs"`` (403, a key without access to the request log).
+    :param log_fault: a broken ``GET /v2/logs``: ``"endless"`` (every page says ``has_more``, its
+        total grows with each page) or ``"empty_has_more"`` (no rows, ``has_more`` all the same).
     """
 
     api_key: str = ""
@@ -119,6 +121,7 @@ class SimulatorConfig:
     log_delay: float = 0.0
     post_error_rate: float = 0.0
     account_refusals: tuple[str, ...] = ()
+    log_fault: str = ""
 
 
 @dataclass
@@ -233,6 +236,13 @@ class Simulator:
         return not self.config.api_key or hmac.compare_digest(token.strip(), self.config.api_key)
 
     def _new_id(self, model: str) -> str:
+        """A generation id never given before (a re-seed after a config change draws the same ids again)."""
+        while True:
+            candidate = self._draw_id(model)
+            if candidate not in self.generations:
+                return candidate
+
+    def _draw_id(self, model: str) -> str:
         style = self.config.id_style
         if style == "number":
             return str(self.rng.randrange(10**11, 10**12))
@@ -299,7 +309,7 @@ class Simulator:
             account.LogRow(
                 at=time.time(),
                 status=status,
-                model=str(model),
+                model=str(ALIASES.get(model, model) if isinstance(model, str) else model),  # rows name the id
                 usd=usd,
                 inference_id=inference_id or uuid.uuid4().hex[:21],
                 client_request_id=account.valid_client_request_id(request.headers.get("X-Client-Request-Id")),
@@ -541,21 +551,19 @@ class Simulator:
         if "logs" in self.config.account_refusals:
             return self._error(request, 403, "This key may not read the usage logs")
         now = time.time()
-        start = account.parse_time(request.query.get("start")) or 0.0
-        end = account.parse_time(request.query.get("end")) or now
-        statuses = set(request.query.getall("status", []))
-        model = request.query.get("model")
-        rows = [
-            row
-            for row in reversed(self.logs)
-            if row.at + self.config.log_delay <= now
-            and start <= row.at <= end
-            and (not statuses or row.status in statuses)
-            and (not model or row.model == model)
-        ]
-        limit, offset = int(request.query.get("limit", 50)), int(request.query.get("offset", 0))
+        query = account.log_query(request.query, now)
+        if isinstance(query, str):
+            return self._error(request, 400, query)
+        rows = [row for row in reversed(self.logs) if row.at + self.config.log_delay <= now and query.keeps(row)]
+        limit, offset = query.limit, query.offset
         page = rows[offset : offset + limit]
         pagination = {"limit": limit, "offset": offset, "total": len(rows), "has_more": offset + limit < len(rows)}
+        if self.config.log_fault == "endless":
+            page = (rows * limit)[:limit]
+            pagination.update(total=offset + 2 * limit, has_more=True)
+        elif self.config.log_fault == "empty_has_more":
+            page = []
+            pagination["has_more"] = True
         return web.json_response({"data": [row.to_api() for row in page], "pagination": pagination})
 
     # -- test hooks ---------------------------------------------------------------------------
