@@ -93,7 +93,8 @@ def find_create(
 
     :param models: the create's model and its other names (sent as the ``model`` filter).
     :param sent_at: epoch seconds it was sent (``None``: unknown; the widest window is read).
-    :param wait: seconds to keep reading while the log proves nothing yet.
+    :param wait: seconds to keep reading while the log proves nothing yet (anything but a finite,
+        positive number: read once).
     :param sends: how many times it went out under this id, ``None`` when unknown.
     :returns: an outcome that is never ``None``: unknown, with the reason, when the wait ended
         without proof, when the log cannot be read, or when it holds more than :data:`MAX_PAGES` pages.

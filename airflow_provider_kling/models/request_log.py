@@ -150,17 +150,17 @@ def outcome(
         and isinstance(row.get("model"), str)
         and row["model"].lower() in names
     ]
-    made = {row.get("inference_id") for row in ours if row.get("status") == SUCCEEDED}
-    if len(made) > 1 or None in made or "" in made:
+    made = {_id_of(row) for row in ours if row.get("status") == SUCCEEDED}
+    if len(made) > 1 or None in made:
         return unknown(f"the log's rows contradict each other: {len(made)} generations for one create")
     if made:
         inference_id = str(made.pop())
-        usd = next((usd_of(row) for row in ours if row.get("inference_id") == inference_id), None)
+        usd = next((usd_of(row) for row in ours if _id_of(row) == inference_id), None)
         return LoggedCreate(SUCCEEDED, inference_id, usd)
-    strange = [row for row in ours if row.get("status") != FAILED or usd_of(row) != 0.0 or not row.get("inference_id")]
+    strange = [row for row in ours if row.get("status") != FAILED or usd_of(row) != 0.0 or not _id_of(row)]
     if strange:
         return unknown(f"a row of this create is not one the log documents for a failed request: {_shown(strange[0])}")
-    failures = len({row["inference_id"] for row in ours})
+    failures = len({_id_of(row) for row in ours})
     if failures and ((sends is not None and failures >= sends) or (sends is None and final)):
         return LoggedCreate(FAILED)
     if not final:
@@ -177,6 +177,12 @@ def usd_of(row: Mapping[str, Any]) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) and value >= 0 else None
+
+
+def _id_of(row: Mapping[str, Any]) -> str | None:
+    """A row's ``inference_id`` when it is a non-empty string (anything else names no generation)."""
+    value = row.get("inference_id")
+    return value if isinstance(value, str) and value else None
 
 
 def _is_count(value: Any) -> bool:

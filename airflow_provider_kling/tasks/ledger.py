@@ -165,9 +165,19 @@ class SubmissionLedger:
         self.backend = "task state store" if self._store is not None else f"Variable {self._variable_key!r}"
 
     def load(self) -> SubmissionRecord | None:
-        if self._store is not None:
-            return SubmissionRecord.from_stored(self._store.get(self._state_key))
-        return SubmissionRecord.from_stored(Variable.get(self._variable_key, default=None))
+        """The stored record, ``None`` when there is none.
+
+        :raises KlingLedgerError: when the store cannot be read: what was paid for is then unknown.
+        """
+        try:
+            stored = (
+                self._store.get(self._state_key)
+                if self._store is not None
+                else Variable.get(self._variable_key, default=None)
+            )
+        except Exception as err:
+            raise KlingLedgerError(self._unusable("read from", f"{type(err).__name__}: {err}")) from err
+        return SubmissionRecord.from_stored(stored)
 
     def keep(self, record: SubmissionRecord) -> None:
         """Write ``record`` and read it back, or raise: nothing may be sent on a record that is not kept.
@@ -179,15 +189,15 @@ class SubmissionLedger:
         """
         try:
             self.save(record)
-            stored = self.load()
         except Exception as err:
-            raise KlingLedgerError(self._not_kept(f"{type(err).__name__}: {err}")) from err
+            raise KlingLedgerError(self._unusable("kept in", f"{type(err).__name__}: {err}")) from err
+        stored = self.load()
         if stored != record:
-            raise KlingLedgerError(self._not_kept(f"it was written but reads back as {stored}"))
+            raise KlingLedgerError(self._unusable("kept in", f"it was written but reads back as {stored}"))
 
-    def _not_kept(self, cause: str) -> str:
+    def _unusable(self, how: str, cause: str) -> str:
         return (
-            f"Nothing was sent: the record of this create could not be kept in the {self.backend} ({cause}). "
+            f"Nothing was sent: the record of this create could not be {how} the {self.backend} ({cause}). "
             f"A create is sent only once its record is kept, so that no retry can pay for it twice. "
             f"Fix the {self.backend}{VARIABLE_FAILURE_HINT if self._store is None else ''}, then clear the task."
         )

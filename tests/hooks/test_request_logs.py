@@ -75,3 +75,10 @@ def test_an_unreadable_log_is_unknown_naming_why(simulator):
     assert found.outcome == "unknown"
     assert found.reason.startswith("the request log could not be read: Kling request log failed with HTTP 403")
     assert simulator.stats()["log_requests"] == 1  # a refusal is not read again for the whole wait
+
+
+def test_a_wait_that_is_not_a_finite_number_reads_the_log_once_instead_of_forever(simulator):
+    for wait in (float("nan"), float("inf"), -5.0):
+        found = KlingHook().find_create("kling:t:ours", model=MODEL, sent_at=time.time(), sends=1, wait=wait)
+        assert (found.outcome, found.reason) == ("unknown", "no row shows it")
+    assert simulator.stats()["log_requests"] == 3

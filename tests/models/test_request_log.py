@@ -54,6 +54,9 @@ def row(status="succeeded", *, client=ID, model=MODEL, usd=None, inference="g1")
         ([row(model=None)], 1, True, (UNKNOWN, None, None)),
         ([row(inference="g1"), row(inference="g2")], 1, False, (UNKNOWN, None, None)),  # rows contradict
         ([row(inference=None)], 1, False, (UNKNOWN, None, None)),
+        ([row(inference={"id": "g1"})], 1, False, (UNKNOWN, None, None)),  # not a string: names nothing
+        ([row(inference=7)], 1, False, (UNKNOWN, None, None)),
+        ([row("failed", inference=["f1"])], 1, False, (UNKNOWN, None, None)),
         ([row("failed", usd=0.49)], 1, False, (UNKNOWN, None, None)),  # a failed row that cost money
         ([row("failed", usd=-1)], 1, False, (UNKNOWN, None, None)),
         ([row("failed", inference=None)], 1, False, (UNKNOWN, None, None)),
