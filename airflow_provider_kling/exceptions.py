@@ -121,6 +121,17 @@ class KlingSubmissionUnknownError(KlingPermanentError):
     anything but its id and a second POST is a second bill.
     """
 
+    #: How many times the create went out under its client request id (a 429/503 is resent), when known.
+    sends: int | None = None
+
+
+class KlingLedgerError(KlingPermanentError):
+    """The record that keeps a task from paying twice cannot be written (or read back): nothing is sent."""
+
+
+class KlingCreateLimitError(KlingPermanentError):
+    """Another create would exceed the task instance's ceiling (one per generation, plus those proven void)."""
+
 
 class KlingGenerationFailed(KlingPermanentError):
     """The API reported ``status: error`` for the generation.

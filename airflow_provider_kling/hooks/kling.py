@@ -8,11 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.http.hooks.http import HttpHook
 
-from airflow_provider_kling.exceptions import KlingAPIError, KlingError, KlingResponseError, KlingTransientError
+from airflow_provider_kling.exceptions import (
+    KlingAPIError,
+    KlingError,
+    KlingResponseError,
+    KlingSubmissionUnknownError,
+    KlingTransientError,
+)
 from airflow_provider_kling.hooks import transport
 from airflow_provider_kling.hooks.connection import SETTING_EXTRAS, ConnectionSettings, ui_field_behaviour
 from airflow_provider_kling.hooks.prices import PriceCatalogue, quote_request
-from airflow_provider_kling.hooks.request_logs import LoggedCreate, find_create
+from airflow_provider_kling.hooks.request_logs import RequestLogSearch
 from airflow_provider_kling.models import CreateRequest, Generation, prepare_request
 from airflow_provider_kling.models.api_error import error_for_response, refused_as_not_served, unknown_submission
 from airflow_provider_kling.models.cost import balance_from, usage_from_headers
@@ -31,7 +37,7 @@ CONNECTION_TEST_ID = "airflow-connection-test"
 _ALIASES_LOGGED: set[str] = set()
 
 
-class KlingHook(HttpHook):
+class KlingHook(RequestLogSearch, HttpHook):
     """
     Submit and follow Kling video generations on the AI/ML API.
 
@@ -176,25 +182,30 @@ class KlingHook(HttpHook):
         :param client_request_id: sent as ``X-Client-Request-Id``, so the API's request log can
             say later what this create did (:meth:`find_create`).
         """
+        sent: list[str] = []  # one item each time the create goes out under this client request id
         try:
-            return self._create_on(request, inline_media, client_request_id)
-        except KlingAPIError as err:
-            fallback = request.fallback
-            if fallback is None or not refused_as_not_served(err.status_code, err.api_message, request.model):
-                raise
-            self.log.warning(
-                "%s refused %s (HTTP %s: %s); nothing was created, so it is sent once to %s, "
-                "the other path its documentation names",
-                request.path,
-                request.model,
-                err.status_code,
-                err.api_message,
-                fallback.path,
-            )
-            return self._create_on(fallback, inline_media, client_request_id)
+            try:
+                return self._create_on(request, inline_media, client_request_id, sent)
+            except KlingAPIError as err:
+                fallback = request.fallback
+                if fallback is None or not refused_as_not_served(err.status_code, err.api_message, request.model):
+                    raise
+                self.log.warning(
+                    "%s refused %s (HTTP %s: %s); nothing was created, so it is sent once to %s, "
+                    "the other path its documentation names",
+                    request.path,
+                    request.model,
+                    err.status_code,
+                    err.api_message,
+                    fallback.path,
+                )
+                return self._create_on(fallback, inline_media, client_request_id, sent)
+        except KlingSubmissionUnknownError as err:
+            err.sends = len(sent)  # the request log needs one row per send to prove nothing was made
+            raise
 
     def _create_on(
-        self, request: CreateRequest, inline_media: Mapping[str, Any] | None, client_id: str | None
+        self, request: CreateRequest, inline_media: Mapping[str, Any] | None, client_id: str | None, sent: list[str]
     ) -> Created:
         body = {**request.body, **(inline_media or {})}
         answer: dict[str, str] = {}
@@ -206,6 +217,7 @@ class KlingHook(HttpHook):
             what="Kling create request",
             headers={"X-Client-Request-Id": client_id} if client_id else None,
             answer=answer,
+            sent=sent,
         )
         try:
             generation = Generation.from_create_answer(payload)
@@ -235,12 +247,6 @@ class KlingHook(HttpHook):
         :raises KlingResponseError: the balance is not a finite, non-negative number (see :func:`.balance_from`).
         """
         return balance_from(self.api_get("/v2/billing", {}, what="Kling balance request"))
-
-    def find_create(self, client_request_id: str, *, sent_at: float, wait: float | None = None) -> LoggedCreate | None:
-        """What the create sent with ``client_request_id`` did, from the API's request log (see :mod:`.request_logs`)."""
-        return find_create(
-            self, client_request_id, sent_at=sent_at, wait=self.settings.request_log_wait if wait is None else wait
-        )
 
     def quote(self, request: CreateRequest) -> Quote:
         """What ``request`` will cost, from the live price catalogue (no request to create anything)."""
@@ -296,20 +302,20 @@ class KlingHook(HttpHook):
         state: RetryState | None = None,
         headers: dict[str, str] | None = None,
         answer: dict[str, str] | None = None,
+        sent: list[str] | None = None,
     ) -> Any:
-        """Send with the retry policy; ``answer``, when given, receives the answer's headers."""
+        """Send with the retry policy; ``answer`` receives the answer's headers, ``sent`` an item per send."""
         state = state or RetryState(self.retry_policy, idempotent=idempotent, deadline=deadline)
         url = self.url_from_endpoint(path or self.settings.fetch_path)
 
         def give_up(err: KlingTransientError) -> KlingError:
             return err if idempotent or err.safe_to_resend else unknown_submission(err)
 
-        return transport.with_retries(
-            lambda: self._send_once(method, url, params=params, json=json, what=what, headers=headers, answer=answer),
-            state,
-            self.log,
-            give_up=give_up,
-        )
+        def send() -> Any:
+            (sent if sent is not None else []).append(url)
+            return self._send_once(method, url, params=params, json=json, what=what, headers=headers, answer=answer)
+
+        return transport.with_retries(send, state, self.log, give_up=give_up)
 
     def _send_once(
         self,

@@ -155,5 +155,5 @@ def unknown_submission(cause: KlingError) -> KlingSubmissionUnknownError:
     return KlingSubmissionUnknownError(
         "The create request failed after it was sent, so a generation may have been created and billed "
         f"({cause}). It is not retried automatically because a second request would pay for a second video. "
-        "Check the generations in your AI/ML API dashboard; to generate anyway, clear this task."
+        "Check the API's request log (GET /v2/logs) or your billing before sending it again."
     )

@@ -5,9 +5,12 @@
   ``variable`` for the avatars, priced by their audio's length); ``?id=`` matches ids and aliases;
   an ``ETag`` and ``304`` for ``If-None-Match``.
 * ``GET /v2/billing``: the balance, which goes down as videos complete (charges land after completion).
-* ``GET /v2/logs``: one row per create request, failed ones at zero cost, with the client request id
-  it was sent with and its ``inference_id`` (the generation id); a row appears ``log_delay`` seconds
-  after its request, as rows come from an analytics pipeline.
+* ``GET /v2/logs``: one row per create request, failed ones at zero cost, with the model as its id
+  (``source/alias``), the client request id it was sent with and its ``inference_id`` (the
+  generation id); a row appears ``log_delay`` seconds after its request, as rows come from an
+  analytics pipeline. A window (``period`` or ``start`` + ``end``, at most 92 days), repeated
+  ``model`` (``source/alias`` or the bare alias, exact) and ``status`` filters, ``limit`` 1-100 and
+  ``offset``, newest first, with ``has_more`` and ``total``; anything else is a 400, as the API's.
 
 The prices are this simulator's own (plausible, not the API's); what it charges is computed here,
 apart from the provider's quote.
@@ -175,9 +178,84 @@ class LogRow:
 
 
 def parse_time(text: str | None) -> float | None:
+    """An ISO-8601 timestamp as epoch seconds; one without a UTC offset is read as UTC (api-key-usage.md)."""
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+#: The longest window ``GET /v2/logs`` accepts.
+MAX_LOG_WINDOW = 92 * 86400.0
+#: Most ``model`` values one ``GET /v2/logs`` may carry (logs-v2.json).
+MAX_LOG_MODELS = 50
+LOG_STATUSES = ("succeeded", "failed")
+_PERIOD = re.compile(r"([1-9][0-9]*)([hd])")
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """A ``GET /v2/logs`` query as the API reads it (``logs-v2.json``, ``usage-logs.md``)."""
+
+    start: float
+    end: float
+    models: tuple[str, ...]
+    statuses: tuple[str, ...]
+    limit: int
+    offset: int
+
+    def keeps(self, row: LogRow) -> bool:
+        return (
+            self.start <= row.at <= self.end
+            and (not self.statuses or row.status in self.statuses)
+            and (not self.models or any(model_matches(row.model, wanted) for wanted in self.models))
+        )
+
+
+def model_matches(row_model: str, wanted: str) -> bool:
+    """``source/alias`` or the bare alias, matched exactly (a comma is part of the name, not a list)."""
+    return wanted in (row_model, row_model.partition("/")[2])
+
+
+def log_query(query: Any, now: float) -> LogQuery | str:
+    """The query of a ``GET /v2/logs``, or the message of the 400 it gets."""
+    window = _log_window(query.get("period"), query.get("start"), query.get("end"), now)
+    if isinstance(window, str):
+        return window
+    models, statuses = tuple(query.getall("model", [])), tuple(query.getall("status", []))
+    if len(models) > MAX_LOG_MODELS:
+        return f"model accepts at most {MAX_LOG_MODELS} values"
+    if any(status not in LOG_STATUSES for status in statuses):
+        return f"status must be one of: {', '.join(LOG_STATUSES)}"
+    limit, offset = _whole(query.get("limit", "50")), _whole(query.get("offset", "0"))
+    if limit is None or not 1 <= limit <= 100:
+        return "limit must be an integer from 1 to 100"
+    if offset is None:
+        return "offset must be an integer of at least 0"
+    return LogQuery(window[0], window[1], models, statuses, limit, offset)
+
+
+def _log_window(period: str | None, start: str | None, end: str | None, now: float) -> tuple[float, float] | str:
+    if period is not None:
+        if start is not None or end is not None:
+            return "Provide either period or start and end, not both"
+        match = _PERIOD.fullmatch(period)
+        if match is None:
+            return f"period must be a positive integer followed by h or d, got {period!r}"
+        seconds = int(match[1]) * (3600 if match[2] == "h" else 86400)
+        return (now - seconds, now) if seconds <= MAX_LOG_WINDOW else "The window must not exceed 92 days"
+    if start is None or end is None:
+        return "Provide either period or both start and end"
+    begin, finish = parse_time(start), parse_time(end)
+    if begin is None or finish is None:
+        return "start and end must be ISO-8601 timestamps"
+    if finish < begin:
+        return "end must not be earlier than start"
+    return (begin, finish) if finish - begin <= MAX_LOG_WINDOW else "The window must not exceed 92 days"
+
+
+def _whole(text: str) -> int | None:
+    return int(text) if text.isdigit() else None

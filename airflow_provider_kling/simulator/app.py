@@ -56,7 +56,7 @@ from aiohttp import web
 
 from airflow_provider_kling.simulator import account
 from airflow_provider_kling.simulator.faults import FaultPlan
-from airflow_provider_kling.simulator.models import check_body, sim_model
+from airflow_provider_kling.simulator.models import ALIASES, check_body, sim_model
 from airflow_provider_kling.simulator.video import render, shape_of
 
 LEGACY_PATH = "/v2/generate/video/kling/generation"
@@ -100,6 +100,8 @@ class SimulatorConfig:
         ``price`` in the catalogue, ``current_balance``, the ``x-aimlapi-usd-spent`` /
         ``x-aimlapi-credits-used`` headers (``usd_header``, ``credits_header``; the text as it is) or every
         figure of ``meta.usage`` (``usage``). What is charged does not change.
+    :param log_fault: a broken ``GET /v2/logs``: ``"endless"`` (every page says ``has_more``, its
+        total grows with each page) or ``"empty_has_more"`` (no rows, ``has_more`` all the same).
     """
 
     api_key: str = ""
@@ -125,6 +127,7 @@ class SimulatorConfig:
     post_error_rate: float = 0.0
     account_refusals: tuple[str, ...] = ()
     bad_money: dict[str, str] = field(default_factory=dict)
+    log_fault: str = ""
 
 
 @dataclass
@@ -239,6 +242,13 @@ class Simulator:
         return not self.config.api_key or hmac.compare_digest(token.strip(), self.config.api_key)
 
     def _new_id(self, model: str) -> str:
+        """A generation id never given before (a re-seed after a config change draws the same ids again)."""
+        while True:
+            candidate = self._draw_id(model)
+            if candidate not in self.generations:
+                return candidate
+
+    def _draw_id(self, model: str) -> str:
         style = self.config.id_style
         if style == "number":
             return str(self.rng.randrange(10**11, 10**12))
@@ -305,7 +315,7 @@ class Simulator:
             account.LogRow(
                 at=time.time(),
                 status=status,
-                model=str(model),
+                model=str(ALIASES.get(model, model) if isinstance(model, str) else model),  # rows name the id
                 usd=usd,
                 inference_id=inference_id or uuid.uuid4().hex[:21],
                 client_request_id=account.valid_client_request_id(request.headers.get("X-Client-Request-Id")),
@@ -557,21 +567,19 @@ class Simulator:
         if "logs" in self.config.account_refusals:
             return self._error(request, 403, "This key may not read the usage logs")
         now = time.time()
-        start = account.parse_time(request.query.get("start")) or 0.0
-        end = account.parse_time(request.query.get("end")) or now
-        statuses = set(request.query.getall("status", []))
-        model = request.query.get("model")
-        rows = [
-            row
-            for row in reversed(self.logs)
-            if row.at + self.config.log_delay <= now
-            and start <= row.at <= end
-            and (not statuses or row.status in statuses)
-            and (not model or row.model == model)
-        ]
-        limit, offset = int(request.query.get("limit", 50)), int(request.query.get("offset", 0))
+        query = account.log_query(request.query, now)
+        if isinstance(query, str):
+            return self._error(request, 400, query)
+        rows = [row for row in reversed(self.logs) if row.at + self.config.log_delay <= now and query.keeps(row)]
+        limit, offset = query.limit, query.offset
         page = rows[offset : offset + limit]
         pagination = {"limit": limit, "offset": offset, "total": len(rows), "has_more": offset + limit < len(rows)}
+        if self.config.log_fault == "endless":
+            page = (rows * limit)[:limit]
+            pagination.update(total=offset + 2 * limit, has_more=True)
+        elif self.config.log_fault == "empty_has_more":
+            page = []
+            pagination["has_more"] = True
         return web.json_response({"data": [row.to_api() for row in page], "pagination": pagination})
 
     # -- test hooks ---------------------------------------------------------------------------

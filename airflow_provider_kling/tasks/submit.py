@@ -1,16 +1,28 @@
 """Submit once: validate, reattach to a generation an earlier try already paid for, or create one.
 
-* The id is logged and recorded (:mod:`.ledger`) the moment the create request returns, before
-  anything else can fail, so no retry or killed worker ever pays for a second video.
+* No create is sent unless its intent (fingerprint, client request id, send time, counts) was
+  recorded in the ledger (:mod:`.ledger`) and reads back; a store that cannot keep it fails the
+  task before paying. The id is logged, then recorded, the moment the create's answer names it.
+* A hard ceiling per generation the task needs (a ledger slot: a storyboard has one per shot):
+  one create, plus one for each the ledger proves made nothing billable: the API refused it
+  before anything was made (a 4xx, or a 429/503/unopened connection after the retry budget), the
+  request log shows it failed, or the generation it made ended in ``status: error`` (a failed
+  generation is not charged, and a person cleared the task to try again). A recorded id the API
+  answers 404 for does not count: the API named that id when the generation was made, so it may
+  have been billed (a fetch path that does not know it would otherwise pay once per clear); the
+  task fails and says how to let it create anew. A new fingerprint (the request was edited and
+  the task cleared) starts a new count.
 * Before the create, the request is priced from the API's catalogue and refused above ``max_usd``.
-* Every create carries an ``X-Client-Request-Id``, recorded first as the ledger's intent. When the
-  answer is lost (a gateway 5xx, a reset, a timeout after sending) or a worker died before it was
-  recorded, the API's request log says what the create did: a generation (reattach to it), a
-  failure (nothing was created: send once more), or nothing within the wait (fail, naming the id).
+* Every create carries an ``X-Client-Request-Id`` of its own. When the answer is lost (a gateway
+  5xx, a reset, a timeout after sending) or a worker died before it was recorded, the API's
+  request log says what the create did: a generation (reattach to it), a failure (nothing was
+  made: sent once more, under a new id), or nothing it can prove (fail, saying it may have been
+  billed; never sent again on its own).
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,21 +30,18 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.exceptions import (
     KlingAPIError,
+    KlingConfigurationError,
+    KlingCreateLimitError,
     KlingSubmissionUnknownError,
     KlingTransientError,
     KlingValidationError,
 )
-from airflow_provider_kling.models import CreateRequest, Generation, request_fingerprint
+from airflow_provider_kling.models import CreateRequest, Generation
 from airflow_provider_kling.models.pricing import over_budget, parse_cap, usd
-from airflow_provider_kling.models.request_ids import client_request_id
-from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY, GENERATION_ID_XCOM_KEY
-from airflow_provider_kling.tasks.ledger import (
-    SubmissionLedger,
-    SubmissionRecord,
-    can_reuse,
-    create_to_look_up,
-    generation_to_reattach,
-)
+from airflow_provider_kling.models.request_ids import client_request_id, content_fingerprint
+from airflow_provider_kling.models.request_log import LoggedCreate
+from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY, GENERATION_ID_XCOM_KEY, describe_usage
+from airflow_provider_kling.tasks.ledger import SubmissionLedger, SubmissionRecord, can_reuse, record_for
 from airflow_provider_kling.waiting import WaitTarget
 
 if TYPE_CHECKING:
@@ -93,14 +102,11 @@ def submit_once(
     # Files are read and checked before anything is sent (and before a reattach look-up).
     request, inline = task.hook.prepare_submission(params, allow_unknown_model=allow_unknown_model)
     ledger = SubmissionLedger(context, ledger_slot)
-    fingerprint = request_fingerprint(request.body)
-    record = ledger.load()
-    submitted = _reattach(task, generation_to_reattach(record, fingerprint), request) or _found_in_log(
-        task, create_to_look_up(record, fingerprint), request
-    )
+    record = record_for(ledger.load(), content_fingerprint(request.body, inline))
+    submitted, record = _recover(task, ledger, record, request)
     if submitted is None:
         _check_price(task, request, cap)
-        submitted = _create(task, ledger, request, inline, fingerprint)
+        submitted = _create(task, ledger, request, inline, record)
     context["ti"].xcom_push(key=GENERATION_ID_XCOM_KEY, value=submitted.generation_id)
     context["ti"].xcom_push(
         key=GENERATION_FACTS_XCOM_KEY, value={"model": submitted.model, "submitted_at": submitted.created_at}
@@ -118,28 +124,85 @@ def _check_price(task: KlingTask, request: CreateRequest, cap: float | None) -> 
         raise KlingValidationError([refused])
 
 
+def _recover(
+    task: KlingTask, ledger: SubmissionLedger, record: SubmissionRecord, request: CreateRequest
+) -> tuple[Submitted | None, SubmissionRecord]:
+    """What an earlier try of this request left: a generation to reattach to, or the record to create from."""
+    if record.generation_id is None and record.client_request_id is not None:
+        task.log.info(
+            "An earlier try sent create %s without recording its answer: looking it up", record.client_request_id
+        )
+        found = task.hook.find_create(record.client_request_id, model=request.model, sent_at=record.sent_at)
+        if found.failed:
+            task.log.info("The request log shows %s failed: nothing was created by it", record.client_request_id)
+            return None, record.void()
+        if not found.succeeded:
+            raise KlingSubmissionUnknownError(_unproven(request, record.client_request_id, found.reason, ledger))
+        task.log.info("Generation %s was made by the earlier try's create: reattaching", found.inference_id)
+        record = record.made(str(found.inference_id))
+        _save(task, ledger, record)
+    if record.generation_id is None:
+        return None, record
+    generation = _recorded_generation(task, ledger, record.generation_id, request)
+    if not can_reuse(generation.status):
+        task.log.warning(
+            "Generation %s from an earlier try failed (%s); submitting anew", record.generation_id, generation.error
+        )
+        return None, record.void()
+    task.log.info(
+        "Reattaching to generation %s recorded before (status %r); no new request, no new charge",
+        record.generation_id,
+        generation.raw_status,
+    )
+    return Submitted(record.generation_id, request.body, generation, endpoint=request.endpoint), record
+
+
+def _recorded_generation(
+    task: KlingTask, ledger: SubmissionLedger, generation_id: str, request: CreateRequest
+) -> Generation:
+    try:
+        return task.hook.get_generation(generation_id)
+    except KlingAPIError as err:
+        if err.status_code != 404:
+            raise
+        raise KlingSubmissionUnknownError(
+            f"Generation {generation_id} of {request.model}, recorded by an earlier try, is unknown to the API "
+            f"({err}). The API named that id when it made the generation, so it may have been billed: no new "
+            "create is sent on its own. If the connection now points at another host or key, point it back and "
+            f"clear the task. To pay for a new video anyway, {ledger.how_to_forget()}, then clear the task."
+        ) from err
+
+
 def _create(
-    task: KlingTask, ledger: SubmissionLedger, request: CreateRequest, inline: Mapping[str, Any], fingerprint: str
+    task: KlingTask,
+    ledger: SubmissionLedger,
+    request: CreateRequest,
+    inline: Mapping[str, Any],
+    record: SubmissionRecord,
 ) -> Submitted:
-    for attempt in (0, 1):
-        client_id = client_request_id(ledger.identity, fingerprint, attempt=attempt)
+    for _ in range(2):  # a create the request log shows failed is sent once more in this try, no more
+        if record.creates >= record.creates_allowed:
+            raise KlingCreateLimitError(_over_ceiling(request, record, ledger))
+        client_id = client_request_id(ledger.identity, secrets.token_hex(12))
         sent_at = time.time()
-        _save(task, ledger, SubmissionRecord(None, fingerprint, client_id, sent_at))
+        record = record.intent(client_id, sent_at)
+        ledger.keep(record)  # raises, before anything is sent, when the ledger cannot keep it
         try:
             created = task.hook.create_generation(request, inline_media=inline, client_request_id=client_id)
-        except (KlingAPIError, KlingTransientError) as err:
-            if isinstance(err, KlingAPIError) or err.safe_to_resend:
-                # Provably nothing was created: leave no intent for a retry to look up.
-                _save(task, ledger, SubmissionRecord(None, fingerprint))
+        except (KlingAPIError, KlingConfigurationError, KlingTransientError) as err:
+            if not isinstance(err, KlingTransientError) or err.safe_to_resend:
+                _save(task, ledger, record.void())  # refused before anything was made: nothing to look up
             raise
         except KlingSubmissionUnknownError as err:
-            found = _look_up(task, client_id, sent_at, err)
-            if not found.succeeded:
+            found = _look_up(task, ledger, request, client_id, sent_at, err)
+            if found.failed:
                 task.log.warning(
                     "The request log shows %s failed: nothing was created; sending it once more", client_id
                 )
+                record = record.void()
                 continue
-            generation_id, endpoint, usage = found.inference_id, None, {"usd_spent": found.usd}
+            generation_id, endpoint = str(found.inference_id), None
+            usage = {"usd_spent": found.usd} if found.usd is not None else {}
         else:
             generation_id, endpoint = created.generation.id, created.request.endpoint
             usage = created.generation.usage
@@ -150,80 +213,71 @@ def _create(
             request.model,
             endpoint or "found in the request log",
             client_id,
-            f"; cost reported at once: {usage_text(usage)}" if usage else "",
+            f"; cost reported at once: {describe_usage(usage)}" if usage else "",
         )
-        _save(task, ledger, SubmissionRecord(generation_id, fingerprint, client_id, sent_at))
+        _save(task, ledger, record.made(generation_id), paid=True)
         return Submitted(generation_id, request.body, endpoint=endpoint, created_at=sent_at, usage=dict(usage))
+    _save(task, ledger, record)
     raise KlingSubmissionUnknownError(f"{request.model}: the create failed twice in the request log; not sent again")
 
 
-def _look_up(task: KlingTask, client_id: str, sent_at: float, cause: KlingSubmissionUnknownError) -> Any:
+def _look_up(
+    task: KlingTask,
+    ledger: SubmissionLedger,
+    request: CreateRequest,
+    client_id: str,
+    sent_at: float,
+    cause: KlingSubmissionUnknownError,
+) -> LoggedCreate:
     task.log.warning("%s; looking for client request id %s in the API's request log", cause, client_id)
-    found = task.hook.find_create(client_id, sent_at=sent_at)
-    if found is None:
-        raise KlingSubmissionUnknownError(
-            f"{cause} The API's request log shows no row for client request id {client_id} yet: quote it to "
-            "the API's support, or clear this task once the log shows it (a retry looks it up again)."
-        ) from cause
+    found = task.hook.find_create(client_id, model=request.model, sent_at=sent_at, sends=cause.sends)
     if found.succeeded:
         task.log.info(
             "The request log shows %s made generation %s (%s): reattaching, no second create",
             client_id,
             found.inference_id,
-            usd(found.usd),
+            usd(found.usd) if found.usd is not None else "cost unknown",
         )
+    elif not found.failed:
+        raise KlingSubmissionUnknownError(_unproven(request, client_id, found.reason, ledger)) from cause
     return found
 
 
-def _found_in_log(task: KlingTask, record: SubmissionRecord | None, request: CreateRequest) -> Submitted | None:
-    """An earlier try sent a create and died before recording its id: the request log says what it made.
+def _unproven(request: CreateRequest, client_id: str, reason: str, ledger: SubmissionLedger) -> str:
+    return (
+        f"The create of {request.model} with client request id {client_id} may have been billed: its answer "
+        f"never arrived and the API's request log cannot prove what it did ({reason}). It is not sent again "
+        "on its own: a second create would pay for a second video. Check the API's request log (GET /v2/logs, "
+        f"client_request_id {client_id}, model {request.model}) or your billing (the dashboard, GET "
+        "/v2/billing/transactions). If it made a generation, clear this task once the log shows it: the retry "
+        f"reattaches to it. Once sure nothing was made, let the task send again: {ledger.how_to_forget()}, "
+        "then clear the task."
+    )
 
-    Spec decision: no row within ``request_log_wait`` means the create never reached the API (the
-    earlier try died before sending it): a retry comes at least a retry delay plus that wait after
-    the send, longer than the log takes to show a row, so it creates anew rather than block forever.
+
+def _over_ceiling(request: CreateRequest, record: SubmissionRecord, ledger: SubmissionLedger) -> str:
+    return (
+        f"{request.model}: not sent. This task instance already sent {record.creates} create(s) of this request "
+        f"and its ledger proves only {record.voided} made nothing billable; another would exceed its ceiling "
+        f"of {record.creates_allowed}. Check the API's request log and your billing; to pay for a new video "
+        f"anyway, {ledger.how_to_forget()}, then clear the task."
+    )
+
+
+def _save(task: KlingTask, ledger: SubmissionLedger, record: SubmissionRecord, *, paid: bool = False) -> None:
+    """Record what happened after a create was sent; a failure is logged, not raised.
+
+    The intent is already kept, so a lost write costs no second payment: a retry finds the intent
+    and asks the request log. Failing here instead would give up a video just paid for.
     """
-    if record is None or record.client_request_id is None:
-        return None
-    task.log.info("An earlier try sent create %s without recording its answer: looking it up", record.client_request_id)
-    found = task.hook.find_create(record.client_request_id, sent_at=record.sent_at or time.time())
-    if found is None or not found.succeeded:
-        task.log.info("The request log shows no generation made by %s: creating one", record.client_request_id)
-        return None
-    task.log.info("Generation %s was made by the earlier try's create: reattaching", found.inference_id)
-    return _reattach(task, found.inference_id, request)
-
-
-def _save(task: KlingTask, ledger: SubmissionLedger, record: SubmissionRecord) -> None:
     try:
         ledger.save(record)
     except Exception:
-        # Failing here would let a retry submit (and bill) a second video: keep going instead.
-        task.log.exception("Could not record %s in the %s", record, ledger.backend)
-
-
-def usage_text(usage: Mapping[str, float]) -> str:
-    """``credits_used=3900000, usd_spent=1.95`` for a log line."""
-    return ", ".join(f"{key}={value:g}" for key, value in sorted(usage.items()))
-
-
-def _reattach(task: KlingTask, known_id: str | None, request: CreateRequest) -> Submitted | None:
-    if known_id is None:
-        return None
-    try:
-        generation = task.hook.get_generation(known_id)
-    except KlingAPIError as err:
-        if err.status_code != 404:
-            raise
-        task.log.warning(
-            "Generation %s recorded by an earlier try is unknown to the API (404); submitting anew", known_id
+        task.log.exception(
+            "Could not record %s in the %s%s",
+            record,
+            ledger.backend,
+            "; going on with the generation: a retry finds it in the request log by its client request id"
+            if paid
+            else "",
         )
-        return None
-    if not can_reuse(generation.status):
-        task.log.warning("Generation %s from an earlier try failed (%s); submitting anew", known_id, generation.error)
-        return None
-    task.log.info(
-        "Reattaching to generation %s recorded before (status %r); no new request, no new charge",
-        known_id,
-        generation.raw_status,
-    )
-    return Submitted(known_id, request.body, generation, endpoint=request.endpoint)

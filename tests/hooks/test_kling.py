@@ -193,7 +193,8 @@ def test_create_failing_after_it_was_processed_is_never_resent(simulator, kind):
     simulator.configure(post_ambiguous_rate=1.0, fault_kinds=[kind])
     with pytest.raises(KlingSubmissionUnknownError, match="may have been created and billed") as excinfo:
         KlingHook(retry_policy=FAST_RETRIES).submit_generation("ambiguous")
-    assert "clear this task" in str(excinfo.value)
+    assert "Check the API's request log (GET /v2/logs) or your billing before sending it again" in str(excinfo.value)
+    assert excinfo.value.sends == 1  # what the request log must show to prove nothing was made
     stats = simulator.stats()
     assert stats["create_requests"] == 1
     assert stats["creates"] == 1

@@ -9,7 +9,7 @@ import pytest
 from airflow_provider_kling.operators.kling import KlingTextToVideoOperator, KlingVideoOperator
 from airflow_provider_kling.version_compat import AirflowFailException
 from harness.airflow_context import FakeStateStore, FakeTaskInstance, make_context
-from harness.simulated import connection_json
+from harness.simulated import API_KEY, connection_json
 
 pytestmark = pytest.mark.usefixtures("fresh_prices")
 
@@ -94,12 +94,27 @@ def test_a_create_the_log_shows_failed_is_sent_once_more(simulator, capsys):
     assert "nothing was created; sending it once more" in capsys.readouterr().out
 
 
-def test_no_row_in_the_log_fails_once_naming_the_client_request_id(simulator, monkeypatch):
+def test_no_row_in_the_log_fails_once_saying_it_may_have_been_billed_and_what_to_do(simulator, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, request_log_wait=2))
     simulator.configure(post_ambiguous_rate=1.0, fault_kinds=["504_timeout"], log_delay=600)
-    with pytest.raises(AirflowFailException, match="request log shows no row for client request id kling:t:"):
-        run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse"))
+    store = FakeStateStore()
+    with pytest.raises(AirflowFailException) as failure:
+        run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse"), store=store)
     assert simulator.stats()["create_requests"] == 1
+    client_id = store.get("kling_generation")["client_request_id"]
+    assert_unproven(str(failure.value), client_id, "no row shows it")
+
+
+def assert_unproven(message: str, client_id: str, reason: str, model: str = "kling-video/v1.6/pro/text-to-video"):
+    """The failure of a create the log cannot account for: what may have happened, and what a person does."""
+    assert client_id.startswith("kling:t:")
+    assert f"The create of {model} with client request id {client_id} may have been billed" in message
+    assert "the API's request log cannot prove what it did (" in message
+    assert reason in message
+    assert "It is not sent again on its own" in message
+    assert f"GET /v2/logs, client_request_id {client_id}, model {model}" in message
+    assert "GET /v2/billing/transactions" in message
+    assert "Once sure nothing was made, let the task send again: delete the key 'kling_generation'" in message
 
 
 def test_a_retry_after_a_worker_died_between_send_and_record_reattaches_through_the_log(simulator):
@@ -124,9 +139,11 @@ def test_a_create_refused_before_anything_was_made_leaves_no_intent_to_look_up(s
     monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, api_key="wrong"))
     with pytest.raises(AirflowFailException, match="HTTP 401"):
         run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse"), store=store)
-    assert store.get("kling_generation") == {
+    assert store.get("kling_generation") == {  # one create, proven void: nothing to look up
         "generation_id": None,
         "fingerprint": store.get("kling_generation")["fingerprint"],
+        "creates": 1,
+        "voided": 1,
     }
     monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url))
     again = KlingTextToVideoOperator(task_id="t", prompt="a lighthouse")
@@ -138,9 +155,109 @@ def test_a_create_refused_before_anything_was_made_leaves_no_intent_to_look_up(s
 def test_a_request_log_that_cannot_be_read_ends_in_the_same_clear_failure(simulator):
     # A key without access to the request log (403): the look-up ends at once, the failure names the id.
     simulator.configure(post_ambiguous_rate=1.0, fault_kinds=["504_timeout"], account_refusals=["logs"])
-    with pytest.raises(AirflowFailException, match="request log shows no row for client request id kling:t:"):
-        run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse"))
+    store = FakeStateStore()
+    with pytest.raises(AirflowFailException) as failure:
+        run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse"), store=store)
     assert simulator.stats()["create_requests"] == 1
+    client_id = store.get("kling_generation")["client_request_id"]
+    assert_unproven(str(failure.value), client_id, "the request log could not be read: Kling request log failed")
+
+
+def lose_the_answer_of_a_create(simulator, store, prompt="a lighthouse", **config):
+    """Try 1: the create is made, its answer lost, and the log shows nothing within the wait: the task fails."""
+    simulator.configure(post_ambiguous_rate=1.0, fault_kinds=["504_timeout"], log_delay=600, **config)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, request_log_wait=1))
+        with pytest.raises(AirflowFailException, match="may have been billed"):
+            run(KlingTextToVideoOperator(task_id="t", prompt=prompt), store=store)
+    intent = store.get("kling_generation")
+    assert intent["generation_id"] is None  # only the intent was recorded
+    return intent["client_request_id"]
+
+
+def retry(store, prompt="a lighthouse"):
+    """A person clears the task: try 2, same ledger."""
+    again = KlingTextToVideoOperator(task_id="t", prompt=prompt)
+    return run(again, store=store, ti=FakeTaskInstance(task_id="t", try_number=2))
+
+
+def test_a_retry_whose_create_the_log_does_not_show_never_creates_again(simulator, monkeypatch):
+    store = FakeStateStore()
+    client_id = lose_the_answer_of_a_create(simulator, store, prompt="a lighthouse [sim:lost-unlogged]")
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, request_log_wait=1))
+    simulator.configure(post_ambiguous_rate=0.0, log_delay=0.0)
+    with pytest.raises(AirflowFailException) as failure:
+        retry(store, prompt="a lighthouse [sim:lost-unlogged]")
+    stats = simulator.stats()
+    assert (stats["create_requests"], stats["creates"]) == (1, 1)  # it used to create a second, paid video
+    assert_unproven(str(failure.value), client_id, "no row shows it")
+
+
+def test_a_retry_finds_its_row_behind_hundreds_of_newer_rows_of_other_tasks_and_models(simulator):
+    store = FakeStateStore()
+    client_id = lose_the_answer_of_a_create(simulator, store)
+    simulator.configure(post_ambiguous_rate=0.0, log_delay=0.0)
+    # Then 300 requests of other tasks to the same model and 250 to another: the row is on page 4 of
+    # its model, behind 550 rows in all (the search used to stop after 500, newest first).
+    others = send_creates(simulator, 300, "kling-video/v1.6/pro/text-to-video") + send_creates(
+        simulator, 250, "kling-video/v1.6/standard/text-to-video"
+    )
+    assert len(set(others)) == 550
+    generation_id = retry(store)
+    stats = simulator.stats()
+    assert stats["creates_by_key"]["a lighthouse"] == 1
+    assert stats["generations"][generation_id]["prompt"] == "a lighthouse"
+    assert store.get("kling_generation")["generation_id"] == generation_id
+    assert store.get("kling_generation")["client_request_id"] == client_id
+
+
+def test_another_models_row_carrying_the_same_client_request_id_is_not_taken_for_ours(simulator, monkeypatch):
+    store = FakeStateStore()
+    client_id = lose_the_answer_of_a_create(simulator, store, prompt="a lighthouse [sim:lost-unlogged]")
+    simulator.configure(post_ambiguous_rate=0.0, log_delay=0.0)
+    # Another tool (or deployment) on the same key sent a create with the very same id, to another model.
+    [theirs] = send_creates(simulator, 1, "kling-video/v1.6/standard/text-to-video", client_id=client_id)
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, request_log_wait=1))
+    with pytest.raises(AirflowFailException, match="may have been billed"):
+        retry(store, prompt="a lighthouse [sim:lost-unlogged]")  # it used to reattach to their video
+    assert store.get("kling_generation")["generation_id"] is None
+    assert theirs not in str(store.values)
+
+
+def send_creates(simulator, count, model, client_id=None):
+    """``count`` creates of other tasks (their own client request ids), straight over HTTP."""
+    import requests
+
+    ids = []
+    with requests.Session() as session:
+        for n in range(count):
+            answer = session.post(
+                f"{simulator.url}/v2/generate/video/kling/generation",
+                json={"model": model, "prompt": f"someone else's video {n}"},
+                headers={"Authorization": f"Bearer {API_KEY}", "X-Client-Request-Id": client_id or f"other:{n}"},
+                timeout=10,
+            )
+            answer.raise_for_status()
+            ids.append(answer.json()["id"])
+    return ids
+
+
+def test_a_create_refused_then_resent_whose_answer_is_lost_is_not_taken_for_failed(simulator, monkeypatch):
+    # The account is busy: the create is refused with a 429 (a failed row), resent under the same id once
+    # the other video is done, made, and its answer lost before the log shows it. One failed row for two
+    # sends proves nothing: the task must not send a third create (it used to, paying twice).
+    simulator.configure(max_concurrent=1, generation_seconds=0.3)
+    send_creates(simulator, 1, "kling-video/v1.6/pro/text-to-video")
+    simulator.configure(post_ambiguous_rate=1.0, fault_kinds=["504_timeout"])
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, request_log_wait=1))
+    prompt = "a lighthouse [sim:lost-unlogged]"
+    store = FakeStateStore()
+    with pytest.raises(AirflowFailException) as failure:
+        run(KlingTextToVideoOperator(task_id="t", prompt=prompt), store=store)
+    stats = simulator.stats()
+    assert stats["create_requests"] >= 1 + 2  # the other video's; ours refused, then resent
+    assert stats["creates_by_key"][prompt] == 1
+    assert_unproven(str(failure.value), store.get("kling_generation")["client_request_id"], "failed row(s) for")
 
 
 @pytest.mark.parametrize(
