@@ -84,7 +84,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
         model: str = DEFAULT_MODEL,
         image_model: str = DEFAULT_IMAGE_MODEL,
         crossfade: float = 0.0,
-        max_seconds: int = DEFAULT_MAX_SECONDS,
+        max_seconds: float = DEFAULT_MAX_SECONDS,
         max_usd: float | str | None = None,
         overwrite: bool = False,
         kling_conn_id: str = "kling_default",
@@ -117,6 +117,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
             model=self.model,
             image_model=self.image_model,
             max_seconds=self.max_seconds,
+            crossfade=self.crossfade,
         )
 
     def run_task(self, context: Context) -> Any:

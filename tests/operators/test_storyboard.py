@@ -91,6 +91,25 @@ def test_a_retry_pays_only_for_the_shots_not_yet_made(simulator, tmp_path):
     assert not _frames_folder(context).exists()  # the last frame that started shot 2 is gone
 
 
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ({"crossfade": 5}, "crossfade=5 must be shorter than the shortest shot (shot 1, 5 s)"),
+        ({"crossfade": float("nan")}, "crossfade must be a number of seconds, at least 0, got nan"),
+        (
+            {"shots": [SHOTS[0], {"prompt": "steam rising", "parameters": {"duration": 10}}], "max_seconds": 10},
+            "the shots last 15 s in all, more than max_seconds=10",
+        ),
+    ],
+)
+def test_a_storyboard_that_cannot_be_joined_is_refused_before_any_shot_is_paid_for(simulator, tmp_path, options, says):
+    op = storyboard(tmp_path, **options)
+    with pytest.raises(AirflowFailException) as raised:
+        op.execute(make_context(op))
+    assert says in str(raised.value)
+    assert simulator.stats()["create_requests"] == 0
+
+
 def test_a_finished_storyboard_run_again_is_kept_as_it_is(simulator, tmp_path, capsys):
     simulator.configure(generation_seconds=1)
     store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
