@@ -59,7 +59,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
         ``"multi_shot"``: one generation of a model that takes ``multi_prompt`` (Kling v3).
     :param model: the model of a shot that names none and starts from no image.
     :param image_model: the model of a shot that names none and starts from an image.
-    :param crossfade: seconds each cut fades over (0: a hard cut).
+    :param crossfade: seconds each cut fades over (0: a hard cut), shorter than every shot.
     :param max_seconds: the longest storyboard accepted, in seconds.
     :param max_usd: the most the whole storyboard may cost, in US dollars (templated).
     :param overwrite: replace a different video at ``destination``.
