@@ -11,6 +11,7 @@ stopped and :class:`StitchTimeout` says what took too long; nothing it was writi
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import subprocess
@@ -108,11 +109,15 @@ def run_ffmpeg(command: Sequence[str], *, doing: str, timeout: float) -> subproc
 def plan_for(
     clips: Sequence[ClipInfo], *, size: tuple[int, int] | None = None, fps: float | None = None, crossfade: float = 0.0
 ) -> StitchPlan:
-    """The frame to join ``clips`` in: the first clip's size and the highest frame rate, unless given."""
+    """The frame to join ``clips`` in: the first clip's size and the highest frame rate, unless given.
+
+    The crossfade is kept to the millisecond (ffmpeg reads no exponent; a shorter one is a cut).
+    """
     if not clips:
         raise StitchError("nothing to stitch: no clips")
     shortest = min(clip.seconds for clip in clips)
-    if crossfade < 0 or (len(clips) > 1 and crossfade >= shortest):
+    crossfade = round(crossfade, 3)
+    if not 0 <= crossfade < (shortest if len(clips) > 1 else math.inf):  # NaN fails every comparison
         raise StitchError(f"crossfade must be at least 0 and shorter than the shortest clip ({shortest:.2f} s)")
     width, height = size or (clips[0].width, clips[0].height)
     return StitchPlan(_even(width), _even(height), fps or max(clip.fps for clip in clips), crossfade)
@@ -185,10 +190,10 @@ def _joins(plan: StitchPlan, clips: Sequence[ClipInfo], with_sound: bool) -> lis
         last = n == count - 1
         joined_video, joined_audio = ("[v]", "[a]") if last else (f"[xv{n}]", f"[xa{n}]")
         joins.append(
-            f"{video}[v{n}]xfade=transition=fade:duration={plan.crossfade:g}:offset={offset:.3f}{joined_video}"
+            f"{video}[v{n}]xfade=transition=fade:duration={plan.crossfade:.3f}:offset={offset:.3f}{joined_video}"
         )
         if with_sound:
-            joins.append(f"{audio}[a{n}]acrossfade=d={plan.crossfade:g}{joined_audio}")
+            joins.append(f"{audio}[a{n}]acrossfade=d={plan.crossfade:.3f}{joined_audio}")
         video, audio = joined_video, joined_audio
     return joins
 

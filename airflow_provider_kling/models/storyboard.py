@@ -144,7 +144,7 @@ def _crossfade_problems(board: Storyboard, crossfade: float) -> list[str]:
         return []
     lengths = board.shot_seconds()
     shortest = min(range(len(lengths)), key=lengths.__getitem__)
-    if crossfade < lengths[shortest]:
+    if round(crossfade, 3) < lengths[shortest]:  # joined to the millisecond
         return []
     return [
         f"crossfade={crossfade:g} must be shorter than the shortest shot "

@@ -72,6 +72,14 @@ def test_mixed_clips_join_into_one_uniform_verified_video(mixed_clips, tmp_path,
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".joined")] == []
 
 
+def test_a_crossfade_below_a_millisecond_is_a_cut(mixed_clips, tmp_path):
+    infos = [clip_info(path) for path in mixed_clips]
+    plan = plan_for(infos, crossfade=0.00001)  # written 1e-05, which ffmpeg cannot read
+    assert plan.crossfade == 0.0
+    stitch(mixed_clips, tmp_path / "joined.mp4", plan, infos)
+    assert verify_stitched(tmp_path / "joined.mp4", plan, infos).seconds == pytest.approx(7.0, abs=3 / 30)
+
+
 def test_clips_without_sound_join_without_a_sound_track(tmp_path):
     clips = [
         make_clip(tmp_path, f"{n}.mp4", colour, "160x90", 2, 2, sound=False)
@@ -121,6 +129,8 @@ def test_the_last_frame_is_exact_and_starts_the_next_shot(tmp_path):
         ([], 0.0, "no clips"),
         ([ClipInfo(160, 90, 2.0, 2.0, False)] * 2, 2.0, "shorter than the shortest clip (2.00 s)"),
         ([ClipInfo(160, 90, 2.0, 2.0, False)] * 2, -1.0, "at least 0"),
+        ([ClipInfo(160, 90, 2.0, 2.0, False)] * 2, float("nan"), "at least 0"),
+        ([ClipInfo(160, 90, 2.0, 2.0, False)] * 2, 1.9996, "shorter than the shortest clip (2.00 s)"),
     ],
 )
 def test_a_plan_that_cannot_be_joined_says_why(clips, crossfade, message):

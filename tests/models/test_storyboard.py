@@ -78,6 +78,11 @@ I2V = "kling-video/v1.6/pro/image-to-video"
             {"continuity": "none", "crossfade": 6},
             "crossfade=6 must be shorter than the shortest shot (shot 1, 5 s)",
         ),
+        (
+            [{"prompt": "a"}, {"prompt": "b"}],
+            {"crossfade": 4.9996},  # 5.000 s, to the millisecond the shots are joined at
+            "crossfade=4.9996 must be shorter than the shortest shot (shot 1, 5 s)",
+        ),
         ([{"duration": 5}], {}, f"shot 1: prompt is required by {T2V}"),
         ([{"prompt": "a", "duration": 7}], {}, f"shot 1: duration=7 is not allowed for {T2V}; allowed values: 5, 10"),
         (
