@@ -61,7 +61,8 @@ def sheet_layout(sizes: Sequence[tuple[int, int]], *, columns: int = 3) -> Sheet
     if not sizes:
         raise ValueError("a contact sheet needs at least one frame")
     tallest = min(max(height / max(width, 1) for width, height in sizes), TALLEST_BOX)
-    for count in range(max(1, min(columns, len(sizes))), len(sizes) + 1):
+    widest_row = (MAX_SIDE - GAP) // (MIN_THUMB_WIDTH + GAP)  # the most columns that fit across
+    for count in range(max(1, min(columns, len(sizes), widest_row)), len(sizes) + 1):
         width = min(THUMB_WIDTH, (MAX_SIDE - GAP) // count - GAP)
         if width < MIN_THUMB_WIDTH:
             break

@@ -90,6 +90,8 @@ def test_a_sheet_keeps_its_thumbnails_as_wide_as_it_can():
     tall = sheet_layout([(1, 2000)] * 300)
     assert tall.box_height == 2 * tall.box_width
     assert tall.box_width < THUMB_WIDTH
+    # Asked for more columns than fit across, it takes as many as fit.
+    assert sheet_layout([(160, 90)] * 300, columns=1000).size[0] <= MAX_SIDE
     with pytest.raises(ValueError, match="do not fit on one contact sheet"):
         sheet_layout([(1, 2000)] * 100_000)
 
