@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
@@ -18,37 +19,98 @@ from airflow_provider_kling.models.destinations import POSTER, companion_name
 THUMB_WIDTH = 320
 LABEL_HEIGHT = 22
 GAP = 8
+#: The largest contact sheet, in pixels a side: far below JPEG's limit (65,500) and, squared
+#: (64 Mpx), below Pillow's decompression-bomb limit (89.5 Mpx), so any viewer opens it.
+MAX_SIDE = 8000
+#: A thumbnail's box is at most this many times as tall as wide (a 1x2000 frame is fitted into it).
+TALLEST_BOX = 2.0
+#: Thumbnails are not made narrower than this; more frames than then fit are refused.
+MIN_THUMB_WIDTH = 32
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """Where a contact sheet's thumbnails go: a grid of boxes, each with its label underneath."""
+
+    columns: int
+    rows: int
+    #: The box each thumbnail is fitted into (aspect kept), in pixels.
+    box_width: int
+    box_height: int
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The sheet's width and height in pixels."""
+        return (
+            self.columns * (self.box_width + GAP) + GAP,
+            self.rows * (self.box_height + LABEL_HEIGHT + GAP) + GAP,
+        )
+
+    def box(self, n: int) -> tuple[int, int]:
+        """The top left corner of frame ``n``'s box (left to right, then down)."""
+        row, column = divmod(n, self.columns)
+        return GAP + column * (self.box_width + GAP), GAP + row * (self.box_height + LABEL_HEIGHT + GAP)
+
+
+def sheet_layout(sizes: Sequence[tuple[int, int]], *, columns: int = 3) -> SheetLayout:
+    """The grid for frames of ``sizes`` (width, height), within :data:`MAX_SIDE` pixels a side.
+
+    The widest thumbnails that fit (at most :data:`THUMB_WIDTH`), on the fewest columns from
+    ``columns`` up: many frames get more columns, then smaller thumbnails.
+
+    :param columns: thumbnails per row while the sheet is not too tall (fewer when fewer frames).
+    :raises ValueError: when the frames do not fit even at :data:`MIN_THUMB_WIDTH`.
+    """
+    if not sizes:
+        raise ValueError("a contact sheet needs at least one frame")
+    tallest = min(max(height / max(width, 1) for width, height in sizes), TALLEST_BOX)
+    widest_row = (MAX_SIDE - GAP) // (MIN_THUMB_WIDTH + GAP)  # the most columns that fit across
+    for count in range(max(1, min(columns, len(sizes), widest_row)), len(sizes) + 1):
+        width = min(THUMB_WIDTH, (MAX_SIDE - GAP) // count - GAP)
+        if width < MIN_THUMB_WIDTH:
+            break
+        layout = SheetLayout(count, -(-len(sizes) // count), width, max(1, round(width * tallest)))
+        if layout.size[1] <= MAX_SIDE:
+            return layout
+    raise ValueError(f"{len(sizes)} frames do not fit on one contact sheet of at most {MAX_SIDE} px a side")
 
 
 def contact_sheet(frames: Sequence[tuple[str, bytes]], *, columns: int = 3) -> bytes:
     """One JPEG of ``frames`` (``(label, image bytes)`` per shot, in order), labelled, in a grid.
 
-    :param columns: thumbnails per row (fewer when there are fewer frames).
+    The grid (:func:`sheet_layout`) stays within :data:`MAX_SIDE` pixels a side however many shots.
+
+    :param columns: thumbnails per row, unless so many rows would make the sheet too tall.
     """
     from PIL import Image, ImageDraw
 
-    if not frames:
-        raise ValueError("a contact sheet needs at least one frame")
-    thumbs = [_thumbnail(Image.open(BytesIO(data))) for _, data in frames]
-    columns = max(1, min(columns, len(thumbs)))
-    rows = -(-len(thumbs) // columns)
-    cell_height = max(thumb.height for thumb in thumbs) + LABEL_HEIGHT
-    sheet = Image.new("RGB", (columns * (THUMB_WIDTH + GAP) + GAP, rows * (cell_height + GAP) + GAP), "white")
+    pictures = [Image.open(BytesIO(data)) for _, data in frames]
+    layout = sheet_layout([picture.size for picture in pictures], columns=columns)
+    sheet = Image.new("RGB", layout.size, "white")
     draw = ImageDraw.Draw(sheet)
-    for n, ((label, _), thumb) in enumerate(zip(frames, thumbs, strict=True)):
-        left = GAP + (n % columns) * (THUMB_WIDTH + GAP)
-        top = GAP + (n // columns) * (cell_height + GAP)
-        sheet.paste(thumb, (left, top))
-        draw.text((left + 2, top + thumb.height + 5), label[:48], fill="black")
+    for n, ((label, _), picture) in enumerate(zip(frames, pictures, strict=True)):
+        thumb = _thumbnail(picture, layout)
+        left, top = layout.box(n)
+        sheet.paste(thumb, (left + (layout.box_width - thumb.width) // 2, top))
+        draw.text((left + 2, top + layout.box_height + 5), _fitted(draw, label, layout.box_width - 4), fill="black")
     out = BytesIO()
     sheet.save(out, "JPEG", quality=88)
     return out.getvalue()
 
 
-def _thumbnail(picture: Any) -> Any:
-    picture = picture.convert("RGB")
-    height = max(1, round(picture.height * THUMB_WIDTH / picture.width))
-    return picture.resize((THUMB_WIDTH, height))
+def _thumbnail(picture: Any, layout: SheetLayout) -> Any:
+    """``picture`` scaled to fit the layout's box, its aspect kept (at least a pixel each way)."""
+    scale = min(layout.box_width / picture.width, layout.box_height / picture.height)
+    size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    return picture.convert("RGB").resize(size)
+
+
+def _fitted(draw: Any, label: str, width: int) -> str:
+    """``label`` cut to what fits in ``width`` pixels (at most 48 characters)."""
+    text = label[:48]
+    while text and draw.textlength(text) > width:
+        text = text[:-1]
+    return text
 
 
 def report_page(report: dict[str, Any], *, title: str, has_poster: Callable[[str], bool]) -> str:

@@ -5,10 +5,13 @@ differ. :func:`stitch` makes them uniform (the first clip's size unless told, le
 than stretched; one frame rate; silence where a clip has none) and joins them, with an optional
 crossfade; :func:`verify_stitched` decodes the result and checks its length and frame before it
 is delivered. :func:`last_frame` gives a clip's final frame, losslessly, to start the next shot.
+Every ffmpeg run has a time limit (the ``*_TIMEOUT`` constants, seconds): past it ffmpeg is
+stopped and :class:`StitchTimeout` says what took too long; nothing it was writing is left.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import subprocess
@@ -17,12 +20,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from airflow_provider_kling.exceptions import KlingTransientError
+
 AUDIO_RATE = 48000
+#: Seconds ffmpeg may take to decode a clip end to end (its length and frame rate are read so).
+PROBE_TIMEOUT = 120.0
+#: Seconds ffmpeg may take to join the clips (re-encoding them all).
+STITCH_TIMEOUT = 600.0
+#: Seconds ffmpeg may take to give a clip's last frame.
+FRAME_TIMEOUT = 120.0
 _AUDIO_STREAM = re.compile(r"Stream #\d+:\d+.*: Audio: ")
+_VIDEO_STREAM = re.compile(r"Stream #\d+:\d+.*: Video: .*")
+_SIZE = re.compile(r" (\d+)x(\d+)[, ]")
+_FPS = re.compile(r" (\d+(?:\.\d+)?) fps")
 
 
 class StitchError(RuntimeError):
     """ffmpeg could not read or join the clips, or the joined video is not what was asked for."""
+
+
+class StitchTimeout(StitchError, KlingTransientError):
+    """An ffmpeg run took longer than its limit and was stopped.
+
+    Transient: a busy or slow worker is the usual cause, and a retry pays for nothing again (the
+    storyboard's shots are reattached to), so the task is left to Airflow's ``retries``.
+    """
 
 
 @dataclass(frozen=True)
@@ -55,35 +77,47 @@ def ffmpeg() -> str:
 def clip_info(path: Path) -> ClipInfo:
     """Size, frame rate and length of ``path`` (by decoding it) and whether it has sound.
 
-    :raises StitchError: when ffmpeg cannot decode it.
+    :raises StitchError: when ffmpeg cannot decode it (:class:`StitchTimeout`: not in time).
     """
-    import imageio_ffmpeg
+    command = [ffmpeg(), "-hide_banner", "-nostats", "-i", str(path), "-map", "0:v:0", "-vf", "null"]
+    command += ["-progress", "pipe:1", "-f", "null", "-"]
+    result = run_ffmpeg(command, doing=f"decoding {path.name}", timeout=PROBE_TIMEOUT)
+    header = result.stderr.decode(errors="replace").split("Stream mapping:")[0]  # the input's streams
+    progress = dict(line.split("=", 1) for line in result.stdout.decode(errors="replace").splitlines() if "=" in line)
+    video = _VIDEO_STREAM.search(header)
+    size = _SIZE.search(video.group(0)) if video else None
+    if result.returncode != 0 or video is None or size is None or not progress.get("out_time_us", "").isdigit():
+        raise StitchError(f"ffmpeg cannot decode {path.name}: {header[-300:]}")
+    seconds, frames = int(progress["out_time_us"]) / 1e6, progress.get("frame", "")
+    fps = _FPS.search(video.group(0))
+    rate = float(fps.group(1)) if fps else (int(frames) / seconds if seconds and frames.isdigit() else 0.0)
+    return ClipInfo(int(size.group(1)), int(size.group(2)), rate, seconds, bool(_AUDIO_STREAM.search(header)))
 
+
+def run_ffmpeg(command: Sequence[str], *, doing: str, timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """Run ``command`` (its output captured), stopping it after ``timeout`` seconds.
+
+    :param doing: what it does, for the error (``"joining 3 clips"``).
+    :raises StitchTimeout: naming what took too long and the limit.
+    """
     try:
-        frames = imageio_ffmpeg.read_frames(str(path))
-        meta = next(frames)
-        frames.close()
-        count, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
-    except (OSError, RuntimeError, StopIteration) as err:
-        raise StitchError(f"ffmpeg cannot decode {path.name}: {err}") from err
-    width, height = meta["size"]
-    fps = float(meta.get("fps") or 0) or (count / seconds if seconds else 0.0)
-    return ClipInfo(int(width), int(height), fps, float(seconds), _has_audio(path))
-
-
-def _has_audio(path: Path) -> bool:
-    probe = subprocess.run([ffmpeg(), "-hide_banner", "-i", str(path)], capture_output=True, timeout=60, check=False)
-    return bool(_AUDIO_STREAM.search(probe.stderr.decode(errors="replace")))
+        return subprocess.run(list(command), capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as err:
+        raise StitchTimeout(f"ffmpeg was stopped after {timeout:g} s {doing}: it took too long") from err
 
 
 def plan_for(
     clips: Sequence[ClipInfo], *, size: tuple[int, int] | None = None, fps: float | None = None, crossfade: float = 0.0
 ) -> StitchPlan:
-    """The frame to join ``clips`` in: the first clip's size and the highest frame rate, unless given."""
+    """The frame to join ``clips`` in: the first clip's size and the highest frame rate, unless given.
+
+    The crossfade is kept to the millisecond (ffmpeg reads no exponent; a shorter one is a cut).
+    """
     if not clips:
         raise StitchError("nothing to stitch: no clips")
     shortest = min(clip.seconds for clip in clips)
-    if crossfade < 0 or (len(clips) > 1 and crossfade >= shortest):
+    crossfade = round(crossfade, 3)
+    if not 0 <= crossfade < (shortest if len(clips) > 1 else math.inf):  # NaN fails every comparison
         raise StitchError(f"crossfade must be at least 0 and shorter than the shortest clip ({shortest:.2f} s)")
     width, height = size or (clips[0].width, clips[0].height)
     return StitchPlan(_even(width), _even(height), fps or max(clip.fps for clip in clips), crossfade)
@@ -99,7 +133,7 @@ def stitch(paths: Sequence[Path], out: Path, plan: StitchPlan, clips: Sequence[C
 
     ``out`` appears whole or not at all (written beside it, then renamed).
 
-    :raises StitchError: when ffmpeg fails.
+    :raises StitchError: when ffmpeg fails (:class:`StitchTimeout`: not in time).
     """
     with_sound = any(clip.audio for clip in clips)
     command = [ffmpeg(), "-hide_banner", "-v", "error", "-y"]
@@ -115,7 +149,8 @@ def stitch(paths: Sequence[Path], out: Path, plan: StitchPlan, clips: Sequence[C
     fd, partial = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".mp4", dir=out.parent)
     os.close(fd)
     try:
-        result = subprocess.run([*command, partial], capture_output=True, timeout=600, check=False)
+        doing = f"joining {len(paths)} clips into {out.name}"
+        result = run_ffmpeg([*command, partial], doing=doing, timeout=STITCH_TIMEOUT)
         if result.returncode != 0:
             raise StitchError(f"ffmpeg could not join the clips: {result.stderr.decode(errors='replace')[-500:]}")
         os.replace(partial, out)
@@ -155,10 +190,10 @@ def _joins(plan: StitchPlan, clips: Sequence[ClipInfo], with_sound: bool) -> lis
         last = n == count - 1
         joined_video, joined_audio = ("[v]", "[a]") if last else (f"[xv{n}]", f"[xa{n}]")
         joins.append(
-            f"{video}[v{n}]xfade=transition=fade:duration={plan.crossfade:g}:offset={offset:.3f}{joined_video}"
+            f"{video}[v{n}]xfade=transition=fade:duration={plan.crossfade:.3f}:offset={offset:.3f}{joined_video}"
         )
         if with_sound:
-            joins.append(f"{audio}[a{n}]acrossfade=d={plan.crossfade:g}{joined_audio}")
+            joins.append(f"{audio}[a{n}]acrossfade=d={plan.crossfade:.3f}{joined_audio}")
         video, audio = joined_video, joined_audio
     return joins
 
@@ -193,7 +228,7 @@ def last_frame(path: Path, *, min_short_side: int = 0) -> bytes:
     :param min_short_side: enlarge (nearest neighbour, aspect kept) a frame whose shorter side is
         below this many pixels: the API refuses smaller images (Kling's clips are 720p and more, so
         only small test clips are ever enlarged).
-    :raises StitchError: when ffmpeg cannot read one.
+    :raises StitchError: when ffmpeg cannot read one (:class:`StitchTimeout`: not in time).
     """
     command = [ffmpeg(), "-hide_banner", "-v", "error", "-sseof", "-1", "-i", str(path), "-update", "1"]
     if min_short_side:
@@ -202,7 +237,8 @@ def last_frame(path: Path, *, min_short_side: int = 0) -> bytes:
         command += ["-vf", scale]
     with tempfile.TemporaryDirectory(prefix="kling-frame-") as folder:
         out = Path(folder) / "last.png"
-        result = subprocess.run([*command, "-f", "image2", "-c:v", "png", str(out)], capture_output=True, timeout=120)
+        command += ["-f", "image2", "-c:v", "png", str(out)]
+        result = run_ffmpeg(command, doing=f"reading the last frame of {path.name}", timeout=FRAME_TIMEOUT)
         if result.returncode != 0 or not out.exists():
             stderr = result.stderr.decode(errors="replace")[-300:]
             raise StitchError(f"ffmpeg could not read the last frame of {path.name}: {stderr}")

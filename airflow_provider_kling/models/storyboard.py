@@ -6,6 +6,7 @@ Pure: what each shot asks for, which model renders it and how shots follow one a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.models.catalog import get_model
 from airflow_provider_kling.models.request import DEFAULT_IMAGE_MODEL, DEFAULT_MODEL, build_create_body
-from airflow_provider_kling.models.values import allowed, describe
+from airflow_provider_kling.models.values import allowed, describe, is_number
 
 LAST_FRAME, SIDE_BY_SIDE, MULTI_SHOT = "last_frame", "none", "multi_shot"
 CONTINUITY = (LAST_FRAME, SIDE_BY_SIDE, MULTI_SHOT)
@@ -85,9 +86,13 @@ def plan_storyboard(
     continuity: str = LAST_FRAME,
     model: str = DEFAULT_MODEL,
     image_model: str = DEFAULT_IMAGE_MODEL,
-    max_seconds: int = DEFAULT_MAX_SECONDS,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+    crossfade: float = 0.0,
 ) -> Storyboard:
     """Check ``shots`` as a whole; the :class:`Storyboard` to render.
+
+    A shot's length is its ``duration``, else its ``parameters["duration"]``, else its model's
+    default; given both ways, the two must agree. That length counts towards ``max_seconds``.
 
     :param shots: a list of mappings with ``prompt``, ``duration``, ``image`` (URL or storage
         path), ``model`` and ``parameters`` (any other field of the model), all optional but as
@@ -96,14 +101,15 @@ def plan_storyboard(
     :param model: the model of a shot that names none and starts from no image.
     :param image_model: the model of a shot that names none and starts from an image (its own,
         or the previous shot's last frame).
-    :param max_seconds: the longest storyboard accepted.
+    :param max_seconds: the longest storyboard accepted (a positive number of seconds).
+    :param crossfade: seconds each cut fades over: at least 0 and shorter than the shortest shot.
     :raises KlingValidationError: listing every problem, each naming the shot.
     """
     if continuity not in CONTINUITY:
         raise KlingValidationError([f"continuity={continuity!r} is not allowed; allowed values: {allowed(CONTINUITY)}"])
     if not isinstance(shots, Sequence) or isinstance(shots, (str, bytes)) or not shots:
         raise KlingValidationError([f"a storyboard needs a list of at least one shot, got {describe(shots)}"])
-    problems: list[str] = []
+    problems = _option_problems(max_seconds, crossfade)
     planned = []
     for index, raw in enumerate(shots):
         shot, shot_problems = _shot(index, raw, continuity, model, image_model)
@@ -116,9 +122,34 @@ def plan_storyboard(
     problems += _multi_shot_problems(board) if continuity == MULTI_SHOT else _shot_request_problems(board)
     if board.seconds > max_seconds:
         problems.append(f"the shots last {board.seconds} s in all, more than max_seconds={max_seconds}")
+    problems += _crossfade_problems(board, crossfade)
     if problems:
         raise KlingValidationError(problems)
     return board
+
+
+def _option_problems(max_seconds: Any, crossfade: Any) -> list[str]:
+    """``max_seconds`` and ``crossfade`` as numbers a storyboard can be measured against."""
+    problems = []
+    if not is_number(max_seconds) or not math.isfinite(max_seconds) or max_seconds <= 0:
+        problems.append(f"max_seconds must be a positive number of seconds, got {describe(max_seconds)}")
+    if not is_number(crossfade) or not math.isfinite(crossfade) or crossfade < 0:
+        problems.append(f"crossfade must be a number of seconds, at least 0, got {describe(crossfade)}")
+    return problems
+
+
+def _crossfade_problems(board: Storyboard, crossfade: float) -> list[str]:
+    """A crossfade must end before the shot it fades out of does (a multi-shot generation has no cuts)."""
+    if board.continuity == MULTI_SHOT or len(board.shots) < 2:
+        return []
+    lengths = board.shot_seconds()
+    shortest = min(range(len(lengths)), key=lengths.__getitem__)
+    if round(crossfade, 3) < lengths[shortest]:  # joined to the millisecond
+        return []
+    return [
+        f"crossfade={crossfade:g} must be shorter than the shortest shot "
+        f"(shot {shortest + 1}, {lengths[shortest]} s): every shot must show before the next fades in"
+    ]
 
 
 def _shot(index: int, raw: Any, continuity: str, model: str, image_model: str) -> tuple[Shot | None, list[str]]:
@@ -135,12 +166,37 @@ def _shot(index: int, raw: Any, continuity: str, model: str, image_model: str) -
         return None, [f"{name}: parameters must be a mapping, got {describe(parameters)}"]
     from_image = raw.get("image") is not None or (continuity == LAST_FRAME and index > 0)
     chosen = raw.get("model") or (image_model if from_image else model)
-    duration = raw.get("duration")
-    try:
-        duration = int(duration) if duration is not None else None
-    except (TypeError, ValueError):
-        return None, [f"{name}: duration must be a whole number of seconds, got {describe(duration)}"]
-    return Shot(raw.get("prompt"), duration, raw.get("image"), str(chosen), dict(parameters)), []
+    duration, problems = _duration(name, raw.get("duration"), parameters.get("duration"))
+    if problems:
+        return None, problems
+    others = {key: value for key, value in parameters.items() if key != "duration"}
+    return Shot(raw.get("prompt"), duration, raw.get("image"), str(chosen), others), []
+
+
+def _duration(name: str, given: Any, in_parameters: Any) -> tuple[int | None, list[str]]:
+    """The shot's length asked for, from ``duration`` or ``parameters.duration`` (which must agree)."""
+    lengths, problems = {}, []
+    for key, value in (("duration", given), ("parameters.duration", in_parameters)):
+        seconds = _whole_seconds(value) if value is not None else None
+        if seconds is not None:
+            lengths[key] = seconds
+        elif value is not None:
+            problems.append(f"{name}: {key} must be a whole number of seconds above 0, got {describe(value)}")
+    if not problems and len(set(lengths.values())) > 1:
+        problems.append(
+            f"{name}: duration={given!r} and parameters.duration={in_parameters!r} disagree; "
+            "give the shot's length once, as duration"
+        )
+    return (None, problems) if problems else (next(iter(lengths.values()), None), [])
+
+
+def _whole_seconds(value: Any) -> int | None:
+    """``value`` as a whole number of seconds above 0 (``5``, ``5.0``, ``"5"``), else ``None``."""
+    if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 9:
+        value = int(value.strip())
+    if not is_number(value) or not math.isfinite(value) or value != int(value) or value <= 0:
+        return None
+    return int(value)
 
 
 def _seconds(shot: Shot) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -63,7 +61,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
         ``"multi_shot"``: one generation of a model that takes ``multi_prompt`` (Kling v3).
     :param model: the model of a shot that names none and starts from no image.
     :param image_model: the model of a shot that names none and starts from an image.
-    :param crossfade: seconds each cut fades over (0: a hard cut).
+    :param crossfade: seconds each cut fades over (0: a hard cut), shorter than every shot.
     :param max_seconds: the longest storyboard accepted, in seconds.
     :param max_usd: the most the whole storyboard may cost, in US dollars (templated).
     :param overwrite: replace another video this product delivered at ``destination``. Never a file
@@ -88,7 +86,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
         model: str = DEFAULT_MODEL,
         image_model: str = DEFAULT_IMAGE_MODEL,
         crossfade: float = 0.0,
-        max_seconds: int = DEFAULT_MAX_SECONDS,
+        max_seconds: float = DEFAULT_MAX_SECONDS,
         max_usd: float | str | None = None,
         overwrite: bool = False,
         kling_conn_id: str = "kling_default",
@@ -121,6 +119,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
             model=self.model,
             image_model=self.image_model,
             max_seconds=self.max_seconds,
+            crossfade=self.crossfade,
         )
 
     def run_task(self, context: Context) -> Any:
@@ -169,25 +168,25 @@ class KlingStoryboardOperator(KlingWaitingTask):
         """Shot ``index``'s generation: reattached to when recorded, else created (paid once)."""
         from airflow_provider_kling.tasks.submit import submit_once
 
+        slot = _slots(board)[index]
         if board.continuity == MULTI_SHOT:
-            params = board.multi_shot_params()
-        else:
-            frame = self._first_frame(context, board, index) if board.starts_from_previous(index) else None
-            params = board.shots[index].params(frame)
-        return submit_once(self, context, params, ledger_slot=_slots(board)[index])
+            return submit_once(self, context, board.multi_shot_params(), ledger_slot=slot)
+        if not board.starts_from_previous(index):
+            return submit_once(self, context, board.shots[index].params(), ledger_slot=slot)
+        # A private folder (0700), gone on every path: the frame is read into the request before it is sent.
+        with tempfile.TemporaryDirectory(prefix="kling-storyboard-") as folder:
+            frame = self._first_frame(context, index, Path(folder))
+            return submit_once(self, context, board.shots[index].params(frame), ledger_slot=slot)
 
-    def _first_frame(self, context: Context, board: Storyboard, index: int) -> str:
-        """The previous shot's last frame as a local PNG; its path is the same on every try and worker."""
+    def _first_frame(self, context: Context, index: int, folder: Path) -> str:
+        """The previous shot's last frame as a PNG in ``folder`` (its clip is fetched there too)."""
         from airflow_provider_kling.delivery.deliver import download_generation
         from airflow_provider_kling.delivery.stitch import last_frame
 
         previous = str(self._recorded(context, f"shot-{index}"))
-        folder = _frames_folder(context)
-        folder.mkdir(parents=True, exist_ok=True)
         clip, frame = folder / f"shot-{index}.mp4", folder / f"shot-{index + 1}-first-frame.png"
         download_generation(self.hook, previous, clip, self.log)
         frame.write_bytes(last_frame(clip, min_short_side=MIN_IMAGE_SIDE))
-        clip.unlink(missing_ok=True)
         self.log.info("Storyboard: shot %d starts from shot %d's last frame (%s)", index + 1, index, frame.name)
         return str(frame)
 
@@ -236,7 +235,6 @@ class KlingStoryboardOperator(KlingWaitingTask):
         delivery = deliver_storyboard(
             self.hook, finished, self.destination, crossfade=self.crossfade, overwrite=self.overwrite, logger=self.log
         )
-        shutil.rmtree(_frames_folder(context), ignore_errors=True)  # the last frames that started shots
         self.record_delivery(context, delivery)
         generation_ids = [shot.generation_id for shot in finished]
         self.note_lineage(
@@ -267,9 +265,3 @@ def _label(board: Storyboard, index: int) -> str:
     if board.continuity == MULTI_SHOT:
         return f"the multi-shot generation ({len(board.shots)} shots)"
     return f"shot {index + 1} of {len(board.shots)}"
-
-
-def _frames_folder(context: Any) -> Path:
-    """Where this task instance keeps last frames: the same path on every try and worker."""
-    identity = "|".join(map(str, SubmissionLedger(context).identity))
-    return Path(tempfile.gettempdir()) / "kling-storyboard" / hashlib.sha256(identity.encode()).hexdigest()[:16]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from io import BytesIO
 
 import pytest
 from PIL import Image
 
-from airflow_provider_kling.delivery.pages import THUMB_WIDTH, contact_sheet, report_page
+from airflow_provider_kling.delivery.pages import MAX_SIDE, THUMB_WIDTH, contact_sheet, report_page, sheet_layout
 
 
 def still(colour: tuple[int, int, int], size: tuple[int, int] = (160, 90)) -> bytes:
@@ -33,6 +34,66 @@ def test_a_contact_sheet_shows_every_shot_in_order_with_its_label():
     # The label strip under the first thumbnail has dark text pixels in it.
     strip = sheet.crop((8, 8 + 180, 8 + THUMB_WIDTH, 8 + 180 + 22)).convert("L")
     assert min(strip.getdata()) < 100
+
+
+def colour_of(n: int) -> tuple[int, int, int]:
+    """A colour per shot, far enough from its neighbours to tell them apart after JPEG."""
+    return (40 + (n * 71) % 180, 40 + (n * 37) % 180, 40 + (n * 113) % 180)
+
+
+def open_checked(data: bytes) -> Image.Image:
+    """The sheet as a viewer opens it: a JPEG within its limits, no decompression-bomb warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        sheet = Image.open(BytesIO(data))
+        sheet.load()
+    assert sheet.format == "JPEG"
+    assert max(sheet.size) <= MAX_SIDE < 65_500
+    assert sheet.width * sheet.height <= Image.MAX_IMAGE_PIXELS
+    return sheet
+
+
+@pytest.mark.parametrize("count", [60, 300])
+def test_a_contact_sheet_of_many_shots_wraps_into_a_grid_within_image_limits(count):
+    frames = [(f"Shot {n + 1}", still(colour_of(n), (640, 360))) for n in range(count)]
+    sheet = open_checked(contact_sheet(frames))
+    layout = sheet_layout([(640, 360)] * count)
+    assert sheet.size == layout.size
+    assert layout.columns * layout.rows >= count
+    # Every shot is there, in order: the centre of each box is its colour.
+    for n in range(count):
+        left, top = layout.box(n)
+        seen = sheet.getpixel((left + layout.box_width // 2, top + layout.box_height // 2))
+        assert all(abs(a - b) < 24 for a, b in zip(seen, colour_of(n), strict=True)), n
+
+
+@pytest.mark.parametrize("size", [(1, 2000), (2000, 1)])
+@pytest.mark.parametrize("count", [1, 60, 300])
+def test_a_contact_sheet_of_extreme_frames_stays_within_image_limits(size, count):
+    sheet = open_checked(contact_sheet([(f"Shot {n + 1}", still((0, 0, 0), size)) for n in range(count)]))
+    layout = sheet_layout([size] * count)
+    assert sheet.size == layout.size
+    # Each thumbnail is a line of its frame (dark), not lost: near the top middle of every box.
+    grey = sheet.convert("L")
+    for n in range(count):
+        left, top = layout.box(n)
+        middle = left + layout.box_width // 2
+        assert min(grey.crop((middle - 2, top, middle + 3, top + 3)).getdata()) < 128, n
+
+
+def test_a_sheet_keeps_its_thumbnails_as_wide_as_it_can():
+    few = sheet_layout([(160, 90)] * 4)
+    assert (few.columns, few.rows, few.box_width, few.box_height) == (3, 2, THUMB_WIDTH, 180)
+    many = sheet_layout([(160, 90)] * 300)
+    assert many.box_width == THUMB_WIDTH
+    assert many.columns > 3
+    tall = sheet_layout([(1, 2000)] * 300)
+    assert tall.box_height == 2 * tall.box_width
+    assert tall.box_width < THUMB_WIDTH
+    # Asked for more columns than fit across, it takes as many as fit.
+    assert sheet_layout([(160, 90)] * 300, columns=1000).size[0] <= MAX_SIDE
+    with pytest.raises(ValueError, match="do not fit on one contact sheet"):
+        sheet_layout([(1, 2000)] * 100_000)
 
 
 def test_a_contact_sheet_needs_a_frame():

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import io
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from airflow_provider_kling.delivery import stitch as stitching
 from airflow_provider_kling.delivery.stitch import (
     ClipInfo,
     StitchError,
     StitchPlan,
+    StitchTimeout,
     clip_info,
     expected_seconds,
     last_frame,
@@ -21,6 +24,7 @@ from airflow_provider_kling.delivery.stitch import (
     stitch,
     verify_stitched,
 )
+from airflow_provider_kling.exceptions import KlingTransientError
 from airflow_provider_kling.simulator.video import clip_colour, render, shape_of
 from harness.frames import centre_colours, close, rgb, runs
 
@@ -66,6 +70,14 @@ def test_mixed_clips_join_into_one_uniform_verified_video(mixed_clips, tmp_path,
     # The shots in order; the portrait one letterboxed, not stretched (its centre is still blue).
     assert runs(centre_colours(out), [(254, 0, 0), (0, 0, 254), (0, 128, 0)]) in ([0, 1, 2], [0, -1, 1, -1, 2])
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".joined")] == []
+
+
+def test_a_crossfade_below_a_millisecond_is_a_cut(mixed_clips, tmp_path):
+    infos = [clip_info(path) for path in mixed_clips]
+    plan = plan_for(infos, crossfade=0.00001)  # written 1e-05, which ffmpeg cannot read
+    assert plan.crossfade == 0.0
+    stitch(mixed_clips, tmp_path / "joined.mp4", plan, infos)
+    assert verify_stitched(tmp_path / "joined.mp4", plan, infos).seconds == pytest.approx(7.0, abs=3 / 30)
 
 
 def test_clips_without_sound_join_without_a_sound_track(tmp_path):
@@ -117,6 +129,8 @@ def test_the_last_frame_is_exact_and_starts_the_next_shot(tmp_path):
         ([], 0.0, "no clips"),
         ([ClipInfo(160, 90, 2.0, 2.0, False)] * 2, 2.0, "shorter than the shortest clip (2.00 s)"),
         ([ClipInfo(160, 90, 2.0, 2.0, False)] * 2, -1.0, "at least 0"),
+        ([ClipInfo(160, 90, 2.0, 2.0, False)] * 2, float("nan"), "at least 0"),
+        ([ClipInfo(160, 90, 2.0, 2.0, False)] * 2, 1.9996, "shorter than the shortest clip (2.00 s)"),
     ],
 )
 def test_a_plan_that_cannot_be_joined_says_why(clips, crossfade, message):
@@ -138,3 +152,33 @@ def test_a_file_that_is_not_a_video_is_named(tmp_path):
     junk.write_text("<html>not a video</html>")
     with pytest.raises(StitchError, match="junk.mp4"):
         clip_info(junk)
+
+
+@pytest.mark.parametrize(
+    ("limit", "says"),
+    [
+        ("PROBE_TIMEOUT", "ffmpeg was stopped after 0.001 s decoding a.mp4"),
+        ("STITCH_TIMEOUT", "ffmpeg was stopped after 0.001 s joining 3 clips into joined.mp4"),
+        ("FRAME_TIMEOUT", "ffmpeg was stopped after 0.001 s reading the last frame of a.mp4"),
+    ],
+)
+def test_an_ffmpeg_run_past_its_limit_is_stopped_named_and_leaves_nothing(
+    mixed_clips, tmp_path, monkeypatch, limit, says
+):
+    infos = [clip_info(path) for path in mixed_clips]
+    scratch = tmp_path / "scratch"  # where last_frame's own temporary folder goes
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(stitching, limit, 0.001)
+    runs_of = {
+        "PROBE_TIMEOUT": lambda: clip_info(mixed_clips[0]),
+        "STITCH_TIMEOUT": lambda: stitch(mixed_clips, tmp_path / "joined.mp4", plan_for(infos), infos),
+        "FRAME_TIMEOUT": lambda: last_frame(mixed_clips[0]),
+    }
+    with pytest.raises(StitchTimeout, match=says) as raised:
+        runs_of[limit]()
+    # Transient: the task is retried (its shots are reattached to, nothing is paid again).
+    assert isinstance(raised.value, KlingTransientError)
+    assert isinstance(raised.value, StitchError)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "b.mp4", "c.mp4", "scratch"]
+    assert list(scratch.iterdir()) == []

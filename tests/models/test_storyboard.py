@@ -29,7 +29,60 @@ I2V = "kling-video/v1.6/pro/image-to-video"
             "shot 1 must be a mapping with 'prompt', 'duration', 'image', 'model', 'parameters', got 'a mug'",
         ),
         ([{"prompt": "a", "colour": "red"}], {}, "shot 1: unknown key(s) colour; allowed keys"),
-        ([{"prompt": "a", "duration": "long"}], {}, "shot 1: duration must be a whole number of seconds, got 'long'"),
+        (
+            [{"prompt": "a", "duration": "long"}],
+            {},
+            "shot 1: duration must be a whole number of seconds above 0, got 'long'",
+        ),
+        ([{"prompt": "a", "duration": 5.5}], {}, "shot 1: duration must be a whole number of seconds above 0, got 5.5"),
+        (
+            [{"prompt": "a"}, {"prompt": "b", "duration": float("inf")}],
+            {},
+            "shot 2: duration must be a whole number of seconds above 0, got inf",
+        ),
+        (
+            [{"prompt": "a", "parameters": {"duration": float("nan")}}],
+            {},
+            "shot 1: parameters.duration must be a whole number of seconds above 0, got nan",
+        ),
+        (
+            [{"prompt": "a", "duration": 5}, {"prompt": "b", "duration": 5, "parameters": {"duration": 10}}],
+            {},
+            "shot 2: duration=5 and parameters.duration=10 disagree; give the shot's length once, as duration",
+        ),
+        # A length given in parameters is the shot's length, counted like any other.
+        (
+            [{"prompt": "a", "parameters": {"duration": 10}}] * 7,
+            {},
+            "the shots last 70 s in all, more than max_seconds=60",
+        ),
+        *[
+            ([{"prompt": "a"}], {"max_seconds": bad}, f"max_seconds must be a positive number of seconds, got {shown}")
+            for bad, shown in [(float("nan"), "nan"), (float("inf"), "inf"), (0, "0"), (-10, "-10"), ("60", "'60'")]
+        ],
+        *[
+            (
+                [{"prompt": "a"}] * 2,
+                {"crossfade": bad},
+                f"crossfade must be a number of seconds, at least 0, got {shown}",
+            )
+            for bad, shown in [(-0.5, "-0.5"), (float("nan"), "nan"), (float("inf"), "inf"), ("0.5", "'0.5'")]
+        ],
+        (
+            [{"prompt": "a", "duration": 10}, {"prompt": "b", "duration": 5}, {"prompt": "c", "duration": 10}],
+            {"crossfade": 5},
+            "crossfade=5 must be shorter than the shortest shot (shot 2, 5 s)",
+        ),
+        (
+            [{"prompt": "a"}, {"prompt": "b", "parameters": {"duration": 5}}],
+            {"continuity": "none", "crossfade": 6},
+            "crossfade=6 must be shorter than the shortest shot (shot 1, 5 s)",
+        ),
+        (
+            [{"prompt": "a"}, {"prompt": "b"}],
+            {"crossfade": 4.9996},  # 5.000 s, to the millisecond the shots are joined at
+            "crossfade=4.9996 must be shorter than the shortest shot (shot 1, 5 s)",
+        ),
         ([{"duration": 5}], {}, f"shot 1: prompt is required by {T2V}"),
         ([{"prompt": "a", "duration": 7}], {}, f"shot 1: duration=7 is not allowed for {T2V}; allowed values: 5, 10"),
         (
@@ -100,6 +153,25 @@ def test_shots_after_the_first_start_from_the_previous_last_frame_on_the_image_m
         "duration": 10,
         "image_url": FRAME_PLACEHOLDER,
     }
+
+
+def test_a_length_given_in_parameters_is_the_shots_length_and_is_asked_for_once():
+    board = plan_storyboard([{"prompt": "a", "parameters": {"duration": 10, "cfg_scale": 0.5}}, {"prompt": "b"}])
+    assert board.shot_seconds() == [10, 5]
+    assert board.seconds == 15
+    assert board.shots[0].params() == {"model": T2V, "cfg_scale": 0.5, "prompt": "a", "duration": 10}
+    # Given both ways alike, it is the same length.
+    assert plan_storyboard([{"prompt": "a", "duration": "10", "parameters": {"duration": 10.0}}]).seconds == 10
+
+
+@pytest.mark.parametrize("crossfade", [0, 0.5, 4.99])
+def test_a_crossfade_shorter_than_every_shot_is_accepted(crossfade):
+    assert plan_storyboard([{"prompt": "a"}, {"prompt": "b"}], crossfade=crossfade).seconds == 10
+
+
+def test_a_multi_shot_generation_has_no_cut_to_fade():
+    shots = [{"prompt": "a", "duration": 3}, {"prompt": "b", "duration": 2}]
+    assert plan_storyboard(shots, continuity="multi_shot", model=TURBO, crossfade=2.5).seconds == 5
 
 
 def test_side_by_side_shots_keep_their_own_models_and_images():
