@@ -233,11 +233,6 @@ def test_a_storyboard_reports_its_images_in_its_video_out_and_every_shot_to_line
     assert facet.prompt_length == len("a mug\nsteam")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the submission ledger keyed on the frame's content, not its path (issue 31, item 7): "
-    "the last frame's folder is new on every try; remove this mark once that change is merged",
-)
 def test_a_retry_while_a_shot_renders_reattaches_to_it(simulator, tmp_path):
     simulator.configure(generation_seconds=600)
     store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
