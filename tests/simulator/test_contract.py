@@ -71,6 +71,8 @@ def test_a_create_answered_200_matches_the_create_schema(simulator):
 
 
 def documented_values() -> list[tuple[str, object]]:
+    if not SHARED_API.exists():  # collected in a clone without the API's files: the module is skipped
+        return []
     properties = operation_schema("kling-generation.create.current.openapi.json", LEGACY, "post", "request")[
         "properties"
     ]
