@@ -5,7 +5,6 @@ Skipped cleanly when the extra is not installed: the video is what matters.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,12 +56,15 @@ def still_at(video: Path, seconds: float, *, timeout: float = 60) -> bytes:
     """A JPEG of the frame shown ``seconds`` into ``video`` (a poster, a contact sheet's still).
 
     :raises RuntimeError: when ffmpeg cannot read one.
+    :raises StitchTimeout: when ffmpeg takes longer than ``timeout`` seconds (it is stopped).
     """
     import imageio_ffmpeg
 
+    from airflow_provider_kling.delivery.stitch import run_ffmpeg
+
     command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-ss", f"{seconds:.3f}"]
     command += ["-i", str(video), "-frames:v", "1", "-q:v", "3", "-f", "image2", "-c:v", "mjpeg", "pipe:1"]
-    result = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+    result = run_ffmpeg(command, doing=f"taking a still {seconds:.2f} s into {video.name}", timeout=timeout)
     if result.returncode != 0 or not result.stdout.startswith(b"\xff\xd8"):
         stderr = result.stderr.decode(errors="replace")[-300:]
         raise RuntimeError(f"ffmpeg could not read a frame {seconds:.2f} s into {video.name}: {stderr}")
