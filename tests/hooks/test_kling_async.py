@@ -28,3 +28,17 @@ async def test_the_async_hook_reads_the_same_connection_as_the_sync_one(simulato
     generation = await KlingAsyncHook().aget_generation(generation_id)
     assert generation.id == generation_id
     assert simulator.stats()["fetch_requests"] == 1
+
+
+async def test_an_answer_identical_to_the_last_is_not_read_again_but_a_changed_one_is(simulator):
+    simulator.configure(generation_seconds=600)
+    generation_id = await asyncio.to_thread(KlingHook().submit_generation, "polled twice")
+    other_id = await asyncio.to_thread(KlingHook().submit_generation, "another")
+    hook = KlingAsyncHook()
+    first = await hook.aget_generation(generation_id)
+    assert await hook.aget_generation(generation_id) is first  # the same answer: nothing read again
+    assert (await hook.aget_generation(other_id)).id == other_id  # another generation's answer is its own
+    await asyncio.to_thread(simulator.finish_renders)
+    finished = await hook.aget_generation(generation_id)
+    assert finished.is_finished and not first.is_finished
+    assert simulator.stats()["fetch_requests"] == 4  # every poll asked the API
