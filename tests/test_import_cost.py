@@ -46,6 +46,7 @@ LAZY = {
     "urllib3.exceptions": "requests' transport: only needed to classify a failed request",
     "requests_toolbelt.adapters.socket_options": "requests add-on: only the CDN download session uses it",
     "aiohttp": "async HTTP client: only the triggerer polls with it",
+    "yarl": "aiohttp's URL type, for the trigger's status URLs: triggerer only",
     "jsonschema": "schema validation: only when a task validates its request",
     "PIL": "Pillow: only when an image is read to be sent inline",
     "imageio_ffmpeg": "ffmpeg wrapper: only when a video is probed or joined, or a frame taken from it",

@@ -40,5 +40,6 @@ async def test_an_answer_identical_to_the_last_is_not_read_again_but_a_changed_o
     assert (await hook.aget_generation(other_id)).id == other_id  # another generation's answer is its own
     await asyncio.to_thread(simulator.finish_renders)
     finished = await hook.aget_generation(generation_id)
-    assert finished.is_finished and not first.is_finished
+    assert finished.is_finished
+    assert not first.is_finished
     assert simulator.stats()["fetch_requests"] == 4  # every poll asked the API
