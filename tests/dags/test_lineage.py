@@ -108,6 +108,7 @@ def test_no_event_of_any_entry_point_holds_the_prompt_the_inline_image_or_a_sign
         airflow_env,
         simulator,
         PRIVATE_DAG,
+        fresh_process=True,  # OpenLineage reads its transport once per process
         KLING_E2E_INLINE_IMAGE=inline,
         KLING_E2E_OUTPUT=str(tmp_path / "out"),
         **file_transport(events_file),
@@ -165,6 +166,7 @@ def test_the_batch_dags_rows_hold_nothing_private_and_full_task_info_scopes_off(
             **file_transport(events_file),
         },
         timeout=600,
+        fresh_process=True,  # OpenLineage reads its transport once per process
     )
     output = result.stdout + result.stderr + airflow_env.task_logs()
     assert result.returncode == 0, output[-4000:]
