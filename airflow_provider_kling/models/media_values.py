@@ -23,7 +23,7 @@ URL = "url"
 DATA_URI = "data URI"
 BASE64 = "base64"
 MISSPELT_DATA_URI = "misspelt data URI"  # a data: URI spelt another way: refused, never read as a path
-NOT_A_NAME = "not a name"  # too long to be a file name, and no URL: refused, never echoed
+NOT_A_NAME = "not a name"  # too long or odd (a NUL) for a file name, and no URL: refused, never echoed
 PATH = "path"
 INLINE_KINDS = frozenset({DATA_URI, BASE64, MISSPELT_DATA_URI, NOT_A_NAME})
 
@@ -32,6 +32,7 @@ _DATA_URI = re.compile(r"data:[^\s;,]*(?:;[^\s;,]+)*;base64,")
 _BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=\s]+")
 #: The longest file name and path most file systems allow (NAME_MAX, PATH_MAX): longer cannot name a file.
 NAME_MAX, PATH_MAX = 255, 4096
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: A URL's query or fragment in free text (``url: /path?...`` is how urllib3 quotes a request).
 _QUERY_IN_TEXT = re.compile(
     r"((?:\b[A-Za-z][A-Za-z0-9+.-]*://|(?<=url: )/)[^\s?#'\"<>]*)[?#](?:[^\s'\"<>)]*[^\s'\"<>).,:;!])?"
@@ -52,9 +53,13 @@ def media_kind(value: Any) -> str:
     text = value.strip()
     if len(text) >= 256 and _BASE64_TEXT.fullmatch(text[:4096]):
         return BASE64
-    if len(value) > PATH_MAX or ("://" not in value and any(len(part) > NAME_MAX for part in value.split("/"))):
+    if len(value) > PATH_MAX or _CONTROL.search(value) or ("://" not in value and _has_long_name(value)):
         return NOT_A_NAME
     return PATH
+
+
+def _has_long_name(path: str) -> bool:
+    return any(len(part) > NAME_MAX for part in path.split("/"))
 
 
 def is_url(value: Any) -> bool:
@@ -85,7 +90,7 @@ def media_value_problem(model: str, location: str, value: Any) -> str | None:
         )
     if kind == NOT_A_NAME:
         return (
-            f"{where} is neither an http(s) URL, a file path (too long for one) "
+            f"{where} is neither an http(s) URL, a file path (too long, or holding control characters) "
             "nor base64 data (A-Z, a-z, 0-9, +, / and =)"
         )
     return None

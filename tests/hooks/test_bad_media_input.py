@@ -141,6 +141,11 @@ BAD = [
         id="url-safe-base64",
     ),
     pytest.param(
+        {"model": I2V, "prompt": "x", "image_url": "{good}\x00.png"},
+        ["image_url of " + I2V, "holding control characters"],
+        id="a-path-with-a-nul",
+    ),
+    pytest.param(
         {"model": I2V, "prompt": "x", "image_url": "{good_b64_bad_length}"},
         ["image_url of " + I2V, "is not valid base64"],
         id="base64-one-character-too-many",

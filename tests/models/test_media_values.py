@@ -55,6 +55,8 @@ SIGNED = "https://shop.s3.amazonaws.com/products/mug.png?X-Amz-Credential=AKIA&X
         (B64_PNG.replace("+", "-").replace("/", "_"), NOT_A_NAME),  # URL-safe base64: no file name that long
         ("/data/" + "a" * 300 + ".png", NOT_A_NAME),
         ("s3://bucket/" + "k" * 5000, NOT_A_NAME),
+        ("/data/mug\x00.png", NOT_A_NAME),  # open() would raise ValueError, a retry storm
+        ("/data/mug.png\n", NOT_A_NAME),
         ("/data/photos/mug.png", PATH),
         ("photos/mug.png", PATH),
         ("s3://aws_default@shop/products/mug.png", PATH),
