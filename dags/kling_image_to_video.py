@@ -42,17 +42,19 @@ PROMPT = "The product turns slowly on its stand, soft studio light, clean backgr
     default_args={"retries": 2, "retry_delay": timedelta(seconds=10)},
 )
 def kling_image_to_video():
-    @task
+    @task(show_return_value_in_logs=False)  # a photo URL may be presigned: its query is not logged
     def photos(source: str, output: str) -> list[dict]:
         """One entry per photo: the image to animate and where its clip goes."""
         from airflow.sdk import ObjectStoragePath
+
+        from airflow_provider_kling.models.media_values import scrub_queries
 
         if source.lstrip().startswith("["):
             images = [str(item) for item in json.loads(source)]
         else:
             folder = ObjectStoragePath(source if "://" in source else f"file://{os.path.abspath(source)}")
             images = sorted(str(path) for path in folder.iterdir() if path.suffix.lower() in PHOTO_SUFFIXES)
-        print(f"{len(images)} photos to animate from {source}")
+        print(f"{len(images)} photos to animate from {scrub_queries(source)}")  # a presigned URL's query stays out
         return [_entry(image, output) for image in images]
 
     entries = photos(
@@ -71,7 +73,7 @@ def kling_image_to_video():
             poll_interval=POLL_INTERVAL,
             timeout=timedelta(minutes=30).total_seconds(),
             pool=POOL,
-            map_index_template=row_label("{{ task.image.rsplit('/', 1)[-1] }}"),
+            map_index_template=row_label("{{ task.image.split('?')[0].rsplit('/', 1)[-1] }}"),
         )
         deliver = KlingDownloadVideoOperator(
             task_id="deliver",

@@ -99,7 +99,7 @@ def names(datasets: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 def test_no_event_of_any_entry_point_holds_the_prompt_the_inline_image_or_a_signature(airflow_env, simulator, tmp_path):
     pytest.importorskip("imageio_ffmpeg", reason="the storyboard needs the media extra")
-    from tests.e2e_dags.kling_e2e_private_inputs import PROMPT, SIGNED
+    from tests.e2e_dags.kling_e2e_private_inputs import MAPPED_PROMPT, PROMPT, SIGNED
 
     simulator.configure(generation_seconds=1)
     inline = base64.b64encode(write_image(tmp_path / "mug.png", 640, 640).read_bytes()).decode()
@@ -114,10 +114,23 @@ def test_no_event_of_any_entry_point_holds_the_prompt_the_inline_image_or_a_sign
         **file_transport(events_file),
     )
     assert result.returncode == 0, output[-4000:]
+    assert simulator.stats()["creates"] == 8
+    assert simulator.stats()["creates_by_key"][MAPPED_PROMPT] == 1  # a value from an upstream XCom is not rendered
     events = events_of(events_file)
     complete = [e for e in events if e["eventType"] == "COMPLETE" and "." in e["job"]["name"]]
     jobs = sorted(e["job"]["name"].removeprefix(f"{PRIVATE_DAG}.") for e in complete)
-    assert jobs == ["download", "image", "rows", "rows", "sensor", "storyboard", "taskflow", "text", "video"]
+    assert jobs == [
+        "download",
+        "image",
+        "rows",
+        "rows",
+        "rows_from_upstream",
+        "sensor",
+        "storyboard",
+        "taskflow",
+        "text",
+        "video",
+    ]
     by_job = {e["job"]["name"].removeprefix(f"{PRIVATE_DAG}."): e for e in complete}
     # The presigned image is an input by its host and path; the inline one is no dataset at all.
     assert names(by_job["image"]["inputs"]) == [("https://shop.s3.amazonaws.com", "/products/mug.png")]
@@ -132,7 +145,6 @@ def test_no_event_of_any_entry_point_holds_the_prompt_the_inline_image_or_a_sign
     # The task logs name each input, a presigned URL by its host and path only.
     assert f"tail_image_url: {SIGNED.split('?')[0]} (URL, sent as is)" in output
     assert_nothing_private(output, prompt=PROMPT, inline=inline)
-    assert simulator.stats()["creates"] == 8
 
 
 def test_the_batch_dags_rows_hold_nothing_private_and_full_task_info_scopes_off(airflow_env, simulator, tmp_path):
@@ -175,3 +187,5 @@ def test_the_batch_dags_rows_hold_nothing_private_and_full_task_info_scopes_off(
     assert len(generated) == 3
     assert all("parameters" in e["run"]["facets"]["airflow"]["task"] for e in generated)
     assert_nothing_private(events_file.read_text(), prompt=PROMPT, inline=inline)
+    assert "X-Amz" not in output  # nor in the task logs
+    assert inline[200:260] not in output

@@ -27,6 +27,7 @@ SIGNED = (
     "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20261207%2Fus-east-1%2Fs3%2Faws4_request"
     "&X-Amz-Expires=3600&X-Amz-Signature=5e1f00d5e1f00d5e1f00d5e1f00d5e1f00d5e1f00d"
 )
+MAPPED_PROMPT = "{{ 6 * 7 }} " + PROMPT
 INLINE = os.environ.get("KLING_E2E_INLINE_IMAGE", "")
 OUTPUT = os.environ.get("KLING_E2E_OUTPUT", "/tmp/kling-e2e-private")
 I2V = "kling-video/v1.6/pro/image-to-video"
@@ -72,8 +73,14 @@ def kling_e2e_private_inputs():
         return {"prompt": PROMPT, "image_url": SIGNED}
 
     taskflow()
+
+    @task(show_return_value_in_logs=False)  # Airflow's own log line would quote the rows
+    def rows_from_upstream() -> list[dict]:
+        return [{"prompt": MAPPED_PROMPT, "image_url": INLINE}, {"prompt": PROMPT, "image_url": SIGNED}]
+
+    # Values mapped from an upstream task are data, not templates: the first row's prompt is sent as written.
     KlingVideoOperator.partial(task_id="rows", model=I2V, wait_for_completion=True, poll_interval=POLL).expand(
-        parameters=[{"prompt": PROMPT, "image_url": INLINE}, {"prompt": PROMPT, "image_url": SIGNED}]
+        parameters=rows_from_upstream()
     )
 
 
