@@ -183,4 +183,4 @@ def describe_generation_error(error: Any) -> str | None:
             return scrub_queries(f"{name}: {message}")
         if message or name:
             return scrub_queries(str(message or name))
-    return scrub_queries(preview_json(error))
+    return preview_json(error)
