@@ -16,7 +16,8 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_kling.models.media_rules import media_locations, media_of
+from airflow_provider_kling.models.media_rules import media_locations, media_of, value_at
+from airflow_provider_kling.models.media_values import PATH, URL, media_kind
 
 FACET_NAME = "kling"
 #: Where the facet is described (the package's page; its fields are listed in the README's "Lineage").
@@ -24,9 +25,13 @@ SCHEMA_URL = "https://pypi.org/project/airflow-provider-kling/#lineage"
 
 
 def dataset_name(location: Any) -> tuple[str, str] | None:
-    """``(namespace, name)`` of a file, object or URL; ``None`` for what is not one (inline data)."""
-    text = str(location)
-    if not text or text.startswith("data:") or len(text) > 2048:
+    """``(namespace, name)`` of a file, object or URL; ``None`` for what is not one (inline data).
+
+    A location is classified as the media it is read as (:func:`~.models.media_values.media_kind`):
+    a ``data:`` URI or raw base64 (even one starting ``/9j/``, a JPEG's) is never a file.
+    """
+    text = str(location).strip()
+    if not text or media_kind(text) not in (URL, PATH):
         return None
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
@@ -41,14 +46,9 @@ def dataset_name(location: Any) -> tuple[str, str] | None:
 
 
 def media_read(params: Mapping[str, Any]) -> list[str]:
-    """Every media location (path, URI or URL) in a generation's parameters, as the user named them."""
-    found = []
-    for path, _ in media_locations(params, media_of(str(params.get("model") or ""))):
-        value: Any = params
-        for step in path:
-            value = value[step]
-        found.append(str(value))
-    return found
+    """Every media value (path, URI, URL or inline data) in a generation's parameters, as the user gave them."""
+    media = media_of(str(params.get("model") or ""))
+    return [str(value_at(params, path)) for path, _ in media_locations(params, media)]
 
 
 def prompt_fingerprint(prompt: Any) -> dict[str, Any]:

@@ -73,7 +73,7 @@ OUTPUT = "{{ var.value.get('kling_output', '/tmp/kling-videos') }}/batch/{{ ds }
     default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
 )
 def kling_batch_production():
-    @task
+    @task(show_return_value_in_logs=False)  # the plan holds every row: inline images, signed URLs
     def plan(output: str) -> dict:
         """Read, validate and price every row; decide what to generate, skip or reject; guard the spend."""
         from airflow_provider_kling.batch import check_spend, plan_batch, plan_total, price_plan
@@ -109,7 +109,7 @@ def kling_batch_production():
         )
         return batch
 
-    @task
+    @task(show_return_value_in_logs=False)
     def row_jobs(batch: dict) -> list[dict]:
         """One job per row to generate (none in a dry run)."""
         from airflow_provider_kling.batch import row_jobs

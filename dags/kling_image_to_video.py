@@ -47,13 +47,14 @@ PROMPT = "The product turns slowly on its stand, soft studio light, clean backgr
     default_args={"retries": 2, "retry_delay": timedelta(seconds=10)},
 )
 def kling_image_to_video():
-    @task
+    @task(show_return_value_in_logs=False)  # a photo URL may be presigned: its query is not logged
     def photos(source: str, output: str) -> list[dict]:
         """One entry per photo to animate: the image and where its clip goes."""
         from airflow.sdk import ObjectStoragePath
 
         from airflow_provider_kling.dag_helpers import plan_clips
         from airflow_provider_kling.exceptions import KlingError
+        from airflow_provider_kling.models.media_values import scrub_queries
         from airflow_provider_kling.version_compat import AirflowFailException
 
         if source.lstrip().startswith("["):
@@ -65,11 +66,12 @@ def kling_image_to_video():
             plan = plan_clips(images, output)
         except KlingError as err:  # nothing was sent: fix the folder, then run again
             raise AirflowFailException(str(err)) from None
+        # A photo URL may be presigned: what is printed never holds its query.
         for done in plan["delivered"]:
-            print(f"{done['clip']} already holds the clip of {done['image']}: not animated again")
+            print(f"{done['clip']} already holds the clip of {scrub_queries(done['image'])}: not animated again")
         for poster in plan["ours"]:
             print(f"{poster['image']} is a clip's poster, made here: not a photo to animate")
-        print(f"{len(plan['todo'])} photos to animate from {source}")
+        print(f"{len(plan['todo'])} photos to animate from {scrub_queries(source)}")
         return plan["todo"]
 
     entries = photos(
@@ -88,7 +90,7 @@ def kling_image_to_video():
             poll_interval=POLL_INTERVAL,
             timeout=timedelta(minutes=30).total_seconds(),
             pool=POOL,
-            map_index_template=row_label("{{ task.image.rsplit('/', 1)[-1] }}"),
+            map_index_template=row_label("{{ task.image.split('?')[0].rsplit('/', 1)[-1] }}"),
         )
         deliver = KlingDownloadVideoOperator(
             task_id="deliver",

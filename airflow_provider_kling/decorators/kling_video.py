@@ -20,6 +20,7 @@ from airflow.sdk.bases.decorator import DecoratedOperator, TaskDecorator, task_d
 
 from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.lineage import media_read
+from airflow_provider_kling.models.values import describe
 from airflow_provider_kling.operators.download import kling_videos_asset
 from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
 from airflow_provider_kling.task_outputs import RETURN_SUMMARY, task_summary
@@ -48,7 +49,7 @@ def params_from_returned(returned: Any, defaults: Mapping[str, Any]) -> dict[str
             [
                 "a function decorated with @task.kling_video must return a prompt string or a dict of generation "
                 f"parameters (prompt, negative_prompt, aspect_ratio, duration, cfg_scale, camera_control...), "
-                f"got {type(returned).__name__} {returned!r:.60}"
+                f"got {type(returned).__name__} {describe(returned)}"
             ]
         )
     return merged

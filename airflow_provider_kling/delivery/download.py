@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import urlsplit
 
 from airflow_provider_kling.delivery.verify import SIGNATURE_BYTES, check_length, check_mp4_signature
 from airflow_provider_kling.exceptions import KlingDownloadError, KlingVideoUrlRejected
 from airflow_provider_kling.hooks import transport
 from airflow_provider_kling.models.api_error import error_for_response
+from airflow_provider_kling.models.media_values import redact_url
 from airflow_provider_kling.retry import DEFAULT_RETRY_POLICY, RetryPolicy, RetryState
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class VideoDownloader:
     def _download_once(self, url: str, out: BinaryIO) -> DownloadResult:
         settings = self.settings
         with (
-            transport.requests_errors(WHAT, urlsplit(url).netloc, error=KlingDownloadError),
+            transport.requests_errors(WHAT, str(redact_url(url)), error=KlingDownloadError),
             self.session.get(
                 url, stream=True, timeout=(settings.connect_timeout, settings.read_timeout), verify=settings.verify
             ) as response,

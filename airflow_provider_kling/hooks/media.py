@@ -24,13 +24,21 @@ from airflow_provider_kling.models import CreateRequest
 from airflow_provider_kling.models.media_rules import (
     MAX_IMAGE_BYTES,
     MediaFacts,
-    inline_data,
     inspect_media,
-    is_url,
     location_name,
     media_locations,
     media_of,
     media_problems,
+    value_at,
+)
+from airflow_provider_kling.models.media_values import (
+    BASE64,
+    DATA_URI,
+    PATH,
+    URL,
+    inline_data,
+    media_kind,
+    media_value_problem,
     shown_source,
 )
 
@@ -49,7 +57,7 @@ class MediaInput:
     """One media value of a request and what was done with it.
 
     :param location: where it sits in the body, e.g. ``image_list[1]``.
-    :param source: what the user gave (a URL, path or URI).
+    :param source: what the user gave (a URL, path or URI), as it may be shown (a URL without its query).
     :param facts: what its bytes are (``None`` for a URL, sent unread).
     """
 
@@ -98,15 +106,14 @@ def inline_media(request: CreateRequest, *, logger: logging.Logger | Any = log) 
     problems: list[str] = []
     replaced: dict[str, Any] = {}
     for path, kind in media_locations(request.body, media):
-        value = _value_at(request.body, path)
+        value = str(value_at(request.body, path))
         location = location_name(path)
-        if is_url(value):
-            inputs.append(MediaInput(location, value))
-            continue
         source = shown_source(value)
-        data = inline_data(value)
+        if media_kind(value) == URL:
+            inputs.append(MediaInput(location, source))
+            continue
         try:
-            data = data if data is not None else read_media_file(value, model=request.model, location=location)
+            data = _media_bytes(value, model=request.model, location=location)
         except KlingValidationError as err:
             problems += err.problems
             continue
@@ -122,6 +129,19 @@ def inline_media(request: CreateRequest, *, logger: logging.Logger | Any = log) 
     for item in inputs:
         logger.info("%s", item.describe())
     return replaced
+
+
+def _media_bytes(value: str, *, model: str, location: str) -> bytes:
+    """The bytes of inline data, or of the file a path names (see :func:`read_media_file`)."""
+    kind = media_kind(value)
+    if kind in (DATA_URI, BASE64):
+        data = inline_data(value)
+        if data is None:
+            raise KlingValidationError([f"{location} of {model} ({shown_source(value)}) is not valid base64"])
+        return data
+    if kind != PATH:  # refused when the request was validated; never read as a path, never echoed
+        raise KlingValidationError([str(media_value_problem(model, location, value))])
+    return read_media_file(value, model=model, location=location)
 
 
 def read_media_file(source: str, *, model: str, location: str) -> bytes:
@@ -158,13 +178,6 @@ def _read_stored(source: str) -> bytes:
         check_connection(target, source)
     with storage_errors(source, "read", target), target.open("rb") as handle:
         return bytes(handle.read(READ_LIMIT))
-
-
-def _value_at(body: Mapping[str, Any], path: tuple[Any, ...]) -> str:
-    node: Any = body
-    for part in path:
-        node = node[part]
-    return str(node)
 
 
 def _set_at(replaced: dict[str, Any], body: Mapping[str, Any], path: tuple[Any, ...], value: str) -> None:

@@ -24,6 +24,7 @@ from airflow_provider_kling.exceptions import (
     KlingTransientError,
 )
 from airflow_provider_kling.hooks.connection import ConnectionSettings, settings_from_connection
+from airflow_provider_kling.models.media_values import scrub_queries
 
 if TYPE_CHECKING:
     import logging
@@ -153,8 +154,9 @@ def _never_sent(err: Exception) -> bool:
 
 
 def describe_transport_error(err: Exception) -> str:
+    """``ReadTimeout: ...`` for a log line; a URL it quotes (urllib3 quotes the request's) without its query."""
     reason = getattr(err.args[0], "reason", None) if err.args else None
-    return f"{type(reason or err).__name__}: {reason or err}"
+    return scrub_queries(f"{type(reason or err).__name__}: {reason or err}")
 
 
 def mask_secret(secret: str) -> None:

@@ -7,8 +7,8 @@ from airflow_provider_kling.models.generation import (
     Generation,
     GenerationStatus,
     describe_generation_error,
-    redact_url,
 )
+from airflow_provider_kling.models.media_values import redact_url
 from airflow_provider_kling.models.request import (
     AUTO_ENDPOINT,
     CAMERA_AXES,

@@ -20,6 +20,7 @@ from airflow_provider_kling.exceptions import (
     KlingServerError,
     KlingSubmissionUnknownError,
 )
+from airflow_provider_kling.models.media_values import scrub_queries
 from airflow_provider_kling.models.values import shorten
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -68,12 +69,17 @@ def parse_error_body(text: str, content_type: str | None = None) -> ApiErrorBody
             message = message.get("message") or json.dumps(message)
         request_id = data.get("requestId") or data.get("request_id")
         text_message = str(message) if message else stripped
-        return ApiErrorBody(shorten(text_message, MAX_MESSAGE_CHARS), str(request_id) if request_id else None)
+        return ApiErrorBody(_readable(text_message), str(request_id) if request_id else None)
     if "html" in (content_type or "").lower() or stripped.lower().startswith(("<!doctype", "<html")):
         title = _TITLE.search(stripped)
         summary = title.group(1) if title else _TAGS.sub(" ", stripped)
-        return ApiErrorBody(f"HTML error page: {shorten(_SPACES.sub(' ', summary).strip(), MAX_MESSAGE_CHARS)}")
-    return ApiErrorBody(shorten(_SPACES.sub(" ", stripped), MAX_MESSAGE_CHARS))
+        return ApiErrorBody(f"HTML error page: {_readable(_SPACES.sub(' ', summary).strip())}")
+    return ApiErrorBody(_readable(_SPACES.sub(" ", stripped)))
+
+
+def _readable(message: str) -> str:
+    """A message fit for a log line: short, and any URL it quotes without its query (a signature)."""
+    return shorten(scrub_queries(message), MAX_MESSAGE_CHARS)
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

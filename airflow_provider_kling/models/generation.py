@@ -13,10 +13,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_kling.exceptions import KlingResponseError
 from airflow_provider_kling.models.cost import USAGE_KEYS, cost_of, json_usage, reported_figure
+from airflow_provider_kling.models.media_values import scrub_queries
 from airflow_provider_kling.models.values import is_money, preview_json
 
 
@@ -174,23 +174,18 @@ def _read_usage(meta: Any) -> dict[str, float]:
 
 
 def describe_generation_error(error: Any) -> str | None:
-    """Turn the API's ``error`` (a string, ``{name, message}``, or anything) into one readable line."""
+    """Turn the API's ``error`` (a string, ``{name, message}``, or anything) into one readable line.
+
+    A URL the API quotes (an input image it could not fetch) loses its query: the line is logged.
+    """
     if error is None or error == "" or error == {}:
         return None
     if isinstance(error, str):
-        return error
+        return scrub_queries(error)
     if isinstance(error, Mapping):
         name, message = error.get("name"), error.get("message")
         if message and name:
-            return f"{name}: {message}"
+            return scrub_queries(f"{name}: {message}")
         if message or name:
-            return str(message or name)
+            return scrub_queries(str(message or name))
     return preview_json(error)
-
-
-def redact_url(url: str | None) -> str | None:
-    """Drop the query string (the CDN signature) so a URL can be logged or stored."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))

@@ -7,21 +7,18 @@ them): JPG/JPEG or PNG, at most 20 MB, the shorter side at least 300 px, an aspe
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
 from airflow_provider_kling.models.catalog import get_model, is_catalogued
+from airflow_provider_kling.models.media_values import media_value_problem
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MIN_IMAGE_SIDE = 300
 ASPECT_RANGE: tuple[float, float] = (2 / 5, 5 / 2)
 IMAGE_FORMATS: tuple[str, ...] = ("JPEG", "PNG")
-URL_SCHEMES: tuple[str, ...] = ("http://", "https://")
 
 
 @dataclass(frozen=True)
@@ -51,35 +48,6 @@ def human_size(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.1f} MB"
     return f"{max(1, round(size / 1024))} KB"
-
-
-def is_url(value: Any) -> bool:
-    """An ``http(s)://`` URL: sent to the API as it is."""
-    return isinstance(value, str) and value.strip().lower().startswith(URL_SCHEMES)
-
-
-def inline_data(value: str) -> bytes | None:
-    """The bytes of a value that already is inline data (raw base64 or a ``data:`` URI), else ``None``.
-
-    Anything else (a path, a URI) is a reference to read. Long base64-only text is never a file
-    name in practice, and must never be treated as one: it would end up in an error message.
-    """
-    text = value.strip()
-    if text.startswith("data:") and ";base64," in text[:100]:
-        text = text.split(",", 1)[1]
-    elif len(text) < 256 or not re.fullmatch(r"[A-Za-z0-9+/=\s]+", text[:4096]):
-        return None
-    try:
-        return base64.b64decode(text, validate=False)
-    except (binascii.Error, ValueError):
-        return None
-
-
-def shown_source(value: str) -> str:
-    """How a media value is named in logs and errors: never its inline data."""
-    if inline_data(value) is None:
-        return value
-    return f"<inline data, {len(value)} characters>"
 
 
 def inspect_media(kind: str, data: bytes) -> MediaFacts:
@@ -152,6 +120,26 @@ def media_locations(body: Mapping[str, Any], media: Mapping[str, str]) -> Iterat
     for pattern, kind in media.items():
         for path in _expand(body, _parts(pattern)):
             yield path, kind
+
+
+def value_at(body: Mapping[str, Any], path: tuple[Any, ...]) -> Any:
+    """The value at ``path`` (from :func:`media_locations`) in ``body``."""
+    node: Any = body
+    for part in path:
+        node = node[part]
+    return node
+
+
+def media_value_problems(model: str, body: Mapping[str, Any], media: Mapping[str, str]) -> list[str]:
+    """Every media value of ``body`` that cannot be read as media at all (a misspelt ``data:`` URI ...).
+
+    Each names the model and the field; checked with the rest of the request, before any file is read.
+    """
+    found = (
+        media_value_problem(model, location_name(path), value_at(body, path))
+        for path, _ in media_locations(body, media)
+    )
+    return [problem for problem in found if problem]
 
 
 def _parts(pattern: str) -> list[str]:

@@ -25,6 +25,7 @@ from airflow_provider_kling.models.camera import (
 )
 from airflow_provider_kling.models.catalog import ModelSpec, get_model, is_catalogued
 from airflow_provider_kling.models.generation import Generation
+from airflow_provider_kling.models.media_rules import UNKNOWN_MODEL_MEDIA, media_value_problems
 from airflow_provider_kling.models.validation import validate_body
 from airflow_provider_kling.models.values import LEGACY_ENDPOINT, UNIFIED_ENDPOINT, allowed, describe
 
@@ -157,6 +158,7 @@ def _validated(spec: ModelSpec, endpoint: str, fields: Mapping[str, Any]) -> dic
     if "camera_control" in shaped:
         shaped.update(camera_for(spec.id, schema_fields, shaped.pop("camera_control"), problems))
     problems += _text_problems(spec, endpoint, shaped) + _number_problems(spec, shaped)
+    problems += media_value_problems(spec.id, shaped, spec.media)
     try:
         body = validate_body(spec.id, shaped, endpoint=endpoint)
     except KlingValidationError as err:
@@ -219,6 +221,7 @@ def _unknown_model_request(model: str, fields: Mapping[str, Any], endpoint: str)
                 body.update(body_for_endpoint({"camera_control": camera}, chosen))
             continue
         body[name] = value
+    problems += media_value_problems(model, body, UNKNOWN_MODEL_MEDIA)
     if problems:
         raise KlingValidationError(problems)
     return CreateRequest(chosen, body)

@@ -6,6 +6,8 @@ import json
 import math
 from typing import Any, TypeGuard
 
+from airflow_provider_kling.models.media_values import scrub_queries, shown_parameters
+
 #: The two create paths' names (their paths: ``models.request.ENDPOINT_PATHS``).
 LEGACY_ENDPOINT = "legacy"
 UNIFIED_ENDPOINT = "unified"
@@ -45,14 +47,18 @@ def shorten(text: str, limit: int) -> str:
 
 
 def describe(value: Any, limit: int = 60) -> str:
-    """A value as it appears in an error message: its ``repr``, shortened."""
-    return shorten(repr(value), limit)
+    """A value as it appears in an error message: its ``repr``, shortened.
+
+    URLs lose their query and inline data shows as its length (see ``media_values.shown_parameters``).
+    """
+    return shorten(repr(shown_parameters(value)), limit)
 
 
 def preview_json(value: Any, limit: int = 300) -> str:
-    """A JSON-ish preview of an API body for an error message, shortened."""
+    """A JSON-ish preview of an API body for an error message, shortened; URLs without their query."""
+    value = shown_parameters(value)
     try:
         text = json.dumps(value, default=str, ensure_ascii=False)
     except (TypeError, ValueError):
         text = repr(value)
-    return shorten(text, limit)
+    return shorten(scrub_queries(text), limit)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow.sdk import XComArg
+
 from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.lineage import media_read
 from airflow_provider_kling.models import DEFAULT_IMAGE_MODEL, DEFAULT_MODEL
@@ -15,6 +17,7 @@ from airflow_provider_kling.models.catalog import get_model, is_catalogued
 from airflow_provider_kling.operators.download import KlingDownloadVideoOperator, kling_videos_asset
 from airflow_provider_kling.task_outputs import RETURN_GENERATION
 from airflow_provider_kling.tasks.base import KlingVideoLink
+from airflow_provider_kling.tasks.parameters import RequestParameters, sealed
 from airflow_provider_kling.tasks.wait import KlingWaitingTask
 from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 
@@ -49,7 +52,9 @@ class KlingVideoOperator(KlingWaitingTask):
 
     :param model: the Kling model id (templated).
     :param parameters: the model's request fields (templated), e.g.
-        ``{"image_url": "s3://bucket/cat.png", "effect_scene": "pet_chef"}``.
+        ``{"image_url": "s3://bucket/cat.png", "effect_scene": "pet_chef"}``; kept as a
+        :class:`~airflow_provider_kling.tasks.parameters.RequestParameters` mapping, which
+        OpenLineage's events and the rendered-fields view cannot spell out.
     :param kling_conn_id: the Kling connection (API key in its password).
     :param wait_for_completion: also wait for the video and return the finished generation
         instead of its id.
@@ -95,6 +100,27 @@ class KlingVideoOperator(KlingWaitingTask):
 
     #: Named arguments of a subclass that are request fields (argument name -> field name).
     named_fields: ClassVar[dict[str, str]] = {}
+
+    @property
+    def parameters(self) -> RequestParameters | Any:
+        """The request fields: a mapping (or ``None``, or an XComArg until it is resolved)."""
+        return self._parameters
+
+    @parameters.setter
+    def parameters(self, value: Any) -> None:
+        self._parameters = sealed(value)
+
+    def _set_xcomargs_dependencies(self) -> None:
+        # Airflow looks for XComArgs in dicts, lists and operators only: not inside a RequestParameters.
+        super()._set_xcomargs_dependencies()
+        if isinstance(self.parameters, RequestParameters):
+            XComArg.apply_upstream_relationship(self, self.parameters.fields)
+
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        # Airflow renders ``parameters`` in place; the operator copied for this run shares the
+        # DAG's wrapper until it is given one of its own (around the same dict).
+        self.parameters = self.parameters
+        super().render_template_fields(context, jinja_env)
 
     def generation_params(self) -> dict[str, Any]:
         """The request fields as rendered for this run: ``model``, ``parameters``, named arguments."""

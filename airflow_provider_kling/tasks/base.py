@@ -12,6 +12,7 @@ from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 from airflow_provider_kling.events import result_from_event
 from airflow_provider_kling.lineage import operator_lineage, prompt_fingerprint
 from airflow_provider_kling.models.cost import known_usd
+from airflow_provider_kling.models.media_values import shown_source
 from airflow_provider_kling.task_outputs import VIDEO_LINK_XCOM_KEY, VIDEO_URL_XCOM_KEY, ready_line
 from airflow_provider_kling.tasks.failures import airflow_failure_semantics
 
@@ -106,10 +107,13 @@ class KlingTask(BaseOperator):
         return operator_lineage([*inputs, *facts.get("read", [])], facts.get("wrote", []), facet)
 
     def note_lineage(self, *, read: Iterable[Any] = (), wrote: Iterable[Any] = (), **facet: Any) -> None:
-        """Remember what this run read, wrote and generated, for the OpenLineage listener."""
+        """Remember what this run read, wrote and generated, for the OpenLineage listener.
+
+        Locations are kept as they may be shown (a URL without its signature): they are task attributes.
+        """
         facts = self.__dict__.setdefault("_lineage_facts", {"read": [], "wrote": [], "facet": {}})
-        facts["read"] += [item for item in read if item]
-        facts["wrote"] += [item for item in wrote if item]
+        facts["read"] += [shown_source(item) for item in read if item]
+        facts["wrote"] += [shown_source(item) for item in wrote if item]
         known = facts["facet"]
         for key, value in facet.items():
             if key == "generation_ids":

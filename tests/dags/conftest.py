@@ -9,11 +9,12 @@ from harness.airflow_env import REPO, AirflowEnv
 
 @pytest.fixture(scope="session")
 def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowEnv]:
-    """One migrated AIRFLOW_HOME for every ``airflow dags test`` run: the example DAGs, the failure
-    paths, and the pool the batch DAG generates in (it counts deferred tasks, like the account)."""
+    """One migrated AIRFLOW_HOME for every ``airflow dags test`` run: the example DAGs, the test DAGs
+    (failure paths, private inputs), and the pool the batch DAG generates in (it counts deferred
+    tasks, like the account)."""
     env = AirflowEnv(
         tmp_path_factory.mktemp("airflow_home"),
-        [*sorted((REPO / "dags").glob("*.py")), REPO / "tests" / "e2e_dags" / "kling_e2e_scenarios.py"],
+        [*sorted((REPO / "dags").glob("*.py")), *sorted((REPO / "tests" / "e2e_dags").glob("kling_*.py"))],
     )
     env.migrate()
     result = env.run("pools", "set", "kling_generations", "2", "Kling account concurrency", "--include-deferred")

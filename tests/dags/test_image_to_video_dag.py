@@ -6,9 +6,12 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sqlite3
+from contextlib import closing
 
 import pytest
 
+from airflow_provider_kling.version_compat import AIRFLOW_V_3_3_PLUS
 from harness.e2e import dags_test
 from harness.inputs import IMAGE_URL, write_image
 from harness.user_files import changed, fingerprints
@@ -83,13 +86,28 @@ def test_photos_from_an_object_storage_uri_and_an_https_url(airflow_env, simulat
     vase = write_image(tmp_path / "bucket" / "vase.png", 600, 400)
     out = tmp_path / "clips"
     out.mkdir()
-    photos = json.dumps([f"file://{vase}", IMAGE_URL])
+    signed = f"{IMAGE_URL}?X-Amz-Credential=AKIAEXAMPLE%2Fus-east-1&X-Amz-Signature=5e1f00d"  # presigned
+    photos = json.dumps([f"file://{vase}", signed])
     result, output = dags_test(
         airflow_env, simulator, DAG_ID, AIRFLOW_VAR_KLING_PHOTOS=photos, AIRFLOW_VAR_KLING_OUTPUT=str(out)
     )
     assert result.returncode == 0, output[-4000:]
     assert vase.with_suffix(".mp4").exists()
     assert (out / "mug.mp4").exists()  # the URL photo's clip goes to kling_output
-    assert f"image_url: {IMAGE_URL} (URL, sent as is)" in output
+    assert f"image_url: {IMAGE_URL} (URL, sent as is)" in output  # by host and path: no signature logged
+    assert "X-Amz" not in output
     assert re.search(rf"image_url: file://{vase} \(\d+ KB, PNG 600×400, sent inline\)", output)
     assert simulator.stats()["creates"] == 2
+    if AIRFLOW_V_3_3_PLUS:  # rows are labelled by photo name (in the UI and every lineage event)
+        assert sorted(rendered_map_indexes(airflow_env, "photo.animate")) == ["mug.png", "vase.png"]
+
+
+def rendered_map_indexes(airflow_env, task_id: str) -> list[str]:
+    """The labels Airflow rendered for a mapped task's rows (newest run), from the metadata database."""
+    with closing(sqlite3.connect(airflow_env.home / "airflow.db")) as db:
+        rows = db.execute(
+            "SELECT rendered_map_index FROM task_instance WHERE dag_id = ? AND task_id = ? AND run_id = "
+            "(SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1)",
+            (DAG_ID, task_id, DAG_ID),
+        ).fetchall()
+    return [row[0] for row in rows]

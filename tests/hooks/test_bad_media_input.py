@@ -3,6 +3,8 @@ raised before any request (the simulator sees none)."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from airflow_provider_kling.exceptions import KlingError, KlingValidationError
@@ -22,8 +24,12 @@ def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bad-inputs")
     text = folder / "notes.png"
     text.write_text("this is not an image\n")
+    good = write_image(folder / "good.png", 640, 640)
     return {
-        "good": str(write_image(folder / "good.png", 640, 640)),
+        "good": str(good),
+        "good_b64": base64.b64encode(good.read_bytes()).decode(),
+        "good_b64_urlsafe": base64.urlsafe_b64encode(good.read_bytes()).decode(),
+        "good_b64_bad_length": base64.b64encode(good.read_bytes()).decode().rstrip("=") + "A",
         "text": str(text),
         "huge": str(write_image(folder / "huge.png", 1000, 1000, pad_to=25 * 1024 * 1024)),
         "tiny": str(write_image(folder / "tiny.png", 200, 200)),
@@ -110,6 +116,41 @@ BAD = [
         id="every-bad-list-item-named",
     ),
     pytest.param(
+        {"model": I2V, "prompt": "x", "image_url": " data:image/png;base64,{good_b64}"},
+        ["image_url of " + I2V + " (<inline data, ", "looks like a data: URI but is not spelt"],
+        id="data-uri-after-a-space",
+    ),
+    pytest.param(
+        {"model": I2V, "prompt": "x", "image_url": "DATA:image/png;base64,{good_b64}"},
+        ["image_url of " + I2V, "looks like a data: URI", "lower-case 'data:'"],
+        id="data-uri-upper-case",
+    ),
+    pytest.param(
+        {"model": MULTI, "image_list": ["{good}", "data:image/png; base64,{good_b64}"]},
+        ["image_list[1] of " + MULTI, "looks like a data: URI"],
+        id="data-uri-with-a-space-inside-a-list",
+    ),
+    pytest.param(
+        {"model": I2V, "prompt": "x", "image_url": "data:image/png,{good_b64}"},
+        ["image_url of " + I2V, "a base64 payload"],
+        id="data-uri-without-base64",
+    ),
+    pytest.param(
+        {"model": I2V, "prompt": "x", "image_url": "{good_b64_urlsafe}"},
+        ["image_url of " + I2V, "is neither an http(s) URL, a file path"],
+        id="url-safe-base64",
+    ),
+    pytest.param(
+        {"model": I2V, "prompt": "x", "image_url": "{good}\x00.png"},
+        ["image_url of " + I2V, "holding control characters"],
+        id="a-path-with-a-nul",
+    ),
+    pytest.param(
+        {"model": I2V, "prompt": "x", "image_url": "{good_b64_bad_length}"},
+        ["image_url of " + I2V, "is not valid base64"],
+        id="base64-one-character-too-many",
+    ),
+    pytest.param(
         {"model": "kling-video/v1.6/pro/image-to-vide", "image_url": "{good}"},
         ["did you mean 'kling-video/v1.6/pro/image-to-video'"],
         id="unknown-model-close-to-a-real-id",
@@ -176,6 +217,7 @@ def test_bad_input_is_one_clear_error_before_any_request(simulator, files, param
     message = str(excinfo.value)
     for fragment in fragments:
         assert fragment in message
+    assert files["good_b64"][40:80] not in message  # inline data is never echoed
     assert simulator.stats()["create_requests"] == 0
 
 

@@ -120,3 +120,9 @@ def test_only_a_refusal_of_the_model_or_path_counts_as_not_served(status, messag
     from airflow_provider_kling.models.api_error import refused_as_not_served
 
     assert refused_as_not_served(status, message, "klingai/kling-video-v1.6-pro-effects") is not_served
+
+
+def test_a_url_the_api_quotes_loses_its_signature():
+    body = '{"message": "Could not download https://shop.s3.amazonaws.com/mug.png?X-Amz-Signature=f00d: 403", "statusCode": 400}'
+    message = parse_error_body(body).message
+    assert message == "Could not download https://shop.s3.amazonaws.com/mug.png: 403"

@@ -234,3 +234,17 @@ def test_error_bodies(text, content_type, message, request_id):
 
 def test_huge_error_bodies_are_shortened():
     assert len(parse_error_body("x" * 10_000).message) == 300
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "image_url https://shop.s3.amazonaws.com/mug.png?X-Amz-Signature=f00d could not be fetched",
+        {"name": "FetchError", "message": "https://shop.s3.amazonaws.com/mug.png?X-Amz-Signature=f00d: 403"},
+        [{"detail": "https://shop.s3.amazonaws.com/mug.png?X-Amz-Signature=f00d"}],
+    ],
+)
+def test_a_generation_error_quoting_an_input_url_loses_its_signature(error):
+    line = describe_generation_error(error)
+    assert "https://shop.s3.amazonaws.com/mug.png" in line
+    assert "f00d" not in line

@@ -359,3 +359,37 @@ def test_every_model_reports_each_missing_field_in_one_line(spec):
     assert len(required) == len(set(required)), problems
     fields_named = [word for problem in problems for word in ("prompt", "image_url") if problem.startswith(f"{word} ")]
     assert len(fields_named) == len(set(fields_named)), problems
+
+
+SIGNED = "https://shop.s3.amazonaws.com/products/mug.png?X-Amz-Credential=AKIAX&X-Amz-Signature=f00d"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"model": "kling-video/v1.6/standard/multi-image-to-video", "image_list": SIGNED},  # not a list
+        {"model": "kling-video/v1.6/pro/image-to-video", "image_url": SIGNED, "cfg_scale": [SIGNED]},
+    ],
+)
+def test_a_bad_value_is_quoted_without_its_signature(params):
+    with pytest.raises(KlingValidationError) as excinfo:
+        prepare_request(params)
+    assert "https://shop.s3.amazonaws.com/products/mug.png" in str(excinfo.value)
+    assert "X-Amz" not in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "value"),
+    [
+        ("kling-video/v1.6/pro/image-to-video", "image_url", " data:image/png;base64," + "iVBORw0KGgo" * 40),
+        ("kling-video/v1.6/pro/image-to-video", "tail_image_url", "DATA:image/png;base64," + "iVBORw0KGgo" * 40),
+        ("klingai/some-future-model", "image_url", "data: image/png;base64," + "iVBORw0KGgo" * 40),
+    ],
+)
+def test_a_misspelt_data_uri_is_refused_at_validation_naming_model_and_field(model, field, value):
+    params = {"model": model, "prompt": "x", "image_url": "https://cdn.example.com/a.png", field: value}
+    with pytest.raises(KlingValidationError) as excinfo:
+        prepare_request(params, allow_unknown_model=True)
+    message = str(excinfo.value)
+    assert f"{field} of {model} (<inline data, {len(value)} characters>) looks like a data: URI" in message
+    assert "iVBORw0KGgo" not in message

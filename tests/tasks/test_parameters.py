@@ -1,0 +1,67 @@
+"""A task's ``parameters``: a mapping like the dict it wraps, rendered by Airflow, shown without secrets."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from airflow.sdk import DAG, task
+
+from airflow_provider_kling.operators.kling import KlingTextToVideoOperator, KlingVideoOperator
+from airflow_provider_kling.tasks.parameters import RequestParameters, sealed
+
+I2V = "kling-video/v1.6/pro/image-to-video"
+SIGNED = "https://shop.s3.amazonaws.com/mug.png?X-Amz-Credential=AKIAX&X-Amz-Signature=f00d"
+INLINE = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(600)).decode()
+
+
+def test_parameters_read_and_write_like_the_dict_they_wrap():
+    given = {"prompt": "a fox", "duration": 5}
+    params = sealed(given)
+    assert isinstance(params, RequestParameters)
+    assert params == {"prompt": "a fox", "duration": 5}
+    assert {**params, "model": "m"} == {"prompt": "a fox", "duration": 5, "model": "m"}
+    assert params.get("aspect_ratio") is None
+    assert len(params) == 2
+    params["aspect_ratio"] = "9:16"
+    del params["duration"]
+    assert given == {"prompt": "a fox", "aspect_ratio": "9:16"}  # wrapped, not copied
+    assert sealed(None) is None
+    assert sealed("{{ params.rows }}") == "{{ params.rows }}"
+
+
+def test_what_airflow_stores_and_logs_has_no_signature_and_no_inline_data():
+    from airflow.serialization.helpers import serialize_template_field
+
+    params = sealed({"prompt": "a mug", "image_url": INLINE, "tail_image_url": SIGNED})
+    shown = {"prompt": "a mug", "image_url": f"<inline data, {len(INLINE)} characters>", "tail_image_url": SIGNED[:37]}
+    assert serialize_template_field(params, "parameters") == shown  # the rendered-fields view, a serialized DAG
+    assert repr(params) == f"RequestParameters({shown!r})"
+
+
+def test_parameters_render_on_the_running_copy_and_leave_the_dags_operator_as_written():
+    op = KlingVideoOperator(task_id="v", model=I2V, parameters={"prompt": "{{ ds }}: a fox", "image_url": SIGNED})
+    run = op.prepare_for_execution()  # what Airflow runs
+    run.render_template_fields({"ds": "2025-01-01"})
+    assert run.parameters == {"prompt": "2025-01-01: a fox", "image_url": SIGNED}
+    assert op.parameters == {"prompt": "{{ ds }}: a fox", "image_url": SIGNED}
+    assert run.generation_params() == {"model": I2V, "prompt": "2025-01-01: a fox", "image_url": SIGNED}
+
+
+def test_an_xcomarg_inside_parameters_makes_its_task_upstream():
+    with DAG("deps", start_date=datetime(2025, 1, 1), schedule=None):
+
+        @task
+        def photo() -> str:
+            return "s3://shop/mug.png"
+
+        @task
+        def other() -> str:
+            return "a fox"
+
+        image, text = photo(), other()
+        op = KlingVideoOperator(task_id="v", model=I2V, parameters={"image_url": image})
+        later = KlingTextToVideoOperator(task_id="t")
+        later.parameters = {"negative_prompt": text}  # assigned after the operator was made
+    assert op.upstream_task_ids == {"photo"}
+    assert later.upstream_task_ids == {"other"}
