@@ -23,6 +23,27 @@ class FakeStateStore:
         self.values[key] = value
 
 
+class RefusingStore(FakeStateStore):
+    """A task state store whose writes fail, as an unwritable object-storage backend's do."""
+
+    def set(self, key: str, value: Any, *, retention: Any = None) -> None:
+        raise PermissionError(f"[Errno 13] Permission denied: '/state/{key}'")
+
+
+class ForgetfulStore(FakeStateStore):
+    """A store that accepts writes and keeps none (a Variable shadowed by a secrets backend reads the same)."""
+
+    def set(self, key: str, value: Any, *, retention: Any = None) -> None:
+        return None
+
+
+class UnreadableStore(FakeStateStore):
+    """A store that cannot be read: what was paid for is unknown."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        raise TimeoutError("the execution API did not answer")
+
+
 @dataclass
 class FakeTaskInstance:
     dag_id: str = "dag"

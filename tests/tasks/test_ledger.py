@@ -10,7 +10,7 @@ import pytest
 from airflow_provider_kling.exceptions import KlingLedgerError
 from airflow_provider_kling.models import GenerationStatus
 from airflow_provider_kling.tasks.ledger import SubmissionLedger, SubmissionRecord, can_reuse, record_for
-from harness.airflow_context import FakeStateStore, FakeTaskInstance
+from harness.airflow_context import FakeStateStore, FakeTaskInstance, ForgetfulStore, RefusingStore
 
 SENT = SubmissionRecord("g1", "fp", "kling:t:abc", 1_700_000_000.0, creates=1)
 INTENT = SubmissionRecord(None, "fp", "kling:t:abc", 1_700_000_000.0, creates=1)
@@ -86,20 +86,6 @@ def test_the_ceiling_is_one_create_plus_one_per_proven_void():
 )
 def test_a_failed_generation_is_submitted_anew(status, reusable):
     assert can_reuse(status) is reusable
-
-
-class RefusingStore(FakeStateStore):
-    """A task state store whose writes fail, as an unwritable object-storage backend's do."""
-
-    def set(self, key, value, *, retention=None):
-        raise PermissionError(f"[Errno 13] Permission denied: '/state/{key}'")
-
-
-class ForgetfulStore(FakeStateStore):
-    """A store that accepts writes and keeps none of them."""
-
-    def set(self, key, value, *, retention=None):
-        return None
 
 
 def ledger(store: FakeStateStore, slot: str | None = None) -> SubmissionLedger:

@@ -9,31 +9,17 @@ from PIL import Image
 from airflow_provider_kling.operators.kling import KlingImageToVideoOperator, KlingTextToVideoOperator
 from airflow_provider_kling.operators.storyboard import KlingStoryboardOperator
 from airflow_provider_kling.version_compat import AirflowFailException
-from harness.airflow_context import FakeStateStore, FakeTaskInstance, make_context
+from harness.airflow_context import (
+    FakeStateStore,
+    FakeTaskInstance,
+    ForgetfulStore,
+    RefusingStore,
+    UnreadableStore,
+    make_context,
+)
 from harness.inputs import write_image
 
 pytestmark = pytest.mark.usefixtures("fresh_prices")
-
-
-class RefusingStore(FakeStateStore):
-    """A task state store whose writes fail, as an unwritable object-storage backend's do."""
-
-    def set(self, key, value, *, retention=None):
-        raise PermissionError(f"[Errno 13] Permission denied: '/state/{key}'")
-
-
-class ForgetfulStore(FakeStateStore):
-    """A store that accepts writes and keeps none (a Variable shadowed by a secrets backend reads the same)."""
-
-    def set(self, key, value, *, retention=None):
-        return None
-
-
-class UnreadableStore(FakeStateStore):
-    """A store that cannot be read: what was paid for is unknown."""
-
-    def get(self, key, default=None):
-        raise TimeoutError("the execution API did not answer")
 
 
 class LosesTheIdStore(FakeStateStore):
