@@ -125,7 +125,7 @@ class KlingHook(RequestLogSearch, HttpHook):
         :raises KlingSubmissionUnknownError: when the request failed after being sent.
         """
         request, inline = self.prepare_submission({"prompt": prompt, **params}, allow_unknown_model=allow_unknown_model)
-        return self.submit_request(request, inline_media=inline)
+        return self.create_generation(request, inline_media=inline).generation.id
 
     def prepare(self, params: Mapping[str, Any], *, allow_unknown_model: bool = False) -> CreateRequest:
         """Validate ``params`` for their model and this connection's ``endpoint`` setting (no request)."""
@@ -146,21 +146,13 @@ class KlingHook(RequestLogSearch, HttpHook):
         """Validate ``params``, then read and check every media file they name (no request yet).
 
         :returns: the request (media as the user named them: safe to log and keep) and the inline
-            media values for :meth:`submit_request`.
+            media values for :meth:`create_generation`.
         :raises KlingValidationError: naming the model and field of every problem, files included.
         """
         from airflow_provider_kling.hooks.media import inline_media, media_references
 
         request = self.prepare(media_references(params), allow_unknown_model=allow_unknown_model)
         return request, inline_media(request, logger=self.log)
-
-    def submit_body(self, body: Mapping[str, Any]) -> str:
-        """Validate and send a create body (media fields already inline or URLs); return the generation id."""
-        return self.submit_request(self.prepare(body, allow_unknown_model=True))
-
-    def submit_request(self, request: CreateRequest, *, inline_media: Mapping[str, Any] | None = None) -> str:
-        """Send a validated create request; return the generation id (see :meth:`create_generation`)."""
-        return self.create_generation(request, inline_media=inline_media).generation.id
 
     def create_generation(
         self,
