@@ -93,6 +93,8 @@ def _checked(destination: Any, inputs: Iterable[Any]) -> tuple[Any, Inspection |
         _check_names(path, folder=folder)
         if storage.is_local(path):
             _check_writable(storage.local_path(path) if folder else storage.local_path(path).parent)
+        elif folder:
+            path.exists()  # one look (a file destination gets its own): refused credentials fail here, before paying
         return path, None if folder else check_video_target(path, inputs=inputs)
 
 
