@@ -6,6 +6,7 @@ Used by ``dags/kling_batch_production.py``; importable for your own batch DAGs.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -130,7 +131,9 @@ def check_spend(
     if cap is not None and total > cap:
         raise KlingValidationError(
             [
-                f"this run would cost up to {usd(total)}, more than max_usd={usd(cap)}; nothing was submitted. {_priciest(batch)}"
+                f"this run would cost up to {usd(total)}, more than max_usd={usd(cap)}; nothing was submitted. "
+                f"{_priciest(batch)} If the prompt list is right, trigger the run with a higher budget (DAG param "
+                f"max_usd, e.g. --conf '{{\"max_usd\": {math.ceil(total)}}}'), or split the list"
             ]
         )
     if balance is not None and not is_money(balance):

@@ -184,9 +184,8 @@ def kling_batch_production():
             )
             for planned in (r for r in result["rows"] if r["status"] == "planned"):
                 quote = "no quote" if planned["quote_usd"] is None else f"up to ${planned['quote_usd']:.2f}"
-                print(
-                    f"  row {planned['row']} ({planned['output']}): {planned['model']}, {planned['duration']} s, {quote}"
-                )
+                length = "the API's default length" if planned["duration"] is None else f"{planned['duration']} s"
+                print(f"  row {planned['row']} ({planned['output']}): {planned['model']}, {length}, {quote}")
             return totals
         print(
             f"Batch {context['ds']}: {totals['delivered']} delivered, {totals['already_done']} already done, "
