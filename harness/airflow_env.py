@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -79,6 +81,9 @@ class AirflowEnv:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
+                # A group of its own: what it forks (OpenLineage's listener, Airflow's task
+                # processes) goes with it when it is stopped, instead of outliving the tests.
+                start_new_session=True,
             )
         assert runner.stdin is not None
         assert runner.stdout is not None
@@ -104,7 +109,8 @@ class AirflowEnv:
 
     def stop_runner(self) -> None:
         if self._runner is not None:
-            self._runner.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._runner.pid, signal.SIGKILL)
             self._runner.wait()
             self._runner = None
 
