@@ -51,7 +51,7 @@ def inspect(video: Any, wanted: Wanted | None = None) -> Inspection:
         (before any request) only files that are not the product's matter.
     """
     side = storage.companion(video, SIDECAR)
-    side_exists = side.exists()
+    side_exists = storage.is_symlink(side) or side.exists()
     sidecar = product_sidecar(video) if side_exists else None
     owned: dict[str, str] = {}
     video_facts = _facts(video, sidecar, owned, trust_checksum=True)
@@ -121,6 +121,8 @@ def written_beside_a_video(path: Any) -> bool:
 def product_sidecar(video: Any) -> dict[str, Any] | None:
     """The product's sidecar of ``video``; ``None`` when there is none or the file there is not one."""
     side = storage.companion(video, SIDECAR)
+    if storage.is_symlink(side):  # the product writes no link: whatever it points to is not its record
+        return None
     try:
         data = json.loads(side.read_text())
     except (OSError, ValueError):
@@ -143,6 +145,8 @@ def describe(sidecar: dict[str, Any] | None) -> str:
 def _facts(
     path: Any, sidecar: dict[str, Any] | None, owned: dict[str, str], *, trust_checksum: bool = False
 ) -> FileFacts:
+    if storage.is_symlink(path):  # yours, dangling or not: the product writes none
+        return FileFacts(str(path), exists=True)
     if not path.exists():
         return FileFacts(str(path), exists=False)
     current = recorded_sha256(sidecar, path.name) if sidecar else None
