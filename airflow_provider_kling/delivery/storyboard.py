@@ -61,7 +61,7 @@ def deliver_storyboard(
     :raises StitchError: when the joined video is not what was joined (length, frame, sound).
     """
     uri, ids = str(destination), [shot.generation_id for shot in shots]
-    target = check_destination(destination)
+    target = check_destination(destination, one_file="a storyboard")
 
     def wanted(sidecar: dict[str, Any]) -> bool:
         return _shot_ids(sidecar) == ids

@@ -215,6 +215,17 @@ def test_a_destination_name_that_cannot_work_is_refused_before_any_request(simul
     assert simulator.stats()["create_requests"] == 0
 
 
+@pytest.mark.parametrize("folder", ["ads/", "ad.mp4"])
+def test_a_folder_as_the_storyboards_destination_is_refused_before_any_request(simulator, tmp_path, folder):
+    # A storyboard is one file: it used to pay for every shot, then write "ads" (no .mp4) or refuse the folder.
+    (tmp_path / "ad.mp4").mkdir()  # a folder of yours where the video would go
+    op = storyboard(tmp_path, destination=f"{tmp_path}/{folder}")
+    with pytest.raises(AirflowFailException, match="is a folder: a storyboard is written to one .mp4 file"):
+        op.execute(make_context(op))
+    assert simulator.stats()["create_requests"] == 0
+    assert sorted(path.name for path in tmp_path.rglob("*")) == ["ad.mp4"]
+
+
 def test_a_storyboard_reports_its_images_in_its_video_out_and_every_shot_to_lineage(simulator, tmp_path):
     pytest.importorskip("airflow.providers.openlineage", reason="the lineage extra is not installed")
     from harness.inputs import write_image
