@@ -15,13 +15,14 @@ from typing import Any
 
 from airflow_provider_kling.delivery import storage
 from airflow_provider_kling.exceptions import KlingStorageSetupError
-from airflow_provider_kling.models.destinations import COMPANION_SUFFIXES, DELIVERED_COMPANIONS, SIDECAR
+from airflow_provider_kling.models.destinations import COMPANION_SUFFIXES, DELIVERED_COMPANIONS, REVIEW, SIDECAR
 from airflow_provider_kling.models.ownership import (
     Action,
     DestinationFacts,
     FileFacts,
     Verdict,
     decide,
+    is_product_review,
     is_product_sidecar,
     recorded_sha256,
 )
@@ -56,6 +57,7 @@ def inspect(video: Any, wanted: Wanted | None = None) -> Inspection:
     owned: dict[str, str] = {}
     video_facts = _facts(video, sidecar, owned, trust_checksum=True)
     companions = tuple(_facts(storage.companion(video, kind), sidecar, owned) for kind in DELIVERED_COMPANIONS)
+    companions += (_review_facts(video),)
     recorded = tuple(
         str(path)
         for path in (storage.companion(video, kind) for kind in DELIVERED_COMPANIONS)
@@ -159,6 +161,18 @@ def _facts(
     if sha256 in (current, previous):
         owned[path.name] = sha256
     return FileFacts(str(path), exists=True, current=sha256 == current, replaced=sha256 == previous)
+
+
+def _review_facts(video: Any) -> FileFacts:
+    """The path of ``video``'s review record (written by a review, later): free, or a record the product wrote."""
+    path = storage.companion(video, REVIEW)
+    if storage.is_symlink(path) or not path.exists():
+        return FileFacts(str(path), exists=storage.is_symlink(path))
+    try:
+        found = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        found = None
+    return FileFacts(str(path), exists=True, current=is_product_review(found, video.name))
 
 
 def _unchanged_object(path: Any, sidecar: dict[str, Any]) -> bool:

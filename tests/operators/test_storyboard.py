@@ -197,7 +197,9 @@ def test_an_unusable_destination_is_refused_before_any_request(simulator, tmp_pa
     assert simulator.stats()["create_requests"] == 0
 
 
-@pytest.mark.parametrize("theirs", ["ad.mp4", "ad.mp4.kling.json", "ad.mp4.poster.jpg", "ad.mp4.contact-sheet.jpg"])
+@pytest.mark.parametrize(
+    "theirs", ["ad.mp4", "ad.mp4.kling.json", "ad.mp4.poster.jpg", "ad.mp4.contact-sheet.jpg", "ad.mp4.review.json"]
+)
 def test_a_file_of_yours_where_the_storyboard_would_go_is_refused_before_any_request(simulator, tmp_path, theirs):
     (tmp_path / theirs).write_bytes(b"yours")
     op = storyboard(tmp_path, overwrite=True)
