@@ -7,6 +7,7 @@ from typing import Any
 
 from airflow_provider_kling.exceptions import KlingError, KlingValidationError
 from airflow_provider_kling.models.destinations import clip_clashes, clip_for
+from airflow_provider_kling.models.media_values import shown_source
 from airflow_provider_kling.version_compat import AIRFLOW_V_3_3_PLUS
 
 
@@ -23,7 +24,8 @@ def plan_clips(images: Sequence[str], output: str | None = None) -> dict[str, li
     """Each photo and its clip, sorted into ``todo`` (to animate) and ``delivered`` (its clip is there).
 
     A clip goes beside its photo (``mug.jpg`` -> ``mug.mp4``), or into ``output`` for a URL photo.
-    Each entry: ``image``, ``clip`` and the sidecar's ``metadata`` (``source_image``). A clip this
+    Each entry: ``image``, ``clip`` and the sidecar's ``metadata`` (``source_image``: a URL without its
+    query, a presigned URL's signature). A clip this
     product already delivered there is not made again; to make it again, delete the clip (or the
     folder of clips). Images this product wrote itself (a clip's ``<clip>.poster.jpg``) are not
     photos: they are left out (listed under ``ours``).
@@ -52,7 +54,8 @@ def plan_clips(images: Sequence[str], output: str | None = None) -> dict[str, li
             problems += err.problems
     problems += clip_clashes(pairs)
     for image, clip in pairs:
-        entry = {"image": image, "clip": clip, "metadata": {"source_image": image}}
+        # The sidecar names the photo; a presigned URL's signature is access, not a name.
+        entry = {"image": image, "clip": clip, "metadata": {"source_image": shown_source(image)}}
         try:
             plan["delivered" if already_delivered(clip, inputs=[image]) else "todo"].append(entry)
         except KlingError as err:

@@ -2,7 +2,8 @@
 
 It stands in for an object store (our code publishes to it as it does to S3: staged locally, then
 ``put_file``) so a test can stop a delivery at an exact step: an upload that fails, or a worker
-killed while the video uploads, after its sidecar and poster went up. Our own code is not replaced.
+killed while the video uploads, after its sidecar and poster went up; or an upload that fails
+because another writer's object landed at that key first (``"taken"``). Our own code is not replaced.
 """
 
 from __future__ import annotations
@@ -19,17 +20,22 @@ from fsspec.implementations.local import LocalFileSystem
 PROTOCOL = "faulty"
 #: Set in the environment: the file a hanging upload creates once it hangs.
 HANG_MARKER = "KLING_TEST_HANG_MARKER"
+#: What another writer put at a key while our upload of it failed (fault ``"taken"``).
+OTHER_WRITERS_BYTES = b"written by someone else meanwhile"
 
 
 class FaultyFileSystem(LocalFileSystem):
-    """Uploads of files whose name ends with ``fault[1]`` fail (``fault[0] == "fail"``) or hang for good (``"hang"``)."""
+    """Uploads of files whose name ends with ``fault[1]`` fail (``fault[0] == "fail"``), hang for good (``"hang"``)
+    or fail after another writer's file (:data:`OTHER_WRITERS_BYTES`) landed there (``"taken"``)."""
 
     protocol = (PROTOCOL,)
     fault: ClassVar[tuple[str, str] | None] = None
 
     def put_file(self, lpath: Any, rpath: Any, *args: Any, **kwargs: Any) -> None:
         if self.fault and str(rpath).endswith(self.fault[1]):
-            if self.fault[0] == "fail":
+            if self.fault[0] == "taken":
+                Path(self._strip_protocol(rpath)).write_bytes(OTHER_WRITERS_BYTES)
+            if self.fault[0] in ("fail", "taken"):
                 raise OSError(errno.EIO, f"injected failure uploading {rpath}")
             Path(os.environ[HANG_MARKER]).touch()
             while True:

@@ -28,7 +28,7 @@ from airflow_provider_kling.hooks.storage import check_connection, storage_error
 from airflow_provider_kling.models.destinations import COMPANION_SUFFIXES, destination_problems, name_problems
 
 
-def check_destination(destination: Any, *, inputs: Iterable[Any] = ()) -> Any:
+def check_destination(destination: Any, *, inputs: Iterable[Any] = (), one_file: str | None = None) -> Any:
     """``destination`` as a storage path, once it is known to work (checked before anything is fetched).
 
     Refused credentials show at the first look at the destination; a missing bucket at the upload
@@ -37,11 +37,18 @@ def check_destination(destination: Any, *, inputs: Iterable[Any] = ()) -> Any:
 
     :param destination: a file path/URI ending in ``.mp4``, or a folder (ending with ``/``).
     :param inputs: the media the task reads (paths, URIs, URLs): none may be overwritten.
-    :raises KlingValidationError: for a name that cannot work, or an input in the way.
+    :param one_file: what is written (``"a storyboard"``) when it must be one named file: then a
+        folder (ending with ``/``, or an existing one) is refused.
+    :raises KlingValidationError: for a name that cannot work, a folder where ``one_file`` goes,
+        or an input in the way.
     :raises KlingStorageSetupError: no filesystem for its scheme, no such connection, a folder
         that cannot be written, or a file there that is not the product's.
     """
-    path, _ = _checked(destination, inputs)
+    path, inspection = _checked(destination, inputs)
+    if one_file and inspection is None:
+        raise KlingValidationError(
+            [f"destination {str(destination)!a} is a folder: {one_file} is written to one .mp4 file; name it"]
+        )
     return path
 
 

@@ -15,13 +15,14 @@ from typing import Any
 
 from airflow_provider_kling.delivery import storage
 from airflow_provider_kling.exceptions import KlingStorageSetupError
-from airflow_provider_kling.models.destinations import COMPANION_SUFFIXES, DELIVERED_COMPANIONS, SIDECAR
+from airflow_provider_kling.models.destinations import COMPANION_SUFFIXES, DELIVERED_COMPANIONS, REVIEW, SIDECAR
 from airflow_provider_kling.models.ownership import (
     Action,
     DestinationFacts,
     FileFacts,
     Verdict,
     decide,
+    is_product_review,
     is_product_sidecar,
     recorded_sha256,
 )
@@ -51,11 +52,12 @@ def inspect(video: Any, wanted: Wanted | None = None) -> Inspection:
         (before any request) only files that are not the product's matter.
     """
     side = storage.companion(video, SIDECAR)
-    side_exists = side.exists()
+    side_exists = storage.is_symlink(side) or side.exists()
     sidecar = product_sidecar(video) if side_exists else None
     owned: dict[str, str] = {}
     video_facts = _facts(video, sidecar, owned, trust_checksum=True)
     companions = tuple(_facts(storage.companion(video, kind), sidecar, owned) for kind in DELIVERED_COMPANIONS)
+    companions += (_review_facts(video),)
     recorded = tuple(
         str(path)
         for path in (storage.companion(video, kind) for kind in DELIVERED_COMPANIONS)
@@ -121,6 +123,8 @@ def written_beside_a_video(path: Any) -> bool:
 def product_sidecar(video: Any) -> dict[str, Any] | None:
     """The product's sidecar of ``video``; ``None`` when there is none or the file there is not one."""
     side = storage.companion(video, SIDECAR)
+    if storage.is_symlink(side):  # the product writes no link: whatever it points to is not its record
+        return None
     try:
         data = json.loads(side.read_text())
     except (OSError, ValueError):
@@ -143,6 +147,8 @@ def describe(sidecar: dict[str, Any] | None) -> str:
 def _facts(
     path: Any, sidecar: dict[str, Any] | None, owned: dict[str, str], *, trust_checksum: bool = False
 ) -> FileFacts:
+    if storage.is_symlink(path):  # yours, dangling or not: the product writes none
+        return FileFacts(str(path), exists=True)
     if not path.exists():
         return FileFacts(str(path), exists=False)
     current = recorded_sha256(sidecar, path.name) if sidecar else None
@@ -155,6 +161,18 @@ def _facts(
     if sha256 in (current, previous):
         owned[path.name] = sha256
     return FileFacts(str(path), exists=True, current=sha256 == current, replaced=sha256 == previous)
+
+
+def _review_facts(video: Any) -> FileFacts:
+    """The path of ``video``'s review record (written by a review, later): free, or a record the product wrote."""
+    path = storage.companion(video, REVIEW)
+    if storage.is_symlink(path) or not path.exists():
+        return FileFacts(str(path), exists=storage.is_symlink(path))
+    try:
+        found = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        found = None
+    return FileFacts(str(path), exists=True, current=is_product_review(found, video.name))
 
 
 def _unchanged_object(path: Any, sidecar: dict[str, Any]) -> bool:

@@ -144,8 +144,10 @@ def _publish_all(
 
 def _put(path: Any, data: bytes, journal: list[tuple[Any, bytes | None]]) -> None:
     previous = path.read_bytes() if path.exists() else None
-    journal.append((path, previous))
     storage.write_small_file(path, data, new=previous is None)
+    # Journalled once written: a write that failed left nothing of ours there to undo, and what is
+    # there then (another writer's file, or yours that appeared meanwhile) must not be removed.
+    journal.append((path, previous))
 
 
 def _undo(journal: list[tuple[Any, bytes | None]], logger: Any) -> None:

@@ -21,7 +21,7 @@ from airflow_provider_kling.delivery.storyboard import publish_copy
 from airflow_provider_kling.exceptions import KlingStorageSetupError
 from airflow_provider_kling.hooks.storage import storage_errors
 from airflow_provider_kling.models.destinations import REVIEW
-from airflow_provider_kling.models.ownership import MARKER, MARKER_KEY
+from airflow_provider_kling.models.ownership import MARKER, MARKER_KEY, is_product_review
 
 
 def publish_reviewed(video: Any, folder: Any, *, sha256: str, logger: Any) -> str:
@@ -75,7 +75,7 @@ def _existing_record(target: Any, video_name: str) -> dict[str, Any] | None:
         found = json.loads(target.read_bytes())
     except ValueError:
         found = None
-    if isinstance(found, dict) and found.get(MARKER_KEY) == MARKER and found.get("video") == video_name:
+    if is_product_review(found, video_name):
         return found
     raise KlingStorageSetupError(
         f"{target} exists and was not written by airflow-provider-kling: the review is not recorded over "

@@ -59,6 +59,11 @@ def local_path(path: Any) -> Path:
     return Path(path.path)
 
 
+def is_symlink(path: Any) -> bool:
+    """Whether ``path`` is a local symbolic link (dangling or not): the product never writes one."""
+    return is_local(path) and local_path(path).is_symlink()
+
+
 def companion(video: Any, kind: str) -> Any:
     """The path of ``video``'s companion ``kind`` (``sidecar``, ``poster``, ``contact_sheet``, ``review``)."""
     return video.parent / companion_name(video.name, kind)

@@ -8,6 +8,7 @@ so) is kept as it is: re-running a finished storyboard fetches nothing.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -29,7 +30,7 @@ from airflow_provider_kling.exceptions import KlingStorageSetupError
 from airflow_provider_kling.hooks.storage import storage_errors
 from airflow_provider_kling.models.cost import UNKNOWN, cost_of, total_of
 from airflow_provider_kling.models.destinations import CONTACT_SHEET, DELIVERED_COMPANIONS, POSTER, SIDECAR
-from airflow_provider_kling.models.ownership import OWNERSHIP_FIELDS
+from airflow_provider_kling.models.ownership import OWNERSHIP_FIELDS, recorded_sha256
 
 if TYPE_CHECKING:
     from airflow_provider_kling.hooks.kling import KlingHook
@@ -61,7 +62,7 @@ def deliver_storyboard(
     :raises StitchError: when the joined video is not what was joined (length, frame, sound).
     """
     uri, ids = str(destination), [shot.generation_id for shot in shots]
-    target = check_destination(destination)
+    target = check_destination(destination, one_file="a storyboard")
 
     def wanted(sidecar: dict[str, Any]) -> bool:
         return _shot_ids(sidecar) == ids
@@ -121,13 +122,13 @@ def publish_copy(
     """Copy a delivered video and the files beside it (sidecar, poster, contact sheet) into ``folder``.
 
     Published like every delivery (:mod:`.publish`): all the files or none, the video last, never
-    over a file the product did not write; the copy's sidecar names the copies. The video must
-    still be the one its sidecar records. Returns the copy's URI.
+    over a file the product did not write; the copy's sidecar names the copies. The video and the
+    files beside it must still be the ones its sidecar records. Returns the copy's URI.
 
     :param overwrite: replace another video this product published there.
     :param expected_sha256: publish only a video with this SHA-256 (the one a person reviewed).
-    :raises KlingStorageSetupError: when ``video`` is not a video the product delivered (or was
-        changed since), is not the expected one, or a file in the way is not the product's.
+    :raises KlingStorageSetupError: when ``video`` is not a video the product delivered (or it or a
+        file beside it was changed since), is not the expected one, or a file in the way is not the product's.
     """
     source = storage.as_storage_path(video)
     target = check_destination(storage.as_storage_path(folder) / source.name, inputs=[source])
@@ -137,11 +138,7 @@ def publish_copy(
             raise KlingStorageSetupError(
                 f"{source} has no sidecar of airflow-provider-kling: it is not a delivered video"
             )
-        companions = {
-            kind: path.read_bytes()
-            for kind, path in ((kind, storage.companion(source, kind)) for kind in DELIVERED_COMPANIONS)
-            if record.get(kind) and path.exists()
-        }
+        companions = _recorded_companions(source, record)
         with storage.staged_file(target) as staged:
             with source.open("rb") as reader, staged.open("wb") as writer:
                 shutil.copyfileobj(reader, writer, DOWNLOAD_CHUNK_BYTES)
@@ -161,6 +158,26 @@ def publish_copy(
             )
     logger.info("Published %s to %s", source, target)
     return str(target)
+
+
+def _recorded_companions(video: Any, record: dict[str, Any]) -> dict[str, bytes]:
+    """The bytes of each file the sidecar ``record`` lists beside ``video`` (poster, contact sheet), by kind.
+
+    :raises KlingStorageSetupError: one of them is not the file the sidecar records (changed since).
+    """
+    companions = {}
+    for kind in DELIVERED_COMPANIONS:
+        path = storage.companion(video, kind)
+        if not record.get(kind) or not path.exists():
+            continue
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != recorded_sha256(record, path.name):
+            raise KlingStorageSetupError(
+                f"{path} is not the file its sidecar records (its sha256 differs): changed since it was "
+                "delivered; nothing was published"
+            )
+        companions[kind] = data
+    return companions
 
 
 def _descriptive(sidecar: dict[str, Any]) -> dict[str, Any]:

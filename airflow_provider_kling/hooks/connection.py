@@ -29,6 +29,9 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_PRICES_MAX_AGE = 3600.0
 DEFAULT_REQUEST_LOG_WAIT = 120.0
+#: The longest timeout accepted: a socket refuses one past about 9.2e9 s ("timestamp out of range"),
+#: and does so only once the request is on its way, a create included.
+MAX_TIMEOUT = 365 * 86400.0
 
 HIDDEN_FIELDS: list[str] = ["schema", "login", "port", "extra"]
 RELABELING: dict[str, str] = {"password": "API key", "host": "API base URL"}
@@ -40,12 +43,12 @@ PLACEHOLDERS: dict[str, str] = {
 CONN_FIELDS: dict[str, dict[str, Any]] = {
     "timeout": {
         "label": "Read timeout (seconds)",
-        "schema": {"type": ["number", "null"], "minimum": 1},
+        "schema": {"type": ["number", "null"], "minimum": 1, "maximum": MAX_TIMEOUT},
         "description": "How long one API request may take to answer (default 60).",
     },
     "connect_timeout": {
         "label": "Connect timeout (seconds)",
-        "schema": {"type": ["number", "null"], "minimum": 1},
+        "schema": {"type": ["number", "null"], "minimum": 1, "maximum": MAX_TIMEOUT},
         "description": "How long to wait for a TCP/TLS connection (default 10).",
     },
     "endpoint": {
@@ -150,10 +153,12 @@ def resolve_base_url(host: str | None, schema: str | None = None, port: int | No
     return f"{parts.scheme}://{netloc}{path}"
 
 
-def _positive_float(extra: dict[str, Any], key: str, default: float, conn_id: str) -> float:
+def _positive_float(extra: dict[str, Any], key: str, default: float, conn_id: str, *, most: float = math.inf) -> float:
     """A number of seconds: a number or its text (the connection form saves text), finite and above 0.
 
     NaN and infinity are refused: a wait of NaN seconds never ends (no comparison with it is true).
+
+    :param most: the largest accepted (:data:`MAX_TIMEOUT` for a socket's timeouts).
     """
     value = extra.get(key)
     if value in (None, ""):
@@ -162,9 +167,11 @@ def _positive_float(extra: dict[str, Any], key: str, default: float, conn_id: st
         number = float(value)
     except (TypeError, ValueError, OverflowError):
         number = math.nan
-    if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
+    if isinstance(value, bool) or not (math.isfinite(number) and 0 < number <= most):
+        limit = f" (at most {most:.0f}, a year)" if most == MAX_TIMEOUT else ""
         raise KlingConfigurationError(
-            f"Connection {conn_id!r}: extra {key!r} must be a finite, positive number of seconds, got {describe(value)}"
+            f"Connection {conn_id!r}: extra {key!r} must be a finite, positive number of seconds, "
+            f"got {describe(value)}{limit}"
         )
     return number
 
@@ -185,8 +192,8 @@ def settings_from_connection(conn: Any) -> ConnectionSettings:
     return ConnectionSettings(
         base_url=resolve_base_url(conn.host, conn.schema, conn.port),
         api_key=api_key,
-        read_timeout=_positive_float(extra, "timeout", DEFAULT_READ_TIMEOUT, conn_id),
-        connect_timeout=_positive_float(extra, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, conn_id),
+        read_timeout=_positive_float(extra, "timeout", DEFAULT_READ_TIMEOUT, conn_id, most=MAX_TIMEOUT),
+        connect_timeout=_positive_float(extra, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, conn_id, most=MAX_TIMEOUT),
         verify=_verify(extra.get("verify", True), conn_id),
         endpoint=_endpoint(extra.get("endpoint"), conn_id),
         prices_max_age=_positive_float(extra, "prices_max_age", DEFAULT_PRICES_MAX_AGE, conn_id),

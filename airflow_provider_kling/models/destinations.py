@@ -109,10 +109,12 @@ def clip_for(image: str, output: str | None = None) -> str:
 
     :raises KlingValidationError: for a URL photo without ``output``.
     """
-    name = image.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    is_url = image.startswith(("http://", "https://"))
+    path = image.split("?", 1)[0] if is_url else image  # only a URL has a query: elsewhere '?' is a name's
+    name = path.rstrip("/").rsplit("/", 1)[-1]
     stem = name.rsplit(".", 1)[0] if "." in name else name
-    if not image.startswith(("http://", "https://")):
-        return f"{image[: len(image) - len(name)]}{stem}{VIDEO_SUFFIX}"
+    if not is_url:
+        return f"{path.rstrip('/')[: len(path.rstrip('/')) - len(name)]}{stem}{VIDEO_SUFFIX}"
     if not output:
         raise KlingValidationError([f"photo {image} is a URL: name an output folder for its clip"])
     return f"{output.rstrip('/')}/{stem}{VIDEO_SUFFIX}"

@@ -127,6 +127,11 @@ def is_product_sidecar(data: Any, video_name: str) -> bool:
     )
 
 
+def is_product_review(data: Any, video_name: str) -> bool:
+    """Whether ``data`` (a parsed ``<video>.review.json``) is the product's record of a review of ``video_name``."""
+    return isinstance(data, dict) and data.get(MARKER_KEY) == MARKER and data.get("video") == video_name
+
+
 def recorded_sha256(sidecar: dict[str, Any], name: str, *, replaced: bool = False) -> str | None:
     """The SHA-256 the sidecar records for the file ``name`` (written, or with ``replaced`` replaced)."""
     entry = (sidecar.get("replaced") if replaced else sidecar.get("files")) or {}

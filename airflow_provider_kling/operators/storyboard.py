@@ -131,7 +131,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
             raise KlingConfigurationError(
                 "Storyboards join their shots with ffmpeg: install airflow-provider-kling[media] on the workers"
             )
-        check_destination(self.destination, inputs=self.lineage_inputs())
+        check_destination(self.destination, inputs=self.lineage_inputs(), one_file="a storyboard")
         self._check_budget(board)
         if board.continuity == SIDE_BY_SIDE:  # every shot renders at once; then they are waited for in order
             for index in range(len(board.shots)):

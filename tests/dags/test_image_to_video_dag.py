@@ -96,6 +96,7 @@ def test_photos_from_an_object_storage_uri_and_an_https_url(airflow_env, simulat
     assert (out / "mug.mp4").exists()  # the URL photo's clip goes to kling_output
     assert f"image_url: {IMAGE_URL} (URL, sent as is)" in output  # by host and path: no signature logged
     assert "X-Amz" not in output
+    assert "X-Amz" not in (out / "mug.mp4.kling.json").read_text()  # the sidecar names the photo unsigned
     assert re.search(rf"image_url: file://{vase} \(\d+ KB, PNG 600×400, sent inline\)", output)
     assert simulator.stats()["creates"] == 2
     if AIRFLOW_V_3_3_PLUS:  # rows are labelled by photo name (in the UI and every lineage event)

@@ -66,6 +66,30 @@ def test_a_failed_replacement_puts_back_what_it_replaced(simulator, tmp_path, fa
     assert fingerprints(tmp_path) == before
 
 
+@pytest.mark.parametrize("failing", [".json", ".jpg"])
+def test_a_failed_publish_never_removes_a_file_another_writer_put_there_meanwhile(simulator, tmp_path, faulty, failing):
+    generation_id = finished_generation(simulator)
+    faulty(("taken", failing))  # another writer's file lands at that key, and our upload of it fails
+    with pytest.raises(KlingError, match="injected failure"):
+        deliver(storage_faults.uri(tmp_path / "v.mp4"), generation_id)
+    [theirs] = [path for path in tmp_path.iterdir() if path.name.endswith(failing)]
+    assert theirs.read_bytes() == storage_faults.OTHER_WRITERS_BYTES  # the undo used to delete it
+    assert names(tmp_path) == [theirs.name]  # what this attempt wrote is gone
+
+
+@pytest.mark.parametrize("name", ["v.mp4", "v.mp4.kling.json", "v.mp4.poster.jpg"])
+def test_a_dangling_symlink_of_yours_where_a_file_goes_is_refused_before_downloading_and_kept(
+    simulator, tmp_path, name
+):
+    generation_id = finished_generation(simulator)
+    link, points_to = tmp_path / name, tmp_path / "elsewhere" / "gone.jpg"
+    link.symlink_to(points_to)
+    with pytest.raises(KlingStorageSetupError, match=f"{name} exists and"):
+        deliver(tmp_path / "v.mp4", generation_id)
+    assert (names(tmp_path), os.readlink(link)) == ([name], str(points_to))  # the publish's undo deleted it
+    assert simulator.stats()["video_requests"] == 0
+
+
 HANGING = """
 import sys
 from harness import storage_faults

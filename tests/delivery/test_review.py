@@ -56,6 +56,18 @@ def test_a_video_replaced_after_its_review_is_refused_and_nothing_is_published(s
     assert names(published) == []
 
 
+@pytest.mark.parametrize("replaced", ["ad.mp4.contact-sheet.jpg", "ad.mp4.poster.jpg"])
+def test_a_file_beside_the_video_replaced_after_its_review_is_refused_and_nothing_is_published(
+    simulator, tmp_path, replaced
+):
+    review, published = tmp_path / "review", tmp_path / "published"
+    reviewed = storyboard(simulator, review)
+    (review / replaced).write_bytes(b"\xff\xd8 not the still the reviewer was shown")
+    with pytest.raises(KlingStorageSetupError, match=f"{replaced} is not the file its sidecar records"):
+        publish_reviewed(review / "ad.mp4", published, sha256=reviewed, logger=LOG)
+    assert names(published) == []  # it used to be published, recorded in the copy's sidecar as the product's
+
+
 def test_another_video_already_published_is_never_replaced(simulator, tmp_path):
     review, published = tmp_path / "review", tmp_path / "published"
     first = storyboard(simulator, review)

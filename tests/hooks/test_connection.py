@@ -141,6 +141,25 @@ def test_an_extra_of_seconds_that_is_not_finite_and_positive_is_refused_naming_i
     )
 
 
+@pytest.mark.parametrize("key", ["timeout", "connect_timeout"])
+def test_a_timeout_too_long_for_a_socket_fails_the_task_before_any_request(simulator, monkeypatch, key):
+    # timeout=1e300 is finite: the create was sent, then reading its answer raised OverflowError (a plain
+    # error: the generation paid for, its id never recorded, every retry's log look-up failing the same way).
+    from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
+    from airflow_provider_kling.version_compat import AirflowFailException
+    from harness.airflow_context import make_context
+    from harness.simulated import API_KEY
+
+    conn = {"conn_type": "kling", "host": simulator.url, "password": API_KEY, "extra": {key: 1e300}}
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", json.dumps(conn))
+    op = KlingTextToVideoOperator(task_id="t", prompt="a lighthouse")
+    with pytest.raises(
+        AirflowFailException, match=f"extra '{key}' must be .*, got 1e\\+300 \\(at most 31536000, a year\\)"
+    ):
+        op.execute(make_context(op))
+    assert simulator.stats()["create_requests"] == 0
+
+
 def test_a_connection_with_a_nan_extra_fails_the_task_before_any_request(simulator, monkeypatch):
     from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
     from airflow_provider_kling.version_compat import AirflowFailException

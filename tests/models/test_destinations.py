@@ -82,6 +82,9 @@ def test_a_generation_id_makes_a_safe_file_name():
         (["https://cdn.example/p/mug.png?sig=abc"], "/out/", ["/out/mug.mp4"]),
         (["/shop/mug.jpg", "/other/mug.png"], None, ["/shop/mug.mp4", "/other/mug.mp4"]),  # two folders
         (["/shop/mug"], None, ["/shop/mug.mp4"]),
+        # A '?' or '#' is part of a file's name (only a URL has a query): it used to make "mug?.mug.mp4".
+        (["/shop/mug?.jpg", "file:///shop/vase#1.png"], None, ["/shop/mug?.mp4", "file:///shop/vase#1.mp4"]),
+        (["s3://shop/a?b/mug?.jpg"], None, ["s3://shop/a?b/mug?.mp4"]),
     ],
 )
 def test_each_photo_has_its_clip_beside_it(images, output, expected):

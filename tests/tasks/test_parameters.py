@@ -5,9 +5,16 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 
+import pytest
 from airflow.sdk import DAG, task
 
-from airflow_provider_kling.operators.kling import KlingTextToVideoOperator, KlingVideoOperator
+from airflow_provider_kling.operators.kling import (
+    KlingDownloadVideoOperator,
+    KlingImageToVideoOperator,
+    KlingTextToVideoOperator,
+    KlingVideoOperator,
+)
+from airflow_provider_kling.operators.storyboard import KlingStoryboardOperator
 from airflow_provider_kling.tasks.parameters import RequestParameters, sealed
 
 I2V = "kling-video/v1.6/pro/image-to-video"
@@ -65,3 +72,49 @@ def test_an_xcomarg_inside_parameters_makes_its_task_upstream():
         later.parameters = {"negative_prompt": text}  # assigned after the operator was made
     assert op.upstream_task_ids == {"photo"}
     assert later.upstream_task_ids == {"other"}
+
+
+def rendered_fields(op):
+    """What the task runner sends the API server as the run's rendered fields (stored in the metadata DB)."""
+    import json
+
+    from airflow.sdk.execution_time.task_runner import _serialize_rendered_fields
+
+    run = op.prepare_for_execution()
+    run.render_template_fields({"ds": "2025-01-01"})
+    return json.dumps(_serialize_rendered_fields(run))
+
+
+def test_the_stored_rendered_fields_of_parameters_hold_no_signature_and_no_inline_data():
+    text = rendered_fields(KlingVideoOperator(task_id="v", model=I2V, parameters={"image_url": INLINE, "x": SIGNED}))
+    assert "X-Amz-Signature" not in text
+    assert INLINE[100:160] not in text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Project rule hole (no signed-URL query or base64 in rendered fields or the database): the template "
+        "fields image/tail_image, a storyboard's shots and a download's video_url are plain values, stored "
+        "by Airflow as rendered (rendered_task_instance_fields, the UI's Rendered tab) with the presigned "
+        "URL's signature and the inline image's base64; only parameters is wrapped. The image operator's "
+        "docstring says its data never reaches a rendered field."
+    ),
+)
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: KlingImageToVideoOperator(task_id="i", image=INLINE, tail_image=SIGNED, prompt="a mug"),
+        lambda: KlingStoryboardOperator(
+            task_id="s",
+            shots=[{"prompt": "a", "image": SIGNED}, {"prompt": "b", "image": INLINE}],
+            destination="/v.mp4",
+        ),
+        lambda: KlingDownloadVideoOperator(task_id="d", video_url=SIGNED, destination="/v.mp4"),
+    ],
+    ids=["image", "storyboard shots", "download video_url"],
+)
+def test_the_stored_rendered_fields_of_every_task_hold_no_signature_and_no_inline_data(make):
+    text = rendered_fields(make())
+    assert "X-Amz-Signature" not in text
+    assert INLINE[100:160] not in text
