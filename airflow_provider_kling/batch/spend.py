@@ -1,0 +1,99 @@
+"""The spend guard of a batch: each row priced before anything is paid for, the plan held to its limits."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.models.pricing import parse_cap, usd
+from airflow_provider_kling.models.values import describe, is_money
+
+#: How many of the priciest rows a refused plan names.
+PRICIEST_SHOWN = 5
+
+
+def price_plan(batch: dict[str, Any], hook: Any) -> None:
+    """Add each row's price to the plan (``quote``: ``low``, ``high`` in USD and how), from the catalogue."""
+    for row in batch["todo"]:
+        result = hook.quote(hook.prepare(row["request"], allow_unknown_model=True))
+        row["quote"] = {"low": result.low, "high": result.high, "basis": result.describe()}
+
+
+def plan_total(batch: dict[str, Any]) -> float:
+    """The most the plan's priced rows can cost, in USD.
+
+    A row whose price is not a finite, non-negative number is unpriced: it can never lower the total.
+    """
+    return sum(row_high(row) or 0.0 for row in batch["todo"])
+
+
+def row_high(row: dict[str, Any]) -> float | None:
+    """A row's top price when it is a finite, non-negative number, else ``None`` (unpriced)."""
+    high = (row.get("quote") or {}).get("high")
+    return float(high) if is_money(high) else None
+
+
+def check_spend(
+    batch: dict[str, Any], max_generations: int, *, max_usd: Any = None, balance: float | None = None
+) -> None:
+    """Refuse, before anything is paid for, a plan over its count, its dollar budget or the balance.
+
+    :param max_generations: the most videos one run may start.
+    :param max_usd: the most the whole plan may cost (needs :func:`price_plan` first; every row priced).
+    :param balance: the account's balance in USD (``GET /v2/billing``), which must cover the plan; one
+        that is not a finite, non-negative number is refused.
+    :raises KlingValidationError: naming the count or the total, the limit, the priciest rows and how
+        to proceed.
+    """
+    count = len(batch["todo"])
+    if count > max_generations:
+        raise KlingValidationError(
+            [
+                f"this run would start {count} generations, more than max_generations={max_generations}; "
+                "nothing was submitted. If the prompt list is right, trigger the run with a higher limit "
+                f"(DAG param max_generations, e.g. --conf '{{\"max_generations\": {count}}}'), or split the list"
+            ]
+        )
+    cap = parse_cap(max_usd)
+    total = plan_total(batch)
+    unpriced = [row for row in batch["todo"] if row_high(row) is None]
+    if cap is not None and unpriced:
+        rows = ", ".join(
+            f"row {row['row']} ({(row.get('quote') or {}).get('basis', 'not priced')})"
+            for row in unpriced[:PRICIEST_SHOWN]
+        )
+        raise KlingValidationError(
+            [f"max_usd={usd(cap)} needs a price for every row; nothing was submitted. No price: {rows}"]
+        )
+    if cap is not None and total > cap:
+        raise KlingValidationError(
+            [
+                f"this run would cost up to {usd(total)}, more than max_usd={usd(cap)}; nothing was submitted. "
+                f"{_priciest(batch)} If the prompt list is right, trigger the run with a higher budget (DAG param "
+                f"max_usd, e.g. --conf '{{\"max_usd\": {math.ceil(total)}}}'), or split the list"
+            ]
+        )
+    if balance is not None and not is_money(balance):
+        raise KlingValidationError(
+            [
+                f"the account's balance is {describe(balance)}, not a finite, non-negative number of US dollars; "
+                "nothing was submitted"
+            ]
+        )
+    if balance is not None and total > balance:
+        raise KlingValidationError(
+            [
+                f"this run would cost up to {usd(total)} but the account's balance is {usd(balance)}; nothing was "
+                f"submitted: top up, or split the list. {_priciest(batch)}"
+            ]
+        )
+
+
+def _priciest(batch: dict[str, Any]) -> str:
+    rows = sorted(batch["todo"], key=lambda row: -(row_high(row) or 0.0))[:PRICIEST_SHOWN]
+    named = "; ".join(
+        f"row {row['row']} ({row['output']}, {row['request'].get('model')}): {usd(row_high(row) or 0.0)}"
+        for row in rows
+    )
+    return f"The priciest rows: {named}."
