@@ -23,7 +23,9 @@ URL or storage path, ``multi_prompt`` ...). See ``dags/data/kling_batch_prompts.
 * **Spend guard**: every row is priced from the API's catalogue before anything is sent. A plan of
   more than ``max_generations`` videos (param, default 200), one costing more than ``max_usd``
   (param, dollars for the whole run; every row must then have a price), or one the account's
-  balance does not cover is refused before any request, naming the total and the priciest rows.
+  balance does not cover is refused before any request, naming the total and the priciest rows;
+  so is a row whose price is a bad number (NaN ...). A ``variable`` price (the avatars) is not
+  counted against the balance.
   ``dry_run=true`` validates, prices and plans every row, writes the report of what would be
   generated (row, model, duration, destination, quote; status ``planned``) and submits nothing.
 * **Report**: ``report.json`` and ``report.csv`` next to the videos (status, model, generation id,

@@ -14,10 +14,14 @@ PRICIEST_SHOWN = 5
 
 
 def price_plan(batch: dict[str, Any], hook: Any) -> None:
-    """Add each row's price to the plan (``quote``: ``low``, ``high`` in USD and how), from the catalogue."""
+    """Add each row's price to the plan, from the catalogue.
+
+    ``quote``: ``low``, ``high`` in USD, ``basis`` (how, or why there is none) and ``bad`` (the figure
+    that is not a finite, non-negative number when that is why there is none, e.g. ``price=nan``).
+    """
     for row in batch["todo"]:
         result = hook.quote(hook.prepare(row["request"], allow_unknown_model=True))
-        row["quote"] = {"low": result.low, "high": result.high, "basis": result.describe()}
+        row["quote"] = {"low": result.low, "high": result.high, "basis": result.describe(), "bad": result.bad}
 
 
 def plan_total(batch: dict[str, Any]) -> float:
@@ -42,9 +46,12 @@ def check_spend(
     :param max_generations: the most videos one run may start.
     :param max_usd: the most the whole plan may cost (needs :func:`price_plan` first; every row priced).
     :param balance: the account's balance in USD (``GET /v2/billing``), which must cover the plan; one
-        that is not a finite, non-negative number is refused.
-    :raises KlingValidationError: naming the count or the total, the limit, the priciest rows and how
-        to proceed.
+        that is not a finite, non-negative number is refused. So is a plan with a row whose price is
+        a bad number (the catalogue's ``price=nan``, say): the balance cannot be checked against it.
+        A row with no quote by design (a ``variable`` price: the avatars, charged by their audio's
+        length) is not counted; the API refuses a create the balance cannot pay for.
+    :raises KlingValidationError: naming the count or the total, the limit, the priciest rows (or the
+        rows with a bad price, their model and the value) and how to proceed.
     """
     count = len(batch["todo"])
     if count > max_generations:
@@ -56,9 +63,16 @@ def check_spend(
             ]
         )
     cap = parse_cap(max_usd)
+    if cap is not None:
+        _check_budget(batch, cap)
+    if balance is not None:
+        _check_balance(batch, balance)
+
+
+def _check_budget(batch: dict[str, Any], cap: float) -> None:
     total = plan_total(batch)
     unpriced = [row for row in batch["todo"] if row_high(row) is None]
-    if cap is not None and unpriced:
+    if unpriced:
         rows = ", ".join(
             f"row {row['row']} ({(row.get('quote') or {}).get('basis', 'not priced')})"
             for row in unpriced[:PRICIEST_SHOWN]
@@ -66,7 +80,7 @@ def check_spend(
         raise KlingValidationError(
             [f"max_usd={usd(cap)} needs a price for every row; nothing was submitted. No price: {rows}"]
         )
-    if cap is not None and total > cap:
+    if total > cap:
         raise KlingValidationError(
             [
                 f"this run would cost up to {usd(total)}, more than max_usd={usd(cap)}; nothing was submitted. "
@@ -74,20 +88,47 @@ def check_spend(
                 f"max_usd, e.g. --conf '{{\"max_usd\": {math.ceil(total)}}}'), or split the list"
             ]
         )
-    if balance is not None and not is_money(balance):
+
+
+def _check_balance(batch: dict[str, Any], balance: Any) -> None:
+    if not is_money(balance):
         raise KlingValidationError(
             [
                 f"the account's balance is {describe(balance)}, not a finite, non-negative number of US dollars; "
                 "nothing was submitted"
             ]
         )
-    if balance is not None and total > balance:
+    total = plan_total(batch)
+    if total > balance:
         raise KlingValidationError(
             [
                 f"this run would cost up to {usd(total)} but the account's balance is {usd(balance)}; nothing was "
                 f"submitted: top up, or split the list. {_priciest(batch)}"
             ]
         )
+    bad = [(row, why) for row in batch["todo"] if (why := _bad_price(row))]
+    if bad:
+        rows = "; ".join(
+            f"row {row['row']} ({row['output']}, {row['request'].get('model')}): {why}"
+            for row, why in bad[:PRICIEST_SHOWN]
+        )
+        more = f"; and {len(bad) - PRICIEST_SHOWN} more" if len(bad) > PRICIEST_SHOWN else ""
+        raise KlingValidationError(
+            [
+                f"the account's balance cannot be checked against a price that is not a finite, non-negative "
+                f"number, and such a price is never counted as $0; nothing was submitted. {rows}{more}. Try again "
+                "once the API's price catalogue is right, or leave those rows out"
+            ]
+        )
+
+
+def _bad_price(row: dict[str, Any]) -> str | None:
+    """The figure that leaves a row unpriced because it is a bad number (``price=nan``); ``None`` otherwise."""
+    quote = row.get("quote") or {}
+    if quote.get("bad"):
+        return str(quote["bad"])
+    high = quote.get("high")
+    return None if high is None or is_money(high) else f"price={describe(high)}"
 
 
 def _priciest(batch: dict[str, Any]) -> str:

@@ -7,6 +7,9 @@ import json
 
 from airflow_provider_kling.batch import plan_batch
 from airflow_provider_kling.models.ownership import ownership_record
+from tests.operators.conftest import fresh_prices
+
+__all__ = ["fresh_prices"]
 
 NAN, INF = float("nan"), float("inf")
 GOOD = '{"output": "a", "prompt": "a fox", "duration": 5}'

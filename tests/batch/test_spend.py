@@ -59,6 +59,8 @@ def test_a_row_with_a_bad_price_cannot_lower_the_total_and_is_unpriced_under_a_b
         check_spend(batch, 10, max_usd=6)
     with pytest.raises(KlingValidationError, match=r"cost up to \$5.00 but the account's balance is \$2.00"):
         check_spend(batch, 10, balance=2.0)
+    with pytest.raises(KlingValidationError, match=r"row 2 \(r1, kling-video/v1.6/pro/text-to-video\): price="):
+        check_spend(batch, 10, balance=100.0)  # the balance covers the priced row: the bad one is refused
 
 
 @pytest.mark.parametrize(("balance", "named"), [(NAN, "nan"), (INF, "inf"), (-1.0, "-1.0"), ("12", "'12'")])
@@ -86,29 +88,48 @@ def test_the_batch_plan_refuses_a_bad_balance_over_http_before_any_create(simula
     prices.reset_process_copies()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "#31 item 2 hole: the README says a price that is not a finite, non-negative number is refused "
-        "before any create 'with max_usd or a balance check'. The batch DAG always checks the balance, but "
-        "check_spend leaves an unpriced row out of the total it compares with the balance (a price of NaN "
-        "counts as $0), so the plan passes and every row is sent. Refusing every unpriced row would also "
-        "refuse variable-priced models (no quote by design): a bad number must be told from 'variable'."
-    ),
+AVATAR = (
+    '{"output": "av", "model": "klingai/avatar-pro", "image_url": "https://x/a.png", "audio_url": "https://x/a.mp3"}'
 )
-def test_a_plan_whose_prices_are_bad_numbers_is_refused_by_the_balance_check(simulator, tmp_path, monkeypatch):
+
+
+def test_a_plan_whose_prices_are_bad_numbers_is_refused_by_the_balance_check(simulator, tmp_path, fresh_prices):
+    # The balance check used to count a row priced NaN as $0: the plan passed and every row was sent.
     from airflow_provider_kling.batch import price_plan
-    from airflow_provider_kling.hooks import prices
     from airflow_provider_kling.hooks.kling import KlingHook
 
-    monkeypatch.setenv("KLING_CACHE_DIR", str(tmp_path / "cache"))
-    prices.reset_process_copies()
     simulator.configure(bad_money={"price": "NaN"}, balance=0.10)  # each row really costs $0.49
-    batch = plan(GOOD, '{"output": "b", "prompt": "x", "duration": 5}', output=str(tmp_path))
+    batch = plan(GOOD, '{"output": "b", "prompt": "x", "duration": 5}', AVATAR, output=str(tmp_path))
     hook = KlingHook()
     price_plan(batch, hook)  # as the batch DAG's plan task does, then the balance
-    try:
-        with pytest.raises(KlingValidationError, match="price=nan"):
-            check_spend(batch, 10, balance=hook.balance())
-    finally:
-        prices.reset_process_copies()
+    with pytest.raises(KlingValidationError) as refused:
+        check_spend(batch, 10, balance=hook.balance())
+    message = str(refused.value)
+    assert "row 1 (a, kling-video/v1.6/pro/text-to-video): price=nan; row 2 (b, kling-video/v1.6/pro" in message
+    assert "nothing was submitted" in message
+    assert "row 3" not in message  # the avatar's price is variable by design, not a bad number
+    assert simulator.stats()["create_requests"] == 0
+
+
+def test_a_variable_price_is_not_counted_against_the_balance(simulator, tmp_path, fresh_prices):
+    # The avatars have no quote ahead (charged by their audio's length): not a bad number, not refused.
+    from airflow_provider_kling.batch import price_plan
+    from airflow_provider_kling.hooks.kling import KlingHook
+
+    simulator.configure(bad_money={"price": "NaN"}, balance=0.10)
+    batch = plan(AVATAR, output=str(tmp_path))
+    hook = KlingHook()
+    price_plan(batch, hook)
+    assert batch["todo"][0]["quote"]["bad"] is None
+    check_spend(batch, 10, balance=hook.balance())
+    with pytest.raises(KlingValidationError, match="max_usd=\\$5.00 needs a price for every row"):
+        check_spend(batch, 10, max_usd=5)  # a dollar budget still needs a price
+
+
+def test_a_balance_check_names_at_most_five_rows_with_a_bad_price():
+    batch = plan(*SIX)
+    for row in batch["todo"]:
+        row["quote"] = {"low": None, "high": None, "basis": "no quote", "bad": "price=inf"}
+    with pytest.raises(KlingValidationError) as refused:
+        check_spend(batch, 10, balance=100.0)
+    assert "row 5 (r4, kling-video/v1.6/pro/text-to-video): price=inf; and 1 more" in str(refused.value)
