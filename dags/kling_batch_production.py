@@ -31,7 +31,9 @@ URL or storage path, ``multi_prompt`` ...). See ``dags/data/kling_batch_prompts.
 * **Report**: ``report.json`` and ``report.csv`` next to the videos (status, model, generation id,
   destination, duration, cost in dollars and credits per row, totals; failed rows with the API's
   error), summarised in the log, and ``report.html``: the same rows with each video's poster and
-  link, readable straight from the folder. It runs even when some rows failed.
+  link, readable straight from the folder. It runs even when some rows failed. The three files are
+  written whole and only over this product's own earlier report: a file of yours of one of those
+  names makes the plan refuse the run, before anything is paid for.
 
 Output folder: the Variable ``kling_output`` (any object-storage URI), default ``/tmp/kling-videos``,
 plus ``batch/<logical date>/``.
@@ -39,9 +41,6 @@ plus ``batch/<logical date>/``.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -79,7 +78,7 @@ def kling_batch_production():
     def plan(output: str) -> dict:
         """Read, validate and price every row; decide what to generate, skip or reject; guard the spend."""
         from airflow_provider_kling.batch import check_spend, plan_batch, plan_total, price_plan
-        from airflow_provider_kling.exceptions import KlingError
+        from airflow_provider_kling.exceptions import KlingError, KlingPermanentError
         from airflow_provider_kling.hooks.kling import KlingHook
         from airflow_provider_kling.version_compat import AirflowFailException
 
@@ -89,7 +88,10 @@ def kling_batch_production():
             if "://" in params["prompts_file"]
             else Path(params["prompts_file"]).read_text()
         )
-        batch = plan_batch(text, output=output, overwrite=params["overwrite"])
+        try:
+            batch = plan_batch(text, output=output, overwrite=params["overwrite"])
+        except KlingPermanentError as err:  # a file of yours where the report goes: nothing was sent
+            raise AirflowFailException(str(err)) from None
         for rejected in batch["invalid"]:
             print(f"Row {rejected['row']} skipped: {rejected['error']}")
         for skipped in batch["existing"]:
@@ -145,7 +147,8 @@ def kling_batch_production():
     def report() -> dict:
         """Per-row outcome, written next to the videos and summarised in the log."""
         from airflow_provider_kling.batch import build_report
-        from airflow_provider_kling.delivery.pages import report_page
+        from airflow_provider_kling.delivery.reports import write_report
+        from airflow_provider_kling.exceptions import KlingPermanentError
         from airflow_provider_kling.hooks.kling import KlingHook
         from airflow_provider_kling.models.cost import amount_text
         from airflow_provider_kling.version_compat import AirflowFailException
@@ -164,20 +167,10 @@ def kling_batch_production():
             for index in range(0 if dry_run else len(batch["todo"]))
         ]
         result = build_report(batch, outcomes, KlingHook(), dry_run=dry_run)
-        folder = ObjectStoragePath(batch["output"]) if "://" in batch["output"] else None
-        target = folder or Path(batch["output"])
-        if folder is None:
-            target.mkdir(parents=True, exist_ok=True)
-        (target / "report.json").write_text(json.dumps(result, indent=2))
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(result["rows"][0]) if result["rows"] else ["row"])
-        writer.writeheader()
-        writer.writerows(result["rows"])
-        (target / "report.csv").write_text(buffer.getvalue())
-        page = report_page(
-            result, title=f"Kling batch {context['ds']}", has_poster=lambda name: (target / name).exists()
-        )
-        (target / "report.html").write_text(page)
+        try:
+            write_report(batch["output"], result, title=f"Kling batch {context['ds']}")
+        except KlingPermanentError as err:  # a file of yours appeared where the report goes: it is left as it is
+            raise AirflowFailException(f"{err}; the rows' outcomes are in their own tasks' logs") from None
         totals = result["totals"]
         if dry_run:
             print(

@@ -22,12 +22,15 @@ def plan_batch(text: str, *, output: str, overwrite: bool = False) -> dict[str, 
     :param output: the folder (path or URI) the videos go to.
     :param overwrite: generate rows again even when this product already delivered their video (a
         row whose destination holds a file the product did not write is invalid either way).
+    :raises KlingStorageSetupError: when a file where the batch writes its report (``report.json``,
+        ``report.csv``, ``report.html`` in ``output``) is not the product's, naming it.
     """
     todo: list[dict[str, Any]] = []
     invalid: list[dict[str, Any]] = []
     existing: list[dict[str, Any]] = []
     seen: dict[str, tuple[int, str]] = {}
     folder = output.rstrip("/")
+    _check_report_files(folder)
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -113,3 +116,9 @@ def _already_delivered(destination: str) -> bool:
     from airflow_provider_kling.delivery.destination import already_delivered
 
     return already_delivered(destination)
+
+
+def _check_report_files(folder: str) -> None:
+    from airflow_provider_kling.delivery.reports import check_report_files
+
+    check_report_files(folder)

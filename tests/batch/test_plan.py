@@ -114,3 +114,13 @@ def test_a_row_paid_for_but_not_delivered_is_not_paid_again_when_a_cleared_run_p
     assert [job["destination"] for job in again] == [jobs[1]["destination"]]  # row b alone, now map index 0
     generate(again[0], 0)
     assert simulator.stats()["creates"] == 2  # row b's generation was paid for already: reattach to it
+
+
+def test_a_file_of_yours_where_the_report_goes_refuses_the_plan(tmp_path):
+    # The report used to be written over it after the rows were paid for.
+    from airflow_provider_kling.exceptions import KlingStorageSetupError
+
+    (tmp_path / "report.html").write_text("your page")
+    with pytest.raises(KlingStorageSetupError, match=f"{tmp_path}/report.html exists and airflow-provider-kling did"):
+        plan(GOOD, output=str(tmp_path))
+    assert (tmp_path / "report.html").read_text() == "your page"

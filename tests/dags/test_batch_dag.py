@@ -129,16 +129,6 @@ def test_a_plan_over_its_dollar_budget_is_refused_before_any_request(airflow_env
     assert (stats["create_requests"], stats["fetch_requests"]) == (0, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "#31 item 1 hole: the batch's report task writes report.json, report.csv and report.html into the "
-        "output folder over whatever is there (plain write_text, no ownership check, not atomic), after the "
-        "rows were paid for. A file of yours of that name is replaced; the plan should refuse it before any "
-        "request, as it does a file where a video or its companions go (which needs a way to recognise the "
-        "product's own earlier reports, e.g. their hashes recorded in report.json)."
-    ),
-)
 def test_files_of_yours_named_like_the_batch_report_stay_byte_identical(airflow_env, simulator, tmp_path):
     from harness.user_files import changed, fingerprints
 
@@ -149,3 +139,6 @@ def test_files_of_yours_named_like_the_batch_report_stay_byte_identical(airflow_
     before = fingerprints(folder)
     result, output = run_batch(airflow_env, simulator, tmp_path, date="2025-03-05", dry_run=True)
     assert (result.returncode, changed(before, folder)) == (1, []), output[-3000:]  # refused, nothing written
+    assert f"{folder}/report.json exists and it is not a report airflow-provider-kling wrote" in output
+    assert fingerprints(folder).keys() == before.keys()
+    assert simulator.stats()["create_requests"] == 0
