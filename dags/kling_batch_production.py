@@ -17,6 +17,8 @@ URL or storage path, ``multi_prompt`` ...). See ``dags/data/kling_batch_prompts.
   A 429 "too many concurrent tasks" anyway is retried with backoff (nothing was created).
 * **Re-runs are free**: a row whose video already exists at its destination (same file, with its
   metadata sidecar) is skipped with a log line, unless the param ``overwrite`` is true.
+  A *cleared* run keeps every row at the map index its first plan gave it (the plan task records
+  the order), delivered meanwhile or not, so each reattaches to what it paid for.
 * **Each row delivered as soon as it is ready**: every row is its own mapped task group
   (generate -> download), so a video is stored minutes after its render ends, not after the last
   row's. A failed row fails only its own group.
@@ -80,17 +82,20 @@ def kling_batch_production():
         from airflow_provider_kling.batch import check_spend, plan_batch, plan_total, price_plan
         from airflow_provider_kling.exceptions import KlingError, KlingPermanentError
         from airflow_provider_kling.hooks.kling import KlingHook
+        from airflow_provider_kling.tasks.mapped_order import MappedOrder
         from airflow_provider_kling.version_compat import AirflowFailException
 
-        params = get_current_context()["params"]
+        context = get_current_context()
+        params = context["params"]
+        order = MappedOrder(context)  # each row keeps its map index (and ledger record) when the run is cleared
         text = (
             ObjectStoragePath(params["prompts_file"]).read_text()
             if "://" in params["prompts_file"]
             else Path(params["prompts_file"]).read_text()
         )
         try:
-            batch = plan_batch(text, output=output, overwrite=params["overwrite"])
-        except KlingPermanentError as err:  # a file of yours where the report goes: nothing was sent
+            batch = plan_batch(text, output=output, overwrite=params["overwrite"], planned=order.load())
+        except KlingPermanentError as err:  # a file of yours where the report goes, a row's place lost: nothing sent
             raise AirflowFailException(str(err)) from None
         for rejected in batch["invalid"]:
             print(f"Row {rejected['row']} skipped: {rejected['error']}")
@@ -105,8 +110,17 @@ def kling_batch_production():
             price_plan(batch, hook)
             balance = hook.balance() if batch["todo"] else None
             check_spend(batch, params["max_generations"], max_usd=params.get("max_usd"), balance=balance)
-        except KlingError as err:  # refused (count, dollars, balance) or the API could not say: nothing sent
+            if not params["dry_run"]:
+                order.keep([row["output"] for row in batch["todo"]])
+        except (
+            KlingError
+        ) as err:  # refused (count, dollars, balance), the API could not say, no order kept: nothing sent
             raise AirflowFailException(str(err)) from None
+        for kept in (row for row in batch["todo"] if row["planned_before"]):
+            print(
+                f"Row {kept['row']} ({kept['output']}) keeps its map index from this run's plan before it was "
+                "cleared: what it paid for is reattached, not paid again"
+            )
         print(
             f"{len(batch['todo'])} to generate (up to ${plan_total(batch):.2f}), {len(batch['existing'])} already "
             f"done, {len(batch['invalid'])} invalid" + (" (dry run: nothing is submitted)" if params["dry_run"] else "")

@@ -49,7 +49,9 @@ def check_spend(
         that is not a finite, non-negative number is refused. So is a plan with a row whose price is
         a bad number (the catalogue's ``price=nan``, say): the balance cannot be checked against it.
         A row with no quote by design (a ``variable`` price: the avatars, charged by their audio's
-        length) is not counted; the API refuses a create the balance cannot pay for.
+        length) is not counted; the API refuses a create the balance cannot pay for. Nor is a row
+        marked ``planned_before`` (see :func:`..plan.plan_batch`): the balance covered it when the
+        run first planned it, and it may be paid for already.
     :raises KlingValidationError: naming the count or the total, the limit, the priciest rows (or the
         rows with a bad price, their model and the value) and how to proceed.
     """
@@ -98,12 +100,17 @@ def _check_balance(batch: dict[str, Any], balance: Any) -> None:
                 "nothing was submitted"
             ]
         )
-    total = plan_total(batch)
+    # A row this run planned before it was cleared was covered by the balance then, and may be paid for
+    # already (it reattaches): counted again, it would refuse the clear of a run the balance paid for.
+    new = [row for row in batch["todo"] if not row.get("planned_before")]
+    total = sum(row_high(row) or 0.0 for row in new)
     if total > balance:
+        again = len(batch["todo"]) - len(new)
         raise KlingValidationError(
             [
                 f"this run would cost up to {usd(total)} but the account's balance is {usd(balance)}; nothing was "
                 f"submitted: top up, or split the list. {_priciest(batch)}"
+                + (f" ({again} row(s) planned before the run was cleared are not counted again)" if again else "")
             ]
         )
     bad = [(row, why) for row in batch["todo"] if (why := _bad_price(row))]

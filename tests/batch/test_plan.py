@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_kling.batch import plan_batch, row_jobs
+from airflow_provider_kling.exceptions import KlingValidationError
 from tests.batch.conftest import GOOD, delivered, plan
 
 
@@ -81,39 +82,86 @@ def test_a_row_whose_video_or_files_would_land_on_yours_is_invalid(tmp_path, the
     assert f"{tmp_path}/{theirs} exists and" in row["error"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "#31 item 3/11 hole: the ledger is kept per (task, map index) and a new fingerprint there starts afresh. "
-        "Re-planned after some rows were delivered, the rows left shift to lower map indexes, each onto another "
-        "row's record: a row whose generation was paid for but not yet delivered is paid for again. The same "
-        "holds for the image-to-video example's photos. The task state store is scoped to one map index, so a "
-        "fix needs a key that does not move (the row's output name) or a plan that keeps every row's index."
-    ),
-)
+class PlanTask:
+    """The batch DAG's plan task, as it plans: the order of its rows kept in its own task state store."""
+
+    def __init__(self, text, output):
+        from airflow_provider_kling.tasks.mapped_order import MappedOrder
+        from harness.airflow_context import FakeStateStore, FakeTaskInstance
+
+        self.text, self.output = text, str(output)
+        self.order = MappedOrder({"task_state_store": FakeStateStore(), "ti": FakeTaskInstance(task_id="plan")})
+
+    def run(self):
+        batch = plan_batch(self.text, output=self.output, planned=self.order.load())
+        self.order.keep([row["output"] for row in batch["todo"]])
+        return batch
+
+
+TWO = "\n".join([GOOD, '{"output": "b", "prompt": "a hare", "duration": 5}'])
+
+
 def test_a_row_paid_for_but_not_delivered_is_not_paid_again_when_a_cleared_run_plans_anew(simulator, tmp_path):
+    # The rows left after a delivered one used to move down a map index, each onto another row's ledger
+    # record: row b, paid for but not delivered, was paid for again.
     from airflow_provider_kling.delivery.deliver import deliver_video
     from airflow_provider_kling.hooks.kling import KlingHook
     from airflow_provider_kling.operators.kling import KlingVideoOperator
     from harness.airflow_context import FakeStateStore, FakeTaskInstance, make_context
 
-    text = "\n".join([GOOD, '{"output": "b", "prompt": "a hare", "duration": 5}'])
     stores = {0: FakeStateStore(), 1: FakeStateStore()}  # the task state store of each mapped task instance
 
     def generate(job, map_index):
-        op = KlingVideoOperator(task_id="generate", model=job["model"], parameters=job["parameters"])
+        op = KlingVideoOperator(
+            task_id="generate", model=job["model"], parameters=job["parameters"], wait_for_completion=False
+        )
         ti = FakeTaskInstance(task_id="row.generate", map_index=map_index)
         return op.execute(make_context(op, store=stores[map_index], ti=ti))
 
-    jobs = row_jobs(plan_batch(text, output=str(tmp_path)))
+    plan_task = PlanTask(TWO, tmp_path)
+    jobs = row_jobs(plan_task.run())
     generated = [generate(job, index) for index, job in enumerate(jobs)]
     simulator.finish_renders()
     deliver_video(KlingHook(), destination=jobs[0]["destination"], generation_id=generated[0])
     # Row b's download failed for good; a person clears the run, and the plan is made again.
-    again = row_jobs(plan_batch(text, output=str(tmp_path)))
-    assert [job["destination"] for job in again] == [jobs[1]["destination"]]  # row b alone, now map index 0
-    generate(again[0], 0)
-    assert simulator.stats()["creates"] == 2  # row b's generation was paid for already: reattach to it
+    again = plan_task.run()
+    assert [(row["output"], row["planned_before"]) for row in again["todo"]] == [("a", True), ("b", True)]
+    assert row_jobs(again) == jobs  # every row at its map index, row a (delivered meanwhile) included
+    assert [generate(job, index) for index, job in enumerate(row_jobs(again))] == generated
+    assert simulator.stats()["creates"] == 2  # both reattached: nothing paid twice
+    videos = simulator.stats()["video_requests"]
+    kept = deliver_video(KlingHook(), destination=jobs[0]["destination"], generation_id=generated[0], overwrite=True)
+    assert kept.skipped
+    assert simulator.stats()["video_requests"] == videos  # row a's video is kept as it is
+
+
+def test_rows_new_to_a_cleared_run_come_after_those_it_planned_and_earlier_runs_deliveries_are_skipped(tmp_path):
+    delivered(tmp_path, "a", "g-a")  # by an earlier run: not in this run's plan
+    delivered(tmp_path, "b", "g-b")  # by this run, before it was cleared
+    rows = [GOOD, '{"output": "b", "prompt": "x"}', '{"output": "c", "prompt": "y"}', '{"output": "d", "prompt": "z"}']
+    batch = plan(*rows, output=str(tmp_path), planned=["d", "b"])
+    assert [(row["output"], row["planned_before"]) for row in batch["todo"]] == [
+        ("d", True),
+        ("b", True),
+        ("c", False),
+    ]
+    assert [row["output"] for row in batch["existing"]] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "now"),
+    [
+        ([GOOD], "the prompt list no longer has it"),
+        ([GOOD, '{"output": "b", "prompt": "x", "duration": 7}'], "is invalid now (row 2: duration=7 is not allowed"),
+    ],
+)
+def test_a_row_a_cleared_run_planned_cannot_be_left_out_of_its_new_plan(rows, now):
+    # Without it, every row after it would move onto another row's record.
+    with pytest.raises(KlingValidationError) as refused:
+        plan(*rows, planned=["b", "a"])
+    message = str(refused.value)
+    assert f"output 'b' had map index 0 in this run's plan before the run was cleared, and {now}" in message
+    assert "Put the row back as it was, or trigger a new run" in message
 
 
 def test_a_file_of_yours_where_the_report_goes_refuses_the_plan(tmp_path):

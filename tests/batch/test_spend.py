@@ -133,3 +133,18 @@ def test_a_balance_check_names_at_most_five_rows_with_a_bad_price():
     with pytest.raises(KlingValidationError) as refused:
         check_spend(batch, 10, balance=100.0)
     assert "row 5 (r4, kling-video/v1.6/pro/text-to-video): price=inf; and 1 more" in str(refused.value)
+
+
+def test_rows_a_cleared_run_planned_before_are_not_counted_against_the_balance_again():
+    # The balance covered them when the run first planned them, and they may be paid for already: counted
+    # again, a run the balance paid for could not be cleared.
+    batch = priced(plan(*SIX[:3]), 0.49, 0.98, 0.84)
+    batch["todo"][0]["planned_before"] = batch["todo"][1]["planned_before"] = True
+    check_spend(batch, 10, balance=0.84)
+    with pytest.raises(KlingValidationError) as refused:
+        check_spend(batch, 10, balance=0.50)
+    message = str(refused.value)
+    assert "this run would cost up to $0.84 but the account's balance is $0.50" in message
+    assert "(2 row(s) planned before the run was cleared are not counted again)" in message
+    with pytest.raises(KlingValidationError, match=r"cost up to \$2.31, more than max_usd=\$2.00"):
+        check_spend(batch, 10, max_usd=2)  # the run's budget is for all its rows
