@@ -60,6 +60,8 @@ class MappedOrder:
             return None
         if not (isinstance(stored, list) and all(isinstance(key, str) for key in stored)):
             raise KlingLedgerError(self._unusable("read from", "it holds no list of rows"))
+        if len(set(stored)) != len(stored):  # one row at two places: the second would meet another's record
+            raise KlingLedgerError(self._unusable("read from", "it names a row twice"))
         return stored
 
     def keep(self, keys: Sequence[str]) -> None:

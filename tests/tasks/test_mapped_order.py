@@ -41,6 +41,7 @@ def test_an_order_that_cannot_be_kept_fails_the_plan_before_any_row_is_mapped(st
         (FakeStateStore({STATE_KEY: {"a": 0}}), "it holds no list of rows"),
         (FakeStateStore({STATE_KEY: ["a", 7]}), "it holds no list of rows"),
         (FakeStateStore({STATE_KEY: "not json"}), "JSONDecodeError"),
+        (FakeStateStore({STATE_KEY: ["a", "b", "a"]}), "it names a row twice"),
     ],
 )
 def test_an_order_that_cannot_be_read_is_a_permanent_error(store, cause):
