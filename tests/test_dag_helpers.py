@@ -36,3 +36,38 @@ def test_a_cleared_run_keeps_each_photo_at_the_place_it_planned_it(tmp_path):
     with pytest.raises(KlingValidationError) as refused:
         plan_clips(photos[1:2], planned=[clips["mug"], clips["lamp"]])  # mug.png is gone
     assert f"{clips['mug']} had map index 0 in this run's plan before the run was cleared" in str(refused.value)
+
+
+def test_a_photo_paid_for_but_not_delivered_is_not_paid_again_when_a_cleared_run_plans_anew(simulator, tmp_path):
+    # As the image-to-video example runs it: photos plans (and records the order), each photo's animate
+    # task pays under its map index, and a person clears the run after cup's clip was delivered.
+    from airflow_provider_kling.delivery.deliver import deliver_video
+    from airflow_provider_kling.hooks.kling import KlingHook
+    from airflow_provider_kling.operators.kling import KlingImageToVideoOperator
+    from airflow_provider_kling.tasks.mapped_order import MappedOrder
+    from harness.airflow_context import FakeStateStore, FakeTaskInstance, make_context
+
+    photos = [str(write_image(tmp_path / name, 640, 640)) for name in ("cup.png", "mug.png")]
+    order = MappedOrder({"task_state_store": FakeStateStore(), "ti": FakeTaskInstance(task_id="photos")})
+    stores = [FakeStateStore(), FakeStateStore()]  # each animate task instance's own state store
+
+    def photos_task():
+        todo = plan_clips(photos, planned=order.load())["todo"]
+        order.keep([entry["clip"] for entry in todo])
+        return todo
+
+    def animate(entry, map_index):
+        op = KlingImageToVideoOperator(
+            task_id="animate", image=entry["image"], prompt="turns", wait_for_completion=False
+        )
+        ti = FakeTaskInstance(task_id="photo.animate", map_index=map_index)
+        return op.execute(make_context(op, store=stores[map_index], ti=ti))
+
+    first = photos_task()
+    generated = [animate(entry, index) for index, entry in enumerate(first)]
+    simulator.finish_renders()
+    deliver_video(KlingHook(), destination=first[0]["clip"], generation_id=generated[0])
+    again = photos_task()
+    assert again == first  # cup (delivered meanwhile) keeps map index 0, mug keeps 1
+    assert [animate(entry, index) for index, entry in enumerate(again)] == generated
+    assert simulator.stats()["creates"] == 2
