@@ -17,19 +17,25 @@ URL or storage path, ``multi_prompt`` ...). See ``dags/data/kling_batch_prompts.
   A 429 "too many concurrent tasks" anyway is retried with backoff (nothing was created).
 * **Re-runs are free**: a row whose video already exists at its destination (same file, with its
   metadata sidecar) is skipped with a log line, unless the param ``overwrite`` is true.
+  A *cleared* run keeps every row at the map index its first plan gave it (the plan task records
+  the order), delivered meanwhile or not, so each reattaches to what it paid for.
 * **Each row delivered as soon as it is ready**: every row is its own mapped task group
   (generate -> download), so a video is stored minutes after its render ends, not after the last
   row's. A failed row fails only its own group.
 * **Spend guard**: every row is priced from the API's catalogue before anything is sent. A plan of
   more than ``max_generations`` videos (param, default 200), one costing more than ``max_usd``
   (param, dollars for the whole run; every row must then have a price), or one the account's
-  balance does not cover is refused before any request, naming the total and the priciest rows.
+  balance does not cover is refused before any request, naming the total and the priciest rows;
+  so is a row whose price is a bad number (NaN ...). A ``variable`` price (the avatars) is not
+  counted against the balance.
   ``dry_run=true`` validates, prices and plans every row, writes the report of what would be
   generated (row, model, duration, destination, quote; status ``planned``) and submits nothing.
 * **Report**: ``report.json`` and ``report.csv`` next to the videos (status, model, generation id,
   destination, duration, cost in dollars and credits per row, totals; failed rows with the API's
   error), summarised in the log, and ``report.html``: the same rows with each video's poster and
-  link, readable straight from the folder. It runs even when some rows failed.
+  link, readable straight from the folder. It runs even when some rows failed. The three files are
+  written whole and only over this product's own earlier report: a file of yours of one of those
+  names makes the plan refuse the run, before anything is paid for.
 
 Output folder: the Variable ``kling_output`` (any object-storage URI), default ``/tmp/kling-videos``,
 plus ``batch/<logical date>/``.
@@ -37,9 +43,6 @@ plus ``batch/<logical date>/``.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -77,17 +80,23 @@ def kling_batch_production():
     def plan(output: str) -> dict:
         """Read, validate and price every row; decide what to generate, skip or reject; guard the spend."""
         from airflow_provider_kling.batch import check_spend, plan_batch, plan_total, price_plan
-        from airflow_provider_kling.exceptions import KlingError
+        from airflow_provider_kling.exceptions import KlingError, KlingPermanentError
         from airflow_provider_kling.hooks.kling import KlingHook
+        from airflow_provider_kling.tasks.mapped_order import MappedOrder
         from airflow_provider_kling.version_compat import AirflowFailException
 
-        params = get_current_context()["params"]
+        context = get_current_context()
+        params = context["params"]
+        order = MappedOrder(context)  # each row keeps its map index (and ledger record) when the run is cleared
         text = (
             ObjectStoragePath(params["prompts_file"]).read_text()
             if "://" in params["prompts_file"]
             else Path(params["prompts_file"]).read_text()
         )
-        batch = plan_batch(text, output=output, overwrite=params["overwrite"])
+        try:
+            batch = plan_batch(text, output=output, overwrite=params["overwrite"], planned=order.load())
+        except KlingPermanentError as err:  # a file of yours where the report goes, a row's place lost: nothing sent
+            raise AirflowFailException(str(err)) from None
         for rejected in batch["invalid"]:
             print(f"Row {rejected['row']} skipped: {rejected['error']}")
         for skipped in batch["existing"]:
@@ -101,8 +110,17 @@ def kling_batch_production():
             price_plan(batch, hook)
             balance = hook.balance() if batch["todo"] else None
             check_spend(batch, params["max_generations"], max_usd=params.get("max_usd"), balance=balance)
-        except KlingError as err:  # refused (count, dollars, balance) or the API could not say: nothing sent
+            if not params["dry_run"]:
+                order.keep([row["output"] for row in batch["todo"]])
+        except (
+            KlingError
+        ) as err:  # refused (count, dollars, balance), the API could not say, no order kept: nothing sent
             raise AirflowFailException(str(err)) from None
+        for kept in (row for row in batch["todo"] if row["planned_before"]):
+            print(
+                f"Row {kept['row']} ({kept['output']}) keeps its map index from this run's plan before it was "
+                "cleared: what it paid for is reattached, not paid again"
+            )
         print(
             f"{len(batch['todo'])} to generate (up to ${plan_total(batch):.2f}), {len(batch['existing'])} already "
             f"done, {len(batch['invalid'])} invalid" + (" (dry run: nothing is submitted)" if params["dry_run"] else "")
@@ -143,7 +161,8 @@ def kling_batch_production():
     def report() -> dict:
         """Per-row outcome, written next to the videos and summarised in the log."""
         from airflow_provider_kling.batch import build_report
-        from airflow_provider_kling.delivery.pages import report_page
+        from airflow_provider_kling.delivery.reports import write_report
+        from airflow_provider_kling.exceptions import KlingPermanentError
         from airflow_provider_kling.hooks.kling import KlingHook
         from airflow_provider_kling.models.cost import amount_text
         from airflow_provider_kling.version_compat import AirflowFailException
@@ -162,20 +181,10 @@ def kling_batch_production():
             for index in range(0 if dry_run else len(batch["todo"]))
         ]
         result = build_report(batch, outcomes, KlingHook(), dry_run=dry_run)
-        folder = ObjectStoragePath(batch["output"]) if "://" in batch["output"] else None
-        target = folder or Path(batch["output"])
-        if folder is None:
-            target.mkdir(parents=True, exist_ok=True)
-        (target / "report.json").write_text(json.dumps(result, indent=2))
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(result["rows"][0]) if result["rows"] else ["row"])
-        writer.writeheader()
-        writer.writerows(result["rows"])
-        (target / "report.csv").write_text(buffer.getvalue())
-        page = report_page(
-            result, title=f"Kling batch {context['ds']}", has_poster=lambda name: (target / name).exists()
-        )
-        (target / "report.html").write_text(page)
+        try:
+            write_report(batch["output"], result, title=f"Kling batch {context['ds']}")
+        except KlingPermanentError as err:  # a file of yours appeared where the report goes: it is left as it is
+            raise AirflowFailException(f"{err}; the rows' outcomes are in their own tasks' logs") from None
         totals = result["totals"]
         if dry_run:
             print(

@@ -6,7 +6,9 @@ photos   -> lists the JPG/PNG files under the Variable ``kling_photos`` (a local
             (``airflow_provider_kling.dag_helpers.plan_clips``): a photo whose clip was already
             delivered is skipped; two photos that would make one clip (``mug.jpg``, ``mug.png``)
             or a file of yours where a clip or its sidecar or poster would go fail the run here,
-            before anything is paid for.
+            before anything is paid for. It records the order it gave the photos: when the run
+            is cleared, each photo keeps its map index (where what it paid for is recorded), so
+            a clip paid for but not delivered is reattached, not paid again.
 photo    -> one mapped task group per photo, so each clip is stored as soon as its own render ends:
   animate   KlingImageToVideoOperator: the file is read through Airflow's object storage, checked
             against Kling's image rules before anything is paid for, and sent inline; a URL is
@@ -50,11 +52,12 @@ def kling_image_to_video():
     @task(show_return_value_in_logs=False)  # a photo URL may be presigned: its query is not logged
     def photos(source: str, output: str) -> list[dict]:
         """One entry per photo to animate: the image and where its clip goes."""
-        from airflow.sdk import ObjectStoragePath
+        from airflow.sdk import ObjectStoragePath, get_current_context
 
         from airflow_provider_kling.dag_helpers import plan_clips
         from airflow_provider_kling.exceptions import KlingError
         from airflow_provider_kling.models.media_values import scrub_queries
+        from airflow_provider_kling.tasks.mapped_order import MappedOrder
         from airflow_provider_kling.version_compat import AirflowFailException
 
         if source.lstrip().startswith("["):
@@ -62,9 +65,11 @@ def kling_image_to_video():
         else:
             folder = ObjectStoragePath(source if "://" in source else f"file://{os.path.abspath(source)}")
             images = sorted(str(path) for path in folder.iterdir() if path.suffix.lower() in PHOTO_SUFFIXES)
+        order = MappedOrder(get_current_context())  # a cleared run keeps each photo at its map index
         try:
-            plan = plan_clips(images, output)
-        except KlingError as err:  # nothing was sent: fix the folder, then run again
+            plan = plan_clips(images, output, planned=order.load())
+            order.keep([entry["clip"] for entry in plan["todo"]])
+        except KlingError as err:  # nothing was sent: fix the folder (or the store), then run again
             raise AirflowFailException(str(err)) from None
         # A photo URL may be presigned: what is printed never holds its query.
         for done in plan["delivered"]:

@@ -61,6 +61,7 @@ LAZY = {
     "airflow_provider_kling.delivery.storage": "as airflow_provider_kling.delivery (a storage path, when a plan is made)",
     "airflow_provider_kling.delivery.media": "ffmpeg probing, only after a download",
     "airflow_provider_kling.delivery.hashing": "the background hasher thread, only during a download",
+    "airflow_provider_kling.delivery.reports": "as airflow_provider_kling.delivery (a batch's report files, when a plan is made)",
     "airflow_provider_kling.delivery.stitch": "as airflow_provider_kling.delivery (a storyboard's frames and joins)",
     "airflow_provider_kling.delivery.storyboard": "as airflow_provider_kling.delivery",
     "airflow_provider_kling.tasks.submit": "the submit flow (ledger, pricing, request logs): the running task only",

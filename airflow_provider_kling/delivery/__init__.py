@@ -7,7 +7,8 @@
 * :mod:`.storage` stages and publishes one file atomically to any object storage;
 * :mod:`.publish` publishes a video and the files beside it as one, all or nothing;
 * :mod:`.media` makes a poster frame and probes the video (``media`` extra);
-* :mod:`.deliver` puts them in order and refreshes an expired URL.
+* :mod:`.deliver` puts them in order and refreshes an expired URL;
+* :mod:`.reports` writes a batch's report beside its videos, over the product's own earlier report only.
 """
 
 from __future__ import annotations

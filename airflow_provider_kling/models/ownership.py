@@ -148,3 +148,41 @@ def ownership_record(video_name: str, files: dict[str, dict[str, Any]], replaced
     :param replaced: each replaced file's name -> its SHA-256.
     """
     return dict(zip(OWNERSHIP_FIELDS, (MARKER, RECORD_VERSION, video_name, files, replaced), strict=True))
+
+
+#: What a batch's ``report.json`` says it is, beside :data:`MARKER`.
+REPORT_KIND = "batch_report"
+
+
+def report_record(files: dict[str, str], replaced: dict[str, str]) -> dict[str, Any]:
+    """The fields of a batch's ``report.json`` that prove which report files the product wrote.
+
+    :param files: each file written with it (the CSV, the HTML page) -> its SHA-256.
+    :param replaced: each file of the product's earlier report it replaces -> its SHA-256, so that a
+        write cut short between two files leaves each of them provably the product's.
+    """
+    return {
+        MARKER_KEY: MARKER,
+        "kind": REPORT_KIND,
+        "record_version": RECORD_VERSION,
+        "files": {name: {"sha256": sha256} for name, sha256 in files.items()},
+        "replaced": dict(replaced),
+    }
+
+
+def is_product_report(data: Any) -> bool:
+    """Whether ``data`` (a parsed ``report.json``) is a batch report the product wrote."""
+    return (
+        isinstance(data, dict)
+        and data.get(MARKER_KEY) == MARKER
+        and data.get("kind") == REPORT_KIND
+        and isinstance(data.get("files"), dict)
+    )
+
+
+def is_recorded(record: dict[str, Any], name: str, sha256: str | None) -> bool:
+    """Whether the file ``name`` holding bytes of ``sha256`` is one ``record`` says the product wrote or replaced."""
+    return sha256 is not None and sha256 in (
+        recorded_sha256(record, name),
+        recorded_sha256(record, name, replaced=True),
+    )

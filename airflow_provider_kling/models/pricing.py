@@ -44,6 +44,9 @@ class Quote:
     :param low: the lowest charge in USD (``None``: no quote).
     :param high: the highest charge in USD; equal to ``low`` unless the API decides a dimension.
     :param basis: how it was computed, or why there is no quote, in one line.
+    :param bad: the figure that left it without a quote because it is not a finite, non-negative
+        number (``price=nan``); ``None`` when there is none: a quote, or none by design (a
+        ``variable`` price) or for want of facts (no catalogue entry, an unset field).
 
     A quote is known only when both are finite, non-negative numbers: a NaN never passes a cap.
     """
@@ -52,6 +55,7 @@ class Quote:
     low: float | None
     high: float | None
     basis: str
+    bad: str | None = None
 
     @property
     def known(self) -> bool:
@@ -73,8 +77,9 @@ def usd(amount: float) -> str:
     return f"${whole}.{cents.ljust(2, '0')}"
 
 
-def unknown(model: str, why: str) -> Quote:
-    return Quote(model, None, None, why)
+def unknown(model: str, why: str, *, bad: str | None = None) -> Quote:
+    """No quote for ``model``, and why; ``bad`` names the figure that is not a finite, non-negative number."""
+    return Quote(model, None, None, why, bad)
 
 
 def quote(
@@ -103,6 +108,7 @@ def quote(
         return unknown(
             model,
             f"the price catalogue gives it a rate that is not a finite, non-negative number: {', '.join(problems)}",
+            bad=", ".join(dict.fromkeys(problems)),
         )
     chooser = _Chooser(body, defaults or {}, allowed or {})
     try:
@@ -113,9 +119,10 @@ def quote(
         else:
             return unknown(model, f"unknown pricing kind {kind!r}")
     except _NoQuote as why:
-        return unknown(model, str(why))
+        return unknown(model, str(why), bad=why.bad)
     if not result.known:  # e.g. a huge rate × seconds overflowing
-        return unknown(model, f"its price works out to {describe(result.high)}, not a finite amount")
+        shown = describe(result.high)
+        return unknown(model, f"its price works out to {shown}, not a finite amount", bad=f"price={shown}")
     return result
 
 
@@ -151,7 +158,11 @@ def _rate_problem(rate: Any) -> str | None:
 
 
 class _NoQuote(Exception):
-    pass
+    """No quote; ``bad`` names the figure that is not a finite, non-negative number, when that is why."""
+
+    def __init__(self, why: str, *, bad: str | None = None) -> None:
+        super().__init__(why)
+        self.bad = bad
 
 
 @dataclass(frozen=True)
@@ -196,7 +207,7 @@ def _duration(value: Any) -> float:
     except (TypeError, ValueError, OverflowError):
         seconds = math.nan
     if isinstance(value, bool) or not (math.isfinite(seconds) and seconds >= 0):
-        raise _NoQuote(f"duration={describe(value)} is not a number of seconds")
+        raise _NoQuote(f"duration={describe(value)} is not a number of seconds", bad=f"duration={describe(value)}")
     return seconds
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -23,14 +25,18 @@ def run_batch(env: AirflowEnv, simulator, output, date: str = "2025-03-01", **pa
         date,
         "-c",
         json.dumps({"prompts_file": str(PROMPTS), **params}),
-        env={
-            "AIRFLOW_CONN_KLING_DEFAULT": connection_json(simulator.url),
-            "AIRFLOW_VAR_KLING_OUTPUT": str(output),
-            "KLING_BATCH_POLL_INTERVAL": "0.5",
-        },
-        timeout=600,
+        **batch_env(simulator, output),
     )
     return result, result.stdout + result.stderr + env.task_logs()
+
+
+def batch_env(simulator, output) -> dict:
+    env = {
+        "AIRFLOW_CONN_KLING_DEFAULT": connection_json(simulator.url),
+        "AIRFLOW_VAR_KLING_OUTPUT": str(output),
+        "KLING_BATCH_POLL_INTERVAL": "0.5",
+    }
+    return {"env": env, "timeout": 600}
 
 
 def test_batch_delivers_every_good_row_reports_the_rest_and_reruns_for_free(airflow_env, simulator, tmp_path):
@@ -129,16 +135,6 @@ def test_a_plan_over_its_dollar_budget_is_refused_before_any_request(airflow_env
     assert (stats["create_requests"], stats["fetch_requests"]) == (0, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "#31 item 1 hole: the batch's report task writes report.json, report.csv and report.html into the "
-        "output folder over whatever is there (plain write_text, no ownership check, not atomic), after the "
-        "rows were paid for. A file of yours of that name is replaced; the plan should refuse it before any "
-        "request, as it does a file where a video or its companions go (which needs a way to recognise the "
-        "product's own earlier reports, e.g. their hashes recorded in report.json)."
-    ),
-)
 def test_files_of_yours_named_like_the_batch_report_stay_byte_identical(airflow_env, simulator, tmp_path):
     from harness.user_files import changed, fingerprints
 
@@ -149,3 +145,27 @@ def test_files_of_yours_named_like_the_batch_report_stay_byte_identical(airflow_
     before = fingerprints(folder)
     result, output = run_batch(airflow_env, simulator, tmp_path, date="2025-03-05", dry_run=True)
     assert (result.returncode, changed(before, folder)) == (1, []), output[-3000:]  # refused, nothing written
+    assert f"{folder}/report.json exists and it is not a report airflow-provider-kling wrote" in output
+    assert fingerprints(folder).keys() == before.keys()
+    assert simulator.stats()["create_requests"] == 0
+
+
+def test_a_cleared_run_keeps_each_row_at_its_map_index_and_pays_nothing_twice(airflow_env, simulator, tmp_path):
+    # Re-planned after some rows were delivered, the rows left used to move down onto other rows' map
+    # indexes and ledger records: a row paid for but not delivered was paid for again.
+    simulator.configure(generation_seconds=1)
+    run_batch(airflow_env, simulator, tmp_path, date="2025-03-06")
+    assert simulator.stats()["creates"] == 6
+    (tmp_path / "batch" / "2025-03-06" / "row-02.mp4").unlink()  # paid for, and (now) not delivered
+    with closing(sqlite3.connect(airflow_env.home / "airflow.db")) as db:
+        [run_id] = db.execute("SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC", (DAG_ID,)).fetchone()
+    # A person clears the run: the plan is made again in it, then each row's tasks run again.
+    outputs = [
+        airflow_env.run("tasks", "test", DAG_ID, task, run_id, *options, **batch_env(simulator, tmp_path))
+        for task, *options in (["plan"], ["row_jobs"], ["row.generate", "--map-index", "1"])
+    ]
+    for result in outputs:
+        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    plan, _, generate = (result.stdout + result.stderr for result in outputs)
+    assert simulator.stats()["creates"] == 6, generate[-3000:]  # row-02's generation was paid for: not again
+    assert "Row 2 (row-02) keeps its map index from this run's plan before it was cleared" in plan

@@ -219,3 +219,22 @@ def test_a_cap_over_bad_numbers(cap, read):
             parse_cap(cap)
     else:
         assert parse_cap(cap) == read
+
+
+@pytest.mark.parametrize(
+    ("pricing", "body", "bad"),
+    [
+        (per_second(0.098), {"duration": 5}, None),  # a quote
+        (VARIABLE, {"duration": 5}, None),  # no quote by design
+        (None, {"duration": 5}, None),  # no catalogue entry
+        (per_second(0.098), {}, None),  # an unset field without a default
+        (per_second(NAN), {"duration": 5}, "price=nan"),
+        (by_audio(-1), {"duration": 5, "generate_audio": True}, "price=-1"),
+        (per_second(0.098, per=0), {"duration": 5}, "per=0 (must be above 0)"),
+        (per_second(1e308), {"duration": 10}, "price=inf"),  # overflows
+        (per_second(0.098), {"duration": "nan"}, "duration='nan'"),
+    ],
+)
+def test_no_quote_says_when_a_bad_number_is_why(pricing, body, bad):
+    # The batch's balance check refuses a bad number but lets a variable price pass: it must tell them apart.
+    assert quote("m", pricing, body).bad == bad
