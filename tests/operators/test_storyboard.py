@@ -15,7 +15,7 @@ from airflow_provider_kling.exceptions import KlingGenerationFailed
 from airflow_provider_kling.operators.storyboard import PROGRESS_XCOM_KEY, KlingStoryboardOperator
 from airflow_provider_kling.simulator.video import clip_colour
 from airflow_provider_kling.version_compat import AirflowException, AirflowFailException, TaskDeferred
-from harness.airflow_context import FakeOutletEvents, FakeStateStore, FakeTaskInstance, make_context
+from harness.airflow_context import FakeOutletEvents, FakeStateStore, FakeTaskInstance, cleared, make_context
 from harness.frames import centre_colours, close, rgb, runs
 
 pytest.importorskip("imageio_ffmpeg", reason="storyboards need the media extra (imageio-ffmpeg)")
@@ -117,25 +117,22 @@ def test_a_retry_pays_only_for_the_shots_not_yet_made(simulator, tmp_path):
     assert (tmp_path / "ad.mp4").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "#31 item 7 hole: each shot's record is kept by its position (shot-1, shot-2 ...), not by what the "
-        "shot asks for. A shot inserted before others shifts every later shot onto another shot's record, "
-        "whose fingerprint differs: shots already paid for, unchanged, are paid for again (with continuity "
-        "'none' nothing ties a shot to its neighbours)."
-    ),
-)
 def test_a_shot_added_in_front_of_side_by_side_shots_pays_only_for_itself(simulator, tmp_path):
     simulator.configure(generation_seconds=1)
     store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
     first = storyboard(tmp_path, continuity="none")
-    first.execute(make_context(first, store=store, ti=ti))
+    before = first.execute(make_context(first, store=store, ti=ti))["generation_ids"]
     assert simulator.stats()["creates"] == 2
     # A person adds an opening shot in front of the two and clears the task (overwrite to replace the video).
     longer = storyboard(tmp_path, continuity="none", overwrite=True, shots=[{"prompt": "a door opens"}, *SHOTS])
-    longer.execute(make_context(longer, store=store, ti=ti))
-    assert simulator.stats()["creates"] == 3  # the two unchanged shots were paid for again
+    after = longer.execute(make_context(longer, store=store, ti=cleared(ti)))["generation_ids"]
+    assert simulator.stats()["creates"] == 3  # only the new shot was paid for
+    assert after[1:] == before  # each unchanged shot found its own render, in the new order
+    assert simulator.stats()["generations"][after[0]]["prompt"] == "a door opens"
+    sidecar = json.loads((tmp_path / "ad.mp4.kling.json").read_text())
+    assert [(shot["label"], shot["generation_id"]) for shot in sidecar["shots"]] == [
+        (f"Shot {n + 1}", generation_id) for n, generation_id in enumerate(after)
+    ]
 
 
 @pytest.mark.parametrize("second_prompt", ["steam rising", "steam rising [sim:create-fails]"])
@@ -280,4 +277,28 @@ def test_a_retry_while_a_shot_renders_reattaches_to_it(simulator, tmp_path):
     simulator.finish_renders()
     attempt()  # shot 1 is reattached to; shot 2, from its last frame, renders
     attempt()  # the worker was lost: the retry makes shot 2's first frame again, in a new folder
+    assert simulator.stats()["creates"] == 2
+
+
+def test_from_the_last_frame_a_shot_edited_and_changed_back_finds_every_render_it_paid_for(simulator, tmp_path):
+    simulator.configure(generation_seconds=1)
+    store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
+    first = storyboard(tmp_path)
+    before = first.execute(make_context(first, store=store, ti=ti))["generation_ids"]
+    red = storyboard(tmp_path, overwrite=True, shots=[{**SHOTS[0], "prompt": "a red mug on a table"}, SHOTS[1]])
+    edited = red.execute(make_context(red, store=store, ti=cleared(ti)))["generation_ids"]
+    assert set(edited).isdisjoint(before)  # shot 2 starts from the new shot 1's last frame: rendered anew too
+    back = storyboard(tmp_path, overwrite=True)
+    assert back.execute(make_context(back, store=store, ti=cleared(ti, 2)))["generation_ids"] == before
+    assert simulator.stats()["creates"] == 4  # the first two renders were found again, not paid for a third time
+
+
+def test_identical_side_by_side_shots_are_two_renders_and_one_left_keeps_its_own(simulator, tmp_path):
+    simulator.configure(generation_seconds=1)
+    store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
+    twice = storyboard(tmp_path, continuity="none", shots=[SHOTS[0], SHOTS[0]])
+    both = twice.execute(make_context(twice, store=store, ti=ti))["generation_ids"]
+    assert len(set(both)) == 2
+    once = storyboard(tmp_path, continuity="none", overwrite=True, shots=[SHOTS[0]])
+    assert once.execute(make_context(once, store=store, ti=cleared(ti)))["generation_ids"] == both[:1]
     assert simulator.stats()["creates"] == 2
