@@ -136,6 +136,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
             )
         check_destination(self.destination, inputs=self.lineage_inputs(), one_file="a storyboard")
         self._check_budget(board)
+        self._ready_ledger(context, board)
         if board.continuity == SIDE_BY_SIDE:  # every shot renders at once; then they are waited for in order
             for index in range(len(board.shots)):
                 self._submit(context, board, index)
@@ -150,6 +151,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
         with self.failure_semantics():
             result = self.finish(context, result_from_event(event))
             board = self.storyboard()
+            self._ready_ledger(context, board)  # the shots may have been edited since the deferral
             slots = board.slots()
             finished = [
                 n for n, slot in enumerate(slots) if self._recorded(context, slot, missing_ok=True) == result["id"]
@@ -158,6 +160,12 @@ class KlingStoryboardOperator(KlingWaitingTask):
                 return self._advance(context, board, 0)
             self._progress(context, board, finished[0] + 1)
             return self._advance(context, board, finished[0] + 1)
+
+    def _ready_ledger(self, context: Context, board: Storyboard) -> None:
+        """List this board's slots in the ledger, after settling creates left pending by shots no longer planned."""
+        from airflow_provider_kling.tasks.settle import settle_left_behind
+
+        settle_left_behind(self, context, board.slots(), model=board.shots[0].model)
 
     def _advance(self, context: Context, board: Storyboard, start: int) -> Any:
         for index in range(start, _generations(board)):

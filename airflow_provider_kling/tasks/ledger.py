@@ -26,7 +26,7 @@ proven to have made nothing billable, the ceiling of :mod:`airflow_provider_klin
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow.sdk import Variable
@@ -36,6 +36,8 @@ from airflow_provider_kling.models.submission import SubmissionRecord, can_reuse
 
 STATE_KEY = "kling_generation"
 VARIABLE_PREFIX = "kling_submission"
+#: The slot listing the others of a task instance that records several generations (a storyboard).
+USED_SLOTS = "slots"
 #: The cause of a failing ``Variable.set`` we know of (DESIGN.md; apache-airflow 3.1.x, all releases).
 VARIABLE_FAILURE_HINT = (
     " (a known cause on Airflow 3.1: with cryptography >= 51 every Variable.set fails, because Airflow 3.1's "
@@ -44,7 +46,7 @@ VARIABLE_FAILURE_HINT = (
 )
 
 
-__all__ = ["SubmissionLedger", "SubmissionRecord", "can_reuse", "record_for"]
+__all__ = ["SubmissionLedger", "SubmissionRecord", "can_reuse", "note_slots", "record_for", "used_slots"]
 
 
 class SubmissionLedger:
@@ -145,3 +147,37 @@ class SubmissionLedger:
             json.dumps(value),
             description="Kling generation submitted by this task instance (airflow-provider-kling); safe to delete once the run is done",
         )
+
+
+def used_slots(context: Mapping[str, Any]) -> dict[str, int | None]:
+    """Every slot the running task instance has used (a storyboard's shots, past and present), in the order first used.
+
+    :returns: slot -> the task instance's ``max_tries`` when the slot was first used (``None``: unknown).
+    :raises KlingLedgerError: when the store cannot be read.
+    """
+    stored = SubmissionLedger(context, USED_SLOTS).load_value()
+    if isinstance(stored, str):
+        try:
+            stored = json.loads(stored)
+        except ValueError:
+            stored = None
+    listed = stored.get("slots") if isinstance(stored, Mapping) else None
+    used: dict[str, int | None] = {}
+    for item in listed if isinstance(listed, list) else []:
+        slot, since = item if isinstance(item, list) and len(item) == 2 else (None, None)
+        if isinstance(slot, str) and slot and slot not in used:
+            used[slot] = count(since)
+    return used
+
+
+def note_slots(context: Mapping[str, Any], slots: Sequence[str]) -> None:
+    """Add ``slots`` to the task instance's used slots, with its ``max_tries``, before anything is paid in them.
+
+    :raises KlingLedgerError: when the list cannot be kept (nothing is sent then).
+    """
+    used = used_slots(context)
+    new = [slot for slot in dict.fromkeys(slots) if slot not in used]
+    if new:
+        max_tries = SubmissionLedger(context).max_tries
+        listed = [[slot, since] for slot, since in used.items()] + [[slot, max_tries] for slot in new]
+        SubmissionLedger(context, USED_SLOTS).keep_value({"slots": listed})

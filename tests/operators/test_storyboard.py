@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import replace
 
 import pytest
 from PIL import Image
@@ -12,11 +13,13 @@ from PIL import Image
 from airflow_provider_kling.delivery import stitch
 from airflow_provider_kling.delivery.pages import THUMB_WIDTH
 from airflow_provider_kling.exceptions import KlingGenerationFailed
+from airflow_provider_kling.models.storyboard import plan_storyboard
 from airflow_provider_kling.operators.storyboard import PROGRESS_XCOM_KEY, KlingStoryboardOperator
 from airflow_provider_kling.simulator.video import clip_colour
 from airflow_provider_kling.version_compat import AirflowException, AirflowFailException, TaskDeferred
 from harness.airflow_context import FakeOutletEvents, FakeStateStore, FakeTaskInstance, cleared, make_context
 from harness.frames import centre_colours, close, rgb, runs
+from harness.simulated import connection_json
 
 pytest.importorskip("imageio_ffmpeg", reason="storyboards need the media extra (imageio-ffmpeg)")
 
@@ -109,7 +112,7 @@ def test_a_retry_pays_only_for_the_shots_not_yet_made(simulator, tmp_path):
     assert simulator.stats()["creates"] == 2
     # Someone fixes shot 2's prompt and clears the task: shot 1 is reattached, only shot 2 is paid again.
     fixed = storyboard(tmp_path)
-    context = make_context(fixed, store=store, ti=ti)
+    context = make_context(fixed, store=store, ti=cleared(ti))
     result = fixed.execute(context)
     stats = simulator.stats()
     assert stats["creates"] == 3
@@ -302,3 +305,59 @@ def test_identical_side_by_side_shots_are_two_renders_and_one_left_keeps_its_own
     once = storyboard(tmp_path, continuity="none", overwrite=True, shots=[SHOTS[0]])
     assert once.execute(make_context(once, store=store, ti=cleared(ti)))["generation_ids"] == both[:1]
     assert simulator.stats()["creates"] == 2
+
+
+def lose_the_first_shots_answer(simulator, tmp_path, store, ti, first_prompt):
+    """Shot 1's create is made, its answer lost and the log shows nothing within the wait: the task fails."""
+    simulator.configure(post_ambiguous_rate=1.0, fault_kinds=["504_timeout"], log_delay=600, generation_seconds=1)
+    op = storyboard(tmp_path, continuity="none", shots=[{**SHOTS[0], "prompt": first_prompt}, SHOTS[1]])
+    with pytest.raises(AirflowFailException, match="may have been billed"):
+        op.execute(make_context(op, store=store, ti=ti))
+    assert simulator.stats()["create_requests"] == 1
+    simulator.configure(post_ambiguous_rate=0.0, log_delay=0.0)  # the log has caught up
+
+
+def test_a_shot_edited_after_its_create_lost_its_answer_keeps_what_that_create_made(simulator, tmp_path, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, request_log_wait=1))
+    store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
+    lose_the_first_shots_answer(simulator, tmp_path, store, ti, "a mug on a table")
+    [lost] = simulator.stats()["generations"]
+    edited = storyboard(tmp_path, continuity="none", shots=[{**SHOTS[0], "prompt": "a red mug"}, SHOTS[1]])
+    result = edited.execute(make_context(edited, store=store, ti=cleared(ti)))  # shot 1 edited, the task cleared
+    assert simulator.stats()["creates"] == 3  # the lost one, and one for each shot planned now
+    assert lost not in result["generation_ids"]
+    # It used to be forgotten with its record; it stays recorded in its shot's slot (changed back, it is found).
+    [slot, _] = plan_storyboard(SHOTS, continuity="none").slots()
+    assert store.get(f"kling_generation:{slot}")["generation_id"] == lost
+
+
+def test_a_shot_edited_after_its_create_lost_its_answer_pays_for_nothing_while_that_create_is_unaccounted_for(
+    simulator, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, request_log_wait=1))
+    store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
+    lose_the_first_shots_answer(simulator, tmp_path, store, ti, "a mug [sim:lost-unlogged]")
+    edited = storyboard(tmp_path, continuity="none", shots=[{**SHOTS[0], "prompt": "a red mug"}, SHOTS[1]])
+    with pytest.raises(AirflowFailException) as failure:
+        edited.execute(make_context(edited, store=store, ti=cleared(ti)))
+    assert simulator.stats()["create_requests"] == 1  # it used to pay for both shots at once
+    message = str(failure.value)
+    assert "which this task no longer plans (its shot was edited or removed)) may have been billed" in message
+    assert "Nothing is sent until it is accounted for" in message
+
+
+def test_shots_that_change_between_automatic_tries_are_not_paid_for(simulator, tmp_path):
+    # A template rendering the shots differently on each try, or a DAG deployed while the task retried:
+    # recorded by what they ask, the changed shots would be new ones on every retry.
+    simulator.configure(generation_seconds=1)
+    store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
+    first = storyboard(tmp_path, continuity="none")
+    first.execute(make_context(first, store=store, ti=ti))
+    changed = storyboard(tmp_path, continuity="none", overwrite=True, shots=[{"prompt": "a door opens"}, SHOTS[1]])
+    with pytest.raises(AirflowFailException) as failure:
+        changed.execute(make_context(changed, store=store, ti=replace(ti, try_number=2)))  # an automatic retry
+    assert simulator.stats()["create_requests"] == 2
+    assert "The shots changed between two automatic tries" in str(failure.value)
+    # A person clears it: the storyboard as it is now is rendered, the unchanged shot found.
+    changed.execute(make_context(changed, store=store, ti=cleared(ti)))
+    assert simulator.stats()["create_requests"] == 3
