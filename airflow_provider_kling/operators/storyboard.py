@@ -22,6 +22,7 @@ from airflow_provider_kling.models.storyboard import (
 )
 from airflow_provider_kling.operators.download import kling_videos_asset
 from airflow_provider_kling.tasks.ledger import SubmissionLedger
+from airflow_provider_kling.tasks.settle import settle_left_behind
 from airflow_provider_kling.tasks.wait import KlingWaitingTask
 from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 
@@ -163,8 +164,6 @@ class KlingStoryboardOperator(KlingWaitingTask):
 
     def _ready_ledger(self, context: Context, board: Storyboard) -> None:
         """List this board's slots in the ledger, after settling creates left pending by shots no longer planned."""
-        from airflow_provider_kling.tasks.settle import settle_left_behind
-
         settle_left_behind(self, context, board.slots(), model=board.shots[0].model)
 
     def _advance(self, context: Context, board: Storyboard, start: int) -> Any:
