@@ -7,7 +7,7 @@ replaced: HTTP goes to the simulator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -44,6 +44,15 @@ class UnreadableStore(FakeStateStore):
         raise TimeoutError("the execution API did not answer")
 
 
+class LosesTheIdStore(FakeStateStore):
+    """Keeps a create's intent, then fails to write the generation id its answer named (as if the worker died)."""
+
+    def set(self, key: str, value: Any, *, retention: Any = None) -> None:
+        if isinstance(value, dict) and value.get("generation_id"):
+            raise ConnectionError("the metadata database went away")
+        super().set(key, value)
+
+
 @dataclass
 class FakeTaskInstance:
     dag_id: str = "dag"
@@ -51,6 +60,8 @@ class FakeTaskInstance:
     task_id: str = "task"
     map_index: int = -1
     try_number: int = 1
+    #: Airflow raises it when a person clears the task instance, never across its automatic retries.
+    max_tries: int = 0
     start_date: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     xcoms: dict[str, Any] = field(default_factory=dict)
     #: (task id, key) -> what ``xcom_pull`` returns for other tasks' XComs.
@@ -61,6 +72,14 @@ class FakeTaskInstance:
 
     def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
         return self.upstream.get((str(task_ids), key))
+
+
+def cleared(ti: FakeTaskInstance, times: int = 1) -> FakeTaskInstance:
+    """``ti`` after a person cleared it ``times`` times: its next try, ``max_tries`` raised as Airflow raises it.
+
+    An automatic retry is ``ti`` with a higher ``try_number`` and the same ``max_tries``.
+    """
+    return replace(ti, try_number=ti.try_number + times, max_tries=ti.max_tries + times, xcoms={})
 
 
 class FakeOutletEvents:

@@ -9,6 +9,17 @@ and a small result dict is returned for downstream tasks::
         return f"A slow pan over {product['name']} on a marble table"
 
     clip.expand(product=products)
+
+Retries and clears: an automatic retry never pays for a second video, even when the function words
+its prompt anew on each run (an LLM call, ``random.choice``, the time): the task instance's ledger
+record, written since its last clear, is carried on with whatever the function now returns (the log
+says when it differs). A clear runs the function again and, as for the operators, generates anew
+when the request differs from the one recorded (an edited function, other arguments, or a new
+wording) and reattaches when it is the same; what the earlier request paid for stays recorded. To
+keep one wording across clears, write it in an upstream task: its XCom stays when only this task is
+cleared. (Keying the generation on the function's code and arguments instead was weighed and not
+chosen: what the function reads besides its arguments, a Variable or a file, would then be edited
+and cleared without effect.)
 """
 
 from __future__ import annotations
@@ -58,6 +69,10 @@ def params_from_returned(returned: Any, defaults: Mapping[str, Any]) -> dict[str
 class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
     """
     Runs the decorated function, then generates the video it describes (deferred while rendering).
+
+    An automatic retry carries on with the generation its task instance started, whatever the
+    function returns on that try; a clear generates what the function returns when it differs from
+    what was made (see the module's "Retries and clears").
 
     :param python_callable: the decorated function; returns a prompt or a parameter dict.
     :param op_args: positional arguments for the function (templated).
@@ -144,6 +159,9 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
 def kling_video_task(python_callable: Callable | None = None, **kwargs: Any) -> TaskDecorator:
     """
     Turn a function returning a prompt (or generation parameters) into a Kling video task.
+
+    An automatic retry never pays twice, however the function words its prompt on that try; a
+    clear generates what it returns when that differs from what was made (see the module docstring).
 
     Registered as ``@task.kling_video``; also importable as
     ``airflow_provider_kling.decorators.kling_video.kling_video_task``.

@@ -6,7 +6,10 @@ Pure: what each shot asks for, which model renders it and how shots follow one a
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +60,27 @@ class Storyboard:
     def starts_from_previous(self, index: int) -> bool:
         """Whether shot ``index`` starts from the previous shot's last frame."""
         return self.continuity == LAST_FRAME and index > 0
+
+    def slots(self) -> list[str]:
+        """Where each generation is recorded, named by what it asks rather than by its place.
+
+        Side by side (``none``), a shot is a request of its own: an unchanged shot finds its
+        generation wherever it moved, identical shots told apart by their count. From the last frame,
+        a shot's request holds the shot before it: its slot names the shots up to it, so an edited,
+        inserted or removed shot makes every later one new. A multi-shot storyboard is one generation.
+        """
+        if self.continuity == MULTI_SHOT:
+            return ["multi-shot"]
+        slots: list[str] = []
+        seen: Counter[str] = Counter()
+        for shot in self.shots:
+            asked = _digest(shot.params())
+            seen[asked] += 1
+            if self.continuity == LAST_FRAME:
+                slots.append(f"shot-{_digest([slots[-1] if slots else None, asked])}")
+            else:
+                slots.append(f"shot-{asked}-{seen[asked]}")
+        return slots
 
     def planned_requests(self) -> list[dict[str, Any]]:
         """What each generation will ask for (to check and price it), a last frame still to come as a placeholder."""
@@ -197,6 +221,12 @@ def _whole_seconds(value: Any) -> int | None:
     if not is_number(value) or not math.isfinite(value) or value != int(value) or value <= 0:
         return None
     return int(value)
+
+
+def _digest(value: Any) -> str:
+    """16 hex digits naming ``value`` (as JSON; anything JSON does not know by its text)."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def _seconds(shot: Shot) -> int:

@@ -22,6 +22,7 @@ from airflow_provider_kling.models.storyboard import (
 )
 from airflow_provider_kling.operators.download import kling_videos_asset
 from airflow_provider_kling.tasks.ledger import SubmissionLedger
+from airflow_provider_kling.tasks.settle import settle_left_behind
 from airflow_provider_kling.tasks.wait import KlingWaitingTask
 from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 
@@ -42,6 +43,9 @@ class KlingStoryboardOperator(KlingWaitingTask):
     Every shot is checked before the first is paid for (models, fields, images, the total length
     and, with ``max_usd``, the total price). Each shot is one generation, paid once: its id is
     recorded the moment it exists, so a retry reattaches and resumes at the first unfinished shot.
+    A shot is recorded by what it asks, not by its place: a shot added, moved or removed leaves
+    every unchanged shot's generation found (with ``last_frame``, a shot also asks for the shots
+    before it, so a change makes every later shot new); a shot changed back finds its generation.
     While a shot renders the task waits in the triggerer (no worker slot). The shots are then
     joined (sizes, frame rates and sound made uniform; optional crossfade), verified (it decodes,
     its length is the shots' within a frame per cut) and stored atomically with a poster, a
@@ -133,6 +137,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
             )
         check_destination(self.destination, inputs=self.lineage_inputs(), one_file="a storyboard")
         self._check_budget(board)
+        self._ready_ledger(context, board)
         if board.continuity == SIDE_BY_SIDE:  # every shot renders at once; then they are waited for in order
             for index in range(len(board.shots)):
                 self._submit(context, board, index)
@@ -147,7 +152,8 @@ class KlingStoryboardOperator(KlingWaitingTask):
         with self.failure_semantics():
             result = self.finish(context, result_from_event(event))
             board = self.storyboard()
-            slots = _slots(board)
+            self._ready_ledger(context, board)  # the shots may have been edited since the deferral
+            slots = board.slots()
             finished = [
                 n for n, slot in enumerate(slots) if self._recorded(context, slot, missing_ok=True) == result["id"]
             ]
@@ -155,6 +161,10 @@ class KlingStoryboardOperator(KlingWaitingTask):
                 return self._advance(context, board, 0)
             self._progress(context, board, finished[0] + 1)
             return self._advance(context, board, finished[0] + 1)
+
+    def _ready_ledger(self, context: Context, board: Storyboard) -> None:
+        """List this board's slots in the ledger, after settling creates left pending by shots no longer planned."""
+        settle_left_behind(self, context, board.slots(), model=board.shots[0].model)
 
     def _advance(self, context: Context, board: Storyboard, start: int) -> Any:
         for index in range(start, _generations(board)):
@@ -168,22 +178,22 @@ class KlingStoryboardOperator(KlingWaitingTask):
         """Shot ``index``'s generation: reattached to when recorded, else created (paid once)."""
         from airflow_provider_kling.tasks.submit import submit_once
 
-        slot = _slots(board)[index]
+        slots = board.slots()
         if board.continuity == MULTI_SHOT:
-            return submit_once(self, context, board.multi_shot_params(), ledger_slot=slot)
+            return submit_once(self, context, board.multi_shot_params(), ledger_slot=slots[index])
         if not board.starts_from_previous(index):
-            return submit_once(self, context, board.shots[index].params(), ledger_slot=slot)
+            return submit_once(self, context, board.shots[index].params(), ledger_slot=slots[index])
+        previous = str(self._recorded(context, slots[index - 1]))
         # A private folder (0700), gone on every path: the frame is read into the request before it is sent.
         with tempfile.TemporaryDirectory(prefix="kling-storyboard-") as folder:
-            frame = self._first_frame(context, index, Path(folder))
-            return submit_once(self, context, board.shots[index].params(frame), ledger_slot=slot)
+            frame = self._first_frame(previous, index, Path(folder))
+            return submit_once(self, context, board.shots[index].params(frame), ledger_slot=slots[index])
 
-    def _first_frame(self, context: Context, index: int, folder: Path) -> str:
-        """The previous shot's last frame as a PNG in ``folder`` (its clip is fetched there too)."""
+    def _first_frame(self, previous: str, index: int, folder: Path) -> str:
+        """The last frame of ``previous`` (shot ``index``'s generation) as a PNG in ``folder``, its clip fetched there too."""
         from airflow_provider_kling.delivery.deliver import download_generation
         from airflow_provider_kling.delivery.stitch import last_frame
 
-        previous = str(self._recorded(context, f"shot-{index}"))
         clip, frame = folder / f"shot-{index}.mp4", folder / f"shot-{index + 1}-first-frame.png"
         download_generation(self.hook, previous, clip, self.log)
         frame.write_bytes(last_frame(clip, min_short_side=MIN_IMAGE_SIDE))
@@ -191,13 +201,15 @@ class KlingStoryboardOperator(KlingWaitingTask):
         return str(frame)
 
     def _recorded(self, context: Context, slot: str, *, missing_ok: bool = False) -> str | None:
-        """The generation id recorded for ``slot`` (a shot, or the multi-shot generation)."""
+        """The generation id recorded in ``slot`` (a shot's, or the multi-shot generation's)."""
         record = SubmissionLedger(context, slot).load()
         if record is not None and record.generation_id is not None:
             return record.generation_id
         if missing_ok:
             return None
-        raise KlingValidationError([f"storyboard {slot} has no recorded generation: clear the task to start over"])
+        raise KlingValidationError(
+            [f"storyboard ledger slot {slot!r} has no recorded generation: clear the task to start over"]
+        )
 
     def _check_budget(self, board: Storyboard) -> None:
         """Price every shot before the first is paid for; refuse the whole above ``max_usd``."""
@@ -228,9 +240,9 @@ class KlingStoryboardOperator(KlingWaitingTask):
         # One multi-shot generation holds every shot: the contact sheet shows each of them.
         parts = tuple(float(seconds) for seconds in board.shot_seconds()) if board.continuity == MULTI_SHOT else ()
         finished = []
-        for slot in _slots(board):
+        for index, slot in enumerate(board.slots()):
             generation = self.hook.get_generation(str(self._recorded(context, slot)))
-            label = slot.replace("-", " ").capitalize()
+            label = "Multi shot" if board.continuity == MULTI_SHOT else f"Shot {index + 1}"
             finished.append(FinishedShot(label, generation.id, dict(generation.usage), parts))
         delivery = deliver_storyboard(
             self.hook, finished, self.destination, crossfade=self.crossfade, overwrite=self.overwrite, logger=self.log
@@ -253,12 +265,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
 
 
 def _generations(board: Storyboard) -> int:
-    return len(_slots(board))
-
-
-def _slots(board: Storyboard) -> list[str]:
-    """Where each generation of ``board`` is recorded: one per shot, or the one multi-shot generation."""
-    return ["multi-shot"] if board.continuity == MULTI_SHOT else [f"shot-{n + 1}" for n in range(len(board.shots))]
+    return 1 if board.continuity == MULTI_SHOT else len(board.shots)
 
 
 def _label(board: Storyboard, index: int) -> str:

@@ -8,12 +8,15 @@ down the moment the create request succeeds, somewhere that survives a retry or 
 * Airflow 3.1/3.2: an Airflow Variable named after the task instance (XComs are cleared at the
   start of each try, so they cannot be used).
 
-A record holds the id and a fingerprint of the request body (files by content): a retry reattaches
-only to a generation made from the same request, so editing the prompt (or a photo) and clearing
-the task generates anew. It is written twice: an intent before the create is sent (fingerprint,
-client request id, send time; no id yet), then the id the moment the answer names it. An intent
-without an id tells a retry that a create may have been sent whose answer never arrived: the API's
-request log, searched by the client request id, says whether it made a generation.
+A record (:mod:`airflow_provider_kling.models.submission`) holds the id, a fingerprint of the
+request (files by content) and the task instance's ``max_tries``, which a clear raises: an automatic
+retry carries on with its record whatever it now asks for; after a clear, the record is the
+request's only if the request is the same, so editing the prompt (or a photo) and clearing
+generates anew, keeping what the earlier request paid for. It is written twice: an intent before
+the create is sent (fingerprint, model, client request id, send time; no id yet), then the id the
+moment the answer names it. An intent without an id tells a retry that a create may have been sent
+whose answer never arrived: the API's request log, searched by the client request id, says whether
+it made a generation (:mod:`.settle`).
 
 No create is sent unless its intent was written and reads back: a store that cannot keep it fails
 the task before paying. The record also counts the creates sent for its fingerprint and those
@@ -23,17 +26,18 @@ proven to have made nothing billable, the ceiling of :mod:`airflow_provider_klin
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow.sdk import Variable
 
 from airflow_provider_kling.exceptions import KlingLedgerError
-from airflow_provider_kling.models import GenerationStatus
+from airflow_provider_kling.models.submission import SubmissionRecord, can_reuse, count, record_for
 
 STATE_KEY = "kling_generation"
 VARIABLE_PREFIX = "kling_submission"
+#: The slot listing the others of a task instance that records several generations (a storyboard).
+USED_SLOTS = "slots"
 #: The cause of a failing ``Variable.set`` we know of (DESIGN.md; apache-airflow 3.1.x, all releases).
 VARIABLE_FAILURE_HINT = (
     " (a known cause on Airflow 3.1: with cryptography >= 51 every Variable.set fails, because Airflow 3.1's "
@@ -42,107 +46,7 @@ VARIABLE_FAILURE_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class SubmissionRecord:
-    """What was submitted, or is about to be.
-
-    :param generation_id: the generation made (``None`` while only the intent is recorded).
-    :param fingerprint: the fingerprint of the request (media by content).
-    :param client_request_id: the id the latest create carried, ``None`` when none may be pending.
-    :param sent_at: epoch seconds that create was sent.
-    :param creates: creates sent (or about to be) for this fingerprint by this task instance.
-    :param voided: of those, how many the ledger proves made nothing billable.
-    """
-
-    generation_id: str | None
-    fingerprint: str
-    client_request_id: str | None = None
-    sent_at: float | None = None
-    creates: int = 0
-    voided: int = 0
-
-    @classmethod
-    def from_stored(cls, stored: Any) -> SubmissionRecord | None:
-        """The record from what the store holds; ``None`` for nothing usable.
-
-        Counts that are missing (a record of an earlier 0.1.0 build) or not whole numbers read as
-        the fewest the record shows: one create when it names a generation or a client request
-        id, none voided; so an odd record can only lower the ceiling, never raise it.
-        """
-        if isinstance(stored, str):
-            try:
-                stored = json.loads(stored)
-            except ValueError:
-                return None
-        if not isinstance(stored, Mapping):
-            return None
-        generation_id, client_id = _text(stored.get("generation_id")), _text(stored.get("client_request_id"))
-        shown = 1 if generation_id or client_id else 0
-        creates = max(_count(stored.get("creates")) or 0, shown)
-        voided = min(_count(stored.get("voided")) or 0, creates)
-        if not (shown or creates):
-            return None
-        sent_at = stored.get("sent_at")
-        return cls(
-            generation_id,
-            str(stored.get("fingerprint", "")),
-            client_id,
-            float(sent_at) if isinstance(sent_at, (int, float)) and not isinstance(sent_at, bool) else None,
-            creates,
-            voided,
-        )
-
-    def to_stored(self) -> dict[str, Any]:
-        stored: dict[str, Any] = {"generation_id": self.generation_id, "fingerprint": self.fingerprint}
-        if self.client_request_id:
-            stored.update(client_request_id=self.client_request_id, sent_at=self.sent_at)
-        stored.update(creates=self.creates, voided=self.voided)
-        return stored
-
-    @property
-    def creates_allowed(self) -> int:
-        """One create per generation, plus one for each the ledger proves made nothing billable."""
-        return 1 + self.voided
-
-    def intent(self, client_request_id: str, sent_at: float) -> SubmissionRecord:
-        """The record with one more create about to be sent with ``client_request_id``."""
-        return replace(
-            self, generation_id=None, client_request_id=client_request_id, sent_at=sent_at, creates=self.creates + 1
-        )
-
-    def void(self) -> SubmissionRecord:
-        """The record once its latest create is proven to have made nothing billable."""
-        return replace(self, generation_id=None, client_request_id=None, sent_at=None, voided=self.voided + 1)
-
-    def made(self, generation_id: str) -> SubmissionRecord:
-        return replace(self, generation_id=generation_id)
-
-
-def record_for(stored: SubmissionRecord | None, fingerprint: str) -> SubmissionRecord:
-    """The record of this request: the stored one when it was made from it, else a fresh one.
-
-    A new fingerprint (the request was edited and the task cleared) starts a new count.
-    """
-    if stored is None or stored.fingerprint != fingerprint:
-        return SubmissionRecord(None, fingerprint)
-    return stored
-
-
-def _text(value: Any) -> str | None:
-    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) else None
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def can_reuse(status: GenerationStatus) -> bool:
-    """Reattach to a running or completed generation; a failed one is submitted anew.
-
-    A failed generation fails its task without Airflow retries, so reaching this with one means a
-    person cleared the task to try again.
-    """
-    return status is not GenerationStatus.ERROR
+__all__ = ["SubmissionLedger", "SubmissionRecord", "can_reuse", "note_slots", "record_for", "used_slots"]
 
 
 class SubmissionLedger:
@@ -160,6 +64,8 @@ class SubmissionLedger:
             parts.append(slot)
         #: What names the generation's place: the task instance (dag id, run id, task id, map index), and slot.
         self.identity = tuple(parts)
+        #: The task instance's ``max_tries``: the same across its automatic retries, raised by a clear.
+        self.max_tries = count(getattr(ti, "max_tries", None))
         self._state_key = STATE_KEY if slot is None else f"{STATE_KEY}:{slot}"
         self._variable_key = ":".join([VARIABLE_PREFIX, *(str(p) for p in parts)])
         self.backend = "task state store" if self._store is not None else f"Variable {self._variable_key!r}"
@@ -169,15 +75,19 @@ class SubmissionLedger:
 
         :raises KlingLedgerError: when the store cannot be read: what was paid for is then unknown.
         """
+        return SubmissionRecord.from_stored(self.load_value())
+
+    def load_value(self) -> Any:
+        """What the store holds for this slot, as stored (``None`` for nothing).
+
+        :raises KlingLedgerError: when the store cannot be read.
+        """
         try:
-            stored = (
-                self._store.get(self._state_key)
-                if self._store is not None
-                else Variable.get(self._variable_key, default=None)
-            )
+            if self._store is not None:
+                return self._store.get(self._state_key)
+            return Variable.get(self._variable_key, default=None)
         except Exception as err:
             raise KlingLedgerError(self._unusable("read from", f"{type(err).__name__}: {err}")) from err
-        return SubmissionRecord.from_stored(stored)
 
     def keep(self, record: SubmissionRecord) -> None:
         """Write ``record`` and read it back, or raise: nothing may be sent on a record that is not kept.
@@ -187,13 +97,25 @@ class SubmissionLedger:
 
         :raises KlingLedgerError: naming the store and the cause (permanent: a retry would meet it again).
         """
-        try:
-            self.save(record)
-        except Exception as err:
-            raise KlingLedgerError(self._unusable("kept in", f"{type(err).__name__}: {err}")) from err
+        self._write(record.to_stored())
         stored = self.load()
         if stored != record:
             raise KlingLedgerError(self._unusable("kept in", f"it was written but reads back as {stored}"))
+
+    def keep_value(self, value: dict[str, Any]) -> None:
+        """Write ``value`` (plain JSON data) and read it back, or raise, as :meth:`keep` does."""
+        self._write(value)
+        stored = self.load_value()
+        if isinstance(stored, str):
+            stored = json.loads(stored)
+        if stored != json.loads(json.dumps(value)):
+            raise KlingLedgerError(self._unusable("kept in", f"it was written but reads back as {stored!r}"))
+
+    def _write(self, value: dict[str, Any]) -> None:
+        try:
+            self.save_value(value)
+        except Exception as err:
+            raise KlingLedgerError(self._unusable("kept in", f"{type(err).__name__}: {err}")) from err
 
     def _unusable(self, how: str, cause: str) -> str:
         return (
@@ -214,11 +136,48 @@ class SubmissionLedger:
         )
 
     def save(self, record: SubmissionRecord) -> None:
+        self.save_value(record.to_stored())
+
+    def save_value(self, value: dict[str, Any]) -> None:
         if self._store is not None:
-            self._store.set(self._state_key, record.to_stored())
+            self._store.set(self._state_key, value)
             return
         Variable.set(
             self._variable_key,
-            json.dumps(record.to_stored()),
+            json.dumps(value),
             description="Kling generation submitted by this task instance (airflow-provider-kling); safe to delete once the run is done",
         )
+
+
+def used_slots(context: Mapping[str, Any]) -> dict[str, int | None]:
+    """Every slot the running task instance has used (a storyboard's shots, past and present), in the order first used.
+
+    :returns: slot -> the task instance's ``max_tries`` when the slot was first used (``None``: unknown).
+    :raises KlingLedgerError: when the store cannot be read.
+    """
+    stored = SubmissionLedger(context, USED_SLOTS).load_value()
+    if isinstance(stored, str):
+        try:
+            stored = json.loads(stored)
+        except ValueError:
+            stored = None
+    listed = stored.get("slots") if isinstance(stored, Mapping) else None
+    used: dict[str, int | None] = {}
+    for item in listed if isinstance(listed, list) else []:
+        slot, since = item if isinstance(item, list) and len(item) == 2 else (None, None)
+        if isinstance(slot, str) and slot and slot not in used:
+            used[slot] = count(since)
+    return used
+
+
+def note_slots(context: Mapping[str, Any], slots: Sequence[str]) -> None:
+    """Add ``slots`` to the task instance's used slots, with its ``max_tries``, before anything is paid in them.
+
+    :raises KlingLedgerError: when the list cannot be kept (nothing is sent then).
+    """
+    used = used_slots(context)
+    new = [slot for slot in dict.fromkeys(slots) if slot not in used]
+    if new:
+        max_tries = SubmissionLedger(context).max_tries
+        listed = [[slot, since] for slot, since in used.items()] + [[slot, max_tries] for slot in new]
+        SubmissionLedger(context, USED_SLOTS).keep_value({"slots": listed})

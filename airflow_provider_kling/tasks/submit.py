@@ -10,8 +10,8 @@
   generation is not charged, and a person cleared the task to try again). A recorded id the API
   answers 404 for does not count: the API named that id when the generation was made, so it may
   have been billed (a fetch path that does not know it would otherwise pay once per clear); the
-  task fails and says how to let it create anew. A new fingerprint (the request was edited and
-  the task cleared) starts a new count.
+  task fails and says how to let it create anew. A new request after a clear (edited) starts a
+  new count; an automatic retry carries on with its task instance's record, whatever it now asks.
 * Before the create, the request is priced from the API's catalogue and refused above ``max_usd``.
 * Every create carries an ``X-Client-Request-Id`` of its own. When the answer is lost (a gateway
   5xx, a reset, a timeout after sending) or a worker died before it was recorded, the API's
@@ -42,6 +42,7 @@ from airflow_provider_kling.models.request_ids import client_request_id, content
 from airflow_provider_kling.models.request_log import LoggedCreate
 from airflow_provider_kling.task_outputs import GENERATION_FACTS_XCOM_KEY, GENERATION_ID_XCOM_KEY, describe_usage
 from airflow_provider_kling.tasks.ledger import SubmissionLedger, SubmissionRecord, can_reuse, record_for
+from airflow_provider_kling.tasks.settle import settle, unproven
 from airflow_provider_kling.waiting import WaitTarget
 
 if TYPE_CHECKING:
@@ -102,11 +103,12 @@ def submit_once(
     # Files are read and checked before anything is sent (and before a reattach look-up).
     request, inline = task.hook.prepare_submission(params, allow_unknown_model=allow_unknown_model)
     ledger = SubmissionLedger(context, ledger_slot)
-    record = record_for(ledger.load(), content_fingerprint(request.body, inline))
-    submitted, record = _recover(task, ledger, record, request)
+    fingerprint = content_fingerprint(request.body, inline)
+    record = _record_for(task, ledger, request, fingerprint)
+    submitted, record = _recover(task, ledger, record, request, fingerprint)
     if submitted is None:
         _check_price(task, request, cap)
-        submitted = _create(task, ledger, request, inline, record)
+        submitted = _create(task, ledger, request, inline, record, fingerprint)
     context["ti"].xcom_push(key=GENERATION_ID_XCOM_KEY, value=submitted.generation_id)
     context["ti"].xcom_push(
         key=GENERATION_FACTS_XCOM_KEY, value={"model": submitted.model, "submitted_at": submitted.created_at}
@@ -124,22 +126,61 @@ def _check_price(task: KlingTask, request: CreateRequest, cap: float | None) -> 
         raise KlingValidationError([refused])
 
 
+def _record_for(
+    task: KlingTask, ledger: SubmissionLedger, request: CreateRequest, fingerprint: str
+) -> SubmissionRecord:
+    """The record of this try: the stored one when it serves the try, else a new request's keeping what it paid for.
+
+    A create of the earlier request whose answer was lost is settled through the request log first.
+    The record is stamped with the task instance's ``max_tries`` and written back when that changed,
+    so that the automatic retries after a clear carry on with it too.
+    """
+    stored = ledger.load()
+    if stored is None or stored.serves(fingerprint, ledger.max_tries):
+        record = record_for(stored, fingerprint, ledger.max_tries)
+    else:
+        record = _superseded(task, ledger, stored, request, fingerprint)
+    if stored is not None and record != stored:
+        _save(task, ledger, record)
+    return record
+
+
+def _superseded(
+    task: KlingTask, ledger: SubmissionLedger, stored: SubmissionRecord, request: CreateRequest, fingerprint: str
+) -> SubmissionRecord:
+    """The record of a changed request (edited, then cleared), once what the stored one paid for is settled and kept."""
+    if stored.pending:
+        task.log.warning(
+            "The request changed (edited, then the task cleared) after create %s was sent for it, whose answer "
+            "was never recorded: looking it up before paying for the new request",
+            stored.client_request_id,
+        )
+        stored = settle(task, ledger, stored, model=request.model, sent_for="this task's request before it changed")
+    record = record_for(stored, fingerprint, ledger.max_tries)
+    if stored.generation_id is not None:
+        task.log.info(
+            "Generation %s, made for this task's request before it changed (edited, then the task cleared), stays "
+            "recorded: it was paid for. %s",
+            stored.generation_id,
+            "This request was made before too: reattaching to its generation"
+            if record.generation_id
+            else "Submitting the changed request anew",
+        )
+    return record
+
+
 def _recover(
-    task: KlingTask, ledger: SubmissionLedger, record: SubmissionRecord, request: CreateRequest
+    task: KlingTask, ledger: SubmissionLedger, record: SubmissionRecord, request: CreateRequest, fingerprint: str
 ) -> tuple[Submitted | None, SubmissionRecord]:
     """What an earlier try of this request left: a generation to reattach to, or the record to create from."""
-    if record.generation_id is None and record.client_request_id is not None:
+    if record.pending:
         task.log.info(
             "An earlier try sent create %s without recording its answer: looking it up", record.client_request_id
         )
-        found = task.hook.find_create(record.client_request_id, model=request.model, sent_at=record.sent_at)
-        if found.failed:
-            task.log.info("The request log shows %s failed: nothing was created by it", record.client_request_id)
-            return None, record.void()
-        if not found.succeeded:
-            raise KlingSubmissionUnknownError(_unproven(request, record.client_request_id, found.reason, ledger))
-        task.log.info("Generation %s was made by the earlier try's create: reattaching", found.inference_id)
-        record = record.made(str(found.inference_id))
+        record = settle(task, ledger, record, model=request.model)
+        if record.generation_id is None:
+            return None, record
+        task.log.info("Generation %s was made by the earlier try's create: reattaching", record.generation_id)
         _save(task, ledger, record)
     if record.generation_id is None:
         return None, record
@@ -149,6 +190,13 @@ def _recover(
             "Generation %s from an earlier try failed (%s); submitting anew", record.generation_id, generation.error
         )
         return None, record.void()
+    if record.fingerprint != fingerprint:
+        task.log.warning(
+            "This try asks for another request than the one generation %s was made from, with no clear since "
+            "(an automatic retry: the parameters, a template or the function's return changed): carrying on with "
+            "it, no new charge. To generate for the new request, clear the task.",
+            record.generation_id,
+        )
     task.log.info(
         "Reattaching to generation %s recorded before (status %r); no new request, no new charge",
         record.generation_id,
@@ -179,13 +227,14 @@ def _create(
     request: CreateRequest,
     inline: Mapping[str, Any],
     record: SubmissionRecord,
+    fingerprint: str,
 ) -> Submitted:
     for _ in range(2):  # a create the request log shows failed is sent once more in this try, no more
         if record.creates >= record.creates_allowed:
             raise KlingCreateLimitError(_over_ceiling(request, record, ledger))
         client_id = client_request_id(ledger.identity, secrets.token_hex(12))
         sent_at = time.time()
-        record = record.intent(client_id, sent_at)
+        record = record.intent(client_id, sent_at, fingerprint=fingerprint, model=request.model)
         ledger.keep(record)  # raises, before anything is sent, when the ledger cannot keep it
         try:
             created = task.hook.create_generation(request, inline_media=inline, client_request_id=client_id)
@@ -239,20 +288,8 @@ def _look_up(
             usd(found.usd) if found.usd is not None else "cost unknown",
         )
     elif not found.failed:
-        raise KlingSubmissionUnknownError(_unproven(request, client_id, found.reason, ledger)) from cause
+        raise KlingSubmissionUnknownError(unproven(request.model, client_id, found.reason, ledger)) from cause
     return found
-
-
-def _unproven(request: CreateRequest, client_id: str, reason: str, ledger: SubmissionLedger) -> str:
-    return (
-        f"The create of {request.model} with client request id {client_id} may have been billed: its answer "
-        f"never arrived and the API's request log cannot prove what it did ({reason}). It is not sent again "
-        "on its own: a second create would pay for a second video. Check the API's request log (GET /v2/logs, "
-        f"client_request_id {client_id}, model {request.model}) or your billing (the dashboard, GET "
-        "/v2/billing/transactions). If it made a generation, clear this task once the log shows it: the retry "
-        f"reattaches to it. Once sure nothing was made, let the task send again: {ledger.how_to_forget()}, "
-        "then clear the task."
-    )
 
 
 def _over_ceiling(request: CreateRequest, record: SubmissionRecord, ledger: SubmissionLedger) -> str:

@@ -15,7 +15,14 @@ from airflow_provider_kling.decorators.kling_video import kling_video_task, para
 from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
 from airflow_provider_kling.version_compat import AirflowFailException, TaskDeferred
-from harness.airflow_context import FakeOutletEvents, make_context
+from harness.airflow_context import (
+    FakeOutletEvents,
+    FakeStateStore,
+    FakeTaskInstance,
+    LosesTheIdStore,
+    cleared,
+    make_context,
+)
 
 
 @pytest.mark.parametrize(
@@ -75,15 +82,6 @@ def test_a_retry_reattaches_instead_of_submitting_again(simulator):
     assert simulator.stats()["creates"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "#31 item 11(b) hole: the ledger's ceiling is per fingerprint, and a new fingerprint starts a new count. "
-        "A function that writes its prompt anew on each try (an LLM, random.choice, a timestamp) is a new "
-        "fingerprint on every automatic retry: the retry pays for a second video instead of reattaching. "
-        "A retry cannot yet be told from a person's clear-after-editing (which must generate anew)."
-    ),
-)
 def test_a_retry_of_a_function_that_words_its_prompt_anew_does_not_pay_again(simulator):
     prompts = iter(["a lighthouse at dusk, take 1", "a lighthouse at dusk, take 2"])  # e.g. written by an LLM
     op = build(lambda: next(prompts))
@@ -94,6 +92,38 @@ def test_a_retry_of_a_function_that_words_its_prompt_anew_does_not_pay_again(sim
     with pytest.raises((TaskDeferred, AirflowFailException)):
         op.execute(retry_context)  # try 2: Airflow's automatic retry of the same task instance
     assert simulator.stats()["creates"] == 1
+
+
+def test_a_retry_of_a_function_that_words_its_prompt_anew_finds_the_create_whose_answer_was_lost(simulator):
+    prompts = iter(["a lighthouse at dusk, take 1", "a lighthouse at dusk, take 2"])
+    op = build(lambda: next(prompts))
+    store = LosesTheIdStore()  # try 1 sends its create, then cannot record the id (the worker dies there)
+    with pytest.raises(TaskDeferred):
+        op.execute(make_context(op, store=store))
+    assert store.get("kling_generation")["generation_id"] is None
+    retry = make_context(
+        op, store=FakeStateStore(dict(store.values)), ti=FakeTaskInstance(task_id="clip", try_number=2)
+    )
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(retry)  # reworded: its intent is still this task instance's, looked up by its client request id
+    stats = simulator.stats()
+    assert (stats["create_requests"], stats["creates"]) == (1, 1)
+    assert deferred.value.trigger.generation_id in stats["generations"]
+
+
+def test_a_clear_runs_the_function_again_and_a_new_wording_is_a_new_video(simulator):
+    prompts = iter(["a lighthouse at dusk, take 1", "a lighthouse at dusk, take 2"])
+    op = build(lambda: next(prompts))
+    store, ti = FakeStateStore(), FakeTaskInstance(task_id="clip")
+    with pytest.raises(TaskDeferred):
+        op.execute(make_context(op, store=store, ti=ti))
+    with pytest.raises(TaskDeferred):
+        op.execute(make_context(op, store=store, ti=cleared(ti)))  # a person cleared it: what it asks now is made
+    assert [g["prompt"] for g in simulator.stats()["generations"].values()] == [
+        "a lighthouse at dusk, take 1",
+        "a lighthouse at dusk, take 2",
+    ]
+    assert list(store.get("kling_generation")["earlier"].values()) == [next(iter(simulator.stats()["generations"]))]
 
 
 @pytest.mark.parametrize(

@@ -192,3 +192,51 @@ def test_multi_shot_is_one_generation_in_the_shape_the_model_takes(model, multi_
     shots = [{"prompt": "a", "duration": 4}, {"prompt": "b", "duration": 6}]
     board = plan_storyboard(shots, continuity="multi_shot", model=model)
     assert board.multi_shot_params() == {"model": model, "multi_prompt": multi_prompt, **extra}
+
+
+A, B, C, X = ({"prompt": word, "duration": 5} for word in ("a mug", "steam", "a hand", "a door opens"))
+
+
+def slots(shots, continuity="none"):
+    return plan_storyboard(shots, continuity=continuity, model=V3 if continuity == "multi_shot" else T2V).slots()
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "kept"),
+    [
+        ([A, B], [X, A, B], {0: 1, 1: 2}),  # a shot added in front: both found where they moved
+        ([A, B], [B, A], {0: 1, 1: 0}),  # swapped
+        ([A, B, C], [A, C], {0: 0, 2: 1}),  # one removed
+        ([A, B], [A, {**B, "prompt": "smoke"}], {0: 0}),  # one edited: only it is new
+        ([A, A], [A, A, A], {0: 0, 1: 1}),  # identical shots told apart by their count, each its own render
+        ([A, A, B], [A, B], {0: 0, 2: 1}),
+    ],
+)
+def test_side_by_side_shots_are_recorded_by_what_they_ask_wherever_they_stand(before, after, kept):
+    old, new = slots(before), slots(after)
+    assert len(set(old)) == len(old)  # every shot its own slot, identical ones included
+    assert {old.index(slot): new.index(slot) for slot in set(old) & set(new)} == kept
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "kept"),
+    [
+        ([A, B], [A, B, C], [0, 1]),  # added at the end: the shots before it are unchanged
+        ([A, B], [X, A, B], []),  # added in front: every shot now starts from another frame
+        ([A, B, C], [{**A, "prompt": "a red mug"}, B, C], []),  # the first edited: every later shot is new
+        ([A, B, C], [A, {**B, "duration": 10}, C], [0]),
+        ([A, A, A], [A, A, A], [0, 1, 2]),
+    ],
+)
+def test_from_the_last_frame_a_shot_is_recorded_with_the_shots_before_it(before, after, kept):
+    old, new = slots(before, "last_frame"), slots(after, "last_frame")
+    assert len(set(old)) == len(old)
+    assert [n for n, slot in enumerate(new) if slot in old and old.index(slot) == n] == kept
+    assert set(old) & set(new) == {new[n] for n in kept}
+
+
+def test_a_multi_shot_storyboard_is_one_generation_and_a_shots_image_is_part_of_what_it_asks():
+    assert slots([A, B], "multi_shot") == ["multi-shot"]
+    photo = {"prompt": "a mug", "image": "s3://photos/mug.png"}
+    assert slots([photo]) != slots([{**photo, "image": "s3://photos/cup.png"}])
+    assert all(slot.startswith("shot-") and len(slot) <= 24 for slot in slots([photo, A, A]))

@@ -8,7 +8,7 @@ import pytest
 
 from airflow_provider_kling.operators.kling import KlingTextToVideoOperator, KlingVideoOperator
 from airflow_provider_kling.version_compat import AirflowFailException
-from harness.airflow_context import FakeStateStore, FakeTaskInstance, make_context
+from harness.airflow_context import FakeStateStore, FakeTaskInstance, cleared, make_context
 from harness.simulated import API_KEY, connection_json
 
 pytestmark = pytest.mark.usefixtures("fresh_prices")
@@ -144,6 +144,7 @@ def test_a_create_refused_before_anything_was_made_leaves_no_intent_to_look_up(s
         "fingerprint": store.get("kling_generation")["fingerprint"],
         "creates": 1,
         "voided": 1,
+        "max_tries": 0,
     }
     monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url))
     again = KlingTextToVideoOperator(task_id="t", prompt="a lighthouse")
@@ -178,7 +179,7 @@ def lose_the_answer_of_a_create(simulator, store, prompt="a lighthouse", **confi
 def retry(store, prompt="a lighthouse"):
     """A person clears the task: try 2, same ledger."""
     again = KlingTextToVideoOperator(task_id="t", prompt=prompt)
-    return run(again, store=store, ti=FakeTaskInstance(task_id="t", try_number=2))
+    return run(again, store=store, ti=cleared(FakeTaskInstance(task_id="t")))
 
 
 def test_a_retry_whose_create_the_log_does_not_show_never_creates_again(simulator, monkeypatch):
@@ -290,3 +291,38 @@ def test_a_finished_generation_with_infinite_usage_reaches_xcom_as_unknown(simul
     out = capsys.readouterr().out
     assert "(credits_used=inf; cost unknown (credits_used=inf: not a finite, non-negative number))" in out
     assert simulator.stats()["creates"] == 1
+
+
+def test_an_edited_request_first_settles_the_lost_create_of_the_one_before_and_keeps_what_it_made(simulator, capsys):
+    # The lost create used to be dropped with its record when the request changed: paid for, and forgotten.
+    store = FakeStateStore()
+    client_id = lose_the_answer_of_a_create(simulator, store)
+    simulator.configure(post_ambiguous_rate=0.0, log_delay=0.0)  # the log has caught up
+    edited = retry(store, prompt="a lighthouse at night")  # the prompt edited, the task cleared
+    stats = simulator.stats()
+    assert (stats["create_requests"], stats["creates"]) == (2, 2)  # one for each request, no more
+    [lost] = [g for g, body in stats["generations"].items() if body["prompt"] == "a lighthouse"]
+    assert stats["generations"][edited]["prompt"] == "a lighthouse at night"
+    assert list(store.get("kling_generation")["earlier"].values()) == [lost]  # paid for: still recorded
+    out = capsys.readouterr().out
+    assert f"after create {client_id} was sent for it, whose answer was never recorded: looking it up" in out
+    assert f"Generation {lost}, made for this task's request before it changed" in out
+
+
+def test_an_edited_request_is_not_paid_for_while_the_lost_create_of_the_one_before_is_unaccounted_for(
+    simulator, monkeypatch
+):
+    store = FakeStateStore()
+    client_id = lose_the_answer_of_a_create(simulator, store, prompt="a lighthouse [sim:lost-unlogged]")
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, request_log_wait=1))
+    simulator.configure(post_ambiguous_rate=0.0, log_delay=0.0)
+    with pytest.raises(AirflowFailException) as failure:
+        retry(store, prompt="a lighthouse at night")  # the prompt edited, the task cleared
+    assert simulator.stats()["create_requests"] == 1  # it used to pay for the edited request at once
+    message = str(failure.value)
+    assert f"client request id {client_id} (sent for this task's request before it changed) may have been billed" in (
+        message
+    )
+    assert "Nothing is sent until it is accounted for" in message
+    assert "the retry records it as paid and goes on" in message
+    assert store.get("kling_generation")["client_request_id"] == client_id  # still pending, still recorded

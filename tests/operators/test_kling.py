@@ -12,7 +12,7 @@ from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
 from airflow_provider_kling.task_outputs import GENERATION_ID_XCOM_KEY, VIDEO_URL_XCOM_KEY
 from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
 from airflow_provider_kling.version_compat import AirflowException, AirflowFailException, TaskDeferred
-from harness.airflow_context import FakeStateStore, FakeTaskInstance, make_context
+from harness.airflow_context import FakeStateStore, FakeTaskInstance, cleared, make_context
 from harness.simulated import API_KEY, connection_json
 
 
@@ -47,7 +47,9 @@ def test_a_retry_after_a_successful_submit_reattaches_instead_of_paying_again(si
 def test_changed_parameters_are_a_new_generation(simulator):
     store = FakeStateStore()
     first = operator().execute(make_context(operator(), store=store))
-    second = operator(prompt="something else").execute(make_context(operator(), store=store))
+    # A person edits the prompt and clears the task.
+    edited = operator(prompt="something else")
+    second = edited.execute(make_context(edited, store=store, ti=cleared(FakeTaskInstance(task_id="submit"))))
     assert first != second
     assert simulator.stats()["creates"] == 2
 
@@ -57,7 +59,8 @@ def test_a_failed_earlier_generation_is_submitted_anew_after_a_manual_clear(simu
     failing = operator(prompt="x [sim:error]")
     first = failing.execute(make_context(failing, store=store))
     simulator.finish_renders()
-    assert failing.execute(make_context(failing, store=store)) != first
+    again = make_context(failing, store=store, ti=cleared(FakeTaskInstance(task_id="submit")))
+    assert failing.execute(again) != first
     assert simulator.stats()["creates"] == 2
 
 

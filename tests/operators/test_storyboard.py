@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import replace
 
 import pytest
 from PIL import Image
@@ -12,11 +13,13 @@ from PIL import Image
 from airflow_provider_kling.delivery import stitch
 from airflow_provider_kling.delivery.pages import THUMB_WIDTH
 from airflow_provider_kling.exceptions import KlingGenerationFailed
+from airflow_provider_kling.models.storyboard import plan_storyboard
 from airflow_provider_kling.operators.storyboard import PROGRESS_XCOM_KEY, KlingStoryboardOperator
 from airflow_provider_kling.simulator.video import clip_colour
 from airflow_provider_kling.version_compat import AirflowException, AirflowFailException, TaskDeferred
-from harness.airflow_context import FakeOutletEvents, FakeStateStore, FakeTaskInstance, make_context
+from harness.airflow_context import FakeOutletEvents, FakeStateStore, FakeTaskInstance, cleared, make_context
 from harness.frames import centre_colours, close, rgb, runs
+from harness.simulated import connection_json
 
 pytest.importorskip("imageio_ffmpeg", reason="storyboards need the media extra (imageio-ffmpeg)")
 
@@ -109,7 +112,7 @@ def test_a_retry_pays_only_for_the_shots_not_yet_made(simulator, tmp_path):
     assert simulator.stats()["creates"] == 2
     # Someone fixes shot 2's prompt and clears the task: shot 1 is reattached, only shot 2 is paid again.
     fixed = storyboard(tmp_path)
-    context = make_context(fixed, store=store, ti=ti)
+    context = make_context(fixed, store=store, ti=cleared(ti))
     result = fixed.execute(context)
     stats = simulator.stats()
     assert stats["creates"] == 3
@@ -117,25 +120,22 @@ def test_a_retry_pays_only_for_the_shots_not_yet_made(simulator, tmp_path):
     assert (tmp_path / "ad.mp4").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "#31 item 7 hole: each shot's record is kept by its position (shot-1, shot-2 ...), not by what the "
-        "shot asks for. A shot inserted before others shifts every later shot onto another shot's record, "
-        "whose fingerprint differs: shots already paid for, unchanged, are paid for again (with continuity "
-        "'none' nothing ties a shot to its neighbours)."
-    ),
-)
 def test_a_shot_added_in_front_of_side_by_side_shots_pays_only_for_itself(simulator, tmp_path):
     simulator.configure(generation_seconds=1)
     store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
     first = storyboard(tmp_path, continuity="none")
-    first.execute(make_context(first, store=store, ti=ti))
+    before = first.execute(make_context(first, store=store, ti=ti))["generation_ids"]
     assert simulator.stats()["creates"] == 2
     # A person adds an opening shot in front of the two and clears the task (overwrite to replace the video).
     longer = storyboard(tmp_path, continuity="none", overwrite=True, shots=[{"prompt": "a door opens"}, *SHOTS])
-    longer.execute(make_context(longer, store=store, ti=ti))
-    assert simulator.stats()["creates"] == 3  # the two unchanged shots were paid for again
+    after = longer.execute(make_context(longer, store=store, ti=cleared(ti)))["generation_ids"]
+    assert simulator.stats()["creates"] == 3  # only the new shot was paid for
+    assert after[1:] == before  # each unchanged shot found its own render, in the new order
+    assert simulator.stats()["generations"][after[0]]["prompt"] == "a door opens"
+    sidecar = json.loads((tmp_path / "ad.mp4.kling.json").read_text())
+    assert [(shot["label"], shot["generation_id"]) for shot in sidecar["shots"]] == [
+        (f"Shot {n + 1}", generation_id) for n, generation_id in enumerate(after)
+    ]
 
 
 @pytest.mark.parametrize("second_prompt", ["steam rising", "steam rising [sim:create-fails]"])
@@ -281,3 +281,83 @@ def test_a_retry_while_a_shot_renders_reattaches_to_it(simulator, tmp_path):
     attempt()  # shot 1 is reattached to; shot 2, from its last frame, renders
     attempt()  # the worker was lost: the retry makes shot 2's first frame again, in a new folder
     assert simulator.stats()["creates"] == 2
+
+
+def test_from_the_last_frame_a_shot_edited_and_changed_back_finds_every_render_it_paid_for(simulator, tmp_path):
+    simulator.configure(generation_seconds=1)
+    store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
+    first = storyboard(tmp_path)
+    before = first.execute(make_context(first, store=store, ti=ti))["generation_ids"]
+    red = storyboard(tmp_path, overwrite=True, shots=[{**SHOTS[0], "prompt": "a red mug on a table"}, SHOTS[1]])
+    edited = red.execute(make_context(red, store=store, ti=cleared(ti)))["generation_ids"]
+    assert set(edited).isdisjoint(before)  # shot 2 starts from the new shot 1's last frame: rendered anew too
+    back = storyboard(tmp_path, overwrite=True)
+    assert back.execute(make_context(back, store=store, ti=cleared(ti, 2)))["generation_ids"] == before
+    assert simulator.stats()["creates"] == 4  # the first two renders were found again, not paid for a third time
+
+
+def test_identical_side_by_side_shots_are_two_renders_and_one_left_keeps_its_own(simulator, tmp_path):
+    simulator.configure(generation_seconds=1)
+    store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
+    twice = storyboard(tmp_path, continuity="none", shots=[SHOTS[0], SHOTS[0]])
+    both = twice.execute(make_context(twice, store=store, ti=ti))["generation_ids"]
+    assert len(set(both)) == 2
+    once = storyboard(tmp_path, continuity="none", overwrite=True, shots=[SHOTS[0]])
+    assert once.execute(make_context(once, store=store, ti=cleared(ti)))["generation_ids"] == both[:1]
+    assert simulator.stats()["creates"] == 2
+
+
+def lose_the_first_shots_answer(simulator, tmp_path, store, ti, first_prompt):
+    """Shot 1's create is made, its answer lost and the log shows nothing within the wait: the task fails."""
+    simulator.configure(post_ambiguous_rate=1.0, fault_kinds=["504_timeout"], log_delay=600, generation_seconds=1)
+    op = storyboard(tmp_path, continuity="none", shots=[{**SHOTS[0], "prompt": first_prompt}, SHOTS[1]])
+    with pytest.raises(AirflowFailException, match="may have been billed"):
+        op.execute(make_context(op, store=store, ti=ti))
+    assert simulator.stats()["create_requests"] == 1
+    simulator.configure(post_ambiguous_rate=0.0, log_delay=0.0)  # the log has caught up
+
+
+def test_a_shot_edited_after_its_create_lost_its_answer_keeps_what_that_create_made(simulator, tmp_path, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, request_log_wait=1))
+    store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
+    lose_the_first_shots_answer(simulator, tmp_path, store, ti, "a mug on a table")
+    [lost] = simulator.stats()["generations"]
+    edited = storyboard(tmp_path, continuity="none", shots=[{**SHOTS[0], "prompt": "a red mug"}, SHOTS[1]])
+    result = edited.execute(make_context(edited, store=store, ti=cleared(ti)))  # shot 1 edited, the task cleared
+    assert simulator.stats()["creates"] == 3  # the lost one, and one for each shot planned now
+    assert lost not in result["generation_ids"]
+    # It used to be forgotten with its record; it stays recorded in its shot's slot (changed back, it is found).
+    [slot, _] = plan_storyboard(SHOTS, continuity="none").slots()
+    assert store.get(f"kling_generation:{slot}")["generation_id"] == lost
+
+
+def test_a_shot_edited_after_its_create_lost_its_answer_pays_for_nothing_while_that_create_is_unaccounted_for(
+    simulator, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, request_log_wait=1))
+    store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
+    lose_the_first_shots_answer(simulator, tmp_path, store, ti, "a mug [sim:lost-unlogged]")
+    edited = storyboard(tmp_path, continuity="none", shots=[{**SHOTS[0], "prompt": "a red mug"}, SHOTS[1]])
+    with pytest.raises(AirflowFailException) as failure:
+        edited.execute(make_context(edited, store=store, ti=cleared(ti)))
+    assert simulator.stats()["create_requests"] == 1  # it used to pay for both shots at once
+    message = str(failure.value)
+    assert "which this task no longer plans (its shot was edited or removed)) may have been billed" in message
+    assert "Nothing is sent until it is accounted for" in message
+
+
+def test_shots_that_change_between_automatic_tries_are_not_paid_for(simulator, tmp_path):
+    # A template rendering the shots differently on each try, or a DAG deployed while the task retried:
+    # recorded by what they ask, the changed shots would be new ones on every retry.
+    simulator.configure(generation_seconds=1)
+    store, ti = FakeStateStore(), FakeTaskInstance(task_id="storyboard")
+    first = storyboard(tmp_path, continuity="none")
+    first.execute(make_context(first, store=store, ti=ti))
+    changed = storyboard(tmp_path, continuity="none", overwrite=True, shots=[{"prompt": "a door opens"}, SHOTS[1]])
+    with pytest.raises(AirflowFailException) as failure:
+        changed.execute(make_context(changed, store=store, ti=replace(ti, try_number=2)))  # an automatic retry
+    assert simulator.stats()["create_requests"] == 2
+    assert "The shots changed between two automatic tries" in str(failure.value)
+    # A person clears it: the storyboard as it is now is rendered, the unchanged shot found.
+    changed.execute(make_context(changed, store=store, ti=cleared(ti)))
+    assert simulator.stats()["create_requests"] == 3

@@ -1,91 +1,22 @@
-"""The submission record: what survives a retry, what a retry does with it, and a store that cannot keep it."""
+"""The ledger: where a task instance's records are kept, a store that cannot keep them, and the slots it used.
+
+The record itself (what it holds, whose it is) is tested in tests/models/test_submission.py."""
 
 from __future__ import annotations
-
-import json
-import math
 
 import pytest
 
 from airflow_provider_kling.exceptions import KlingLedgerError
-from airflow_provider_kling.models import GenerationStatus
-from airflow_provider_kling.tasks.ledger import SubmissionLedger, SubmissionRecord, can_reuse, record_for
-from harness.airflow_context import FakeStateStore, FakeTaskInstance, ForgetfulStore, RefusingStore
-
-SENT = SubmissionRecord("g1", "fp", "kling:t:abc", 1_700_000_000.0, creates=1)
-INTENT = SubmissionRecord(None, "fp", "kling:t:abc", 1_700_000_000.0, creates=1)
-VOIDED = SubmissionRecord(None, "fp", creates=2, voided=2)
-
-
-@pytest.mark.parametrize("record", [SENT, INTENT, VOIDED, SubmissionRecord("g1", "fp", creates=3, voided=2)])
-def test_a_record_survives_storage_as_a_dict_or_as_json(record):
-    assert SubmissionRecord.from_stored(record.to_stored()) == record
-    assert SubmissionRecord.from_stored(json.dumps(record.to_stored())) == record
-
-
-@pytest.mark.parametrize(
-    "stored", [None, "", "not json", [], {}, {"fingerprint": "fp"}, {"generation_id": ""}, {"creates": 0}]
+from airflow_provider_kling.tasks.ledger import SubmissionLedger, SubmissionRecord, note_slots, used_slots
+from harness.airflow_context import (
+    FakeStateStore,
+    FakeTaskInstance,
+    ForgetfulStore,
+    RefusingStore,
+    UnreadableStore,
 )
-def test_nothing_usable_stored_reads_as_no_record(stored):
-    assert SubmissionRecord.from_stored(stored) is None
 
-
-@pytest.mark.parametrize(
-    ("stored", "creates", "voided"),
-    [
-        ({"generation_id": "g1", "fingerprint": "fp"}, 1, 0),  # a record of an earlier build: no counts
-        ({"generation_id": None, "fingerprint": "fp", "client_request_id": "c", "sent_at": 1.0}, 1, 0),
-        ({"generation_id": "g1", "fingerprint": "fp", "creates": "2", "voided": "9"}, 1, 0),  # strings
-        ({"generation_id": "g1", "fingerprint": "fp", "creates": -4, "voided": -1}, 1, 0),
-        ({"generation_id": "g1", "fingerprint": "fp", "creates": 1.5, "voided": math.nan}, 1, 0),
-        ({"generation_id": "g1", "fingerprint": "fp", "creates": True, "voided": True}, 1, 0),
-        ({"generation_id": "g1", "fingerprint": "fp", "creates": 2, "voided": 7}, 2, 2),  # never more voided than sent
-    ],
-)
-def test_odd_or_old_counts_can_only_lower_the_ceiling(stored, creates, voided):
-    record = SubmissionRecord.from_stored(stored)
-    assert record is not None
-    assert (record.creates, record.voided) == (creates, voided)
-    assert record.creates_allowed <= 1 + voided
-
-
-def test_a_hostile_send_time_reads_as_unknown():
-    record = SubmissionRecord.from_stored({"client_request_id": "c", "fingerprint": "fp", "sent_at": True})
-    assert record is not None
-    assert record.sent_at is None
-
-
-@pytest.mark.parametrize(
-    ("stored", "fingerprint", "expected"),
-    [
-        (None, "fp", SubmissionRecord(None, "fp")),
-        (SENT, "fp", SENT),  # the same request was answered: reattach
-        (INTENT, "fp", INTENT),  # sent, answer lost: look it up in the request log
-        (VOIDED, "fp", VOIDED),  # the counts of this request carry on
-        (SENT, "other", SubmissionRecord(None, "other")),  # the request was edited: a new count
-        (VOIDED, "other", SubmissionRecord(None, "other")),
-    ],
-)
-def test_the_record_of_a_request_is_the_stored_one_only_for_the_same_fingerprint(stored, fingerprint, expected):
-    assert record_for(stored, fingerprint) == expected
-
-
-def test_the_ceiling_is_one_create_plus_one_per_proven_void():
-    fresh = SubmissionRecord(None, "fp")
-    assert (fresh.creates, fresh.creates_allowed) == (0, 1)
-    sent = fresh.intent("kling:t:1", 5.0)
-    assert (sent.creates, sent.creates_allowed, sent.client_request_id) == (1, 1, "kling:t:1")
-    voided = sent.void()
-    assert (voided.creates, voided.creates_allowed, voided.client_request_id, voided.sent_at) == (1, 2, None, None)
-    assert voided.intent("kling:t:2", 6.0).made("g2") == SubmissionRecord("g2", "fp", "kling:t:2", 6.0, 2, 1)
-
-
-@pytest.mark.parametrize(
-    ("status", "reusable"),
-    [(GenerationStatus.QUEUED, True), (GenerationStatus.COMPLETED, True), (GenerationStatus.ERROR, False)],
-)
-def test_a_failed_generation_is_submitted_anew(status, reusable):
-    assert can_reuse(status) is reusable
+INTENT = SubmissionRecord(None, "fp", "kling:t:abc", 1_700_000_000.0, creates=1, model="m")
 
 
 def ledger(store: FakeStateStore, slot: str | None = None) -> SubmissionLedger:
@@ -121,3 +52,55 @@ def test_how_to_forget_names_the_record_a_person_deletes():
     variable = SubmissionLedger({"ti": FakeTaskInstance(task_id="t")})
     assert variable.backend == "Variable 'kling_submission:dag:run:t:-1'"
     assert "airflow variables delete 'kling_submission:dag:run:t:-1'" in variable.how_to_forget()
+
+
+@pytest.mark.parametrize(("max_tries", "read"), [(0, 0), (4, 4), (None, None), ("4", None), (-1, None), (True, None)])
+def test_the_task_instances_max_tries_is_what_tells_a_retry_from_a_clear(max_tries, read):
+    ti = FakeTaskInstance(task_id="t", max_tries=max_tries)
+    assert SubmissionLedger({"task_state_store": FakeStateStore(), "ti": ti}).max_tries == read
+
+
+def context(store: FakeStateStore, max_tries: int = 0) -> dict:
+    return {"task_state_store": store, "ti": FakeTaskInstance(task_id="t", max_tries=max_tries)}
+
+
+def test_the_slots_a_task_instance_used_are_listed_once_with_when_they_were_first_used():
+    store = FakeStateStore()
+    assert used_slots(context(store)) == {}
+    note_slots(context(store), ["shot-a-1", "shot-b-1", "shot-a-1"])
+    note_slots(context(store, max_tries=1), ["shot-c-1", "shot-b-1"])  # after a clear
+    assert used_slots(context(store)) == {"shot-a-1": 0, "shot-b-1": 0, "shot-c-1": 1}
+    assert list(used_slots(context(store))) == ["shot-a-1", "shot-b-1", "shot-c-1"]
+    assert store.get("kling_generation:slots") == {"slots": [["shot-a-1", 0], ["shot-b-1", 0], ["shot-c-1", 1]]}
+
+
+@pytest.mark.parametrize(
+    ("stored", "read"),
+    [
+        ("not json", {}),
+        ('{"slots": "shot-a"}', {}),
+        (
+            {"slots": [["shot-a", 2], ["shot-a", 3], [1, 0], ["", 0], "shot-b", ["shot-c"], ["shot-d", "2"]]},
+            {"shot-a": 2, "shot-d": None},
+        ),
+        ('{"slots": [["shot-a", -1]]}', {"shot-a": None}),
+        (["shot-a"], {}),
+    ],
+)
+def test_an_odd_list_of_slots_reads_as_what_it_holds_of_slot_names(stored, read):
+    store = FakeStateStore({"kling_generation:slots": stored})
+    assert used_slots(context(store)) == read
+
+
+@pytest.mark.parametrize(
+    ("store", "cause"),
+    [
+        (RefusingStore(), "PermissionError"),
+        (ForgetfulStore(), "it was written but reads back as None"),
+        (UnreadableStore(), "TimeoutError"),
+    ],
+)
+def test_a_list_of_slots_that_cannot_be_kept_stops_before_anything_is_paid(store, cause):
+    with pytest.raises(KlingLedgerError, match="Nothing was sent") as failure:
+        note_slots(context(store), ["shot-a-1"])
+    assert cause in str(failure.value)

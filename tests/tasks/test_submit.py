@@ -13,6 +13,7 @@ from harness.airflow_context import (
     FakeStateStore,
     FakeTaskInstance,
     ForgetfulStore,
+    LosesTheIdStore,
     RefusingStore,
     UnreadableStore,
     make_context,
@@ -22,21 +23,13 @@ from harness.inputs import write_image
 pytestmark = pytest.mark.usefixtures("fresh_prices")
 
 
-class LosesTheIdStore(FakeStateStore):
-    """Keeps the intent, then fails to write the generation id the create's answer named."""
-
-    def set(self, key, value, *, retention=None):
-        if value.get("generation_id"):
-            raise ConnectionError("the metadata database went away")
-        super().set(key, value)
-
-
 def text_task(**kwargs):
     return KlingTextToVideoOperator(task_id="t", **{"prompt": "a lighthouse", **kwargs})
 
 
-def run(op, store=None, try_number=1, **context):
-    ti = FakeTaskInstance(task_id=op.task_id, try_number=try_number)
+def run(op, store=None, try_number=1, cleared=0, **context):
+    """Try ``try_number`` of ``op``'s task instance, after a person cleared it ``cleared`` times (a retry: 0)."""
+    ti = FakeTaskInstance(task_id=op.task_id, try_number=try_number, max_tries=cleared)
     return op.execute({**make_context(op, store=store, ti=ti), **context})
 
 
@@ -115,9 +108,9 @@ def test_a_failed_generation_counts_as_void_and_a_new_request_starts_a_new_count
     store = FakeStateStore()
     run(text_task(prompt="x [sim:error]"), store=store)
     simulator.finish_renders()
-    run(text_task(prompt="x [sim:error]"), store=store, try_number=2)  # a person cleared it: created anew
+    run(text_task(prompt="x [sim:error]"), store=store, try_number=2, cleared=1)  # a person cleared it: created anew
     assert (store.get("kling_generation")["creates"], store.get("kling_generation")["voided"]) == (2, 1)
-    run(text_task(prompt="edited"), store=store, try_number=3)
+    run(text_task(prompt="edited"), store=store, try_number=3, cleared=2)
     assert (store.get("kling_generation")["creates"], store.get("kling_generation")["voided"]) == (1, 0)
     assert simulator.stats()["creates"] == 3
 
@@ -128,7 +121,7 @@ def test_two_deployments_on_one_key_and_a_cleared_task_never_share_a_client_requ
         run(text_task(prompt="x [sim:error]"), store=store)
         ids.append(store.get("kling_generation")["client_request_id"])
         simulator.finish_renders()
-        run(text_task(prompt="x [sim:error]"), store=store, try_number=2)  # cleared after it failed
+        run(text_task(prompt="x [sim:error]"), store=store, try_number=2, cleared=1)  # cleared after it failed
         ids.append(store.get("kling_generation")["client_request_id"])
     assert len(set(ids)) == 4, ids
     assert all(client_id.startswith("kling:t:") for client_id in ids)
@@ -138,12 +131,12 @@ def test_a_photo_is_known_by_its_bytes(simulator, tmp_path):
     store = FakeStateStore()
     photo = write_image(tmp_path / "mug.png", 640, 640)
     first = run(KlingImageToVideoOperator(task_id="i", image=str(photo), prompt="turn"), store=store)
-    # The same bytes under another name (a fresh work folder on a retry): the same request.
+    # The same bytes under another name (a fresh work folder), the task cleared: the same request.
     moved = photo.rename(tmp_path / "moved.png")
-    assert run(KlingImageToVideoOperator(task_id="i", image=str(moved), prompt="turn"), store=store) == first
+    assert run(KlingImageToVideoOperator(task_id="i", image=str(moved), prompt="turn"), store=store, cleared=1) == first
     # The photo edited in place and the task cleared: a new request, generated anew.
     Image.new("RGB", (640, 640), (10, 200, 90)).save(moved)
-    second = run(KlingImageToVideoOperator(task_id="i", image=str(moved), prompt="turn"), store=store)
+    second = run(KlingImageToVideoOperator(task_id="i", image=str(moved), prompt="turn"), store=store, cleared=2)
     assert second != first
     assert simulator.stats()["creates"] == 2
 
@@ -166,6 +159,33 @@ def test_an_edited_first_shot_is_rendered_anew_and_the_next_shot_does_not_reatta
         )
 
     before = run(storyboard("a mug on a table"), store=store)["generation_ids"]
-    after = run(storyboard("a red mug on a table"), store=store, try_number=2)["generation_ids"]
+    after = run(storyboard("a red mug on a table"), store=store, try_number=2, cleared=1)["generation_ids"]
     assert simulator.stats()["creates"] == 4
     assert set(before).isdisjoint(after)  # shot 2 starts from the new shot 1's last frame: a new render
+
+
+def test_an_edit_waits_for_a_clear_and_a_request_changed_back_finds_its_first_generation(simulator, capsys):
+    store = FakeStateStore()
+    first = run(text_task(prompt="a lighthouse"), store=store)
+    # The DAG is edited while the task instance retries on its own (no clear): the retry carries on.
+    assert run(text_task(prompt="a lighthouse at night"), store=store, try_number=2) == first
+    assert simulator.stats()["create_requests"] == 1
+    assert "This try asks for another request than the one generation" in capsys.readouterr().out
+    # A person clears it: the edited request is generated; the first generation stays recorded.
+    edited = run(text_task(prompt="a lighthouse at night"), store=store, try_number=3, cleared=1)
+    assert edited != first
+    assert list(store.get("kling_generation")["earlier"].values()) == [first]
+    assert "stays recorded: it was paid for. Submitting the changed request anew" in capsys.readouterr().out
+    # The edit is undone and the task cleared again: the first generation, not a third payment.
+    assert run(text_task(prompt="a lighthouse"), store=store, try_number=4, cleared=2) == first
+    assert list(store.get("kling_generation")["earlier"].values()) == [edited]
+    assert simulator.stats()["create_requests"] == 2
+
+
+def test_the_retries_after_a_clear_carry_on_with_the_generation_the_clear_reattached_to(simulator):
+    store = FakeStateStore()
+    first = run(text_task(prompt="a lighthouse"), store=store)
+    assert run(text_task(prompt="a lighthouse"), store=store, try_number=2, cleared=1) == first  # cleared: reattached
+    # Then the worker dies and the retry renders another prompt (a template, an edit): the same task instance's try.
+    assert run(text_task(prompt="a lighthouse, reworded"), store=store, try_number=3, cleared=1) == first
+    assert simulator.stats()["create_requests"] == 1  # the clear's reattach is recorded: the retry did not pay
