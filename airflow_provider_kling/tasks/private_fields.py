@@ -5,9 +5,9 @@ Airflow stores every template field as rendered (the rendered fields in the meta
 copies a task's attributes. A task's media fields (``image``, ``tail_image``, a storyboard's
 ``shots``, a download's ``video_url``) may hold a presigned URL or an image's base64. Each is a
 :class:`PrivateField`: the value is kept in the task's :class:`PrivateValues`, and the attribute
-reads as the value may be shown (:func:`~airflow_provider_kling.models.media_values.shown_parameters`:
-a URL without its query, inline data by its length, prompts as written), except while the task works
-with it (:func:`working_values`: rendering its templates, running, resuming, reporting lineage).
+reads as the value may be shown (:func:`shown`: a URL without its query, inline data by its length,
+prompts as written), except while the task works with it (:func:`working_values`: rendering its
+templates, running, resuming, reporting lineage).
 So whatever Airflow serialises, stores or shows holds no signature and no inline data, a template
 such as a ``map_index_template`` reading ``task.image`` gets the shown value, and the request gets
 the real one. ``parameters`` is kept apart in the same spirit (:mod:`.parameters`).
@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from airflow_provider_kling.models.media_values import shown_parameters
+from airflow_provider_kling.models.media_values import shown_parameters, shown_source
 
 #: Template fields that are private wherever a Kling task has them (the same names on every entry point).
 PRIVATE_FIELDS = frozenset({"image", "tail_image", "shots", "video_url"})
@@ -46,7 +46,7 @@ class PrivateValues:
     owner: Any = field(default=None, compare=False)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({shown_parameters(dict(self.values))!r})"
+        return f"{type(self).__name__}({ {name: shown(value) for name, value in self.values.items()}!r})"
 
 
 class PrivateField:
@@ -62,11 +62,21 @@ class PrivateField:
         if self.name not in held.values:
             raise AttributeError(f"{type(task).__name__!r} object has no attribute {self.name!r}")
         value = held.values[self.name]
-        return value if held.working else shown_parameters(value)
+        return value if held.working else shown(value)
 
     def __set__(self, task: Any, value: Any) -> None:
         held = _holder(task)
         _keep(task, replace(held, values={**held.values, self.name: value}))
+
+
+def shown(value: Any) -> Any:
+    """A private field's value as it may be shown: a text that is no URL, path or template reads as inline data.
+
+    A field holding one text (``image``, ``video_url``) holds media: anything that cannot name a file
+    (URL-safe base64, a blob with control characters) is shown by its length too. Mappings and lists
+    (a storyboard's ``shots``) are shown as request parameters are.
+    """
+    return shown_source(value) if isinstance(value, str) else shown_parameters(value)
 
 
 def install_private_fields(cls: type) -> None:

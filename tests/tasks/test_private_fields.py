@@ -121,3 +121,10 @@ def test_the_api_receives_the_real_url_and_data(simulator, tmp_path):
 def test_what_holds_no_url_and_no_inline_data_reads_as_it_is(value):
     op = KlingImageToVideoOperator(task_id="i", image=value)
     assert op.image == value
+
+
+def test_a_blob_that_names_no_file_is_shown_by_its_length():
+    urlsafe = base64.urlsafe_b64encode(bytes(range(256)) * 20).decode()  # '-' and '_': not base64 text
+    op = KlingImageToVideoOperator(task_id="i", image=urlsafe)
+    assert op.image == f"<inline data, {len(urlsafe)} characters>"
+    assert urlsafe[100:160] not in repr(op.__dict__["_private_values"])
