@@ -5,6 +5,8 @@ forwards each request to the simulator, and relays the answer. Told to, it forwa
 create request (so the generation is made and billed) and then, instead of the answer, writes a
 TLS record that cannot be decrypted: the client's TLS layer fails *after* its request was sent
 (``SSLError: DECRYPTION_FAILED_OR_BAD_RECORD_MAC``), as when a middlebox corrupts or cuts a stream.
+Told to, it instead answers the first client hello with that record: the handshake fails before
+anything was sent, as a flaky handshake does.
 """
 
 from __future__ import annotations
@@ -28,13 +30,24 @@ class TlsMiddlebox:
     :param upstream: the simulator's base URL (plain HTTP).
     :param cert: the PEM certificate to serve; :param key: its key.
     :param break_first_create: answer the first create with an undecryptable TLS record.
+    :param break_first_handshake: answer the first client hello with it (``broken_handshakes`` counts them).
     """
 
-    def __init__(self, upstream: str, cert: str, key: str, *, break_first_create: bool = True) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        cert: str,
+        key: str,
+        *,
+        break_first_create: bool = True,
+        break_first_handshake: bool = False,
+    ) -> None:
         self.upstream = upstream.rstrip("/")
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(cert, key)
         self.break_next_create = break_first_create
+        self.break_next_handshake = break_first_handshake
+        self.broken_handshakes = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"https://127.0.0.1:{self.listener.getsockname()[1]}"
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -55,6 +68,13 @@ class TlsMiddlebox:
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn: socket.socket) -> None:
+        if self.break_next_handshake:
+            self.break_next_handshake = False
+            with conn:
+                conn.recv(65536)  # the client hello
+                conn.sendall(UNDECRYPTABLE_RECORD)
+                self.broken_handshakes += 1
+            return
         try:
             with self.context.wrap_socket(conn, server_side=True) as tls:
                 method, path, headers, body = _read_request(tls)

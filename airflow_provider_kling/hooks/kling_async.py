@@ -173,7 +173,10 @@ class KlingAsyncHook(BaseHook):
                         what=transport.STATUS_REQUEST,
                     )
         except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientConnectorSSLError) as err:
-            raise transport.tls_error(transport.STATUS_REQUEST, settings.base_url, str(err)) from None
+            # aiohttp raises these only while connecting, so before anything was sent.
+            raise transport.tls_error(
+                transport.STATUS_REQUEST, settings.base_url, str(err), in_handshake=True
+            ) from None
         except aiohttp.ClientConnectorError as err:
             raise KlingConnectionError(
                 f"{transport.STATUS_REQUEST} could not reach {settings.base_url}: {err.os_error}", safe_to_resend=True

@@ -11,6 +11,7 @@ import asyncio
 import json
 import ssl
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -97,7 +98,9 @@ def requests_errors(
     try:
         yield
     except requests.exceptions.SSLError as err:
-        raise tls_error(what, target, describe_transport_error(err)) from None
+        raise tls_error(
+            what, target, describe_transport_error(err), in_handshake=_raised_in_tls_handshake(err)
+        ) from None
     except requests.ConnectionError as err:
         raise error(
             f"{what} could not reach {target}: {describe_transport_error(err)}",
@@ -107,14 +110,23 @@ def requests_errors(
         raise error(f"{what} failed: {describe_transport_error(err)}") from None
 
 
-def tls_error(what: str, target: str, detail: str) -> KlingError:
-    """A failed TLS handshake: nothing reached the server. A refused certificate is a setup problem."""
+def tls_error(what: str, target: str, detail: str, *, in_handshake: bool) -> KlingError:
+    """The error for a TLS failure: a refused certificate is a setup problem, the rest transient.
+
+    :param in_handshake: whether the failure was raised by the TLS handshake itself. Only then did
+        nothing reach the server, so that even a create may be sent again. Any later TLS failure (a
+        corrupted record, an alert in place of the answer) may follow a request the API acted on.
+    """
     if "CERTIFICATE_VERIFY_FAILED" in detail or "certificate verify failed" in detail:
         return KlingConfigurationError(
             f"{what}: the TLS certificate of {target} was not trusted ({detail}). Check the host, or set "
             "the connection extra 'verify' to your CA bundle's path (e.g. behind a corporate proxy)."
         )
-    return KlingConnectionError(f"{what}: TLS handshake with {target} failed: {detail}", safe_to_resend=True)
+    if in_handshake:
+        return KlingConnectionError(f"{what}: TLS handshake with {target} failed: {detail}", safe_to_resend=True)
+    return KlingConnectionError(
+        f"{what}: the TLS connection to {target} failed after it was open, so the request may have reached it: {detail}"
+    )
 
 
 _SSL_CONTEXTS: dict[str, Any] = {}
@@ -151,6 +163,24 @@ def _never_sent(err: Exception) -> bool:
         return True
     reason = getattr(err.args[0], "reason", None) if err.args else None
     return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+
+
+def _raised_in_tls_handshake(err: Exception) -> bool:
+    """True when the ``ssl`` error beneath ``err`` was raised inside the TLS handshake (``do_handshake``).
+
+    ``requests`` raises one ``SSLError`` whether the handshake failed or a record of the answer could
+    not be read after the request was written; only the original ``ssl`` error's traceback tells them
+    apart. A handshake completes before ``http.client`` writes a byte of the request, so an error raised
+    inside it proves nothing was sent. Anything else, or a chain this cannot read, counts as maybe sent.
+    """
+    cause: object = err
+    for _ in range(8):  # requests' SSLError -> MaxRetryError (.reason) -> urllib3's SSLError -> ssl.SSLError
+        if isinstance(cause, ssl.SSLError):
+            return any(frame.f_code.co_name == "do_handshake" for frame, _ in traceback.walk_tb(cause.__traceback__))
+        if not isinstance(cause, BaseException):
+            return False
+        cause = getattr(cause, "reason", None) or next((a for a in cause.args if isinstance(a, BaseException)), None)
+    return False
 
 
 def describe_transport_error(err: Exception) -> str:

@@ -18,6 +18,7 @@ from airflow_provider_kling.operators.download import KlingDownloadVideoOperator
 from airflow_provider_kling.task_outputs import RETURN_GENERATION
 from airflow_provider_kling.tasks.base import KlingVideoLink
 from airflow_provider_kling.tasks.parameters import RequestParameters, sealed
+from airflow_provider_kling.tasks.private_fields import working_values
 from airflow_provider_kling.tasks.wait import KlingWaitingTask
 from airflow_provider_kling.waiting import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 
@@ -123,11 +124,12 @@ class KlingVideoOperator(KlingWaitingTask):
         super().render_template_fields(context, jinja_env)
 
     def generation_params(self) -> dict[str, Any]:
-        """The request fields as rendered for this run: ``model``, ``parameters``, named arguments."""
+        """The request fields as rendered for this run: ``model``, ``parameters``, named arguments (real values)."""
         params: dict[str, Any] = {"model": self.model, **(self.parameters or {})}
         twice = []
         for argument, field in self.request_fields().items():
-            value = getattr(self, argument)
+            with working_values(self):  # image and tail_image as given, not as shown
+                value = getattr(self, argument)
             if value is None:
                 continue
             if params.get(field) is not None:

@@ -598,6 +598,9 @@ class Simulator:
                 "model": g.body.get("model"),
                 "fields": sorted(g.body),
                 "media_sha256": g.media_sha256,
+                "media_urls": {
+                    k: v for k, v in g.body.items() if isinstance(v, str) and v.startswith(("http://", "https://"))
+                },
                 "usd": g.usd,
                 "created_at": g.created,
                 "finishes_at": g.finishes_at if g.finishes_at != float("inf") else None,

@@ -15,6 +15,7 @@ from airflow_provider_kling.models.cost import known_usd
 from airflow_provider_kling.models.media_values import shown_source
 from airflow_provider_kling.task_outputs import VIDEO_LINK_XCOM_KEY, VIDEO_URL_XCOM_KEY, ready_line
 from airflow_provider_kling.tasks.failures import airflow_failure_semantics
+from airflow_provider_kling.tasks.private_fields import install_private_fields, working_values
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -54,6 +55,11 @@ class KlingTask(BaseOperator):
 
     Not a task of its own: subclasses set ``kling_conn_id`` in their ``__init__`` and implement
     :meth:`run_task` (what ``execute`` does) and, when they wait, :meth:`after_wait`.
+
+    A template field named ``image``, ``tail_image``, ``shots`` or ``video_url`` is private
+    (:mod:`~airflow_provider_kling.tasks.private_fields`): outside the task's own work (rendering,
+    running, resuming, lineage) it reads as it may be shown, so the rendered fields, the serialized DAG
+    and templates such as ``map_index_template`` never see a URL's query or inline data.
     """
 
     kling_conn_id: str
@@ -62,15 +68,31 @@ class KlingTask(BaseOperator):
     #: (an operator's: the retry reattaches to the same generation).
     timeout_is_final: ClassVar[bool] = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        install_private_fields(cls)
+
     def execute(self, context: Context) -> Any:
         """:meth:`run_task`, with Kling errors turned into the Airflow exception that does the right thing."""
-        with self.failure_semantics():
+        with self.failure_semantics(), working_values(self):
             return self.run_task(context)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after the trigger fired: :meth:`after_wait` with the finished generation, or fail clearly."""
-        with self.failure_semantics():
+        with self.failure_semantics(), working_values(self):
             return self.after_wait(context, self.finish(context, result_from_event(event)))
+
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
+        # Any resume method (a storyboard's next shot too) works on the real values.
+        with working_values(self):
+            return super().resume_execution(next_method, next_kwargs, context)
+
+    def _do_render_template_fields(
+        self, parent: Any, template_fields: Iterable[str], context: Context, jinja_env: Any, seen_oids: set[int]
+    ) -> None:
+        # Airflow renders each field in place (a mapped task's unmapped copy too): the real values, not the shown.
+        with working_values(self):
+            super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
 
     # -- OpenLineage (called by its listener when apache-airflow-providers-openlineage is installed) --
 
@@ -94,7 +116,8 @@ class KlingTask(BaseOperator):
     def _lineage(self) -> Any:
         facts = getattr(self, "_lineage_facts", {})
         try:
-            inputs, prompt = self.lineage_inputs(), self.lineage_prompt()
+            with working_values(self):
+                inputs, prompt = self.lineage_inputs(), self.lineage_prompt()
         except Exception:  # a task that failed on its own input still reports what it produced
             inputs, prompt = [], None
         # The model as configured (a resumed task reports it too: a deferral starts a new object).

@@ -1,11 +1,14 @@
 """OpenLineage events written by OpenLineage's own file transport during real ``airflow dags test``
 runs: the image-to-video example's photo in, MP4 out and ``kling`` run facet; and no key, prompt
-text, inline image data or URL signature in any event of any entry point, nor in its task log."""
+text, inline image data or URL signature in any event of any entry point, nor in its task log (nor,
+prompts aside, in its stored rendered fields and serialized DAG)."""
 
 from __future__ import annotations
 
 import base64
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +96,13 @@ def assert_nothing_private(text: str, *, prompt: str, inline: str) -> None:
     assert "AKIAIOSFODNN7EXAMPLE" not in text
 
 
+def stored_rows(airflow_env, dag_id: str, *tables: str) -> str:
+    """Every row of ``tables`` in the metadata database that belongs to ``dag_id``, as text."""
+    with closing(sqlite3.connect(airflow_env.home / "airflow.db")) as db:
+        rows = (row for table in tables for row in db.execute(f"SELECT * FROM {table} WHERE dag_id = ?", (dag_id,)))
+        return "\n".join(map(str, rows))
+
+
 def names(datasets: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return sorted((d["namespace"], d["name"]) for d in datasets)
 
@@ -145,6 +155,14 @@ def test_no_event_of_any_entry_point_holds_the_prompt_the_inline_image_or_a_sign
     # The task logs name each input, a presigned URL by its host and path only.
     assert f"tail_image_url: {SIGNED.split('?')[0]} (URL, sent as is)" in output
     assert_nothing_private(output, prompt=PROMPT, inline=inline)
+    # What the metadata DB keeps of every task: its rendered fields (the UI's "Rendered Templates") and
+    # the serialized DAG hold no signature (the image's, nor the CDN's of the downloaded video) and no
+    # inline data; prompts are shown there as written.
+    stored = stored_rows(airflow_env, PRIVATE_DAG, "rendered_task_instance_fields", "serialized_dag")
+    assert f"{simulator.url}/videos/" in stored  # the download's rendered video_url, unsigned
+    assert "X-Amz" not in stored
+    assert "&sig=" not in stored
+    assert inline[200:260] not in stored
 
 
 def test_the_batch_dags_rows_hold_nothing_private_and_full_task_info_scopes_off(airflow_env, simulator, tmp_path):

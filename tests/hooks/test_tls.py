@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from airflow_provider_kling.exceptions import KlingConfigurationError
+from airflow_provider_kling.exceptions import KlingConfigurationError, KlingSubmissionUnknownError
 from airflow_provider_kling.hooks.kling import KlingHook
 from airflow_provider_kling.simulator.process import SimulatorProcess
 from harness.certs import make_certificate
 from harness.simulated import API_KEY
+from harness.tls_middlebox import TlsMiddlebox
 
 
 @pytest.fixture(scope="module")
@@ -63,20 +65,7 @@ def test_bad_verify_extra(monkeypatch):
         KlingHook().settings  # noqa: B018
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "#31 item 3 hole: every requests.SSLError is read as a failed handshake (transport.tls_error: "
-        "safe_to_resend=True), but a TLS error can come after the request was sent (a record a middlebox "
-        "corrupts, a TLS alert in place of the answer): the create is resent at once and a second video is "
-        "paid for. Telling a handshake failure from a later one (or never resending a create on a TLS error "
-        "but a refused certificate) is a design decision: the latter sends a flaky handshake to the request "
-        "log and a 'may have been billed' failure."
-    ),
-)
 def test_a_tls_failure_after_the_create_was_sent_never_sends_it_again(simulator, tmp_path, monkeypatch):
-    from harness.tls_middlebox import TlsMiddlebox
-
     cert, key = make_certificate(tmp_path)
     with TlsMiddlebox(simulator.url, cert, key) as middlebox:  # the create is made, its answer broken
         use(monkeypatch, middlebox.url, verify=cert)
@@ -84,4 +73,33 @@ def test_a_tls_failure_after_the_create_was_sent_never_sends_it_again(simulator,
             KlingHook().submit_generation("a lighthouse at dusk")
         except Exception as err:  # the outcome under test is what was paid for
             print(f"{type(err).__name__}: {err}")
+    assert simulator.stats()["creates"] == 1
+
+
+def test_a_create_whose_tls_answer_was_broken_is_an_unknown_outcome_the_request_log_resolves(
+    simulator, tmp_path, monkeypatch
+):
+    cert, key = make_certificate(tmp_path)
+    with TlsMiddlebox(simulator.url, cert, key) as middlebox:
+        use(monkeypatch, middlebox.url, verify=cert)
+        hook = KlingHook()
+        request = hook.prepare({"prompt": "a lighthouse at dusk"})
+        sent_at = time.time()
+        with pytest.raises(KlingSubmissionUnknownError, match="failed after it was open") as excinfo:
+            hook.create_generation(request, client_request_id="kling:t:tls-broken")
+        found = hook.find_create("kling:t:tls-broken", model=request.model, sent_at=sent_at, sends=1, wait=0)
+    assert excinfo.value.sends == 1
+    assert found.succeeded
+    assert simulator.stats()["creates"] == 1
+
+
+def test_a_failed_tls_handshake_on_a_create_is_sent_again_and_pays_once(simulator, tmp_path, monkeypatch, capsys):
+    cert, key = make_certificate(tmp_path)
+    with TlsMiddlebox(simulator.url, cert, key, break_first_create=False, break_first_handshake=True) as middlebox:
+        use(monkeypatch, middlebox.url, verify=cert)
+        hook = KlingHook()
+        generation_id = hook.submit_generation("a lighthouse at dusk")
+        assert hook.get_generation(generation_id).id == generation_id
+    assert middlebox.broken_handshakes == 1
+    assert "TLS handshake with" in capsys.readouterr().out
     assert simulator.stats()["creates"] == 1

@@ -91,16 +91,6 @@ def test_the_stored_rendered_fields_of_parameters_hold_no_signature_and_no_inlin
     assert INLINE[100:160] not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Project rule hole (no signed-URL query or base64 in rendered fields or the database): the template "
-        "fields image/tail_image, a storyboard's shots and a download's video_url are plain values, stored "
-        "by Airflow as rendered (rendered_task_instance_fields, the UI's Rendered tab) with the presigned "
-        "URL's signature and the inline image's base64; only parameters is wrapped. The image operator's "
-        "docstring says its data never reaches a rendered field."
-    ),
-)
 @pytest.mark.parametrize(
     "make",
     [
