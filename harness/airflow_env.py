@@ -57,10 +57,10 @@ class AirflowEnv:
     def run(
         self, *args: str, timeout: float = 300, env: dict[str, str] | None = None, fresh_process: bool = False
     ) -> subprocess.CompletedProcess[str]:
-        """``airflow <args>``; ``dags test`` runs in the warm runner (:mod:`harness.dag_runner`)
+        """``airflow <args>``; ``dags test`` and ``tasks test`` run in the warm runner (:mod:`harness.dag_runner`)
         unless ``fresh_process`` (or ``KLING_E2E_FRESH_PROCESSES=1``), as typed in a shell, is asked for."""
         fresh_process = fresh_process or os.environ.get("KLING_E2E_FRESH_PROCESSES") == "1"
-        if args[:2] == ("dags", "test") and not fresh_process:
+        if args[:2] in (("dags", "test"), ("tasks", "test")) and not fresh_process:
             return self._run_warm(list(args), env or {}, timeout)
         return subprocess.run(
             [AIRFLOW, *args],

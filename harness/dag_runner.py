@@ -1,11 +1,11 @@
-"""Run ``airflow dags test`` commands one after another in one warm Python process.
+"""Run ``airflow dags test`` and ``airflow tasks test`` commands one after another in one warm Python process.
 
 Each ``airflow dags test`` process spends 10 to 15 CPU-seconds before the DAG's first task runs
 (importing Airflow, starting the in-process execution API, its first requests), more than most
 e2e runs spend on the DAG itself. This runner pays that once per test session and then runs each
-request through Airflow's own CLI entry (``cli_parser`` -> ``dag_test``), as the ``airflow``
-command does: same parsing of the DAG folder, same ``dag.test()``, same exit status (non-zero when
-the DAG run failed). What differs from a fresh process is only what the process keeps between
+request through Airflow's own CLI entry (``cli_parser`` -> ``dag_test`` / ``task_test``), as the
+``airflow`` command does: same parsing of the DAG folder, same ``dag.test()``, same exit status
+(non-zero when the DAG run failed). What differs from a fresh process is only what the process keeps between
 runs, which a real worker or triggerer process keeps as well (imported modules, the render
 history of the poll schedule, the API server's state).
 
