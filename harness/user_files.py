@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 
@@ -19,3 +20,8 @@ def changed(before: dict[str, str], folder: Path) -> list[str]:
     """The files of ``before`` that are gone or differ now."""
     after = fingerprints(folder)
     return [name for name, sha in before.items() if after.get(name) != sha]
+
+
+def files_left(folder: Path) -> list[str]:
+    """Every file under ``folder`` (links to folders are not followed): what a task left behind there."""
+    return sorted(os.path.join(parent, name) for parent, _, names in os.walk(folder) for name in names)

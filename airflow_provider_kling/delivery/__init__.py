@@ -5,6 +5,7 @@
 * :mod:`.destination` checks a destination before any request (names, folder, the user's files);
 * :mod:`.ownership` tells the product's files from the user's (the sidecar records each it wrote);
 * :mod:`.storage` stages and publishes one file atomically to any object storage;
+* :mod:`.scratch` gives a task a private folder on the worker's disk, swept if a killed worker left it;
 * :mod:`.publish` publishes a video and the files beside it as one, all or nothing;
 * :mod:`.media` makes a poster frame and probes the video (``media`` extra);
 * :mod:`.deliver` puts them in order and refreshes an expired URL;

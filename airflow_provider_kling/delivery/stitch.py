@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from airflow_provider_kling.delivery.scratch import scratch_folder
 from airflow_provider_kling.exceptions import KlingTransientError
 
 AUDIO_RATE = 48000
@@ -235,8 +236,8 @@ def last_frame(path: Path, *, min_short_side: int = 0) -> bytes:
         side = str(min_short_side)
         scale = f"scale='if(lt(iw,ih),max(iw,{side}),-2)':'if(lt(iw,ih),-2,max(ih,{side}))':flags=neighbor"
         command += ["-vf", scale]
-    with tempfile.TemporaryDirectory(prefix="kling-frame-") as folder:
-        out = Path(folder) / "last.png"
+    with scratch_folder("frame-") as folder:
+        out = folder / "last.png"
         command += ["-f", "image2", "-c:v", "png", str(out)]
         result = run_ffmpeg(command, doing=f"reading the last frame of {path.name}", timeout=FRAME_TIMEOUT)
         if result.returncode != 0 or not out.exists():

@@ -23,7 +23,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_provider_kling.delivery.hashing import file_sha256
+from airflow_provider_kling.delivery.scratch import scratch_folder
 from airflow_provider_kling.exceptions import KlingStorageError
 from airflow_provider_kling.hooks.storage import storage_path
 from airflow_provider_kling.models.destinations import companion_name
@@ -73,13 +73,10 @@ def companion(video: Any, kind: str) -> Any:
 def staged_file(destination: Any) -> Iterator[Path]:
     """A local file, created empty, to write what goes to ``destination``; removed unless published."""
     if not is_local(destination):
-        handle, name = tempfile.mkstemp(prefix="kling-", suffix=".part")
-        os.close(handle)
-        staged = Path(name)
-        try:
+        with scratch_folder("upload-") as folder:
+            staged = folder / "object.part"
+            staged.touch(mode=0o600)
             yield staged
-        finally:
-            staged.unlink(missing_ok=True)
         return
     target = local_path(destination)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,6 +24,7 @@ from airflow_provider_kling.delivery.media import probe_and_poster, still_at
 from airflow_provider_kling.delivery.ownership import product_sidecar
 from airflow_provider_kling.delivery.pages import contact_sheet
 from airflow_provider_kling.delivery.publish import Publication, publish_delivery
+from airflow_provider_kling.delivery.scratch import scratch_folder
 from airflow_provider_kling.delivery.stitch import ClipInfo, clip_info, plan_for, stitch, verify_stitched
 from airflow_provider_kling.exceptions import KlingStorageSetupError
 from airflow_provider_kling.hooks.storage import storage_errors
@@ -72,13 +72,13 @@ def deliver_storyboard(
         if existing is not None:
             logger.info("%s already holds this storyboard's %d shots: kept as it is", target, len(ids))
             return Delivery.kept(target, existing, None)
-        with tempfile.TemporaryDirectory(prefix="kling-storyboard-") as folder:
-            clips = [Path(folder) / f"shot-{n + 1}.mp4" for n in range(len(shots))]
+        with scratch_folder("storyboard-") as folder:
+            clips = [folder / f"shot-{n + 1}.mp4" for n in range(len(shots))]
             for shot, clip in zip(shots, clips, strict=True):
                 download_generation(hook, shot.generation_id, clip, logger)
             infos = [clip_info(clip) for clip in clips]
             plan = plan_for(infos, crossfade=crossfade)
-            stitched = Path(folder) / "joined.mp4"
+            stitched = folder / "joined.mp4"
             stitch(clips, stitched, plan, infos)
             joined = verify_stitched(stitched, plan, infos)
             size, sha256 = stitched.stat().st_size, file_sha256(stitched)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,6 +175,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
 
     def _submit(self, context: Context, board: Storyboard, index: int) -> Submitted:
         """Shot ``index``'s generation: reattached to when recorded, else created (paid once)."""
+        from airflow_provider_kling.delivery.scratch import scratch_folder
         from airflow_provider_kling.tasks.submit import submit_once
 
         slots = board.slots()
@@ -185,8 +185,8 @@ class KlingStoryboardOperator(KlingWaitingTask):
             return submit_once(self, context, board.shots[index].params(), ledger_slot=slots[index])
         previous = str(self._recorded(context, slots[index - 1]))
         # A private folder (0700), gone on every path: the frame is read into the request before it is sent.
-        with tempfile.TemporaryDirectory(prefix="kling-storyboard-") as folder:
-            frame = self._first_frame(previous, index, Path(folder))
+        with scratch_folder("storyboard-frame-") as folder:
+            frame = self._first_frame(previous, index, folder)
             return submit_once(self, context, board.shots[index].params(frame), ledger_slot=slots[index])
 
     def _first_frame(self, previous: str, index: int, folder: Path) -> str:

@@ -27,6 +27,7 @@ from airflow_provider_kling.delivery.stitch import (
 from airflow_provider_kling.exceptions import KlingTransientError
 from airflow_provider_kling.simulator.video import clip_colour, render, shape_of
 from harness.frames import centre_colours, close, rgb, runs
+from harness.user_files import files_left
 
 pytest.importorskip("imageio_ffmpeg", reason="stitching needs the media extra (imageio-ffmpeg)")
 
@@ -181,4 +182,4 @@ def test_an_ffmpeg_run_past_its_limit_is_stopped_named_and_leaves_nothing(
     assert isinstance(raised.value, KlingTransientError)
     assert isinstance(raised.value, StitchError)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "b.mp4", "c.mp4", "scratch"]
-    assert list(scratch.iterdir()) == []
+    assert files_left(scratch) == []

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -80,10 +81,17 @@ def uploading(s3) -> bool:
 
 
 @pytest.mark.parametrize("moment", ["downloading", "uploading"])
-def test_a_worker_killed_while_delivering_leaves_no_video(simulator, s3, moment):
+def test_a_worker_killed_while_delivering_leaves_no_video(simulator, s3, moment, tmp_path, monkeypatch):
+    temp = tmp_path / "tmp"  # the worker's temporary directory
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     generation_id = finished_generation(simulator)
     simulator.configure(video_size=240 * 1024 * 1024)  # a multipart upload to S3, long enough to be caught
-    process = subprocess.Popen([sys.executable, "-c", DELIVER, DESTINATION, generation_id], start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", DELIVER, DESTINATION, generation_id],
+        start_new_session=True,
+        env={**os.environ, "TMPDIR": str(temp)},
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and process.poll() is None:
@@ -106,6 +114,8 @@ def test_a_worker_killed_while_delivering_leaves_no_video(simulator, s3, moment)
     assert set(s3.objects("videos/")) == {
         f"videos/{video_file_name(generation_id)}{end}" for end in ("", ".kling.json")
     }
+    # The killed worker's 240 MB download is gone from the worker's disk too, removed by the retry.
+    assert [path for path in temp.rglob("*") if path.is_file()] == []
 
 
 def put(s3, key: str, data: bytes) -> None:
