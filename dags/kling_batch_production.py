@@ -143,7 +143,7 @@ def kling_batch_production():
             parameters=parameters,
             wait_for_completion=True,
             poll_interval=POLL_INTERVAL,
-            timeout=timedelta(minutes=30).total_seconds(),
+            timeout=timedelta(minutes=30),
             pool=POOL,
             map_index_template=row_label("{{ task.parameters.get('external_task_id') or task.model }}"),
         )

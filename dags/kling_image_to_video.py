@@ -90,10 +90,11 @@ def kling_image_to_video():
             task_id="animate",
             image=image,
             prompt=PROMPT,
-            parameters={"duration": 5, "negative_prompt": "blurry, distorted product, text"},
+            duration=5,
+            negative_prompt="blurry, distorted product, text",
             wait_for_completion=True,
             poll_interval=POLL_INTERVAL,
-            timeout=timedelta(minutes=30).total_seconds(),
+            timeout=timedelta(minutes=30),
             pool=POOL,
             map_index_template=row_label("{{ task.image.split('?')[0].rsplit('/', 1)[-1] }}"),
         )

@@ -45,7 +45,7 @@ def kling_storyboard():
         crossfade=0.0,
         max_usd=5,
         poll_interval=POLL_INTERVAL,
-        timeout=timedelta(minutes=20).total_seconds(),
+        timeout=timedelta(minutes=20),
     )
 
     @task

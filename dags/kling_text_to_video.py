@@ -52,7 +52,7 @@ def kling_text_to_video():
         task_id="wait",
         generation_id=submit.output,
         poke_interval=POLL_INTERVAL,
-        timeout=timedelta(minutes=20).total_seconds(),
+        timeout=timedelta(minutes=20),
     )
 
     # A folder (trailing slash) stores <generation id>.mp4, with <id>.mp4.kling.json and .mp4.poster.jpg beside it.

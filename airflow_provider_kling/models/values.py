@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import timedelta
 from typing import Any, TypeGuard
 
+from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.models.media_values import scrub_queries, shown_parameters
 
 #: The two create paths' names (their paths: ``models.request.ENDPOINT_PATHS``).
@@ -39,6 +41,34 @@ def is_money(value: Any) -> TypeGuard[float]:
     except OverflowError:  # an integer beyond any float
         return False
     return math.isfinite(number) and number >= 0
+
+
+#: The longest span of seconds accepted (a wait, a connection's timeouts): a year. Sockets refuse
+#: far longer ones, and ``timedelta`` overflows, only once a request is on its way.
+MAX_SECONDS = 365 * 86400.0
+
+
+def as_seconds(value: Any, what: str, *, most: float = MAX_SECONDS) -> float:
+    """``value``, a number of seconds or a ``timedelta``, as seconds: above 0 and at most ``most``.
+
+    :param what: how the error names the value (``"timeout"``, ``"poll_interval"``).
+    :raises KlingValidationError: for text, ``True``/``False``, NaN, infinity, zero, a negative
+        number or ``timedelta``, or more than ``most``.
+    """
+    number = value.total_seconds() if isinstance(value, timedelta) else value
+    try:
+        good = is_number(number) and math.isfinite(float(number)) and 0 < number <= most
+    except OverflowError:  # an integer beyond any float
+        good = False
+    if not good:
+        limit = " (a year)" if most == MAX_SECONDS else ""
+        raise KlingValidationError(
+            [
+                f"{what} must be a number of seconds or a timedelta, above 0 and at most {most:.0f}{limit}; "
+                f"got {describe(value)}"
+            ]
+        )
+    return float(number)
 
 
 def shorten(text: str, limit: int) -> str:

@@ -6,6 +6,7 @@ The download operator lives in :mod:`.download`; it is importable from here as w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import XComArg
@@ -14,6 +15,7 @@ from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.lineage import media_read
 from airflow_provider_kling.models import DEFAULT_IMAGE_MODEL, DEFAULT_MODEL
 from airflow_provider_kling.models.catalog import get_model, is_catalogued
+from airflow_provider_kling.models.values import as_seconds
 from airflow_provider_kling.operators.download import KlingDownloadVideoOperator, kling_videos_asset
 from airflow_provider_kling.task_outputs import RETURN_GENERATION
 from airflow_provider_kling.tasks.base import KlingVideoLink
@@ -60,8 +62,9 @@ class KlingVideoOperator(KlingWaitingTask):
     :param wait_for_completion: also wait for the video and return the finished generation
         instead of its id.
     :param deferrable: wait in the triggerer, freeing the worker slot (default).
-    :param poll_interval: seconds between status polls while waiting.
-    :param timeout: seconds to wait for the video before failing (a retry reattaches).
+    :param poll_interval: seconds (or a ``timedelta``) between status polls while waiting.
+    :param timeout: seconds (or a ``timedelta``) to wait for the video before failing (a retry
+        reattaches).
     :param allow_unknown_model: send a model newer than this provider's catalog, checked only for
         what every Kling model shares.
     :param max_usd: the most this task may spend, in US dollars (templated): the request is priced
@@ -82,8 +85,8 @@ class KlingVideoOperator(KlingWaitingTask):
         kling_conn_id: str = "kling_default",
         wait_for_completion: bool = False,
         deferrable: bool = True,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float | timedelta = DEFAULT_POLL_INTERVAL,
+        timeout: float | timedelta = DEFAULT_WAIT_TIMEOUT,
         allow_unknown_model: bool = False,
         max_usd: float | str | None = None,
         **kwargs: Any,
@@ -95,8 +98,8 @@ class KlingVideoOperator(KlingWaitingTask):
         self.kling_conn_id = kling_conn_id
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.timeout = timeout
+        self.poll_interval = as_seconds(poll_interval, "poll_interval")
+        self.timeout = as_seconds(timeout, "timeout")
         self.allow_unknown_model = allow_unknown_model
 
     #: Named arguments of a subclass that are request fields (argument name -> field name).
@@ -256,13 +259,17 @@ class KlingImageToVideoOperator(KlingVideoOperator):
     sent inline)``); its data never reaches a log, XCom or rendered field. Waiting, reattaching and
     deferral work as in :class:`KlingVideoOperator`.
 
-    :param image: the first frame (templated).
+    :param image: the first frame (templated); ``image_url`` is accepted as its other name.
     :param tail_image: the last frame, on models that take one (``tail_image_url``, or
         ``last_image_url`` on O1) (templated).
     :param prompt: what should happen (templated; required by some models).
+    :param negative_prompt: what it should not show (templated).
+    :param duration: seconds, as the model allows (``5`` or ``10`` on most); the API's default when unset.
+    :param aspect_ratio: on the models that take one (most derive it from the image).
+    :param cfg_scale: prompt adherence, 0 to 1, on the models that take it.
     :param model: an image-to-video model (default ``kling-video/v1.6/pro/image-to-video``).
-    :param parameters: any other field of the model (``duration``, ``negative_prompt``,
-        ``generate_audio`` ...) (templated).
+    :param parameters: any other field of the model (``generate_audio``, ``static_mask_url`` ...)
+        (templated). A field set by name and in ``parameters`` is refused: set it once.
     :param kwargs: any :class:`KlingVideoOperator` argument (``wait_for_completion``, ``deferrable`` ...).
     """
 
@@ -270,6 +277,10 @@ class KlingImageToVideoOperator(KlingVideoOperator):
         "image",
         "tail_image",
         "prompt",
+        "negative_prompt",
+        "duration",
+        "aspect_ratio",
+        "cfg_scale",
         "model",
         "parameters",
         "kling_conn_id",
@@ -280,17 +291,26 @@ class KlingImageToVideoOperator(KlingVideoOperator):
     def __init__(
         self,
         *,
-        image: Any,
+        image: Any = None,
         tail_image: Any = None,
         prompt: str | None = None,
+        negative_prompt: str | None = None,
+        duration: int | str | None = None,
+        aspect_ratio: str | None = None,
+        cfg_scale: float | None = None,
         model: str = DEFAULT_IMAGE_MODEL,
         parameters: dict[str, Any] | None = None,
+        image_url: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(model=model, parameters=parameters, **kwargs)
-        self.image = image
+        self.image = one_image(image, image_url)
         self.tail_image = tail_image
         self.prompt = prompt
+        self.negative_prompt = negative_prompt
+        self.duration = duration
+        self.aspect_ratio = aspect_ratio
+        self.cfg_scale = cfg_scale
 
     def request_fields(self) -> dict[str, str]:
 
@@ -299,7 +319,15 @@ class KlingImageToVideoOperator(KlingVideoOperator):
             spec = get_model(self.model)
             if not spec.accepts("tail_image_url") and spec.accepts("last_image_url"):
                 tail = "last_image_url"  # O1's name for the last frame
-        return {"image": "image_url", "tail_image": tail, "prompt": "prompt"}
+        named = ("prompt", "negative_prompt", "duration", "aspect_ratio", "cfg_scale")
+        return {"image": "image_url", "tail_image": tail, **{name: name for name in named}}
+
+
+def one_image(image: Any, image_url: Any) -> Any:
+    """The first frame, given as ``image`` or by its request field's name ``image_url``: once."""
+    if image is not None and image_url is not None:
+        raise KlingValidationError(["image and image_url are two names of one field (the first frame): give one"])
+    return image if image is not None else image_url
 
 
 def __getattr__(name: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from airflow_provider_kling.models.storyboard import (
     Storyboard,
     plan_storyboard,
 )
+from airflow_provider_kling.models.values import as_seconds
 from airflow_provider_kling.operators.download import kling_videos_asset
 from airflow_provider_kling.tasks.ledger import SubmissionLedger
 from airflow_provider_kling.tasks.settle import settle_left_behind
@@ -72,8 +74,8 @@ class KlingStoryboardOperator(KlingWaitingTask):
         since it was delivered) is refused before the first shot is paid for, whatever this says.
     :param kling_conn_id: the Kling connection.
     :param deferrable: wait in the triggerer while a shot renders (default).
-    :param poll_interval: seconds between status polls.
-    :param timeout: seconds to wait for each shot.
+    :param poll_interval: seconds (or a ``timedelta``) between status polls.
+    :param timeout: seconds (or a ``timedelta``) to wait for each shot.
     """
 
     template_fields: Sequence[str] = ("shots", "destination", "model", "image_model", "kling_conn_id", "max_usd")
@@ -94,8 +96,8 @@ class KlingStoryboardOperator(KlingWaitingTask):
         overwrite: bool = False,
         kling_conn_id: str = "kling_default",
         deferrable: bool = True,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float | timedelta = DEFAULT_POLL_INTERVAL,
+        timeout: float | timedelta = DEFAULT_WAIT_TIMEOUT,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("outlets", [kling_videos_asset()])
@@ -111,8 +113,8 @@ class KlingStoryboardOperator(KlingWaitingTask):
         self.overwrite = overwrite
         self.kling_conn_id = kling_conn_id
         self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.timeout = timeout
+        self.poll_interval = as_seconds(poll_interval, "poll_interval")
+        self.timeout = as_seconds(timeout, "timeout")
 
     def storyboard(self) -> Storyboard:
         """The shots as rendered for this run, checked (raises ``KlingValidationError``)."""

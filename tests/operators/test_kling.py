@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
 from airflow_provider_kling.task_outputs import GENERATION_ID_XCOM_KEY, VIDEO_URL_XCOM_KEY
 from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
@@ -123,6 +124,26 @@ def test_wait_for_completion_defers_with_a_secret_free_trigger(simulator):
     assert kwargs["poll_interval"] == 3
     assert 590 < kwargs["end_time"] - time.time() <= 600
     assert excinfo.value.timeout > timedelta(seconds=600)
+
+
+def test_a_timedelta_is_as_good_as_seconds_for_every_wait_argument(simulator):
+    # Before: accepted when the DAG was parsed, then "float + timedelta" once the task waited.
+    op = operator(wait_for_completion=True, poll_interval=timedelta(seconds=3), timeout=timedelta(minutes=10))
+    with pytest.raises(TaskDeferred) as excinfo:
+        op.execute(make_context(op))
+    _, kwargs = excinfo.value.trigger.serialize()
+    assert kwargs["poll_interval"] == 3
+    assert 590 < kwargs["end_time"] - time.time() <= 600
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [("timeout", timedelta(minutes=-5)), ("timeout", float("nan")), ("poll_interval", 0), ("poll_interval", "10")],
+)
+def test_a_wait_argument_that_is_no_span_of_time_fails_when_the_dag_is_parsed(argument, value):
+    # Not templated, so known at parse time: refused there, as Airflow refuses a bad execution_timeout.
+    with pytest.raises(KlingValidationError, match=rf"{argument} must be a number of seconds or a timedelta"):
+        operator(**{argument: value})
 
 
 def test_execution_timeout_shortens_the_deadline(simulator):

@@ -10,6 +10,7 @@ from airflow_provider_kling.operators.kling import (
     KlingTextToVideoOperator,
     KlingVideoOperator,
 )
+from airflow_provider_kling.version_compat import AirflowFailException
 from harness.airflow_context import FakeStateStore, FakeTaskInstance, make_context
 from harness.inputs import write_image
 
@@ -69,6 +70,53 @@ def test_image_operator_maps_image_and_tail_image_to_the_models_fields(model, ta
         tail_field: "/photos/b.png",
         "prompt": "p",
     }
+
+
+def test_image_operator_takes_the_same_named_fields_as_the_text_operator(simulator, tmp_path):
+    # Before: KlingImageToVideoOperator(duration=5) was a TypeError; only parameters= could say it.
+    photo = write_image(tmp_path / "mug.png", 640, 640)
+    op = KlingImageToVideoOperator(
+        task_id="i", image=str(photo), prompt="the mug turns", negative_prompt="blur", duration=5, cfg_scale=0.4
+    )
+    assert op.generation_params() == {
+        "model": "kling-video/v1.6/pro/image-to-video",
+        "image_url": str(photo),
+        "prompt": "the mug turns",
+        "negative_prompt": "blur",
+        "duration": 5,
+        "cfg_scale": 0.4,
+    }
+    assert {"negative_prompt", "duration", "aspect_ratio", "cfg_scale"} <= set(op.template_fields)
+    generation_id = op.execute(make_context(op))
+    assert simulator.stats()["generations"][generation_id]["model"] == op.model
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"duration": 5, "parameters": {"duration": 10}}, "duration is set both as duration= and in parameters"),
+        ({"duration": 7}, "duration"),
+        ({"model": "klingai/video-o1-image-to-video", "cfg_scale": 0.5}, "cfg_scale"),
+    ],
+)
+def test_a_named_field_the_model_refuses_fails_before_any_request(simulator, tmp_path, kwargs, says):
+    photo = write_image(tmp_path / "mug.png", 640, 640)
+    op = KlingImageToVideoOperator(task_id="i", image=str(photo), prompt="p", **kwargs)
+    with pytest.raises(Exception, match=says):
+        op.execute(make_context(op))
+    assert simulator.stats()["create_requests"] == 0
+
+
+def test_image_url_is_the_images_other_name_given_once(simulator):
+    by_field_name = KlingImageToVideoOperator(task_id="i", image_url="https://cdn/x.png")
+    assert by_field_name.generation_params()["image_url"] == "https://cdn/x.png"
+    with pytest.raises(KlingValidationError, match="image and image_url are two names of one field"):
+        KlingImageToVideoOperator(task_id="i", image="https://cdn/x.png", image_url="https://cdn/y.png")
+    # Neither: the model's own rule, before any request, as for every missing field.
+    op = KlingImageToVideoOperator(task_id="i", prompt="no first frame")
+    with pytest.raises(AirflowFailException, match="image_url is required by kling-video/v1.6/pro/image-to-video"):
+        op.execute(make_context(op))
+    assert simulator.stats()["create_requests"] == 0
 
 
 def test_image_operator_defaults():
