@@ -30,11 +30,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk.bases.decorator import DecoratedOperator, TaskDecorator, task_decorator_factory
 
 from airflow_provider_kling.exceptions import KlingValidationError
-from airflow_provider_kling.lineage import media_read
 from airflow_provider_kling.models.values import describe
-from airflow_provider_kling.operators.download import kling_videos_asset
 from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
 from airflow_provider_kling.task_outputs import RETURN_SUMMARY, task_summary
+from airflow_provider_kling.tasks.delivering import deliver_result
 from airflow_provider_kling.version_compat import context_merge, determine_kwargs
 
 if TYPE_CHECKING:
@@ -77,13 +76,17 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
     :param python_callable: the decorated function; returns a prompt or a parameter dict.
     :param op_args: positional arguments for the function (templated).
     :param op_kwargs: keyword arguments for the function (templated).
-    :param destination: also download the video here (a folder ending in ``/`` or a file URI ending
-        in ``.mp4``); a file of yours there, or beside it where its companions go, is refused before
-        anything is paid for.
-    :param kwargs: any :class:`KlingTextToVideoOperator` argument, used as defaults.
+    :param kwargs: any :class:`KlingTextToVideoOperator` argument, used as defaults; ``destination``
+        (with ``overwrite`` and ``metadata``) also stores the video, as for every generating operator.
     """
 
-    template_fields: Sequence[str] = (*DecoratedOperator.template_fields, "kling_conn_id", "destination", "max_usd")
+    template_fields: Sequence[str] = (
+        *DecoratedOperator.template_fields,
+        "kling_conn_id",
+        "destination",
+        "metadata",
+        "max_usd",
+    )
     template_fields_renderers: ClassVar[dict[str, str]] = {**DecoratedOperator.template_fields_renderers}
     custom_operator_name: str = "@task.kling_video"
 
@@ -93,15 +96,11 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
         python_callable: Callable,
         op_args: Collection[Any] | None = None,
         op_kwargs: Mapping[str, Any] | None = None,
-        destination: str | None = None,
         **kwargs: Any,
     ) -> None:
-        if destination is not None:
-            kwargs.setdefault("outlets", [kling_videos_asset()])
         kwargs.setdefault("prompt", _PROMPT_FROM_FUNCTION)
         kwargs["wait_for_completion"] = True
         super().__init__(python_callable=python_callable, op_args=op_args, op_kwargs=op_kwargs, **kwargs)
-        self.destination = destination
         self._returned: Any = None  # what the function returned, once it ran
 
     def execute(self, context: Context) -> Any:
@@ -118,16 +117,9 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
         return super().run_task(context)
 
     def generation_params(self) -> dict[str, Any]:
-        """What the function returned, over the decorator's arguments.
-
-        A destination that cannot work fails here too, before anything is paid for.
-        """
+        """What the function returned, over the decorator's arguments."""
         params = params_from_returned(self._returned, super().generation_params())
         self.prompt = str(params.get("prompt"))  # shown in the rendered fields
-        if self.destination:
-            from airflow_provider_kling.delivery.deliver import check_destination
-
-            check_destination(self.destination, inputs=media_read(params))
         return params
 
     def ends_in_triggerer(self) -> str | None:
@@ -142,17 +134,10 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
         """Download when a destination was given; return the small typed result."""
         output = task_summary(result)
         if self.destination:
-            from airflow_provider_kling.delivery import deliver_video
-
-            delivery = deliver_video(
-                self.hook,
-                destination=self.destination,
-                generation_id=result["id"],
-                metadata={"prompt": self.prompt, "task_id": self.task_id, "map_index": context["ti"].map_index},
-                logger=self.log,
+            metadata = {"prompt": self.prompt, **(self.metadata or {})}
+            output["destination"] = deliver_result(
+                self, context, result, destination=self.destination, overwrite=self.overwrite, metadata=metadata
             )
-            self.record_delivery(context, delivery)
-            output["destination"] = delivery.uri
         return output
 
 

@@ -19,6 +19,7 @@ from airflow_provider_kling.models.values import as_seconds
 from airflow_provider_kling.operators.download import KlingDownloadVideoOperator, kling_videos_asset
 from airflow_provider_kling.task_outputs import RETURN_GENERATION
 from airflow_provider_kling.tasks.base import KlingVideoLink
+from airflow_provider_kling.tasks.delivering import check_can_deliver, check_destination_before_paying, deliver_result
 from airflow_provider_kling.tasks.parameters import RequestParameters, sealed
 from airflow_provider_kling.tasks.private_fields import working_values
 from airflow_provider_kling.tasks.wait import KlingWaitingTask
@@ -61,6 +62,13 @@ class KlingVideoOperator(KlingWaitingTask):
     :param kling_conn_id: the Kling connection (API key in its password).
     :param wait_for_completion: also wait for the video and return the finished generation
         instead of its id.
+    :param destination: also store the video here (templated; needs ``wait_for_completion``): a
+        path or URI ending in ``.mp4``, or a folder ending in ``/``. Checked before anything is
+        paid for; delivered as :class:`KlingDownloadVideoOperator` delivers (verified, atomic, a
+        sidecar and poster beside it); the result then names it under ``destination``.
+    :param overwrite: replace another video this product delivered at ``destination`` (never a
+        file it did not write).
+    :param metadata: extra fields for the video's sidecar (templated).
     :param deferrable: wait in the triggerer, freeing the worker slot (default).
     :param poll_interval: seconds (or a ``timedelta``) between status polls while waiting.
     :param timeout: seconds (or a ``timedelta``) to wait for the video before failing (a retry
@@ -73,8 +81,8 @@ class KlingVideoOperator(KlingWaitingTask):
         (the price is still logged before paying).
     """
 
-    template_fields: Sequence[str] = ("model", "parameters", "kling_conn_id", "max_usd")
-    template_fields_renderers = {"parameters": "json"}
+    template_fields: Sequence[str] = ("model", "parameters", "kling_conn_id", "max_usd", "destination", "metadata")
+    template_fields_renderers = {"parameters": "json", "metadata": "json"}
     ui_color = "#f0e6ff"
 
     def __init__(
@@ -89,9 +97,16 @@ class KlingVideoOperator(KlingWaitingTask):
         timeout: float | timedelta = DEFAULT_WAIT_TIMEOUT,
         allow_unknown_model: bool = False,
         max_usd: float | str | None = None,
+        destination: Any = None,
+        overwrite: bool = False,
+        metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        check_can_deliver(destination, wait_for_completion)
+        if destination is not None:
+            kwargs.setdefault("outlets", [kling_videos_asset()])
         super().__init__(**kwargs)
+        self.destination, self.overwrite, self.metadata = destination, overwrite, metadata
         self.max_usd = max_usd
         self.model = model
         self.parameters = parameters
@@ -150,8 +165,10 @@ class KlingVideoOperator(KlingWaitingTask):
         """Submit once; return the id, or with ``wait_for_completion`` what :meth:`after_wait` makes of the video."""
         from airflow_provider_kling.tasks.submit import submit_once
 
+        params = self.generation_params()
+        check_destination_before_paying(self.destination, params)
         submitted = submit_once(
-            self, context, self.generation_params(), allow_unknown_model=self.allow_unknown_model, max_usd=self.max_usd
+            self, context, params, allow_unknown_model=self.allow_unknown_model, max_usd=self.max_usd
         )
         self.note_lineage(model=submitted.model, generation_ids=[submitted.generation_id])
         if not self.wait_for_completion:
@@ -167,9 +184,18 @@ class KlingVideoOperator(KlingWaitingTask):
     def ends_in_triggerer(self) -> str | None:
         """What the trigger returns when it ends this task after a successful wait; ``None``: resume on a worker.
 
-        The trigger can end the task when nothing is left to do on a worker.
+        The trigger can end the task when nothing is left to do on a worker (no video to store).
         """
-        return RETURN_GENERATION
+        return None if self.destination else RETURN_GENERATION
+
+    def after_wait(self, context: Context, result: dict[str, Any]) -> Any:
+        """The finished generation; with a ``destination``, its video stored there first (named in it)."""
+        if not self.destination:
+            return result
+        stored = deliver_result(
+            self, context, result, destination=self.destination, overwrite=self.overwrite, metadata=self.metadata
+        )
+        return {**result, "destination": stored}
 
 
 class KlingTextToVideoOperator(KlingVideoOperator):
@@ -196,20 +222,6 @@ class KlingTextToVideoOperator(KlingVideoOperator):
     :param kwargs: any :class:`KlingVideoOperator` argument (``wait_for_completion``, ``deferrable`` ...).
     """
 
-    template_fields: Sequence[str] = (
-        "prompt",
-        "negative_prompt",
-        "external_task_id",
-        "model",
-        "aspect_ratio",
-        "duration",
-        "cfg_scale",
-        "camera_control",
-        "parameters",
-        "kling_conn_id",
-        "max_usd",
-    )
-    template_fields_renderers = {"camera_control": "json", "parameters": "json"}
     named_fields: ClassVar[dict[str, str]] = {
         name: name
         for name in (
@@ -222,6 +234,8 @@ class KlingTextToVideoOperator(KlingVideoOperator):
             "external_task_id",
         )
     }
+    template_fields: Sequence[str] = (*named_fields, *KlingVideoOperator.template_fields)
+    template_fields_renderers = {**KlingVideoOperator.template_fields_renderers, "camera_control": "json"}
 
     def __init__(
         self,
@@ -273,20 +287,9 @@ class KlingImageToVideoOperator(KlingVideoOperator):
     :param kwargs: any :class:`KlingVideoOperator` argument (``wait_for_completion``, ``deferrable`` ...).
     """
 
-    template_fields: Sequence[str] = (
-        "image",
-        "tail_image",
-        "prompt",
-        "negative_prompt",
-        "duration",
-        "aspect_ratio",
-        "cfg_scale",
-        "model",
-        "parameters",
-        "kling_conn_id",
-        "max_usd",
-    )
-    template_fields_renderers = {"parameters": "json"}
+    #: Named arguments sent as the request field of the same name.
+    same_named: ClassVar[tuple[str, ...]] = ("prompt", "negative_prompt", "duration", "aspect_ratio", "cfg_scale")
+    template_fields: Sequence[str] = ("image", "tail_image", *same_named, *KlingVideoOperator.template_fields)
 
     def __init__(
         self,
@@ -319,8 +322,7 @@ class KlingImageToVideoOperator(KlingVideoOperator):
             spec = get_model(self.model)
             if not spec.accepts("tail_image_url") and spec.accepts("last_image_url"):
                 tail = "last_image_url"  # O1's name for the last frame
-        named = ("prompt", "negative_prompt", "duration", "aspect_ratio", "cfg_scale")
-        return {"image": "image_url", "tail_image": tail, **{name: name for name in named}}
+        return {"image": "image_url", "tail_image": tail, **{name: name for name in self.same_named}}
 
 
 def one_image(image: Any, image_url: Any) -> Any:

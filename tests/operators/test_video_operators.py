@@ -148,3 +148,20 @@ def test_a_retried_image_task_reattaches_without_reading_or_paying_again(simulat
     assert simulator.stats()["creates"] == 1
     # What the task keeps (the ledger) names the photo; it holds no image data.
     assert str(store.get("kling_generation")).find("iVBOR") == -1
+
+
+def test_a_destination_on_a_task_that_does_not_wait_is_refused_when_the_dag_is_parsed():
+    with pytest.raises(KlingValidationError, match="destination needs wait_for_completion=True"):
+        KlingTextToVideoOperator(task_id="t", prompt="p", destination="/videos/a.mp4")
+
+
+@pytest.mark.parametrize("theirs", ["clip.mp4", "clip.mp4.kling.json", "clip.mp4.poster.jpg"])
+def test_a_file_of_yours_where_the_video_goes_is_refused_before_any_request(simulator, tmp_path, theirs):
+    (tmp_path / theirs).write_bytes(b"precious")
+    op = KlingTextToVideoOperator(
+        task_id="t", prompt="p", destination=str(tmp_path / "clip.mp4"), wait_for_completion=True, overwrite=True
+    )
+    with pytest.raises(AirflowFailException, match="only replaces files airflow-provider-kling wrote"):
+        op.execute(make_context(op))
+    assert simulator.stats()["create_requests"] == 0
+    assert (tmp_path / theirs).read_bytes() == b"precious"
