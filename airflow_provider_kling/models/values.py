@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, TypeGuard
 
 from airflow_provider_kling.exceptions import KlingValidationError
@@ -56,9 +58,10 @@ def as_seconds(value: Any, what: str, *, most: float = MAX_SECONDS) -> float:
         number or ``timedelta``, or more than ``most``.
     """
     number = value.total_seconds() if isinstance(value, timedelta) else value
-    try:
-        good = is_number(number) and math.isfinite(float(number)) and 0 < number <= most
-    except OverflowError:  # an integer beyond any float
+    try:  # any real number type: numpy's, Decimal, Fraction (not True/False, not text)
+        real = isinstance(number, (numbers.Real, Decimal)) and not isinstance(number, bool)
+        good = real and math.isfinite(float(number)) and 0 < float(number) <= most
+    except (OverflowError, ArithmeticError, ValueError):  # beyond any float; a signalling Decimal NaN
         good = False
     if not good:
         limit = " (a year)" if most == MAX_SECONDS else ""

@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.cadence import RENDER_HISTORY
+from airflow_provider_kling.models.values import as_seconds
 from airflow_provider_kling.tasks.base import KlingTask
 from airflow_provider_kling.wait_loop import WaitSettings, follow_blocking
 from airflow_provider_kling.waiting import WaitTarget, defer_timeout, format_elapsed
@@ -120,6 +121,21 @@ class KlingWaitingTask(KlingTask):
     deferrable: bool
     poll_interval: float
     timeout: float
+
+    #: Arguments of seconds (or a ``timedelta``), checked when the DAG is parsed.
+    span_arguments: tuple[str, ...] = ("poll_interval", "timeout")
+
+    @classmethod
+    def partial(cls, **kwargs: Any) -> Any:
+        """Like ``BaseOperator.partial``; its spans of time are checked now, as an unmapped task's are.
+
+        Values given to ``.expand()`` are known only when each mapped task runs: checked then,
+        before any request.
+        """
+        for name in cls.span_arguments:
+            if name in kwargs and not hasattr(kwargs[name], "resolve"):  # an XComArg: known at run time
+                as_seconds(kwargs[name], name)
+        return super().partial(**kwargs)
 
     def wait_for(
         self,

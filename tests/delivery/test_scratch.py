@@ -8,10 +8,11 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
-from airflow_provider_kling.delivery.scratch import scratch_folder, scratch_root
+from airflow_provider_kling.delivery.scratch import SWEEP_AFTER_SECONDS, scratch_folder, scratch_root
 
 HOLD = """
 import sys, time
@@ -31,6 +32,12 @@ def temp(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
     monkeypatch.setenv("TMPDIR", str(folder))
     return folder
+
+
+def age(folder) -> None:
+    """As if the folder was made a while ago (Airflow retries a killed task after its retry_delay)."""
+    past = time.time() - SWEEP_AFTER_SECONDS - 1
+    os.utime(folder, (past, past))
 
 
 def worker_holding_a_folder():
@@ -65,6 +72,8 @@ def test_a_folder_a_killed_worker_left_is_removed_by_the_next_task_and_a_live_on
         os.killpg(killed.pid, signal.SIGKILL)
         killed.wait(10)
         assert os.path.exists(left)
+        age(left)
+        age(held)
         with scratch_folder("upload-"):
             assert not os.path.exists(left)
             assert os.path.exists(os.path.join(held, "object.part"))
@@ -101,3 +110,35 @@ def test_a_private_place_planted_by_someone_else_is_not_used(temp, tmp_path, pla
     with scratch_folder("upload-") as folder:
         assert folder.parent == temp
     assert (elsewhere / "theirs").read_bytes() == b"precious"
+
+
+def test_a_folder_made_a_moment_ago_is_not_taken_for_abandoned(temp):
+    # Another task made it and is about to lock it: a sweep between the two leaves it.
+    root = scratch_root()
+    fresh = root / "upload-justmade"
+    fresh.mkdir()
+    with scratch_folder("upload-"):
+        assert fresh.exists()
+    age(fresh)
+    with scratch_folder("upload-"):
+        assert not fresh.exists()
+
+
+@pytest.mark.parametrize(("mode", "used"), [(0o777, False), (0o770, False), (0o1777, True), (0o700, True)])
+def test_the_private_place_is_used_only_where_nobody_else_can_rename_it(tmp_path, monkeypatch, mode, used):
+    # In a shared folder without the sticky bit, another user could swap our place for a link to
+    # theirs between our look and our sweep: no place, no sweep there.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(mode)
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    assert (scratch_root() is not None) is used
+    with scratch_folder("upload-") as folder:
+        assert (folder.parent == shared / f"airflow-provider-kling-{os.getuid()}") is used
+
+
+def test_a_relative_temporary_directory_still_gives_absolute_folders(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", ".")
+    with scratch_folder("frame-") as folder:
+        assert folder.is_absolute()

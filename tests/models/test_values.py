@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -49,6 +51,8 @@ def test_a_finite_non_negative_number_is_money(figure):
         (timedelta(milliseconds=300), 0.3),
         (MAX_SECONDS, MAX_SECONDS),
         (timedelta(days=365), MAX_SECONDS),
+        (Decimal("30"), 30.0),
+        (Fraction(1, 2), 0.5),
     ],
     ids=repr,
 )
@@ -66,6 +70,9 @@ def test_a_span_is_seconds_or_a_timedelta(value, seconds):
         float("nan"),
         float("inf"),
         10**400,
+        Decimal("NaN"),
+        Decimal("sNaN"),
+        Decimal("-1"),
         MAX_SECONDS + 1,
         timedelta(days=366),
         "30",

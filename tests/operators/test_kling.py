@@ -228,3 +228,14 @@ def test_the_video_link_key_is_the_one_airflow_derives_from_the_class_name():
     from airflow_provider_kling.operators.kling import KlingVideoLink
 
     assert KlingVideoLink().xcom_key == BaseOperatorLink.xcom_key.fget(KlingVideoLink())
+
+
+@pytest.mark.parametrize(("argument", "value"), [("timeout", -5), ("timeout", "30"), ("poll_interval", timedelta(0))])
+def test_a_mapped_tasks_wait_argument_is_checked_when_the_dag_is_parsed_too(argument, value):
+    with pytest.raises(KlingValidationError, match=rf"{argument} must be a number of seconds or a timedelta"):
+        KlingTextToVideoOperator.partial(task_id="mapped", **{argument: value})
+
+
+def test_a_mapped_task_takes_timedeltas_for_its_waits():
+    mapped = KlingTextToVideoOperator.partial(task_id="mapped", timeout=timedelta(minutes=5)).expand(prompt=["a", "b"])
+    assert mapped.partial_kwargs["timeout"] == timedelta(minutes=5)
