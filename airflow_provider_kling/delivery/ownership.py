@@ -122,14 +122,21 @@ def written_beside_a_video(path: Any) -> bool:
 
 def product_sidecar(video: Any) -> dict[str, Any] | None:
     """The product's sidecar of ``video``; ``None`` when there is none or the file there is not one."""
-    side = storage.companion(video, SIDECAR)
-    if storage.is_symlink(side):  # the product writes no link: whatever it points to is not its record
+    return product_record(storage.companion(video, SIDECAR), lambda data: is_product_sidecar(data, video.name))
+
+
+def product_record(path: Any, is_product: Callable[[Any], bool]) -> dict[str, Any] | None:
+    """The JSON record the product wrote at ``path`` (a sidecar, a report); ``None`` for anything else.
+
+    :param is_product: whether the parsed JSON is the product's record of that kind.
+    """
+    if storage.is_symlink(path):  # the product writes no link: whatever it points to is not its record
         return None
     try:
-        data = json.loads(side.read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return data if is_product_sidecar(data, video.name) else None
+    return data if is_product(data) else None
 
 
 def describe(sidecar: dict[str, Any] | None) -> str:

@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 from airflow_provider_kling.delivery import storage
+from airflow_provider_kling.delivery.ownership import product_record
 from airflow_provider_kling.delivery.pages import report_page
 from airflow_provider_kling.exceptions import KlingStorageSetupError
 from airflow_provider_kling.hooks.storage import storage_errors
@@ -102,13 +103,7 @@ def _present(path: Any) -> bool:
 
 
 def _product_report(path: Any) -> dict[str, Any] | None:
-    if storage.is_symlink(path):  # the product writes no link: whatever it points to is not its record
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return data if is_product_report(data) else None
+    return product_record(path, is_product_report)
 
 
 def _sha256(path: Any) -> str | None:
