@@ -18,8 +18,8 @@ from airflow_provider_kling.models.catalog import get_model, is_catalogued
 from airflow_provider_kling.models.values import as_seconds
 from airflow_provider_kling.operators.download import KlingDownloadVideoOperator, kling_videos_asset
 from airflow_provider_kling.task_outputs import RETURN_GENERATION
+from airflow_provider_kling.tasks import delivering
 from airflow_provider_kling.tasks.base import KlingVideoLink
-from airflow_provider_kling.tasks.delivering import check_can_deliver, check_destination_before_paying, deliver_result
 from airflow_provider_kling.tasks.parameters import RequestParameters, sealed
 from airflow_provider_kling.tasks.private_fields import working_values
 from airflow_provider_kling.tasks.wait import KlingWaitingTask
@@ -102,7 +102,7 @@ class KlingVideoOperator(KlingWaitingTask):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        check_can_deliver(destination, wait_for_completion)
+        delivering.check_can_deliver(destination, wait_for_completion)
         if destination is not None:
             kwargs.setdefault("outlets", [kling_videos_asset()])
         super().__init__(**kwargs)
@@ -166,9 +166,15 @@ class KlingVideoOperator(KlingWaitingTask):
         from airflow_provider_kling.tasks.submit import submit_once
 
         params = self.generation_params()
-        check_destination_before_paying(self.destination, params)
+        delivering.check_destination_before_paying(self.destination, params)
+        room = delivering.room_for_a_new_video(self.destination, self.overwrite, params)
         submitted = submit_once(
-            self, context, params, allow_unknown_model=self.allow_unknown_model, max_usd=self.max_usd
+            self,
+            context,
+            params,
+            allow_unknown_model=self.allow_unknown_model,
+            max_usd=self.max_usd,
+            before_create=room,
         )
         self.note_lineage(model=submitted.model, generation_ids=[submitted.generation_id])
         if not self.wait_for_completion:
@@ -192,7 +198,7 @@ class KlingVideoOperator(KlingWaitingTask):
         """The finished generation; with a ``destination``, its video stored there first (named in it)."""
         if not self.destination:
             return result
-        stored = deliver_result(
+        stored = delivering.deliver_result(
             self, context, result, destination=self.destination, overwrite=self.overwrite, metadata=self.metadata
         )
         return {**result, "destination": stored}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from airflow_provider_kling.models.storyboard import (
 )
 from airflow_provider_kling.models.values import as_seconds
 from airflow_provider_kling.operators.download import kling_videos_asset
+from airflow_provider_kling.tasks.delivering import check_room_for_a_new_video
 from airflow_provider_kling.tasks.ledger import SubmissionLedger
 from airflow_provider_kling.tasks.settle import settle_left_behind
 from airflow_provider_kling.tasks.wait import KlingWaitingTask
@@ -180,16 +182,18 @@ class KlingStoryboardOperator(KlingWaitingTask):
         from airflow_provider_kling.delivery.scratch import scratch_folder
         from airflow_provider_kling.tasks.submit import submit_once
 
-        slots = board.slots()
+        slot = board.slots()[index]
+        # A shot paid for anew makes another storyboard: refused then if it could not be stored.
+        room = partial(check_room_for_a_new_video, self.destination, self.overwrite, self.lineage_inputs())
         if board.continuity == MULTI_SHOT:
-            return submit_once(self, context, board.multi_shot_params(), ledger_slot=slots[index])
+            return submit_once(self, context, board.multi_shot_params(), ledger_slot=slot, before_create=room)
         if not board.starts_from_previous(index):
-            return submit_once(self, context, board.shots[index].params(), ledger_slot=slots[index])
-        previous = str(self._recorded(context, slots[index - 1]))
+            return submit_once(self, context, board.shots[index].params(), ledger_slot=slot, before_create=room)
+        previous = str(self._recorded(context, board.slots()[index - 1]))
         # A private folder (0700), gone on every path: the frame is read into the request before it is sent.
         with scratch_folder("storyboard-frame-") as folder:
             frame = self._first_frame(previous, index, folder)
-            return submit_once(self, context, board.shots[index].params(frame), ledger_slot=slots[index])
+            return submit_once(self, context, board.shots[index].params(frame), ledger_slot=slot, before_create=room)
 
     def _first_frame(self, previous: str, index: int, folder: Path) -> str:
         """The last frame of ``previous`` (shot ``index``'s generation) as a PNG in ``folder``, its clip fetched there too."""

@@ -8,6 +8,7 @@ the same guarantees as :class:`~airflow_provider_kling.operators.download.KlingD
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.exceptions import KlingValidationError
@@ -33,6 +34,36 @@ def check_destination_before_paying(destination: Any, params: dict[str, Any]) ->
         from airflow_provider_kling.delivery.deliver import check_destination
 
         check_destination(destination, inputs=media_read(params))
+
+
+def room_for_a_new_video(destination: Any, overwrite: bool, params: dict[str, Any]) -> Callable[[], None]:
+    """The check :func:`~airflow_provider_kling.tasks.submit.submit_once` makes before paying for a new generation.
+
+    A file destination that already holds a video this product delivered is refused then, unless
+    ``overwrite``: the new video could not be stored there. A retry that reattaches to its own
+    generation pays nothing and is not asked (its delivery keeps or completes what it finds); a
+    folder destination names each video after its generation.
+    """
+    return lambda: check_room_for_a_new_video(destination, overwrite, media_read(params))
+
+
+def check_room_for_a_new_video(destination: Any, overwrite: bool, inputs: list[Any]) -> None:
+    """See :func:`room_for_a_new_video`.
+
+    :raises KlingValidationError: naming the destination and the two ways out.
+    """
+    if not destination or overwrite:
+        return
+    from airflow_provider_kling.delivery.destination import already_delivered
+
+    if already_delivered(destination, inputs=inputs):
+        raise KlingValidationError(
+            [
+                f"destination {str(destination)!a} already holds a video airflow-provider-kling delivered, and "
+                "this run would pay for a new one it could not store there: pass overwrite=True to replace it, "
+                "or choose another destination"
+            ]
+        )
 
 
 def deliver_result(

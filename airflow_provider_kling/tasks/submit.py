@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +89,7 @@ def submit_once(
     allow_unknown_model: bool = False,
     max_usd: Any = None,
     ledger_slot: str | None = None,
+    before_create: Callable[[], None] | None = None,
 ) -> Submitted:
     """Validate ``params`` and make sure exactly one generation exists for this task instance.
 
@@ -98,6 +99,8 @@ def submit_once(
     :param allow_unknown_model: accept a model this provider version does not list.
     :param max_usd: refuse (before any create) a request quoted above this many dollars, or unquotable.
     :param ledger_slot: which of the task instance's generations this is, when it pays for several.
+    :param before_create: a last check when a new generation is about to be paid for (none when
+        the task reattaches to one): raise to refuse.
     """
     cap = parse_cap(max_usd)
     # Files are read and checked before anything is sent (and before a reattach look-up).
@@ -107,6 +110,8 @@ def submit_once(
     record = _record_for(task, ledger, request, fingerprint)
     submitted, record = _recover(task, ledger, record, request, fingerprint)
     if submitted is None:
+        if before_create is not None:
+            before_create()
         _check_price(task, request, cap)
         submitted = _create(task, ledger, request, inline, record, fingerprint)
     context["ti"].xcom_push(key=GENERATION_ID_XCOM_KEY, value=submitted.generation_id)

@@ -362,3 +362,17 @@ def test_shots_that_change_between_automatic_tries_are_not_paid_for(simulator, t
     # A person clears it: the storyboard as it is now is rendered, the unchanged shot found.
     changed.execute(make_context(changed, store=store, ti=cleared(ti)))
     assert simulator.stats()["create_requests"] == 3
+
+
+def test_a_new_run_over_a_delivered_storyboard_is_refused_before_its_first_shot_is_paid_for(simulator, tmp_path):
+    simulator.configure(generation_seconds=0.5)
+    op = storyboard(tmp_path)
+    op.execute(make_context(op))
+    assert simulator.stats()["creates"] == 2
+    edited = storyboard(tmp_path, shots=[{"prompt": "a mug on a shelf", "duration": 5}, SHOTS[1]])
+    with pytest.raises(AirflowFailException, match="already holds a video airflow-provider-kling delivered"):
+        edited.execute(make_context(edited))  # the next DAG run: a ledger of its own
+    assert simulator.stats()["creates"] == 2
+    replacing = storyboard(tmp_path, shots=edited.shots, overwrite=True)
+    replacing.execute(make_context(replacing))
+    assert simulator.stats()["creates"] == 4

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 
 from airflow_provider_kling.exceptions import KlingValidationError
@@ -165,3 +168,46 @@ def test_a_file_of_yours_where_the_video_goes_is_refused_before_any_request(simu
         op.execute(make_context(op))
     assert simulator.stats()["create_requests"] == 0
     assert (tmp_path / theirs).read_bytes() == b"precious"
+
+
+def generation_of(clip):
+    return json.loads(clip.with_name(clip.name + ".kling.json").read_text()).get("generation_id")
+
+
+def delivering_operator(destination, **kwargs):
+    return KlingTextToVideoOperator(
+        task_id="t",
+        prompt="a lighthouse",
+        destination=str(destination),
+        wait_for_completion=True,
+        deferrable=False,
+        poll_interval=0.2,
+        **kwargs,
+    )
+
+
+def test_a_new_run_to_a_file_holding_a_delivered_video_is_refused_before_paying(simulator, tmp_path):
+    # Found following the README: a second DAG run paid for a new video, then could not store it.
+    simulator.configure(generation_seconds=0.5)
+    clip = tmp_path / "lighthouse.mp4"
+    first = delivering_operator(clip)
+    store, ti = FakeStateStore(), FakeTaskInstance(task_id="t")
+    first_generation = first.execute(make_context(first, store=store, ti=ti))["id"]
+    assert generation_of(clip) == first_generation
+    delivered = clip.read_bytes()
+    again = delivering_operator(clip)  # the next DAG run: a ledger of its own
+    with pytest.raises(
+        AirflowFailException, match="already holds a video airflow-provider-kling delivered.*overwrite=True"
+    ):
+        again.execute(make_context(again))
+    assert simulator.stats()["creates"] == 1
+    assert clip.read_bytes() == delivered
+    # A retry of the first run reattaches to its own video: nothing paid, the file kept.
+    retry = delivering_operator(clip)
+    retry.execute(make_context(retry, store=store, ti=replace(ti, try_number=2)))
+    assert simulator.stats()["creates"] == 1
+    # Asked to replace it, a new run pays once and replaces it.
+    replacing = delivering_operator(clip, overwrite=True)
+    replacing.execute(make_context(replacing))
+    assert simulator.stats()["creates"] == 2
+    assert generation_of(clip) not in (None, first_generation)
