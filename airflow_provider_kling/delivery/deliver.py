@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.delivery import storage
-from airflow_provider_kling.delivery.destination import check_destination, check_video_target
+from airflow_provider_kling.delivery.destination import check_destination, check_video_target, inspected_destination
 from airflow_provider_kling.delivery.download import DownloadResult, VideoDownloader
-from airflow_provider_kling.delivery.ownership import Wanted, describe, enforce, inspect
+from airflow_provider_kling.delivery.ownership import Inspection, Wanted, describe, enforce, inspect
 from airflow_provider_kling.delivery.publish import Publication, publish_delivery
 from airflow_provider_kling.exceptions import (
     KlingPermanentError,
@@ -111,30 +111,33 @@ def deliver_video(
     if not generation_id and not video_url:
         raise KlingPermanentError("Pass generation_id (recommended: expired URLs are refreshed) or video_url")
     uri = str(destination)
-    path = check_destination(destination)
+    path, seen = inspected_destination(destination)
     with storage_errors(uri, "deliver to", path, missing_is_setup=True):
         # The destination as given: a trailing "/" makes it a folder.
         target = path
-        if storage.is_folder(destination, path):
+        if seen is None:
             target = path / video_file_name(generation_id or Path(redact_url(video_url) or "video").stem)
-            check_video_target(target)
+            seen = check_video_target(target)
         generation = hook.get_generation(generation_id) if generation_id else None
         url = video_url or _finished_url(generation)
         return _deliver(
-            hook, target, generation, generation_id, url, overwrite, write_metadata, poster, metadata, logger
+            hook, target, seen, generation, generation_id, url, overwrite, write_metadata, poster, metadata, logger
         )
 
 
-def video_to_keep(target: Any, wanted: Wanted, overwrite: bool) -> dict[str, Any] | None:
+def video_to_keep(
+    target: Any, wanted: Wanted, overwrite: bool, seen: Inspection | None = None
+) -> dict[str, Any] | None:
     """The sidecar of the video at ``target`` when it is the ``wanted`` one, complete and kept.
 
     ``None`` when the destination is free, or is to be (re)written: a video this product delivered
     and ``overwrite`` allows replacing, its own leftovers, or the wanted video with a companion missing.
 
+    :param seen: what the destination check just found there (spares looking and hashing again).
     :raises KlingStorageSetupError: when a file there is not the product's, or is another video
         and ``overwrite`` is not set.
     """
-    inspection = inspect(target, wanted)
+    inspection = inspect(target, wanted) if seen is None else seen.judged(wanted)
     verdict = enforce(decide(inspection.facts, overwrite=overwrite))
     return inspection.sidecar if verdict.action is Action.KEEP else None
 
@@ -142,6 +145,7 @@ def video_to_keep(target: Any, wanted: Wanted, overwrite: bool) -> dict[str, Any
 def _deliver(
     hook: KlingHook,
     target: Any,
+    seen: Inspection,
     generation: Generation | None,
     generation_id: str | None,
     url: str,
@@ -152,7 +156,7 @@ def _deliver(
     logger: Any,
 ) -> Delivery:
     wanted = _same_video(generation_id, url)
-    existing = video_to_keep(target, wanted, overwrite)
+    existing = video_to_keep(target, wanted, overwrite, seen)
     if existing is not None:
         logger.info("%s already holds %s: not downloading it again", target, describe(existing))
         return Delivery.kept(target, existing, generation_id)

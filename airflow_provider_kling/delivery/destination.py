@@ -44,22 +44,25 @@ def check_destination(destination: Any, *, inputs: Iterable[Any] = (), one_file:
     :raises KlingStorageSetupError: no filesystem for its scheme, no such connection, a folder
         that cannot be written, or a file there that is not the product's.
     """
-    path, inspection = _checked(destination, inputs)
-    if one_file and inspection is None:
-        raise KlingValidationError(
-            [f"destination {str(destination)!a} is a folder: {one_file} is written to one .mp4 file; name it"]
-        )
-    return path
+    return _checked(destination, inputs, one_file)[0]
 
 
-def already_delivered(destination: Any, *, inputs: Iterable[Any] = ()) -> bool:
+def inspected_destination(
+    destination: Any, *, inputs: Iterable[Any] = (), one_file: str | None = None
+) -> tuple[Any, Inspection | None]:
+    """:func:`check_destination`'s path and what it found at the video's path (``None`` for a folder)."""
+    return _checked(destination, inputs, one_file)
+
+
+def already_delivered(destination: Any, *, inputs: Iterable[Any] = (), one_file: str | None = None) -> bool:
     """Whether the file ``destination`` holds a video this product delivered (checked as :func:`check_destination`).
 
     :param inputs: the media the video is made from: none may be overwritten.
+    :param one_file: see :func:`check_destination`.
     :raises KlingValidationError: see :func:`check_destination`.
     :raises KlingStorageSetupError: see :func:`check_destination`, e.g. a file there that is not the product's.
     """
-    _, inspection = _checked(destination, inputs)
+    _, inspection = _checked(destination, inputs, one_file)
     return inspection is not None and inspection.facts.video.exists and inspection.facts.video.current
 
 
@@ -85,8 +88,17 @@ def check_video_target(video: Any, *, inputs: Iterable[Any] = ()) -> Inspection:
     return check_ownership(video)
 
 
-def _checked(destination: Any, inputs: Iterable[Any]) -> tuple[Any, Inspection | None]:
+def _checked(destination: Any, inputs: Iterable[Any], one_file: str | None) -> tuple[Any, Inspection | None]:
     """The destination's path, checked; and what is at its video's path (``None`` for a folder)."""
+    path, inspection = _looked_at(destination, inputs)
+    if one_file and inspection is None:
+        raise KlingValidationError(
+            [f"destination {str(destination)!a} is a folder: {one_file} is written to one .mp4 file; name it"]
+        )
+    return path, inspection
+
+
+def _looked_at(destination: Any, inputs: Iterable[Any]) -> tuple[Any, Inspection | None]:
     uri = str(destination)
     problems = name_problems(uri)
     if problems:

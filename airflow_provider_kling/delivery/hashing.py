@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
-from pathlib import Path
+from typing import Any
 
 
 class BackgroundHasher:
@@ -50,8 +50,8 @@ class BackgroundHasher:
         self._stop()  # also on errors: never leave a thread behind
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a local file, read in 1 MiB chunks (a video made here, not downloaded)."""
+def file_sha256(path: Any) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks: a local ``Path`` or any stored path with ``open("rb")``."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

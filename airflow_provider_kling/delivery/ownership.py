@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from airflow_provider_kling.delivery import storage
@@ -44,6 +44,10 @@ class Inspection:
     sidecar: dict[str, Any] | None
     owned: dict[str, str]
 
+    def judged(self, wanted: Wanted) -> Inspection:
+        """The same findings, told whether their sidecar describes what is delivered (as ``inspect(video, wanted)``)."""
+        return replace(self, facts=replace(self.facts, wanted=self.sidecar is not None and wanted(self.sidecar)))
+
 
 def inspect(video: Any, wanted: Wanted | None = None) -> Inspection:
     """Look at ``video``'s path and its companions' paths: what is there, and is it the product's.
@@ -52,7 +56,7 @@ def inspect(video: Any, wanted: Wanted | None = None) -> Inspection:
         (before any request) only files that are not the product's matter.
     """
     side = storage.companion(video, SIDECAR)
-    side_exists = storage.is_symlink(side) or side.exists()
+    side_exists = storage.present(side)
     sidecar = product_sidecar(video) if side_exists else None
     owned: dict[str, str] = {}
     video_facts = _facts(video, sidecar, owned, trust_checksum=True)
@@ -92,15 +96,6 @@ def check_ownership(video: Any) -> Inspection:
     inspection = inspect(video)
     enforce(decide(inspection.facts, overwrite=False))
     return inspection
-
-
-def delivered(video: Any) -> bool:
-    """Whether ``video`` holds a video the product delivered (verified against its sidecar).
-
-    :raises KlingStorageSetupError: when a file there is not the product's.
-    """
-    facts = check_ownership(video).facts
-    return facts.video.exists and facts.video.current
 
 
 def written_beside_a_video(path: Any) -> bool:
@@ -173,7 +168,7 @@ def _facts(
 def _review_facts(video: Any) -> FileFacts:
     """The path of ``video``'s review record (written by a review, later): free, or a record the product wrote."""
     path = storage.companion(video, REVIEW)
-    if storage.is_symlink(path) or not path.exists():
+    if not storage.present(path):
         return FileFacts(str(path), exists=storage.is_symlink(path))
     try:
         found = json.loads(path.read_bytes())

@@ -99,7 +99,7 @@ def _owned_files(folder: Any) -> dict[str, str]:
 
 
 def _present(path: Any) -> bool:
-    return storage.is_symlink(path) or path.exists()
+    return storage.present(path)
 
 
 def _product_report(path: Any) -> dict[str, Any] | None:

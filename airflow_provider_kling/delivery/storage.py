@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import logging
 import os
 import re
@@ -57,6 +56,11 @@ def is_local(path: Any) -> bool:
 
 def local_path(path: Any) -> Path:
     return Path(path.path)
+
+
+def present(path: Any) -> bool:
+    """Whether something is at ``path``, a dangling link included."""
+    return is_symlink(path) or path.exists()
 
 
 def is_symlink(path: Any) -> bool:
@@ -225,13 +229,7 @@ def remove(path: Any) -> None:
 
 def sha256_of(path: Any) -> str:
     """SHA-256 of a stored file (an object is read in 1 MiB chunks)."""
-    if is_local(path):
-        return file_sha256(local_path(path))
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(_READ_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_sha256(local_path(path) if is_local(path) else path)
 
 
 def storage_checksum(path: Any) -> str | None:

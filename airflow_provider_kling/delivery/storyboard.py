@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.delivery import storage
 from airflow_provider_kling.delivery.deliver import Delivery, check_destination, download_generation, video_to_keep
+from airflow_provider_kling.delivery.destination import inspected_destination
 from airflow_provider_kling.delivery.download import DOWNLOAD_CHUNK_BYTES
 from airflow_provider_kling.delivery.hashing import file_sha256
 from airflow_provider_kling.delivery.media import probe_and_poster, still_at
@@ -62,13 +63,13 @@ def deliver_storyboard(
     :raises StitchError: when the joined video is not what was joined (length, frame, sound).
     """
     uri, ids = str(destination), [shot.generation_id for shot in shots]
-    target = check_destination(destination, one_file="a storyboard")
+    target, seen = inspected_destination(destination, one_file="a storyboard")
 
     def wanted(sidecar: dict[str, Any]) -> bool:
         return _shot_ids(sidecar) == ids
 
     with storage_errors(uri, "deliver to", target, missing_is_setup=True):
-        existing = video_to_keep(target, wanted, overwrite)
+        existing = video_to_keep(target, wanted, overwrite, seen)
         if existing is not None:
             logger.info("%s already holds this storyboard's %d shots: kept as it is", target, len(ids))
             return Delivery.kept(target, existing, None)

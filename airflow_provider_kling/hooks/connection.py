@@ -19,7 +19,7 @@ from airflow_provider_kling.models.request import (
     LEGACY_ENDPOINT,
     UNIFIED_ENDPOINT,
 )
-from airflow_provider_kling.models.values import describe
+from airflow_provider_kling.models.values import MAX_SECONDS, describe
 
 #: What the connection's ``endpoint`` extra may say.
 ENDPOINT_SETTINGS: tuple[str, ...] = (AUTO_ENDPOINT, *ENDPOINTS)
@@ -31,7 +31,7 @@ DEFAULT_PRICES_MAX_AGE = 3600.0
 DEFAULT_REQUEST_LOG_WAIT = 120.0
 #: The longest timeout accepted: a socket refuses one past about 9.2e9 s ("timestamp out of range"),
 #: and does so only once the request is on its way, a create included.
-MAX_TIMEOUT = 365 * 86400.0
+MAX_TIMEOUT = MAX_SECONDS
 
 HIDDEN_FIELDS: list[str] = ["schema", "login", "port", "extra"]
 RELABELING: dict[str, str] = {"password": "API key", "host": "API base URL"}

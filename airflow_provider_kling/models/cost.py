@@ -101,10 +101,9 @@ def cost_of(usage: Mapping[str, Any]) -> dict[str, Any] | str | None:
         return UNKNOWN
     if is_money(credits):
         return {"usd": round(float(spent), 9), "credits": int(credits)}
-    in_credits = float(spent) * CREDITS_PER_USD
-    if not math.isfinite(in_credits):  # a dollar figure too large to count in credits
+    if not math.isfinite(float(spent) * CREDITS_PER_USD):  # a dollar figure too large to count in credits
         return UNKNOWN
-    return {"usd": round(float(spent), 9), "credits": round(in_credits)}
+    return {"usd": round(float(spent), 9), "credits": usd_to_credits(float(spent))}
 
 
 def bad_figures(usage: Mapping[str, Any]) -> list[str]:

@@ -166,8 +166,7 @@ class KlingVideoOperator(KlingWaitingTask):
         from airflow_provider_kling.tasks.submit import submit_once
 
         params = self.generation_params()
-        delivering.check_destination_before_paying(self.destination, params)
-        room = delivering.room_for_a_new_video(self.destination, self.overwrite, params)
+        room = delivering.check_destination_before_paying(self.destination, self.overwrite, media_read(params))
         submitted = submit_once(
             self,
             context,

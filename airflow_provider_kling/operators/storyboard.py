@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +22,7 @@ from airflow_provider_kling.models.storyboard import (
 )
 from airflow_provider_kling.models.values import as_seconds
 from airflow_provider_kling.operators.download import kling_videos_asset
-from airflow_provider_kling.tasks.delivering import check_room_for_a_new_video
+from airflow_provider_kling.tasks.delivering import check_destination_before_paying
 from airflow_provider_kling.tasks.ledger import SubmissionLedger
 from airflow_provider_kling.tasks.settle import settle_left_behind
 from airflow_provider_kling.tasks.wait import KlingWaitingTask
@@ -130,7 +129,6 @@ class KlingStoryboardOperator(KlingWaitingTask):
         )
 
     def run_task(self, context: Context) -> Any:
-        from airflow_provider_kling.delivery.deliver import check_destination
         from airflow_provider_kling.delivery.media import media_available
 
         board = self.storyboard()
@@ -138,13 +136,13 @@ class KlingStoryboardOperator(KlingWaitingTask):
             raise KlingConfigurationError(
                 "Storyboards join their shots with ffmpeg: install airflow-provider-kling[media] on the workers"
             )
-        check_destination(self.destination, inputs=self.lineage_inputs(), one_file="a storyboard")
+        room = self._check_destination()
         self._check_budget(board)
         self._ready_ledger(context, board)
         if board.continuity == SIDE_BY_SIDE:  # every shot renders at once; then they are waited for in order
             for index in range(len(board.shots)):
-                self._submit(context, board, index)
-        return self._advance(context, board, 0)
+                self._submit(context, board, index, room)
+        return self._advance(context, board, 0, room)
 
     def shot_finished(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after a shot finished rendering: go on with the next one, or deliver.
@@ -161,30 +159,35 @@ class KlingStoryboardOperator(KlingWaitingTask):
                 n for n, slot in enumerate(slots) if self._recorded(context, slot, missing_ok=True) == result["id"]
             ]
             if not finished:  # not one of this storyboard's shots (edited since): check every shot again
-                return self._advance(context, board, 0)
+                return self._advance(context, board, 0, self._check_destination())
             self._progress(context, board, finished[0] + 1)
-            return self._advance(context, board, finished[0] + 1)
+            return self._advance(context, board, finished[0] + 1, self._check_destination())
 
     def _ready_ledger(self, context: Context, board: Storyboard) -> None:
         """List this board's slots in the ledger, after settling creates left pending by shots no longer planned."""
         settle_left_behind(self, context, board.slots(), model=board.shots[0].model)
 
-    def _advance(self, context: Context, board: Storyboard, start: int) -> Any:
+    def _check_destination(self) -> Callable[[], None] | None:
+        """The destination checked now; the check to make before a shot is paid for (see ``check_destination_before_paying``)."""
+        return check_destination_before_paying(
+            self.destination, self.overwrite, self.lineage_inputs(), one_file="a storyboard"
+        )
+
+    def _advance(self, context: Context, board: Storyboard, start: int, room: Callable[[], None] | None) -> Any:
         for index in range(start, _generations(board)):
-            submitted = self._submit(context, board, index)
+            submitted = self._submit(context, board, index, room)
             self.log.info("Storyboard: %s is generation %s", _label(board, index), submitted.generation_id)
             self.wait_for(context, submitted, method_name="shot_finished")
             self._progress(context, board, index + 1)
         return self._deliver(context, board)
 
-    def _submit(self, context: Context, board: Storyboard, index: int) -> Submitted:
+    def _submit(self, context: Context, board: Storyboard, index: int, room: Callable[[], None] | None) -> Submitted:
         """Shot ``index``'s generation: reattached to when recorded, else created (paid once)."""
         from airflow_provider_kling.delivery.scratch import scratch_folder
         from airflow_provider_kling.tasks.submit import submit_once
 
         slot = board.slots()[index]
-        # A shot paid for anew makes another storyboard: refused then if it could not be stored.
-        room = partial(check_room_for_a_new_video, self.destination, self.overwrite, self.lineage_inputs())
+        # A shot paid for anew makes another storyboard: ``room`` refuses it then if it could not be stored.
         if board.continuity == MULTI_SHOT:
             return submit_once(self, context, board.multi_shot_params(), ledger_slot=slot, before_create=room)
         if not board.starts_from_previous(index):

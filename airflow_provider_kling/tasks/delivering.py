@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_kling.exceptions import KlingValidationError
-from airflow_provider_kling.lineage import media_read
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -28,35 +27,29 @@ def check_can_deliver(destination: Any, wait_for_completion: bool) -> None:
         )
 
 
-def check_destination_before_paying(destination: Any, params: dict[str, Any]) -> None:
-    """A destination that cannot work (or would land on the inputs or the user's files) fails now."""
-    if destination:
-        from airflow_provider_kling.delivery.deliver import check_destination
+def check_destination_before_paying(
+    destination: Any, overwrite: bool, inputs: list[Any], *, one_file: str | None = None
+) -> Callable[[], None] | None:
+    """Check ``destination`` now, before any request; the check to make before paying for a new generation.
 
-        check_destination(destination, inputs=media_read(params))
+    A destination that cannot work, or whose files would land on the inputs or the user's files,
+    fails now. A file destination already holding a video this product delivered cannot take a
+    new one without ``overwrite``: the returned check refuses then, when
+    :func:`~airflow_provider_kling.tasks.submit.submit_once` is about to pay (``before_create``).
+    A retry that reattaches to its own generation pays nothing and is not asked (its delivery
+    keeps or completes what it finds); a folder destination names each video after its generation.
 
-
-def room_for_a_new_video(destination: Any, overwrite: bool, params: dict[str, Any]) -> Callable[[], None]:
-    """The check :func:`~airflow_provider_kling.tasks.submit.submit_once` makes before paying for a new generation.
-
-    A file destination that already holds a video this product delivered is refused then, unless
-    ``overwrite``: the new video could not be stored there. A retry that reattaches to its own
-    generation pays nothing and is not asked (its delivery keeps or completes what it finds); a
-    folder destination names each video after its generation.
+    :param one_file: see :func:`~airflow_provider_kling.delivery.destination.check_destination`.
+    :returns: ``None`` when any new generation can be stored there.
     """
-    return lambda: check_room_for_a_new_video(destination, overwrite, media_read(params))
-
-
-def check_room_for_a_new_video(destination: Any, overwrite: bool, inputs: list[Any]) -> None:
-    """See :func:`room_for_a_new_video`.
-
-    :raises KlingValidationError: naming the destination and the two ways out.
-    """
-    if not destination or overwrite:
-        return
+    if not destination:
+        return None
     from airflow_provider_kling.delivery.destination import already_delivered
 
-    if already_delivered(destination, inputs=inputs):
+    if not already_delivered(destination, inputs=inputs, one_file=one_file) or overwrite:
+        return None
+
+    def refuse_to_pay() -> None:
         raise KlingValidationError(
             [
                 f"destination {str(destination)!a} already holds a video airflow-provider-kling delivered, and "
@@ -64,6 +57,8 @@ def check_room_for_a_new_video(destination: Any, overwrite: bool, inputs: list[A
                 "or choose another destination"
             ]
         )
+
+    return refuse_to_pay
 
 
 def deliver_result(
