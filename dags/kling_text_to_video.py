@@ -38,8 +38,10 @@ POLL_INTERVAL = float(os.environ.get("KLING_POLL_INTERVAL", "10"))
 )
 def kling_text_to_video():
     # Validated after templating, before any request: a typo in aspect_ratio fails here, for free.
+    # This DAG splits the steps (submit, wait, download); kling_quickstart.py does all three in one task.
     submit = KlingTextToVideoOperator(
         task_id="submit",
+        wait_for_completion=False,
         prompt="{{ params.prompt }}",
         negative_prompt="blurry, low quality, watermark",
         aspect_ratio="16:9",

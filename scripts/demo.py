@@ -17,7 +17,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 HOME = REPO / ".airflow"
-DAG_ID = "kling_text_to_video"
+DAG_ID = "kling_quickstart"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
 

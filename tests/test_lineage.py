@@ -73,9 +73,14 @@ def every_kling_task():
 
     i2v = "kling-video/v1.6/pro/image-to-video"
     with DAG("private", start_date=datetime(2025, 1, 1), schedule=None) as dag:
-        KlingTextToVideoOperator(task_id="text", prompt=PROMPT, parameters={"negative_prompt": PROMPT})
-        KlingImageToVideoOperator(task_id="image", image=INLINE, tail_image=SIGNED, prompt=PROMPT)
+        KlingTextToVideoOperator(
+            wait_for_completion=False, task_id="text", prompt=PROMPT, parameters={"negative_prompt": PROMPT}
+        )
+        KlingImageToVideoOperator(
+            wait_for_completion=False, task_id="image", image=INLINE, tail_image=SIGNED, prompt=PROMPT
+        )
         KlingVideoOperator(
+            wait_for_completion=False,
             task_id="video",
             model=i2v,
             parameters={"prompt": PROMPT, "image_url": f"data:image/jpeg;base64,{INLINE}", "tail_image_url": SIGNED},

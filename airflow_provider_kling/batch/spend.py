@@ -20,7 +20,7 @@ def price_plan(batch: dict[str, Any], hook: Any) -> None:
     that is not a finite, non-negative number when that is why there is none, e.g. ``price=nan``).
     """
     for row in batch["todo"]:
-        result = hook.quote(hook.prepare(row["request"], allow_unknown_model=True))
+        result = hook.price(row["request"], allow_unknown_model=True)
         row["quote"] = {"low": result.low, "high": result.high, "basis": result.describe(), "bad": result.bad}
 
 

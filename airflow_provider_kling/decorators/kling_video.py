@@ -30,8 +30,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk.bases.decorator import DecoratedOperator, TaskDecorator, task_decorator_factory
 
 from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.models import DEFAULT_MODEL
+from airflow_provider_kling.models.named_fields import request_params, split_named
 from airflow_provider_kling.models.values import describe
-from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
+from airflow_provider_kling.operators.kling import KlingVideoOperator
 from airflow_provider_kling.task_outputs import RETURN_SUMMARY, task_summary
 from airflow_provider_kling.tasks.delivering import deliver_result
 from airflow_provider_kling.version_compat import context_merge, determine_kwargs
@@ -53,19 +55,22 @@ def params_from_returned(returned: Any, defaults: Mapping[str, Any]) -> dict[str
     if isinstance(returned, str):
         merged["prompt"] = returned
     elif isinstance(returned, Mapping):
-        merged.update(returned)
+        # The operator's named arguments (image, tail_image ...) mean the same here, by either name.
+        named, fields = split_named(returned, "the function's returned dict: ")
+        merged.update(fields)
+        merged.update({k: v for k, v in request_params(merged.get("model"), named, {}).items() if k != "model"})
     else:
         raise KlingValidationError(
             [
                 "a function decorated with @task.kling_video must return a prompt string or a dict of generation "
-                f"parameters (prompt, negative_prompt, aspect_ratio, duration, cfg_scale, camera_control...), "
+                f"parameters (prompt, duration, image, aspect_ratio ... as KlingVideoOperator names them), "
                 f"got {type(returned).__name__} {describe(returned)}"
             ]
         )
     return merged
 
 
-class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
+class _KlingVideoDecoratedOperator(DecoratedOperator, KlingVideoOperator):
     """
     Runs the decorated function, then generates the video it describes (deferred while rendering).
 
@@ -76,8 +81,9 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
     :param python_callable: the decorated function; returns a prompt or a parameter dict.
     :param op_args: positional arguments for the function (templated).
     :param op_kwargs: keyword arguments for the function (templated).
-    :param kwargs: any :class:`KlingTextToVideoOperator` argument, used as defaults; ``destination``
-        (with ``overwrite`` and ``metadata``) also stores the video, as for every generating operator.
+    :param kwargs: any :class:`KlingVideoOperator` argument, used as defaults (``model`` defaults to
+        ``kling-video/v1.6/pro/text-to-video``); ``destination`` (with ``overwrite`` and ``metadata``)
+        also stores the video, as for every generating operator. The task always waits.
     """
 
     template_fields: Sequence[str] = (
@@ -98,15 +104,21 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingTextToVideoOperator):
         op_kwargs: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        if kwargs.get("wait_for_completion") is False:
+            raise KlingValidationError(
+                [
+                    "@task.kling_video always waits for its video; use KlingVideoOperator(wait_for_completion=False) to only submit"
+                ]
+            )
         kwargs.setdefault("prompt", _PROMPT_FROM_FUNCTION)
-        kwargs["wait_for_completion"] = True
+        kwargs.setdefault("model", DEFAULT_MODEL)
         super().__init__(python_callable=python_callable, op_args=op_args, op_kwargs=op_kwargs, **kwargs)
         self._returned: Any = None  # what the function returned, once it ran
 
     def execute(self, context: Context) -> Any:
         # DecoratedOperator comes first in the MRO and its execute only calls the function: the
         # operator's flow (KlingTask.execute -> run_task) is wanted here.
-        return KlingTextToVideoOperator.execute(self, context)
+        return KlingVideoOperator.execute(self, context)
 
     def run_task(self, context: Context) -> Any:
         """Call the function, then submit, wait and deliver what it describes (the operator's flow)."""
@@ -152,9 +164,9 @@ def kling_video_task(python_callable: Callable | None = None, **kwargs: Any) -> 
     ``airflow_provider_kling.decorators.kling_video.kling_video_task``.
 
     :param python_callable: the function to decorate.
-    :param kwargs: defaults for the generation and the task: ``model``, ``aspect_ratio``,
-        ``duration``, ``kling_conn_id``, ``destination``, ``poll_interval``, ``timeout``, ``deferrable``,
-        and any ``BaseOperator`` argument.
+    :param kwargs: defaults for the generation and the task: any :class:`KlingVideoOperator`
+        argument (``model``, ``duration``, ``image``, ``destination``, ``timeout`` ...) and any
+        ``BaseOperator`` argument; what the function returns overrides them.
     """
     return task_decorator_factory(
         python_callable=python_callable,

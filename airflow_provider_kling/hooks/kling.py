@@ -17,12 +17,11 @@ from airflow_provider_kling.exceptions import (
 )
 from airflow_provider_kling.hooks import transport
 from airflow_provider_kling.hooks.connection import SETTING_EXTRAS, ConnectionSettings, ui_field_behaviour
-from airflow_provider_kling.hooks.prices import PriceCatalogue, quote_request
 from airflow_provider_kling.hooks.request_logs import RequestLogSearch
+from airflow_provider_kling.hooks.spending import AccountSpending
 from airflow_provider_kling.models import CreateRequest, Generation, prepare_request
 from airflow_provider_kling.models.api_error import error_for_response, refused_as_not_served, unknown_submission
-from airflow_provider_kling.models.cost import balance_from, usage_from_headers
-from airflow_provider_kling.models.pricing import Quote
+from airflow_provider_kling.models.cost import usage_from_headers
 from airflow_provider_kling.models.request import Created
 from airflow_provider_kling.retry import DEFAULT_RETRY_POLICY, RetryPolicy, RetryState
 
@@ -37,7 +36,7 @@ CONNECTION_TEST_ID = "airflow-connection-test"
 _ALIASES_LOGGED: set[str] = set()
 
 
-class KlingHook(RequestLogSearch, HttpHook):
+class KlingHook(AccountSpending, RequestLogSearch, HttpHook):
     """
     Submit and follow Kling video generations on the AI/ML API.
 
@@ -112,22 +111,34 @@ class KlingHook(RequestLogSearch, HttpHook):
 
     # -- API ----------------------------------------------------------------------------------
 
-    def submit_generation(self, prompt: str | None = None, *, allow_unknown_model: bool = False, **params: Any) -> str:
-        """Validate the parameters, create one generation and return its id.
+    def submit_generation(
+        self,
+        prompt: str | None = None,
+        *,
+        allow_unknown_model: bool = False,
+        client_request_id: str | None = None,
+        **params: Any,
+    ) -> str:
+        """Create one generation: check the request, read and inline its media, send it; return its id.
 
-        Never sends a second create request unless the first provably created nothing.
+        The hook's one create call. Never sends a second create request unless the first provably
+        created nothing. (The operators use the same steps, with a ledger between them so a retried
+        task reattaches instead of paying twice.)
 
         :param prompt: the text prompt.
         :param allow_unknown_model: accept a model this provider version does not know.
+        :param client_request_id: sent as ``X-Client-Request-Id``, so the API's request log can say
+            later what this create did (:meth:`find_create`).
         :param params: any other request field of the model (``model``, ``duration``, ``image_url``...);
-            media fields may name a local file or an object-storage path (sent inline).
-        :raises KlingValidationError: before any request, on bad input.
+            media fields may name a local file or an object-storage path (read, checked, sent inline).
+        :raises KlingValidationError: before any request, on bad input (files included).
         :raises KlingSubmissionUnknownError: when the request failed after being sent.
         """
-        request, inline = self.prepare_submission({"prompt": prompt, **params}, allow_unknown_model=allow_unknown_model)
-        return self.create_generation(request, inline_media=inline).generation.id
+        fields = {"prompt": prompt, **params} if prompt is not None else params
+        request, inline = self._prepare_submission(fields, allow_unknown_model=allow_unknown_model)
+        return self._create_generation(request, inline_media=inline, client_request_id=client_request_id).generation.id
 
-    def prepare(self, params: Mapping[str, Any], *, allow_unknown_model: bool = False) -> CreateRequest:
+    def _prepare(self, params: Mapping[str, Any], *, allow_unknown_model: bool = False) -> CreateRequest:
         """Validate ``params`` for their model and this connection's ``endpoint`` setting (no request)."""
         request = prepare_request(params, endpoint=self.settings.endpoint, allow_unknown_model=allow_unknown_model)
         if request.alias and request.alias not in _ALIASES_LOGGED:
@@ -140,21 +151,21 @@ class KlingHook(RequestLogSearch, HttpHook):
             )
         return request
 
-    def prepare_submission(
+    def _prepare_submission(
         self, params: Mapping[str, Any], *, allow_unknown_model: bool = False
     ) -> tuple[CreateRequest, dict[str, Any]]:
         """Validate ``params``, then read and check every media file they name (no request yet).
 
         :returns: the request (media as the user named them: safe to log and keep) and the inline
-            media values for :meth:`create_generation`.
+            media values for :meth:`_create_generation`.
         :raises KlingValidationError: naming the model and field of every problem, files included.
         """
         from airflow_provider_kling.hooks.media import inline_media, media_references
 
-        request = self.prepare(media_references(params), allow_unknown_model=allow_unknown_model)
+        request = self._prepare(media_references(params), allow_unknown_model=allow_unknown_model)
         return request, inline_media(request, logger=self.log)
 
-    def create_generation(
+    def _create_generation(
         self,
         request: CreateRequest,
         *,
@@ -217,32 +228,9 @@ class KlingHook(RequestLogSearch, HttpHook):
             raise unknown_submission(err) from err
         return Created(generation.with_usage(usage_from_headers(answer)), request)
 
-    @cached_property
-    def prices(self) -> PriceCatalogue:
-        """The API's price catalogue (fetched without the key, cached per process and on disk)."""
-        settings = self.settings
-        return PriceCatalogue(
-            settings.base_url,
-            max_age=settings.prices_max_age,
-            verify=settings.verify,
-            timeout=(settings.connect_timeout, settings.read_timeout),
-            logger=self.log,
-        )
-
     def api_get(self, path: str, params: dict[str, Any], *, what: str) -> Any:
         """A GET of another API path (the request log, the balance) with the key and the retry policy."""
         return self._request("GET", path, params=params, what=what)
-
-    def balance(self) -> float:
-        """The account's balance in USD (``GET /v2/billing``; a video's charge lands once it completes).
-
-        :raises KlingResponseError: the balance is not a finite, non-negative number (see :func:`.balance_from`).
-        """
-        return balance_from(self.api_get("/v2/billing", {}, what="Kling balance request"))
-
-    def quote(self, request: CreateRequest) -> Quote:
-        """What ``request`` will cost, from the live price catalogue (no request to create anything)."""
-        return quote_request(self.prices, request)
 
     def get_generation(self, generation_id: str, *, deadline: float | None = None) -> Generation:
         """Fetch one generation's current state.

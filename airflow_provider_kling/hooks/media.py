@@ -94,7 +94,7 @@ def inline_media(request: CreateRequest, *, logger: logging.Logger | Any = log) 
     """Read every file-valued media field of ``request``, check it, and return the inline values.
 
     :returns: top-level field -> value with files replaced by their base64 text, for
-        :meth:`KlingHook.create_generation`'s ``inline_media``; empty when every input is a URL.
+        :meth:`KlingHook._create_generation`'s ``inline_media``; empty when every input is a URL.
     :raises KlingValidationError: naming the model, field and file for every input that is
         missing, unreadable as media, or breaks Kling's image rules (before any request).
     :raises KlingStorageSetupError: a storage that cannot work as set up (no filesystem for the

@@ -16,6 +16,7 @@ from typing import Any
 
 from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.models.catalog import get_model
+from airflow_provider_kling.models.named_fields import NAMED_FIELDS, by_argument_name, is_named, request_params
 from airflow_provider_kling.models.request import DEFAULT_IMAGE_MODEL, DEFAULT_MODEL, build_create_body
 from airflow_provider_kling.models.values import allowed, describe, is_number
 
@@ -23,7 +24,8 @@ LAST_FRAME, SIDE_BY_SIDE, MULTI_SHOT = "last_frame", "none", "multi_shot"
 CONTINUITY = (LAST_FRAME, SIDE_BY_SIDE, MULTI_SHOT)
 #: The longest storyboard accepted unless ``max_seconds`` says otherwise (a minute: an ad, a reel).
 DEFAULT_MAX_SECONDS = 60
-SHOT_KEYS = ("prompt", "duration", "image", "model", "parameters")
+SHOT_KEYS = ("model", "parameters", *NAMED_FIELDS)
+SHOT_KEYS_TEXT = "model, parameters and KlingVideoOperator's named fields (prompt, duration, image, tail_image ...)"
 #: Stands for the previous shot's last frame while the shots are checked (it does not exist yet).
 FRAME_PLACEHOLDER = "https://frames.invalid/previous-shot-last-frame.png"
 
@@ -179,22 +181,30 @@ def _crossfade_problems(board: Storyboard, crossfade: float) -> list[str]:
 def _shot(index: int, raw: Any, continuity: str, model: str, image_model: str) -> tuple[Shot | None, list[str]]:
     name = f"shot {index + 1}"
     if not isinstance(raw, Mapping):
-        return None, [f"{name} must be a mapping with {allowed(SHOT_KEYS)}, got {describe(raw)}"]
-    unknown = sorted(set(raw) - set(SHOT_KEYS))
+        return None, [f"{name} must be a mapping with {SHOT_KEYS_TEXT}, got {describe(raw)}"]
+    unknown = sorted(key for key in raw if key not in ("model", "parameters") and not is_named(key))
     if unknown:
         return None, [
-            f"{name}: unknown key(s) {', '.join(unknown)}; allowed keys: {allowed(SHOT_KEYS)} (other fields go in parameters)"
+            f"{name}: unknown key(s) {', '.join(unknown)}; allowed keys: {SHOT_KEYS_TEXT} (other fields go in parameters)"
         ]
     parameters = raw.get("parameters") or {}
     if not isinstance(parameters, Mapping):
         return None, [f"{name}: parameters must be a mapping, got {describe(parameters)}"]
-    from_image = raw.get("image") is not None or (continuity == LAST_FRAME and index > 0)
-    chosen = raw.get("model") or (image_model if from_image else model)
-    duration, problems = _duration(name, raw.get("duration"), parameters.get("duration"))
+    try:
+        named = by_argument_name({k: v for k, v in raw.items() if is_named(k)}, f"{name}: ")
+    except KlingValidationError as err:
+        return None, err.problems
+    from_image = named.get("image") is not None or (continuity == LAST_FRAME and index > 0)
+    chosen = str(raw.get("model") or (image_model if from_image else model))
+    duration, problems = _duration(name, named.pop("duration", None), parameters.get("duration"))
     if problems:
         return None, problems
-    others = {key: value for key, value in parameters.items() if key != "duration"}
-    return Shot(raw.get("prompt"), duration, raw.get("image"), str(chosen), others), []
+    prompt, image = named.pop("prompt", None), named.pop("image", None)
+    try:  # the other named fields join parameters under their request names, each given once
+        others = request_params(chosen, named, {k: v for k, v in parameters.items() if k != "duration"}, f"{name}: ")
+    except KlingValidationError as err:
+        return None, err.problems
+    return Shot(prompt, duration, image, chosen, {k: v for k, v in others.items() if k != "model"}), []
 
 
 def _duration(name: str, given: Any, in_parameters: Any) -> tuple[int | None, list[str]]:

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import XComArg
 
-from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.lineage import media_read
 from airflow_provider_kling.models import DEFAULT_IMAGE_MODEL, DEFAULT_MODEL
-from airflow_provider_kling.models.catalog import get_model, is_catalogued
+from airflow_provider_kling.models.named_fields import ALIASES, NAMED_FIELDS, by_argument_name, request_params
 from airflow_provider_kling.models.values import as_seconds
 from airflow_provider_kling.operators.download import KlingDownloadVideoOperator, kling_videos_asset
 from airflow_provider_kling.task_outputs import RETURN_GENERATION
@@ -41,27 +40,44 @@ __all__ = [
 
 class KlingVideoOperator(KlingWaitingTask):
     """
-    Submit a generation of any Kling model; optionally wait for it without holding a worker slot.
+    Generate a video with any Kling model, wait for it without holding a worker slot, and store it.
 
-    ``parameters`` holds the model's request fields (see the README's "Models" table or
-    ``airflow_provider_kling.models.catalog.get_model(model).fields()``): effects, avatars,
-    reference images, video edits, motion control ... Media fields take an ``http(s)://`` URL (sent
-    as is) or a local path, ``file://`` / ``s3://`` / ``gs://`` URI or ``ObjectStoragePath`` (read,
-    checked and sent inline). Everything is validated after templating and before any request; a bad
-    value fails the task at once, naming the model, the field and what is allowed. The generation
-    id is recorded before any waiting, so a retried or killed task reattaches instead of paying twice.
+    The model's request fields are named arguments (``prompt``, ``duration``, ``image`` ... the
+    same on every generating entry point: see the README's reference) or go in ``parameters``
+    (any field of the model; see ``airflow_provider_kling.models.catalog.get_model(model).fields()``).
+    Media arguments (``image``, ``tail_image``, ``video``, ``audio``, ``image_list`` ...) take an
+    ``http(s)://`` URL (sent as is) or a local path, ``file://`` / ``s3://`` / ``gs://`` URI or
+    ``ObjectStoragePath`` (read, checked and sent inline). Everything is validated after templating
+    and before any request; a bad value fails the task at once, naming the model, the field and
+    what is allowed. The generation id is recorded before any waiting, so a retried or killed task
+    reattaches instead of paying twice.
 
     .. seealso::
-        The README's "Models" and "Operators" sections.
+        The README's "Reference" and "Models" sections.
 
     :param model: the Kling model id (templated).
-    :param parameters: the model's request fields (templated), e.g.
-        ``{"image_url": "s3://bucket/cat.png", "effect_scene": "pet_chef"}``; kept as a
+    :param prompt: what the video should show (templated).
+    :param negative_prompt: what it should not show (templated).
+    :param duration: seconds, as the model allows (``5`` or ``10`` on most).
+    :param aspect_ratio: ``"16:9"``, ``"9:16"`` or ``"1:1"`` on the models that take one.
+    :param cfg_scale: prompt adherence, 0 to 1, on the models that take it.
+    :param image: the first frame (templated; the request's ``image_url``, also accepted by that name).
+    :param tail_image: the last frame (templated; ``tail_image_url``, or ``last_image_url`` on O1).
+    :param generate_audio: have the model make sound, on the models that can.
+    :param camera_control: ``{"type": "simple", "config": {"zoom": 5}}`` or a preset such as ``"down_back"``.
+    :param effect_scene: the effect of an effects model (``"pet_chef"`` ...).
+    :param video: the source video of edit, reference and motion-control models (``video_url``).
+    :param audio: the speech of an avatar model (``audio_url``).
+    :param advanced_camera_control, multi_prompt, shot_type, image_list, elements, keep_audio,
+        character_orientation, static_mask, dynamic_masks, external_task_id: the request field of
+        that name, on the models that have it.
+    :param parameters: any other field of the model (templated), kept as a
         :class:`~airflow_provider_kling.tasks.parameters.RequestParameters` mapping, which
-        OpenLineage's events and the rendered-fields view cannot spell out.
+        OpenLineage's events and the rendered-fields view cannot spell out. A field set by name
+        and in ``parameters`` is refused: set it once.
     :param kling_conn_id: the Kling connection (API key in its password).
-    :param wait_for_completion: also wait for the video and return the finished generation
-        instead of its id.
+    :param wait_for_completion: wait for the video and return the finished generation (default);
+        ``False``: return the generation id at once (wait with :class:`KlingGenerationSensor`).
     :param destination: also store the video here (templated; needs ``wait_for_completion``): a
         path or URI ending in ``.mp4``, or a folder ending in ``/``. Checked before anything is
         paid for; delivered as :class:`KlingDownloadVideoOperator` delivers (verified, atomic, a
@@ -81,17 +97,57 @@ class KlingVideoOperator(KlingWaitingTask):
         (the price is still logged before paying).
     """
 
-    template_fields: Sequence[str] = ("model", "parameters", "kling_conn_id", "max_usd", "destination", "metadata")
-    template_fields_renderers = {"parameters": "json", "metadata": "json"}
+    template_fields: Sequence[str] = (
+        "model",
+        *NAMED_FIELDS,
+        "parameters",
+        "kling_conn_id",
+        "max_usd",
+        "destination",
+        "metadata",
+    )
+    template_fields_renderers = {
+        "parameters": "json",
+        "metadata": "json",
+        "camera_control": "json",
+        "multi_prompt": "json",
+    }
     ui_color = "#f0e6ff"
 
     def __init__(
         self,
         *,
         model: str,
+        prompt: str | None = None,
+        negative_prompt: str | None = None,
+        duration: int | str | None = None,
+        aspect_ratio: str | None = None,
+        cfg_scale: float | None = None,
+        image: Any = None,
+        tail_image: Any = None,
+        generate_audio: bool | None = None,
+        camera_control: dict[str, Any] | str | None = None,
+        advanced_camera_control: dict[str, Any] | None = None,
+        multi_prompt: list[Any] | None = None,
+        shot_type: str | None = None,
+        effect_scene: str | None = None,
+        image_list: list[Any] | None = None,
+        elements: list[Any] | None = None,
+        video: Any = None,
+        keep_audio: bool | None = None,
+        character_orientation: str | None = None,
+        audio: Any = None,
+        static_mask: Any = None,
+        dynamic_masks: list[Any] | None = None,
+        external_task_id: str | None = None,
+        image_url: Any = None,
+        tail_image_url: Any = None,
+        last_image_url: Any = None,
+        video_url: Any = None,
+        audio_url: Any = None,
         parameters: dict[str, Any] | None = None,
         kling_conn_id: str = "kling_default",
-        wait_for_completion: bool = False,
+        wait_for_completion: bool = True,
         deferrable: bool = True,
         poll_interval: float | timedelta = DEFAULT_POLL_INTERVAL,
         timeout: float | timedelta = DEFAULT_WAIT_TIMEOUT,
@@ -102,10 +158,14 @@ class KlingVideoOperator(KlingWaitingTask):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        given = locals()
+        named = by_argument_name({key: given[key] for key in (*NAMED_FIELDS, *ALIASES)})
         delivering.check_can_deliver(destination, wait_for_completion)
         if destination is not None:
             kwargs.setdefault("outlets", [kling_videos_asset()])
         super().__init__(**kwargs)
+        for name in NAMED_FIELDS:
+            setattr(self, name, named.get(name))
         self.destination, self.overwrite, self.metadata = destination, overwrite, metadata
         self.max_usd = max_usd
         self.model = model
@@ -116,9 +176,6 @@ class KlingVideoOperator(KlingWaitingTask):
         self.poll_interval = as_seconds(poll_interval, "poll_interval")
         self.timeout = as_seconds(timeout, "timeout")
         self.allow_unknown_model = allow_unknown_model
-
-    #: Named arguments of a subclass that are request fields (argument name -> field name).
-    named_fields: ClassVar[dict[str, str]] = {}
 
     @property
     def parameters(self) -> RequestParameters | Any:
@@ -141,25 +198,14 @@ class KlingVideoOperator(KlingWaitingTask):
         self.parameters = self.parameters
         super().render_template_fields(context, jinja_env)
 
+    def named_values(self) -> dict[str, Any]:
+        """The named arguments as rendered for this run (real values, not as shown)."""
+        with working_values(self):  # image and the other media as given, not as shown
+            return {name: getattr(self, name) for name in NAMED_FIELDS}
+
     def generation_params(self) -> dict[str, Any]:
         """The request fields as rendered for this run: ``model``, ``parameters``, named arguments (real values)."""
-        params: dict[str, Any] = {"model": self.model, **(self.parameters or {})}
-        twice = []
-        for argument, field in self.request_fields().items():
-            with working_values(self):  # image and tail_image as given, not as shown
-                value = getattr(self, argument)
-            if value is None:
-                continue
-            if params.get(field) is not None:
-                twice.append(f"{field} is set both as {argument}= and in parameters; set it once")
-            params[field] = value
-        if twice:
-            raise KlingValidationError(twice)
-        return params
-
-    def request_fields(self) -> dict[str, str]:
-        """Named argument -> the request field it fills (none here: all in ``parameters``)."""
-        return dict(self.named_fields)
+        return request_params(self.model, self.named_values(), self.parameters or {})
 
     def run_task(self, context: Context) -> Any:
         """Submit once; return the id, or with ``wait_for_completion`` what :meth:`after_wait` makes of the video."""
@@ -205,136 +251,34 @@ class KlingVideoOperator(KlingWaitingTask):
 
 class KlingTextToVideoOperator(KlingVideoOperator):
     """
-    Submit a Kling text-to-video generation; optionally wait for it without holding a worker slot.
+    Generate a video from a prompt: :class:`KlingVideoOperator` with a text-to-video model by default.
 
-    Takes every text-to-video model; the common fields are arguments, any other field of the
-    model (``generate_audio``, ``multi_prompt``, ``shot_type`` ...) goes in ``parameters``. Waiting,
-    reattaching and deferral work as in :class:`KlingVideoOperator`.
+    Takes every argument of :class:`KlingVideoOperator`; see ``dags/kling_text_to_video.py``.
 
-    .. seealso::
-        The README's "Operators" section; ``dags/kling_text_to_video.py`` for an example.
-
-    :param prompt: what the video should show (templated; at most 2500 characters on most models).
-    :param negative_prompt: what it should not show (templated).
     :param model: the Kling model (default ``kling-video/v1.6/pro/text-to-video``).
-    :param aspect_ratio: ``"16:9"``, ``"9:16"`` or ``"1:1"``; the API's default when unset.
-    :param duration: seconds (``5`` or ``10``; 3 to 15 on v3 models); the API's default when unset.
-    :param cfg_scale: prompt adherence, 0 to 1.
-    :param camera_control: ``{"type": "simple", "config": {"zoom": 5}}`` or a preset name such as
-        ``"down_back"`` (spelt for each path as it wants).
-    :param external_task_id: your own id for the generation (templated; legacy path only).
-    :param parameters: any other field of the model (templated).
-    :param kwargs: any :class:`KlingVideoOperator` argument (``wait_for_completion``, ``deferrable`` ...).
+    :param kwargs: any :class:`KlingVideoOperator` argument (``prompt``, ``duration``, ``destination`` ...).
     """
 
-    named_fields: ClassVar[dict[str, str]] = {
-        name: name
-        for name in (
-            "prompt",
-            "negative_prompt",
-            "aspect_ratio",
-            "duration",
-            "cfg_scale",
-            "camera_control",
-            "external_task_id",
-        )
-    }
-    template_fields: Sequence[str] = (*named_fields, *KlingVideoOperator.template_fields)
-    template_fields_renderers = {**KlingVideoOperator.template_fields_renderers, "camera_control": "json"}
-
-    def __init__(
-        self,
-        *,
-        prompt: str | None = None,
-        negative_prompt: str | None = None,
-        model: str = DEFAULT_MODEL,
-        aspect_ratio: str | None = None,
-        duration: int | str | None = None,
-        cfg_scale: float | None = None,
-        camera_control: dict[str, Any] | str | None = None,
-        external_task_id: str | None = None,
-        parameters: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(model=model, parameters=parameters, **kwargs)
-        self.prompt = prompt
-        self.negative_prompt = negative_prompt
-        self.aspect_ratio = aspect_ratio
-        self.duration = duration
-        self.cfg_scale = cfg_scale
-        self.camera_control = camera_control
-        self.external_task_id = external_task_id
+    def __init__(self, *, model: str = DEFAULT_MODEL, **kwargs: Any) -> None:
+        super().__init__(model=model, **kwargs)
 
 
 class KlingImageToVideoOperator(KlingVideoOperator):
     """
-    Turn an image (a product photo, a keyframe) into a Kling video clip.
+    Turn an image (a product photo, a keyframe) into a video: an image-to-video model by default.
 
-    ``image`` and ``tail_image`` take an ``http(s)://`` URL (sent as is) or a local path,
-    ``file://`` / ``s3://`` / ``gs://`` URI or ``ObjectStoragePath``: files are read through
-    Airflow's object storage, checked against Kling's image rules (JPG/PNG by their bytes, at most
-    20 MB, shorter side at least 300 px, aspect ratio 2:5 to 5:2) and sent inline, before anything
-    is paid for. The log names each image (``image_url: s3://bucket/mug.png (412 KB, PNG 1024×1024,
-    sent inline)``); its data never reaches a log, XCom or rendered field. Waiting, reattaching and
-    deferral work as in :class:`KlingVideoOperator`.
+    ``image`` and ``tail_image`` are read through Airflow's object storage when they are not
+    ``http(s)://`` URLs, checked against Kling's image rules (JPG/PNG by their bytes, at most 20 MB,
+    shorter side at least 300 px, aspect ratio 2:5 to 5:2) and sent inline, before anything is paid
+    for. The log names each image (``image_url: s3://bucket/mug.png (412 KB, PNG 1024×1024, sent
+    inline)``); its data never reaches a log, XCom or rendered field. See ``dags/kling_image_to_video.py``.
 
-    :param image: the first frame (templated); ``image_url`` is accepted as its other name.
-    :param tail_image: the last frame, on models that take one (``tail_image_url``, or
-        ``last_image_url`` on O1) (templated).
-    :param prompt: what should happen (templated; required by some models).
-    :param negative_prompt: what it should not show (templated).
-    :param duration: seconds, as the model allows (``5`` or ``10`` on most); the API's default when unset.
-    :param aspect_ratio: on the models that take one (most derive it from the image).
-    :param cfg_scale: prompt adherence, 0 to 1, on the models that take it.
     :param model: an image-to-video model (default ``kling-video/v1.6/pro/image-to-video``).
-    :param parameters: any other field of the model (``generate_audio``, ``static_mask_url`` ...)
-        (templated). A field set by name and in ``parameters`` is refused: set it once.
-    :param kwargs: any :class:`KlingVideoOperator` argument (``wait_for_completion``, ``deferrable`` ...).
+    :param kwargs: any :class:`KlingVideoOperator` argument (``image``, ``prompt``, ``destination`` ...).
     """
 
-    #: Named arguments sent as the request field of the same name.
-    same_named: ClassVar[tuple[str, ...]] = ("prompt", "negative_prompt", "duration", "aspect_ratio", "cfg_scale")
-    template_fields: Sequence[str] = ("image", "tail_image", *same_named, *KlingVideoOperator.template_fields)
-
-    def __init__(
-        self,
-        *,
-        image: Any = None,
-        tail_image: Any = None,
-        prompt: str | None = None,
-        negative_prompt: str | None = None,
-        duration: int | str | None = None,
-        aspect_ratio: str | None = None,
-        cfg_scale: float | None = None,
-        model: str = DEFAULT_IMAGE_MODEL,
-        parameters: dict[str, Any] | None = None,
-        image_url: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(model=model, parameters=parameters, **kwargs)
-        self.image = one_image(image, image_url)
-        self.tail_image = tail_image
-        self.prompt = prompt
-        self.negative_prompt = negative_prompt
-        self.duration = duration
-        self.aspect_ratio = aspect_ratio
-        self.cfg_scale = cfg_scale
-
-    def request_fields(self) -> dict[str, str]:
-
-        tail = "tail_image_url"
-        if is_catalogued(self.model):
-            spec = get_model(self.model)
-            if not spec.accepts("tail_image_url") and spec.accepts("last_image_url"):
-                tail = "last_image_url"  # O1's name for the last frame
-        return {"image": "image_url", "tail_image": tail, **{name: name for name in self.same_named}}
-
-
-def one_image(image: Any, image_url: Any) -> Any:
-    """The first frame, given as ``image`` or by its request field's name ``image_url``: once."""
-    if image is not None and image_url is not None:
-        raise KlingValidationError(["image and image_url are two names of one field (the first frame): give one"])
-    return image if image is not None else image_url
+    def __init__(self, *, model: str = DEFAULT_IMAGE_MODEL, **kwargs: Any) -> None:
+        super().__init__(model=model, **kwargs)
 
 
 def __getattr__(name: str) -> Any:

@@ -223,7 +223,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
     def _check_budget(self, board: Storyboard) -> None:
         """Price every shot before the first is paid for; refuse the whole above ``max_usd``."""
         cap = parse_cap(self.max_usd)
-        quotes = [self.hook.quote(self.hook.prepare(params)) for params in board.planned_requests()]
+        quotes = [self.hook.price(params) for params in board.planned_requests()]
         # No quote for one shot is no quote for the whole, saying which shot's model and why.
         unpriced = next((q for q in quotes if not q.known), None)
         low, high = sum(q.low or 0.0 for q in quotes), sum(q.high or 0.0 for q in quotes)

@@ -1,4 +1,7 @@
-"""Run the simulator: ``python -m airflow_provider_kling.simulator --port 8080``."""
+"""Run the simulator: ``python -m airflow_provider_kling.simulator --port 8765``.
+
+Its default port is not Airflow's 8080, so it can run beside an api-server.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from airflow_provider_kling.simulator.app import Simulator, SimulatorConfig, bui
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m airflow_provider_kling.simulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port (0 picks a free one; default 8080)")
+    parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one; default 8765)")
     parser.add_argument("--api-key", default="", help="the only API key accepted (default: any non-empty key)")
     parser.add_argument("--generation-seconds", type=float, default=4.0, help="render time per video (default 4)")
     parser.add_argument("--timing", choices=("fixed", "realistic"), default="fixed")

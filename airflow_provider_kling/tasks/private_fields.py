@@ -2,7 +2,7 @@
 
 Airflow stores every template field as rendered (the rendered fields in the metadata DB, the UI's
 "Rendered Templates"), the serialized DAG holds each as written, and OpenLineage's full task info
-copies a task's attributes. A task's media fields (``image``, ``tail_image``, a storyboard's
+copies a task's attributes. A task's media fields (``image``, ``tail_image``, ``video`` ..., a storyboard's
 ``shots``, a download's ``video_url``) may hold a presigned URL or an image's base64. Each is a
 :class:`PrivateField`: the value is kept in the task's :class:`PrivateValues`, and the attribute
 reads as the value may be shown (:func:`shown`: a URL without its query, inline data by its length,
@@ -22,9 +22,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from airflow_provider_kling.models.media_values import shown_parameters, shown_source
+from airflow_provider_kling.models.named_fields import MEDIA_ARGUMENTS
 
 #: Template fields that are private wherever a Kling task has them (the same names on every entry point).
-PRIVATE_FIELDS = frozenset({"image", "tail_image", "shots", "video_url"})
+PRIVATE_FIELDS = MEDIA_ARGUMENTS | {"shots", "video_url"}
 _HOLDER = "_private_values"
 
 

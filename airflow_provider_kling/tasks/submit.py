@@ -104,7 +104,7 @@ def submit_once(
     """
     cap = parse_cap(max_usd)
     # Files are read and checked before anything is sent (and before a reattach look-up).
-    request, inline = task.hook.prepare_submission(params, allow_unknown_model=allow_unknown_model)
+    request, inline = task.hook._prepare_submission(params, allow_unknown_model=allow_unknown_model)
     ledger = SubmissionLedger(context, ledger_slot)
     fingerprint = content_fingerprint(request.body, inline)
     record = _record_for(task, ledger, request, fingerprint)
@@ -124,7 +124,7 @@ def submit_once(
 
 def _check_price(task: KlingTask, request: CreateRequest, cap: float | None) -> None:
     """Log the price before paying; refuse it above ``cap`` (or without a price under one)."""
-    quote = task.hook.quote(request)
+    quote = task.hook._quote(request)
     task.log.info("Price before paying: %s", quote.describe())
     refused = over_budget(quote, cap) if cap is not None else None
     if refused:
@@ -242,7 +242,7 @@ def _create(
         record = record.intent(client_id, sent_at, fingerprint=fingerprint, model=request.model)
         ledger.keep(record)  # raises, before anything is sent, when the ledger cannot keep it
         try:
-            created = task.hook.create_generation(request, inline_media=inline, client_request_id=client_id)
+            created = task.hook._create_generation(request, inline_media=inline, client_request_id=client_id)
         except (KlingAPIError, KlingConfigurationError, KlingTransientError) as err:
             if not isinstance(err, KlingTransientError) or err.safe_to_resend:
                 _save(task, ledger, record.void())  # refused before anything was made: nothing to look up

@@ -64,6 +64,19 @@ def test_example_dag_stores_a_video_through_the_triggerer_and_the_key_is_nowhere
     assert airflow_env.files_containing(generation_id)
 
 
+def test_the_quickstart_generates_and_stores_in_one_task(airflow_env, simulator, tmp_path):
+    # The DAG ./dev demo runs: one operator, waiting by default, delivering to a file under kling_output.
+    simulator.configure(generation_seconds=2)
+    result, output = dags_test(airflow_env, simulator, "kling_quickstart", AIRFLOW_VAR_KLING_OUTPUT=str(tmp_path))
+    assert result.returncode == 0, output[-3000:]
+    assert airflow_env.states("kling_quickstart") == {"fox": "success"}
+    (video,) = tmp_path.glob("fox-*.mp4")
+    assert video.read_bytes()[4:8] == b"ftyp"
+    assert video.with_name(video.name + ".kling.json").exists()
+    assert video.with_name(video.name + ".poster.jpg").exists()
+    assert simulator.stats()["creates"] == 1
+
+
 def test_example_dag_on_the_unified_endpoint(airflow_env, simulator, tmp_path):
     simulator.configure(generation_seconds=3)
     result, output = dags_test(

@@ -1,4 +1,4 @@
-"""Generate and deliver in one task: each generating operator given a ``destination``.
+"""Generate and deliver in one task: each generating operator given a ``destination`` (waiting is the default).
 
 Used by ``tests/dags/test_one_task_delivery.py``. The photo and the output folder come from the
 environment; without them the DAG still parses.
@@ -29,7 +29,6 @@ def kling_e2e_one_task():
         prompt="A lighthouse at dusk, waves rolling in",
         duration=5,
         destination=f"{OUTPUT}/lighthouse.mp4",
-        wait_for_completion=True,
         poll_interval=timedelta(milliseconds=300),
         timeout=timedelta(minutes=5),
     )
@@ -40,15 +39,14 @@ def kling_e2e_one_task():
         duration=5,
         destination=f"{OUTPUT}/mug-turns.mp4",
         metadata={"sku": "MUG-1"},
-        wait_for_completion=True,
         poll_interval=0.3,
     )
     KlingVideoOperator(
         task_id="effects",
         model=EFFECTS,
-        parameters={"image_url": PHOTO, "effect_scene": "pet_chef"},
+        image=PHOTO,
+        parameters={"effect_scene": "pet_chef"},
         destination=f"{OUTPUT}/effects/",
-        wait_for_completion=True,
         poll_interval=0.3,
     )
 

@@ -47,6 +47,7 @@ def kling_e2e_private_inputs():
         task_id="image", image=INLINE, tail_image=SIGNED, prompt=PROMPT, wait_for_completion=True, poll_interval=POLL
     )
     submitted = KlingVideoOperator(
+        wait_for_completion=False,
         task_id="video",
         model=I2V,
         parameters={"prompt": PROMPT, "image_url": f"data:image/png;base64,{INLINE}", "tail_image_url": SIGNED},

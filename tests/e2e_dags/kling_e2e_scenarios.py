@@ -37,7 +37,7 @@ class CrashAfterSubmit(KlingTextToVideoOperator):
 @dag(schedule=None, start_date=datetime(2025, 1, 1), catchup=False, default_args=DEFAULTS)
 def kling_e2e_failure_paths():
     # A retry after a successful submit reattaches instead of paying again.
-    retry_submit = CrashAfterSubmit(task_id="retry_submit", prompt=RETRY_PROMPT)
+    retry_submit = CrashAfterSubmit(task_id="retry_submit", prompt=RETRY_PROMPT, wait_for_completion=False)
     KlingGenerationSensor(task_id="retry_wait", generation_id=retry_submit.output, poke_interval=1, timeout=120)
 
     # The operator waits deferred and returns the finished generation.
@@ -53,14 +53,18 @@ def kling_e2e_failure_paths():
     waits_check(generation.output)
 
     # status: error fails the sensor once, without using its retries.
-    fails_submit = KlingTextToVideoOperator(task_id="fails_submit", prompt=FAILS_PROMPT)
+    fails_submit = KlingTextToVideoOperator(wait_for_completion=False, task_id="fails_submit", prompt=FAILS_PROMPT)
     KlingGenerationSensor(task_id="fails_wait", generation_id=fails_submit.output, poke_interval=1, timeout=120)
 
     # Bad input fails before any request, without retries.
-    KlingTextToVideoOperator(task_id="bad_input", prompt="{{ 'x' }}", duration=7, aspect_ratio="4:3")
+    KlingTextToVideoOperator(
+        wait_for_completion=False, task_id="bad_input", prompt="{{ 'x' }}", duration=7, aspect_ratio="4:3"
+    )
 
     # A deferred sensor's timeout ends the wait on time (the trigger enforces it).
-    deadline_submit = KlingTextToVideoOperator(task_id="deadline_submit", prompt=DEADLINE_PROMPT)
+    deadline_submit = KlingTextToVideoOperator(
+        wait_for_completion=False, task_id="deadline_submit", prompt=DEADLINE_PROMPT
+    )
     KlingGenerationSensor(
         task_id="deadline_wait",
         generation_id=deadline_submit.output,
@@ -80,9 +84,9 @@ def kling_e2e_failure_paths():
         destination="{{ var.value.get('kling_output', '/tmp/kling-videos') }}/e2e/",
     )
     # A create the request log shows failed is sent once more, and no more.
-    KlingTextToVideoOperator(task_id="failed_create", prompt=FAILED_CREATE_PROMPT)
+    KlingTextToVideoOperator(wait_for_completion=False, task_id="failed_create", prompt=FAILED_CREATE_PROMPT)
     # A lost answer the log never shows fails once, naming the client request id.
-    KlingTextToVideoOperator(task_id="unlogged_create", prompt=UNLOGGED_PROMPT)
+    KlingTextToVideoOperator(wait_for_completion=False, task_id="unlogged_create", prompt=UNLOGGED_PROMPT)
 
 
 kling_e2e_failure_paths()

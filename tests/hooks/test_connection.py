@@ -152,7 +152,7 @@ def test_a_timeout_too_long_for_a_socket_fails_the_task_before_any_request(simul
 
     conn = {"conn_type": "kling", "host": simulator.url, "password": API_KEY, "extra": {key: 1e300}}
     monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", json.dumps(conn))
-    op = KlingTextToVideoOperator(task_id="t", prompt="a lighthouse")
+    op = KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="a lighthouse")
     with pytest.raises(
         AirflowFailException, match=f"extra '{key}' must be .*, got 1e\\+300 \\(at most 31536000, a year\\)"
     ):
@@ -168,7 +168,7 @@ def test_a_connection_with_a_nan_extra_fails_the_task_before_any_request(simulat
 
     conn = {"conn_type": "kling", "host": simulator.url, "password": API_KEY, "extra": {"request_log_wait": "nan"}}
     monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", json.dumps(conn))
-    op = KlingTextToVideoOperator(task_id="t", prompt="a lighthouse")
+    op = KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="a lighthouse")
     with pytest.raises(AirflowFailException, match="extra 'request_log_wait' must be a finite, positive number"):
         op.execute(make_context(op))
     assert simulator.stats()["create_requests"] == 0

@@ -18,7 +18,7 @@ UNIFIED = "/v2/video/generations"
 def test_every_model_is_created_on_its_documented_path_on_the_first_try(simulator, spec):
     params = minimal_params(spec, IMAGE_URL)
     hook = KlingHook()
-    created = hook.create_generation(hook.prepare(params))
+    created = hook._create_generation(hook._prepare(params))
     assert created.request.path == (LEGACY if "legacy" in spec.endpoints else UNIFIED)
     stats = simulator.stats()
     assert (stats["create_requests"], stats["creates"]) == (1, 1)
@@ -27,7 +27,7 @@ def test_every_model_is_created_on_its_documented_path_on_the_first_try(simulato
 def test_a_retired_legacy_path_is_left_once_for_the_unified_one_and_the_log_says_why(simulator, capsys):
     simulator.configure(retired_paths=["legacy"])
     hook = KlingHook()
-    created = hook.create_generation(hook.prepare({"prompt": "a lighthouse"}))
+    created = hook._create_generation(hook._prepare({"prompt": "a lighthouse"}))
     assert created.request.path == UNIFIED
     stats = simulator.stats()
     assert (stats["create_requests"], stats["creates"]) == (2, 1)
@@ -39,7 +39,7 @@ def test_a_retired_legacy_path_is_left_once_for_the_unified_one_and_the_log_says
 def test_a_path_that_no_longer_serves_the_model_is_left_once(simulator):
     simulator.configure(legacy_models=["kling-video/v1/pro/text-to-video"])
     hook = KlingHook()
-    created = hook.create_generation(hook.prepare({"prompt": "a lighthouse", "camera_control": "down_back"}))
+    created = hook._create_generation(hook._prepare({"prompt": "a lighthouse", "camera_control": "down_back"}))
     assert created.request.path == UNIFIED
     assert created.request.body["camera_control"] == "down_back"  # the unified spelling
     assert simulator.stats()["creates"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import pytest
@@ -234,3 +235,27 @@ def test_extras_that_are_not_settings_are_sent_as_headers_like_the_http_provider
     assert {"timeout", "connect_timeout", "endpoint"}.isdisjoint(hook.session.headers)
     assert hook.session.auth is None  # never basic auth with the key
     assert hook.get_generation(hook.submit_generation("headers")).status is GenerationStatus.QUEUED
+
+
+def test_the_one_create_call_reads_a_local_image_and_sends_it_inline(simulator, tmp_path):
+    from harness.inputs import write_image
+
+    photo = write_image(tmp_path / "mug.png", 640, 640)
+    hook = KlingHook()
+    generation_id = hook.submit_generation(
+        "the mug turns",
+        model="kling-video/v1.6/pro/image-to-video",
+        image_url=str(photo),
+        client_request_id="kling:mine:1",
+    )
+    sent = simulator.stats()["generations"][generation_id]
+    assert sent["media_sha256"] == {
+        "image_url": hashlib.sha256(photo.read_bytes()).hexdigest()
+    }  # the bytes, not the path
+    assert simulator.stats()["creates_without_client_request_id"] == 0
+
+
+def test_the_price_of_a_request_is_known_before_paying(simulator):
+    quote = KlingHook().price({"prompt": "a fox", "duration": 5})
+    assert quote.low == quote.high == pytest.approx(0.49)  # 5 s at $0.098 a second
+    assert simulator.stats()["create_requests"] == 0

@@ -23,7 +23,7 @@ def fresh(tmp_path, monkeypatch):
 
 def quote_of(params):
     hook = KlingHook()
-    return hook.quote(hook.prepare(params))
+    return hook.price(params)
 
 
 def test_a_request_is_priced_from_the_catalogue_fetched_without_a_key(simulator, fresh):

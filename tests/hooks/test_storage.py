@@ -21,7 +21,9 @@ def photo(tmp_path, s3):
 
 
 def test_image_to_video_from_s3_sends_the_objects_bytes(simulator, s3, photo, capsys):
-    op = KlingImageToVideoOperator(task_id="i", image="s3://seaweed@kling/shop/mug.png", prompt="turn the mug")
+    op = KlingImageToVideoOperator(
+        wait_for_completion=False, task_id="i", image="s3://seaweed@kling/shop/mug.png", prompt="turn the mug"
+    )
     generation_id = op.execute(make_context(op))
     seen = simulator.stats()["generations"][generation_id]
     assert seen["media_sha256"] == {"image_url": hashlib.sha256(photo).hexdigest()}
@@ -32,7 +34,7 @@ def test_an_object_storage_path_with_conn_id_works_the_same(simulator, s3, photo
     from airflow.sdk import ObjectStoragePath
 
     image = ObjectStoragePath("s3://kling/shop/mug.png", conn_id="seaweed")
-    op = KlingImageToVideoOperator(task_id="i", image=image, prompt="turn the mug")
+    op = KlingImageToVideoOperator(wait_for_completion=False, task_id="i", image=image, prompt="turn the mug")
     generation_id = op.execute(make_context(op))
     assert (
         simulator.stats()["generations"][generation_id]["media_sha256"]["image_url"]
@@ -55,7 +57,7 @@ def test_an_object_storage_path_with_conn_id_works_the_same(simulator, s3, photo
     ],
 )
 def test_a_storage_setup_error_fails_on_the_first_try_naming_the_fix_with_no_request(simulator, s3, photo, image, says):
-    op = KlingImageToVideoOperator(task_id="i", image=image, prompt="turn the mug")
+    op = KlingImageToVideoOperator(wait_for_completion=False, task_id="i", image=image, prompt="turn the mug")
     with pytest.raises(AirflowFailException) as failure:  # fails the task: Airflow's retries are skipped
         op.execute(make_context(op))
     assert says in str(failure.value)

@@ -83,10 +83,10 @@ def test_a_create_whose_tls_answer_was_broken_is_an_unknown_outcome_the_request_
     with TlsMiddlebox(simulator.url, cert, key) as middlebox:
         use(monkeypatch, middlebox.url, verify=cert)
         hook = KlingHook()
-        request = hook.prepare({"prompt": "a lighthouse at dusk"})
+        request = hook._prepare({"prompt": "a lighthouse at dusk"})
         sent_at = time.time()
         with pytest.raises(KlingSubmissionUnknownError, match="failed after it was open") as excinfo:
-            hook.create_generation(request, client_request_id="kling:t:tls-broken")
+            hook._create_generation(request, client_request_id="kling:t:tls-broken")
         found = hook.find_create("kling:t:tls-broken", model=request.model, sent_at=sent_at, sends=1, wait=0)
     assert excinfo.value.sends == 1
     assert found.succeeded

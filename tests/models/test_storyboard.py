@@ -26,7 +26,7 @@ I2V = "kling-video/v1.6/pro/image-to-video"
         (
             ["a mug"],
             {},
-            "shot 1 must be a mapping with 'prompt', 'duration', 'image', 'model', 'parameters', got 'a mug'",
+            "shot 1 must be a mapping with model, parameters and KlingVideoOperator's named fields",
         ),
         ([{"prompt": "a", "colour": "red"}], {}, "shot 1: unknown key(s) colour; allowed keys"),
         (

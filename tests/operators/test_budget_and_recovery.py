@@ -32,7 +32,7 @@ def run(op, **context):
     ],
 )
 def test_a_cap_refuses_before_any_create(simulator, kwargs, says):
-    op = KlingTextToVideoOperator(task_id="t", prompt="a lighthouse", **kwargs)
+    op = KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="a lighthouse", **kwargs)
     with pytest.raises(AirflowFailException) as failure:
         run(op)
     assert says in str(failure.value)
@@ -40,7 +40,11 @@ def test_a_cap_refuses_before_any_create(simulator, kwargs, says):
 
 
 def test_a_request_under_its_cap_is_sent_and_its_price_logged(simulator, capsys):
-    generation_id = run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse", duration=5, max_usd="0.49"))
+    generation_id = run(
+        KlingTextToVideoOperator(
+            wait_for_completion=False, task_id="t", prompt="a lighthouse", duration=5, max_usd="0.49"
+        )
+    )
     assert simulator.stats()["creates"] == 1
     out = capsys.readouterr().out
     assert "Price before paying: $0.49 for kling-video/v1.6/pro/text-to-video ($0.098 per second × 5 s)" in out
@@ -50,6 +54,7 @@ def test_a_request_under_its_cap_is_sent_and_its_price_logged(simulator, capsys)
 
 def test_a_variable_price_under_a_cap_is_refused(simulator):
     op = KlingVideoOperator(
+        wait_for_completion=False,
         task_id="a",
         model="klingai/avatar-pro",
         parameters={"image_url": "https://x/a.png", "audio_url": "https://x/a.mp3"},
@@ -62,21 +67,23 @@ def test_a_variable_price_under_a_cap_is_refused(simulator):
 
 def test_an_unreachable_catalogue_with_no_copy_under_a_cap_is_refused_naming_why(simulator):
     simulator.configure(account_refusals=["catalogue"])  # 503 from the catalogue
-    op = KlingTextToVideoOperator(task_id="t", prompt="a lighthouse", max_usd=5)
+    op = KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="a lighthouse", max_usd=5)
     with pytest.raises(AirflowFailException, match="could not be reached .* and no copy is cached"):
         run(op)
     assert simulator.stats()["create_requests"] == 0
 
 
 def test_every_create_carries_a_valid_client_request_id(simulator):
-    run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse"))
+    run(KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="a lighthouse"))
     stats = simulator.stats()
     assert (stats["creates"], stats["creates_without_client_request_id"]) == (1, 0)
 
 
 def test_a_504_after_creating_is_found_in_the_request_log_and_nothing_is_paid_twice(simulator, capsys):
     simulator.configure(post_ambiguous_rate=1.0, fault_kinds=["504_timeout"], log_delay=1.5)
-    generation_id = run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse", duration=5))
+    generation_id = run(
+        KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="a lighthouse", duration=5)
+    )
     stats = simulator.stats()
     assert (stats["create_requests"], stats["creates"]) == (1, 1)
     assert stats["generations"][generation_id]["prompt"] == "a lighthouse"
@@ -88,7 +95,7 @@ def test_a_create_the_log_shows_failed_is_sent_once_more(simulator, capsys):
     simulator.configure(post_error_rate=1.0)
     with pytest.raises(AirflowFailException):
         # 500 answers a create: ambiguous for the client, but the log says nothing was made...
-        run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse"))
+        run(KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="a lighthouse"))
     stats = simulator.stats()
     assert (stats["create_requests"], stats["creates"]) == (2, 0)  # ...so it was sent once more, and no more
     assert "nothing was created; sending it once more" in capsys.readouterr().out
@@ -99,7 +106,7 @@ def test_no_row_in_the_log_fails_once_saying_it_may_have_been_billed_and_what_to
     simulator.configure(post_ambiguous_rate=1.0, fault_kinds=["504_timeout"], log_delay=600)
     store = FakeStateStore()
     with pytest.raises(AirflowFailException) as failure:
-        run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse"), store=store)
+        run(KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="a lighthouse"), store=store)
     assert simulator.stats()["create_requests"] == 1
     client_id = store.get("kling_generation")["client_request_id"]
     assert_unproven(str(failure.value), client_id, "no row shows it")
@@ -124,10 +131,10 @@ def test_a_retry_after_a_worker_died_between_send_and_record_reattaches_through_
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AIRFLOW_CONN_KLING_DEFAULT", monkey_wait)
         with pytest.raises(AirflowFailException):
-            run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse"), store=store)
+            run(KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="a lighthouse"), store=store)
     assert store.get("kling_generation")["generation_id"] is None  # only the intent was recorded
     simulator.configure(post_ambiguous_rate=0.0, log_delay=0.0)  # the log has caught up
-    again = KlingTextToVideoOperator(task_id="t", prompt="a lighthouse")
+    again = KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="a lighthouse")
     generation_id = run(again, store=store, ti=FakeTaskInstance(task_id="t", try_number=2))
     stats = simulator.stats()
     assert (stats["create_requests"], stats["creates"]) == (1, 1)
@@ -138,7 +145,7 @@ def test_a_create_refused_before_anything_was_made_leaves_no_intent_to_look_up(s
     store = FakeStateStore()
     monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, api_key="wrong"))
     with pytest.raises(AirflowFailException, match="HTTP 401"):
-        run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse"), store=store)
+        run(KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="a lighthouse"), store=store)
     assert store.get("kling_generation") == {  # one create, proven void: nothing to look up
         "generation_id": None,
         "fingerprint": store.get("kling_generation")["fingerprint"],
@@ -147,7 +154,7 @@ def test_a_create_refused_before_anything_was_made_leaves_no_intent_to_look_up(s
         "max_tries": 0,
     }
     monkeypatch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url))
-    again = KlingTextToVideoOperator(task_id="t", prompt="a lighthouse")
+    again = KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="a lighthouse")
     run(again, store=store, ti=FakeTaskInstance(task_id="t", try_number=2))
     stats = simulator.stats()
     assert (stats["log_requests"], stats["creates"]) == (0, 1)  # no look-up: straight to one create
@@ -158,7 +165,7 @@ def test_a_request_log_that_cannot_be_read_ends_in_the_same_clear_failure(simula
     simulator.configure(post_ambiguous_rate=1.0, fault_kinds=["504_timeout"], account_refusals=["logs"])
     store = FakeStateStore()
     with pytest.raises(AirflowFailException) as failure:
-        run(KlingTextToVideoOperator(task_id="t", prompt="a lighthouse"), store=store)
+        run(KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="a lighthouse"), store=store)
     assert simulator.stats()["create_requests"] == 1
     client_id = store.get("kling_generation")["client_request_id"]
     assert_unproven(str(failure.value), client_id, "the request log could not be read: Kling request log failed")
@@ -170,7 +177,7 @@ def lose_the_answer_of_a_create(simulator, store, prompt="a lighthouse", **confi
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AIRFLOW_CONN_KLING_DEFAULT", connection_json(simulator.url, request_log_wait=1))
         with pytest.raises(AirflowFailException, match="may have been billed"):
-            run(KlingTextToVideoOperator(task_id="t", prompt=prompt), store=store)
+            run(KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt=prompt), store=store)
     intent = store.get("kling_generation")
     assert intent["generation_id"] is None  # only the intent was recorded
     return intent["client_request_id"]
@@ -178,7 +185,7 @@ def lose_the_answer_of_a_create(simulator, store, prompt="a lighthouse", **confi
 
 def retry(store, prompt="a lighthouse"):
     """A person clears the task: try 2, same ledger."""
-    again = KlingTextToVideoOperator(task_id="t", prompt=prompt)
+    again = KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt=prompt)
     return run(again, store=store, ti=cleared(FakeTaskInstance(task_id="t")))
 
 
@@ -254,7 +261,7 @@ def test_a_create_refused_then_resent_whose_answer_is_lost_is_not_taken_for_fail
     prompt = "a lighthouse [sim:lost-unlogged]"
     store = FakeStateStore()
     with pytest.raises(AirflowFailException) as failure:
-        run(KlingTextToVideoOperator(task_id="t", prompt=prompt), store=store)
+        run(KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt=prompt), store=store)
     stats = simulator.stats()
     assert stats["create_requests"] >= 1 + 2  # the other video's; ours refused, then resent
     assert stats["creates_by_key"][prompt] == 1
@@ -269,7 +276,7 @@ def test_a_bad_published_price_under_a_cap_is_refused_before_any_create_naming_t
 ):
     # A NaN quote used to pass the cap (NaN > cap is False) and a negative one always did.
     simulator.configure(bad_money={"price": text})
-    op = KlingTextToVideoOperator(task_id="t", prompt="a lighthouse", duration=5, max_usd=5)
+    op = KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="a lighthouse", duration=5, max_usd=5)
     with pytest.raises(AirflowFailException) as failure:
         run(op)
     assert (

@@ -18,7 +18,9 @@ from harness.simulated import API_KEY, connection_json
 
 
 def operator(**kwargs) -> KlingTextToVideoOperator:
-    return KlingTextToVideoOperator(task_id="submit", **{"prompt": "a snail racing a leaf", **kwargs})
+    return KlingTextToVideoOperator(
+        task_id="submit", **{"prompt": "a snail racing a leaf", "wait_for_completion": False, **kwargs}
+    )
 
 
 def test_submit_returns_the_id_and_records_it_before_anything_else(simulator):

@@ -20,6 +20,7 @@ from harness.inputs import write_image
 
 def test_any_model_takes_its_fields_in_parameters():
     op = KlingVideoOperator(
+        wait_for_completion=False,
         task_id="fx",
         model="klingai/kling-video-v1.6-pro-effects",
         parameters={"image_url": "s3://b/cat.png", "effect_scene": "pet_chef"},
@@ -34,6 +35,7 @@ def test_any_model_takes_its_fields_in_parameters():
 
 def test_text_operator_merges_named_arguments_with_model_extras():
     op = KlingTextToVideoOperator(
+        wait_for_completion=False,
         task_id="t",
         model="klingai/video-v3-pro-text-to-video",
         prompt="a lighthouse",
@@ -50,7 +52,9 @@ def test_text_operator_merges_named_arguments_with_model_extras():
 
 
 def test_a_field_set_twice_is_an_error():
-    op = KlingTextToVideoOperator(task_id="t", prompt="a", duration=5, parameters={"duration": 10})
+    op = KlingTextToVideoOperator(
+        wait_for_completion=False, task_id="t", prompt="a", duration=5, parameters={"duration": 10}
+    )
     with pytest.raises(KlingValidationError, match="duration is set both as duration= and in parameters"):
         op.generation_params()
 
@@ -65,7 +69,12 @@ def test_a_field_set_twice_is_an_error():
 )
 def test_image_operator_maps_image_and_tail_image_to_the_models_fields(model, tail_field):
     op = KlingImageToVideoOperator(
-        task_id="i", model=model, image="/photos/a.png", tail_image="/photos/b.png", prompt="p"
+        wait_for_completion=False,
+        task_id="i",
+        model=model,
+        image="/photos/a.png",
+        tail_image="/photos/b.png",
+        prompt="p",
     )
     assert op.generation_params() == {
         "model": model,
@@ -76,10 +85,16 @@ def test_image_operator_maps_image_and_tail_image_to_the_models_fields(model, ta
 
 
 def test_image_operator_takes_the_same_named_fields_as_the_text_operator(simulator, tmp_path):
-    # Before: KlingImageToVideoOperator(duration=5) was a TypeError; only parameters= could say it.
+    # Before: KlingImageToVideoOperator(wait_for_completion=False, duration=5) was a TypeError; only parameters= could say it.
     photo = write_image(tmp_path / "mug.png", 640, 640)
     op = KlingImageToVideoOperator(
-        task_id="i", image=str(photo), prompt="the mug turns", negative_prompt="blur", duration=5, cfg_scale=0.4
+        wait_for_completion=False,
+        task_id="i",
+        image=str(photo),
+        prompt="the mug turns",
+        negative_prompt="blur",
+        duration=5,
+        cfg_scale=0.4,
     )
     assert op.generation_params() == {
         "model": "kling-video/v1.6/pro/image-to-video",
@@ -104,26 +119,28 @@ def test_image_operator_takes_the_same_named_fields_as_the_text_operator(simulat
 )
 def test_a_named_field_the_model_refuses_fails_before_any_request(simulator, tmp_path, kwargs, says):
     photo = write_image(tmp_path / "mug.png", 640, 640)
-    op = KlingImageToVideoOperator(task_id="i", image=str(photo), prompt="p", **kwargs)
+    op = KlingImageToVideoOperator(wait_for_completion=False, task_id="i", image=str(photo), prompt="p", **kwargs)
     with pytest.raises(Exception, match=says):
         op.execute(make_context(op))
     assert simulator.stats()["create_requests"] == 0
 
 
 def test_image_url_is_the_images_other_name_given_once(simulator):
-    by_field_name = KlingImageToVideoOperator(task_id="i", image_url="https://cdn/x.png")
+    by_field_name = KlingImageToVideoOperator(wait_for_completion=False, task_id="i", image_url="https://cdn/x.png")
     assert by_field_name.generation_params()["image_url"] == "https://cdn/x.png"
     with pytest.raises(KlingValidationError, match="image and image_url are two names of one field"):
-        KlingImageToVideoOperator(task_id="i", image="https://cdn/x.png", image_url="https://cdn/y.png")
+        KlingImageToVideoOperator(
+            wait_for_completion=False, task_id="i", image="https://cdn/x.png", image_url="https://cdn/y.png"
+        )
     # Neither: the model's own rule, before any request, as for every missing field.
-    op = KlingImageToVideoOperator(task_id="i", prompt="no first frame")
+    op = KlingImageToVideoOperator(wait_for_completion=False, task_id="i", prompt="no first frame")
     with pytest.raises(AirflowFailException, match="image_url is required by kling-video/v1.6/pro/image-to-video"):
         op.execute(make_context(op))
     assert simulator.stats()["create_requests"] == 0
 
 
 def test_image_operator_defaults():
-    op = KlingImageToVideoOperator(task_id="i", image="https://cdn/x.png")
+    op = KlingImageToVideoOperator(wait_for_completion=False, task_id="i", image="https://cdn/x.png")
     assert op.model == "kling-video/v1.6/pro/image-to-video"
     assert op.generation_params() == {"model": op.model, "image_url": "https://cdn/x.png"}
     assert {"image", "tail_image", "prompt", "parameters"} <= set(op.template_fields)
@@ -134,7 +151,7 @@ def test_image_operator_defaults():
 def test_image_operator_without_prompt_is_sent_to_the_path_that_does_not_need_one(simulator, tmp_path, capsys):
     # v1.6 pro image-to-video needs a prompt on the legacy path, not on the unified one: auto picks it.
     photo = write_image(tmp_path / "mug.png", 640, 640)
-    op = KlingImageToVideoOperator(task_id="i", image=str(photo))
+    op = KlingImageToVideoOperator(wait_for_completion=False, task_id="i", image=str(photo))
     generation_id = op.execute(make_context(op))
     assert simulator.stats()["generations"][generation_id]["model"] == "kling-video/v1.6/pro/image-to-video"
     assert "unified path" in capsys.readouterr().out
@@ -143,9 +160,9 @@ def test_image_operator_without_prompt_is_sent_to_the_path_that_does_not_need_on
 def test_a_retried_image_task_reattaches_without_reading_or_paying_again(simulator, tmp_path):
     photo = write_image(tmp_path / "mug.png", 640, 640)
     store = FakeStateStore()
-    first_op = KlingImageToVideoOperator(task_id="i", image=str(photo), prompt="turn")
+    first_op = KlingImageToVideoOperator(wait_for_completion=False, task_id="i", image=str(photo), prompt="turn")
     first = first_op.execute(make_context(first_op, store=store))
-    again = KlingImageToVideoOperator(task_id="i", image=str(photo), prompt="turn")
+    again = KlingImageToVideoOperator(wait_for_completion=False, task_id="i", image=str(photo), prompt="turn")
     second = again.execute(make_context(again, store=store, ti=FakeTaskInstance(task_id="i", try_number=2)))
     assert second == first
     assert simulator.stats()["creates"] == 1
@@ -155,7 +172,7 @@ def test_a_retried_image_task_reattaches_without_reading_or_paying_again(simulat
 
 def test_a_destination_on_a_task_that_does_not_wait_is_refused_when_the_dag_is_parsed():
     with pytest.raises(KlingValidationError, match="destination needs wait_for_completion=True"):
-        KlingTextToVideoOperator(task_id="t", prompt="p", destination="/videos/a.mp4")
+        KlingTextToVideoOperator(wait_for_completion=False, task_id="t", prompt="p", destination="/videos/a.mp4")
 
 
 @pytest.mark.parametrize("theirs", ["clip.mp4", "clip.mp4.kling.json", "clip.mp4.poster.jpg"])

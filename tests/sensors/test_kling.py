@@ -111,7 +111,7 @@ def start_args(**kwargs):
     from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
 
     with DAG("start_from_trigger", schedule=None):
-        submit = KlingTextToVideoOperator(task_id="submit", prompt="a")
+        submit = KlingTextToVideoOperator(wait_for_completion=False, task_id="submit", prompt="a")
         generation_id = kwargs.pop("generation_id", submit.output)
         task = KlingGenerationSensor(task_id="wait", generation_id=generation_id, **kwargs)
     return task.start_from_trigger, (task.start_trigger_args.trigger_kwargs if task.start_from_trigger else None)
@@ -156,8 +156,8 @@ def mapped_start_args(expand: str, **partial):
         def prompts() -> list[str]:
             return ["a", "b"]
 
-        submit = KlingTextToVideoOperator.partial(task_id="submit").expand(prompt=prompts())
-        single = KlingTextToVideoOperator(task_id="single", prompt="a")
+        submit = KlingTextToVideoOperator.partial(wait_for_completion=False, task_id="submit").expand(prompt=prompts())
+        single = KlingTextToVideoOperator(wait_for_completion=False, task_id="single", prompt="a")
         waits = KlingGenerationSensor.partial(task_id="wait", poke_interval=5, timeout=120, **partial)
         if expand == "mapped submit":
             waits.expand(generation_id=submit.output)
@@ -217,7 +217,7 @@ def test_a_sensor_on_a_submit_output_knows_the_model_and_send_time_the_submittin
     from harness.airflow_context import FakeTaskInstance
 
     submitting = KlingTextToVideoOperator(
-        task_id="submit", prompt="facts", model="klingai/video-v3-turbo-pro-text-to-video"
+        wait_for_completion=False, task_id="submit", prompt="facts", model="klingai/video-v3-turbo-pro-text-to-video"
     )
     submit_context = make_context(submitting)
     generation_id = submitting.execute(submit_context)
@@ -226,7 +226,7 @@ def test_a_sensor_on_a_submit_output_knows_the_model_and_send_time_the_submittin
     assert time.time() - 30 < facts["submitted_at"] <= time.time()
 
     with DAG("facts", schedule=None):
-        upstream = KlingTextToVideoOperator(task_id="submit", prompt="facts")
+        upstream = KlingTextToVideoOperator(wait_for_completion=False, task_id="submit", prompt="facts")
         task = KlingGenerationSensor(task_id="wait", generation_id=upstream.output, start_from_trigger=False)
     task.generation_id = generation_id  # as rendered for the run
     ti = FakeTaskInstance(task_id="wait", upstream={("submit", GENERATION_FACTS_XCOM_KEY): facts})

@@ -47,7 +47,9 @@ def test_what_airflow_stores_and_logs_has_no_signature_and_no_inline_data():
 
 
 def test_parameters_render_on_the_running_copy_and_leave_the_dags_operator_as_written():
-    op = KlingVideoOperator(task_id="v", model=I2V, parameters={"prompt": "{{ ds }}: a fox", "image_url": SIGNED})
+    op = KlingVideoOperator(
+        wait_for_completion=False, task_id="v", model=I2V, parameters={"prompt": "{{ ds }}: a fox", "image_url": SIGNED}
+    )
     run = op.prepare_for_execution()  # what Airflow runs
     run.render_template_fields({"ds": "2025-01-01"})
     assert run.parameters == {"prompt": "2025-01-01: a fox", "image_url": SIGNED}
@@ -67,8 +69,8 @@ def test_an_xcomarg_inside_parameters_makes_its_task_upstream():
             return "a fox"
 
         image, text = photo(), other()
-        op = KlingVideoOperator(task_id="v", model=I2V, parameters={"image_url": image})
-        later = KlingTextToVideoOperator(task_id="t")
+        op = KlingVideoOperator(wait_for_completion=False, task_id="v", model=I2V, parameters={"image_url": image})
+        later = KlingTextToVideoOperator(wait_for_completion=False, task_id="t")
         later.parameters = {"negative_prompt": text}  # assigned after the operator was made
     assert op.upstream_task_ids == {"photo"}
     assert later.upstream_task_ids == {"other"}
@@ -86,7 +88,11 @@ def rendered_fields(op):
 
 
 def test_the_stored_rendered_fields_of_parameters_hold_no_signature_and_no_inline_data():
-    text = rendered_fields(KlingVideoOperator(task_id="v", model=I2V, parameters={"image_url": INLINE, "x": SIGNED}))
+    text = rendered_fields(
+        KlingVideoOperator(
+            wait_for_completion=False, task_id="v", model=I2V, parameters={"image_url": INLINE, "x": SIGNED}
+        )
+    )
     assert "X-Amz-Signature" not in text
     assert INLINE[100:160] not in text
 
@@ -94,7 +100,9 @@ def test_the_stored_rendered_fields_of_parameters_hold_no_signature_and_no_inlin
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: KlingImageToVideoOperator(task_id="i", image=INLINE, tail_image=SIGNED, prompt="a mug"),
+        lambda: KlingImageToVideoOperator(
+            wait_for_completion=False, task_id="i", image=INLINE, tail_image=SIGNED, prompt="a mug"
+        ),
         lambda: KlingStoryboardOperator(
             task_id="s",
             shots=[{"prompt": "a", "image": SIGNED}, {"prompt": "b", "image": INLINE}],

@@ -25,7 +25,9 @@ SHOWN_INLINE = f"<inline data, {len(INLINE)} characters>"
 
 
 def image_task(**kwargs):
-    return KlingImageToVideoOperator(task_id="i", image=SIGNED, tail_image=INLINE, prompt="a mug", **kwargs)
+    return KlingImageToVideoOperator(
+        wait_for_completion=False, task_id="i", image=SIGNED, tail_image=INLINE, prompt="a mug", **kwargs
+    )
 
 
 def test_a_private_field_reads_as_shown_and_the_request_gets_the_real_value():
@@ -48,7 +50,9 @@ def test_a_private_field_reads_as_shown_and_the_request_gets_the_real_value():
 
 def test_a_template_is_rendered_from_the_real_value_and_the_dags_task_stays_as_written():
     written = "https://shop.s3.amazonaws.com/{{ ds }}/mug.png?X-Amz-Signature=f00d"
-    op = KlingImageToVideoOperator(task_id="i", image=written, tail_image="{{ params.tail }}")
+    op = KlingImageToVideoOperator(
+        wait_for_completion=False, task_id="i", image=written, tail_image="{{ params.tail }}"
+    )
     run = op.prepare_for_execution()  # what Airflow runs: a copy of the DAG's task
     run.render_template_fields({"ds": "2025-01-01", "params": {"tail": INLINE}})
     assert (run.image, run.tail_image) == ("https://shop.s3.amazonaws.com/2025-01-01/mug.png", SHOWN_INLINE)
@@ -108,7 +112,9 @@ def test_openlineage_full_task_info_holds_no_signature_and_no_inline_data():
 def test_the_api_receives_the_real_url_and_data(simulator, tmp_path):
     photo = write_image(tmp_path / "mug.png", 640, 640)
     inline = base64.b64encode(photo.read_bytes()).decode()
-    op = KlingImageToVideoOperator(task_id="i", image=SIGNED, tail_image=inline, prompt="a mug")
+    op = KlingImageToVideoOperator(
+        wait_for_completion=False, task_id="i", image=SIGNED, tail_image=inline, prompt="a mug"
+    )
     run = op.prepare_for_execution()
     run.render_template_fields({})
     generation_id = run.execute(make_context(run))
@@ -119,12 +125,12 @@ def test_the_api_receives_the_real_url_and_data(simulator, tmp_path):
 
 @pytest.mark.parametrize("value", [None, 42, "s3://shop/mug.png", "{{ ti.xcom_pull('photos') }}"])
 def test_what_holds_no_url_and_no_inline_data_reads_as_it_is(value):
-    op = KlingImageToVideoOperator(task_id="i", image=value)
+    op = KlingImageToVideoOperator(wait_for_completion=False, task_id="i", image=value)
     assert op.image == value
 
 
 def test_a_blob_that_names_no_file_is_shown_by_its_length():
     urlsafe = base64.urlsafe_b64encode(bytes(range(256)) * 20).decode()  # '-' and '_': not base64 text
-    op = KlingImageToVideoOperator(task_id="i", image=urlsafe)
+    op = KlingImageToVideoOperator(wait_for_completion=False, task_id="i", image=urlsafe)
     assert op.image == f"<inline data, {len(urlsafe)} characters>"
     assert urlsafe[100:160] not in repr(op.__dict__["_private_values"])

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("fresh_prices")
 
 
 def text_task(**kwargs):
-    return KlingTextToVideoOperator(task_id="t", **{"prompt": "a lighthouse", **kwargs})
+    return KlingTextToVideoOperator(wait_for_completion=False, task_id="t", **{"prompt": "a lighthouse", **kwargs})
 
 
 def run(op, store=None, try_number=1, cleared=0, **context):
@@ -130,13 +130,26 @@ def test_two_deployments_on_one_key_and_a_cleared_task_never_share_a_client_requ
 def test_a_photo_is_known_by_its_bytes(simulator, tmp_path):
     store = FakeStateStore()
     photo = write_image(tmp_path / "mug.png", 640, 640)
-    first = run(KlingImageToVideoOperator(task_id="i", image=str(photo), prompt="turn"), store=store)
+    first = run(
+        KlingImageToVideoOperator(wait_for_completion=False, task_id="i", image=str(photo), prompt="turn"), store=store
+    )
     # The same bytes under another name (a fresh work folder), the task cleared: the same request.
     moved = photo.rename(tmp_path / "moved.png")
-    assert run(KlingImageToVideoOperator(task_id="i", image=str(moved), prompt="turn"), store=store, cleared=1) == first
+    assert (
+        run(
+            KlingImageToVideoOperator(wait_for_completion=False, task_id="i", image=str(moved), prompt="turn"),
+            store=store,
+            cleared=1,
+        )
+        == first
+    )
     # The photo edited in place and the task cleared: a new request, generated anew.
     Image.new("RGB", (640, 640), (10, 200, 90)).save(moved)
-    second = run(KlingImageToVideoOperator(task_id="i", image=str(moved), prompt="turn"), store=store, cleared=2)
+    second = run(
+        KlingImageToVideoOperator(wait_for_completion=False, task_id="i", image=str(moved), prompt="turn"),
+        store=store,
+        cleared=2,
+    )
     assert second != first
     assert simulator.stats()["creates"] == 2
 

@@ -91,7 +91,7 @@ def kling_system_mapped_sensors():
         context = get_current_context()
         return [f"mapped wait {context['run_id']} video {i}" for i in range(context["params"]["count"])]
 
-    submit = KlingTextToVideoOperator.partial(task_id="submit").expand(prompt=prompts())
+    submit = KlingTextToVideoOperator.partial(wait_for_completion=False, task_id="submit").expand(prompt=prompts())
     KlingGenerationSensor.partial(task_id="wait", poke_interval=1, timeout=600).expand(generation_id=submit.output)
 
 
@@ -105,7 +105,7 @@ def kling_system_sensor_timeout():
     """A sensor whose 5 s timeout passes long before the render ends."""
     from airflow_provider_kling.sensors.kling import KlingGenerationSensor
 
-    submit = KlingTextToVideoOperator(task_id="submit", prompt="sensor timeout {{ run_id }}")
+    submit = KlingTextToVideoOperator(wait_for_completion=False, task_id="submit", prompt="sensor timeout {{ run_id }}")
     KlingGenerationSensor(task_id="wait", generation_id=submit.output, poke_interval=1, timeout=5)
 
 
