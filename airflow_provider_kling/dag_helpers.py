@@ -9,16 +9,9 @@ from airflow_provider_kling.exceptions import KlingError, KlingValidationError
 from airflow_provider_kling.models.destinations import clip_clashes, clip_for
 from airflow_provider_kling.models.media_values import shown_source
 from airflow_provider_kling.models.row_places import keep_places
-from airflow_provider_kling.version_compat import AIRFLOW_V_3_3_PLUS
+from airflow_provider_kling.version_compat import row_label
 
-
-def row_label(template: str) -> str | None:
-    """A ``map_index_template`` for a task inside a mapped task group, where the Airflow release can render it.
-
-    Before Airflow 3.3 (seen on 3.1.0) it is rendered while the group's arguments are still
-    unresolved (``MappedArgument``), which fails the task; there the rows keep their numbers.
-    """
-    return template if AIRFLOW_V_3_3_PLUS else None
+__all__ = ["plan_clips", "row_label"]
 
 
 def plan_clips(

@@ -41,4 +41,14 @@ __all__ = [
     "TaskDeferred",
     "context_merge",
     "determine_kwargs",
+    "row_label",
 ]
+
+
+def row_label(template: str) -> str | None:
+    """A ``map_index_template`` for a task inside a mapped task group, where the Airflow release can render it.
+
+    Before Airflow 3.3 (seen on 3.1.0) it is rendered while the group's arguments are still
+    unresolved (``MappedArgument``), which fails the task; there the rows keep their numbers.
+    """
+    return template if AIRFLOW_V_3_3_PLUS else None

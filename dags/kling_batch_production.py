@@ -47,16 +47,13 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from airflow.sdk import ObjectStoragePath, Param, dag, get_current_context, task, task_group
+from airflow.sdk import Param, dag
 
-from airflow_provider_kling.dag_helpers import row_label
-from airflow_provider_kling.operators.kling import KlingDownloadVideoOperator, KlingVideoOperator
+from airflow_provider_kling.batch import kling_batch
 
 PROMPTS_FILE = Path(__file__).parent / "data" / "kling_batch_prompts.jsonl"
-POOL = "kling_generations"
 # Seconds between status polls once a video is likely done (sparser before); tests use a short one.
 POLL_INTERVAL = float(os.environ.get("KLING_BATCH_POLL_INTERVAL", "15"))
-OUTPUT = "{{ var.value.get('kling_output', '/tmp/kling-videos') }}/batch/{{ ds }}/"
 
 
 @dag(
@@ -76,140 +73,17 @@ OUTPUT = "{{ var.value.get('kling_output', '/tmp/kling-videos') }}/batch/{{ ds }
     default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
 )
 def kling_batch_production():
-    @task(show_return_value_in_logs=False)  # the plan holds every row: inline images, signed URLs
-    def plan(output: str) -> dict:
-        """Read, validate and price every row; decide what to generate, skip or reject; guard the spend."""
-        from airflow_provider_kling.batch import check_spend, plan_batch, plan_total, price_plan
-        from airflow_provider_kling.exceptions import KlingError, KlingPermanentError
-        from airflow_provider_kling.hooks.kling import KlingHook
-        from airflow_provider_kling.tasks.mapped_order import MappedOrder
-        from airflow_provider_kling.version_compat import AirflowFailException
-
-        context = get_current_context()
-        params = context["params"]
-        order = MappedOrder(context)  # each row keeps its map index (and ledger record) when the run is cleared
-        text = (
-            ObjectStoragePath(params["prompts_file"]).read_text()
-            if "://" in params["prompts_file"]
-            else Path(params["prompts_file"]).read_text()
-        )
-        try:
-            batch = plan_batch(text, output=output, overwrite=params["overwrite"], planned=order.load())
-        except KlingPermanentError as err:  # a file of yours where the report goes, a row's place lost: nothing sent
-            raise AirflowFailException(str(err)) from None
-        for rejected in batch["invalid"]:
-            print(f"Row {rejected['row']} skipped: {rejected['error']}")
-        for skipped in batch["existing"]:
-            print(
-                f"Row {skipped['row']} ({skipped['output']}) already delivered to {skipped['destination']}: not generated again"
-            )
-        if batch["invalid"] and params["fail_on_invalid_rows"]:
-            raise AirflowFailException(f"{len(batch['invalid'])} invalid rows (see above); fail_on_invalid_rows is set")
-        try:
-            hook = KlingHook()
-            price_plan(batch, hook)
-            balance = hook.balance() if batch["todo"] else None
-            check_spend(batch, params["max_generations"], max_usd=params.get("max_usd"), balance=balance)
-            if not params["dry_run"]:
-                order.keep([row["output"] for row in batch["todo"]])
-        except (
-            KlingError
-        ) as err:  # refused (count, dollars, balance), the API could not say, no order kept: nothing sent
-            raise AirflowFailException(str(err)) from None
-        for kept in (row for row in batch["todo"] if row["planned_before"]):
-            print(
-                f"Row {kept['row']} ({kept['output']}) keeps its map index from this run's plan before it was "
-                "cleared: what it paid for is reattached, not paid again"
-            )
-        print(
-            f"{len(batch['todo'])} to generate (up to ${plan_total(batch):.2f}), {len(batch['existing'])} already "
-            f"done, {len(batch['invalid'])} invalid" + (" (dry run: nothing is submitted)" if params["dry_run"] else "")
-        )
-        return batch
-
-    @task(show_return_value_in_logs=False)
-    def row_jobs(batch: dict) -> list[dict]:
-        """One job per row to generate (none in a dry run)."""
-        from airflow_provider_kling.batch import row_jobs
-
-        return [] if get_current_context()["params"]["dry_run"] else row_jobs(batch)
-
-    @task_group
-    def row(model: str, parameters: dict, destination: str, metadata: dict) -> None:
-        """One row: generate (waiting deferred, in the pool), then store it at once."""
-        generate = KlingVideoOperator(
-            task_id="generate",
-            model=model,
-            parameters=parameters,
-            wait_for_completion=True,
-            poll_interval=POLL_INTERVAL,
-            timeout=timedelta(minutes=30),
-            pool=POOL,
-            map_index_template=row_label("{{ task.parameters.get('external_task_id') or task.model }}"),
-        )
-        download = KlingDownloadVideoOperator(
-            task_id="download",
-            generation_id="{{ ti.xcom_pull(task_ids='row.generate', map_indexes=ti.map_index, key='kling_generation_id') }}",
-            destination=destination,
-            metadata=metadata,
-            overwrite=True,  # existing videos were filtered out by plan(); replacing here is explicit
-            map_index_template=row_label("{{ task.destination.rsplit('/', 1)[-1] }}"),
-        )
-        generate >> download
-
-    @task(trigger_rule="all_done")
-    def report() -> dict:
-        """Per-row outcome, written next to the videos and summarised in the log."""
-        from airflow_provider_kling.batch import build_report
-        from airflow_provider_kling.delivery.reports import write_report
-        from airflow_provider_kling.exceptions import KlingPermanentError
-        from airflow_provider_kling.hooks.kling import KlingHook
-        from airflow_provider_kling.models.cost import amount_text
-        from airflow_provider_kling.version_compat import AirflowFailException
-
-        context = get_current_context()
-        ti, dry_run = context["ti"], context["params"]["dry_run"]
-        batch = ti.xcom_pull(task_ids="plan")
-        if batch is None:  # plan() refused the run (spend guard, invalid rows): nothing was generated
-            raise AirflowFailException("nothing to report: the plan was refused (see the plan task's log)")
-        outcomes = [
-            {
-                "generation_id": ti.xcom_pull(task_ids="row.generate", map_indexes=index, key="kling_generation_id"),
-                "generation": ti.xcom_pull(task_ids="row.generate", map_indexes=index),
-                "destination": ti.xcom_pull(task_ids="row.download", map_indexes=index),
-            }
-            for index in range(0 if dry_run else len(batch["todo"]))
-        ]
-        result = build_report(batch, outcomes, KlingHook(), dry_run=dry_run)
-        try:
-            write_report(batch["output"], result, title=f"Kling batch {context['ds']}")
-        except KlingPermanentError as err:  # a file of yours appeared where the report goes: it is left as it is
-            raise AirflowFailException(f"{err}; the rows' outcomes are in their own tasks' logs") from None
-        totals = result["totals"]
-        if dry_run:
-            print(
-                f"Dry run {context['ds']}: {totals['planned']} would be generated for up to "
-                f"{amount_text(totals['quote_usd'])}, {totals['invalid']} invalid"
-            )
-            for planned in (r for r in result["rows"] if r["status"] == "planned"):
-                quote = "no quote" if planned["quote_usd"] is None else f"up to ${planned['quote_usd']:.2f}"
-                length = "the API's default length" if planned["duration"] is None else f"{planned['duration']} s"
-                print(f"  row {planned['row']} ({planned['output']}): {planned['model']}, {length}, {quote}")
-            return totals
-        print(
-            f"Batch {context['ds']}: {totals['delivered']} delivered, {totals['already_done']} already done, "
-            f"{totals['failed']} failed, {totals['invalid']} invalid; spent {amount_text(totals['usd'])} ({totals['usage']})"
-        )
-        for failed in (r for r in result["rows"] if r["status"] in ("failed", "invalid")):
-            print(f"  row {failed['row']} ({failed['output']}): {failed['status']}: {failed['error']}")
-        if totals["failed"]:
-            # The report is written; now fail the run so someone looks at the failed rows.
-            raise AirflowFailException(f"{totals['failed']} row(s) failed; see report.json and the lines above")
-        return totals
-
-    batch = plan(OUTPUT)
-    rows = row.expand_kwargs(row_jobs(batch))
-    [batch, rows] >> report()
+    kling_batch(
+        rows="{{ params.prompts_file }}",
+        destination="{{ var.value.get('kling_output', '/tmp/kling-videos') }}/batch/{{ ds }}/",
+        max_usd="{{ params.max_usd }}",
+        max_generations="{{ params.max_generations }}",
+        overwrite="{{ params.overwrite }}",
+        fail_on_invalid_rows="{{ params.fail_on_invalid_rows }}",
+        dry_run="{{ params.dry_run }}",
+        pool="kling_generations",
+        poll_interval=POLL_INTERVAL,
+    )
 
 
 kling_batch_production()
