@@ -68,9 +68,16 @@ class KlingVideoOperator(KlingWaitingTask):
     :param effect_scene: the effect of an effects model (``"pet_chef"`` ...).
     :param video: the source video of edit, reference and motion-control models (``video_url``).
     :param audio: the speech of an avatar model (``audio_url``).
-    :param advanced_camera_control, multi_prompt, shot_type, image_list, elements, keep_audio,
-        character_orientation, static_mask, dynamic_masks, external_task_id: the request field of
-        that name, on the models that have it.
+    :param advanced_camera_control: a camera move by axis (unified path), on the models that take one.
+    :param multi_prompt: several prompts rendered as the shots of one video (Kling v3).
+    :param shot_type: how v3 models cut between shots (``"customize"``, ``"intelligent"``).
+    :param image_list: the images of multi-image and reference models.
+    :param elements: the reference elements of O1 reference and edit models.
+    :param keep_audio: keep the source video's sound (edit, reference and motion-control models).
+    :param character_orientation: follow the image's or the video's pose (motion control).
+    :param static_mask: the area that stays still (motion brush).
+    :param dynamic_masks: the areas that move, with their paths (motion brush).
+    :param external_task_id: your own id for the generation (legacy path only).
     :param parameters: any other field of the model (templated), kept as a
         :class:`~airflow_provider_kling.tasks.parameters.RequestParameters` mapping, which
         OpenLineage's events and the rendered-fields view cannot spell out. A field set by name
