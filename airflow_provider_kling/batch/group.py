@@ -8,6 +8,7 @@ Plan (read, validate and price every row, guard the spend) -> one mapped task gr
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -141,7 +142,7 @@ def batch_options(given: dict[str, Any]) -> dict[str, Any]:
             problems.append(f"{name} must be true or false, got {value!r}")
         options[name] = flag
     count = given.get("max_generations")
-    if isinstance(count, str) and count.strip().isdigit():
+    if isinstance(count, str) and re.fullmatch(r"\s*[0-9]+\s*", count):
         count = int(count)
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
         problems.append(f"max_generations must be a whole number, at least 0, got {count!r}")

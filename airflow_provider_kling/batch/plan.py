@@ -10,6 +10,7 @@ from typing import Any
 from airflow_provider_kling.exceptions import KlingError, KlingValidationError
 from airflow_provider_kling.models import DEFAULT_MODEL, build_create_body
 from airflow_provider_kling.models.catalog import get_model, is_catalogued
+from airflow_provider_kling.models.named_fields import request_params, split_named
 from airflow_provider_kling.models.row_places import keep_places
 
 _OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -77,8 +78,12 @@ def plan_batch(
 
 def _request_of(row: dict[str, Any], name: str) -> tuple[dict[str, Any], str | None]:
     """The row's create body, or why it has none."""
-    params = {key: value for key, value in row.items() if key != "output"}
     try:
+        # A row takes the operators' names too (image, tail_image ...), each field once.
+        named, fields = split_named({key: value for key, value in row.items() if key != "output"})
+        params = request_params(fields.get("model", DEFAULT_MODEL), named, fields)
+        if "model" not in fields:
+            del params["model"]  # the default model, as for a row without one
         if _takes_external_task_id(params.get("model")):
             # external_task_id = the output name: the row stays traceable in the API's dashboard.
             params["external_task_id"] = name

@@ -31,7 +31,7 @@ from airflow.sdk.bases.decorator import DecoratedOperator, TaskDecorator, task_d
 
 from airflow_provider_kling.exceptions import KlingValidationError
 from airflow_provider_kling.models import DEFAULT_MODEL
-from airflow_provider_kling.models.named_fields import request_params, split_named
+from airflow_provider_kling.models.named_fields import NAMED_FIELDS, by_argument_name, request_params, split_named
 from airflow_provider_kling.models.values import describe
 from airflow_provider_kling.operators.kling import KlingVideoOperator
 from airflow_provider_kling.task_outputs import RETURN_SUMMARY, task_summary
@@ -44,22 +44,24 @@ if TYPE_CHECKING:
 _PROMPT_FROM_FUNCTION = "(returned by the decorated function)"
 
 
-def params_from_returned(returned: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge what the function returned over the decorator's defaults.
+def params_from_returned(
+    returned: Any, model: Any, named: Mapping[str, Any], parameters: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The request: what the function returned over the decorator's arguments.
 
-    :param returned: a prompt string, or a dict of generation parameters.
-    :param defaults: parameters set on the decorator (``model``, ``aspect_ratio``...).
-    :raises KlingValidationError: when the value is neither.
+    The returned dict takes the operator's names (``image``, ``tail_image`` ...; each field once)
+    and may name another ``model``, for which every named field is then sent.
+
+    :param returned: a prompt string, or a dict of generation fields.
+    :param model: the decorator's model.
+    :param named: the decorator's named arguments (``prompt`` the placeholder unless one was given).
+    :param parameters: the decorator's ``parameters``.
+    :raises KlingValidationError: when the value is neither, or a field is given twice.
     """
-    merged = {key: value for key, value in defaults.items() if key != "prompt"}
+    named = {key: value for key, value in named.items() if not (key == "prompt" and value == _PROMPT_FROM_FUNCTION)}
     if isinstance(returned, str):
-        merged["prompt"] = returned
-    elif isinstance(returned, Mapping):
-        # The operator's named arguments (image, tail_image ...) mean the same here, by either name.
-        named, fields = split_named(returned, "the function's returned dict: ")
-        merged.update(fields)
-        merged.update({k: v for k, v in request_params(merged.get("model"), named, {}).items() if k != "model"})
-    else:
+        return request_params(model, {**named, "prompt": returned}, parameters)
+    if not isinstance(returned, Mapping):
         raise KlingValidationError(
             [
                 "a function decorated with @task.kling_video must return a prompt string or a dict of generation "
@@ -67,7 +69,11 @@ def params_from_returned(returned: Any, defaults: Mapping[str, Any]) -> dict[str
                 f"got {type(returned).__name__} {describe(returned)}"
             ]
         )
-    return merged
+    given, fields = split_named(returned, "the function's returned dict: ")
+    chosen = fields.pop("model", None) or model
+    # What the function returned wins over the decorator's argument of the same field, by either name.
+    defaults = {key: value for key, value in by_argument_name(named).items() if key not in given}
+    return request_params(chosen, {**defaults, **given}, {**parameters, **fields})
 
 
 class _KlingVideoDecoratedOperator(DecoratedOperator, KlingVideoOperator):
@@ -88,6 +94,7 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingVideoOperator):
 
     template_fields: Sequence[str] = (
         *DecoratedOperator.template_fields,
+        *NAMED_FIELDS,
         "kling_conn_id",
         "destination",
         "metadata",
@@ -104,7 +111,7 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingVideoOperator):
         op_kwargs: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if kwargs.get("wait_for_completion") is False:
+        if not kwargs.get("wait_for_completion", True):
             raise KlingValidationError(
                 [
                     "@task.kling_video always waits for its video; use KlingVideoOperator(wait_for_completion=False) to only submit"
@@ -130,7 +137,7 @@ class _KlingVideoDecoratedOperator(DecoratedOperator, KlingVideoOperator):
 
     def generation_params(self) -> dict[str, Any]:
         """What the function returned, over the decorator's arguments."""
-        params = params_from_returned(self._returned, super().generation_params())
+        params = params_from_returned(self._returned, self.model, self.named_values(), self.parameters or {})
         self.prompt = str(params.get("prompt"))  # shown in the rendered fields
         return params
 

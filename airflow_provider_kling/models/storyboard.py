@@ -199,12 +199,12 @@ def _shot(index: int, raw: Any, continuity: str, model: str, image_model: str) -
     duration, problems = _duration(name, named.pop("duration", None), parameters.get("duration"))
     if problems:
         return None, problems
-    prompt, image = named.pop("prompt", None), named.pop("image", None)
-    try:  # the other named fields join parameters under their request names, each given once
-        others = request_params(chosen, named, {k: v for k, v in parameters.items() if k != "duration"}, f"{name}: ")
+    try:  # every named field joins parameters under its request name, each given once
+        fields = request_params(chosen, named, {k: v for k, v in parameters.items() if k != "duration"}, f"{name}: ")
     except KlingValidationError as err:
         return None, err.problems
-    return Shot(prompt, duration, image, chosen, {k: v for k, v in others.items() if k != "model"}), []
+    prompt, image = fields.pop("prompt", None), fields.pop("image_url", None)  # a shot's own, however given
+    return Shot(prompt, duration, image, chosen, {k: v for k, v in fields.items() if k != "model"}), []
 
 
 def _duration(name: str, given: Any, in_parameters: Any) -> tuple[int | None, list[str]]:

@@ -40,6 +40,8 @@ def test_options_are_read_as_given_or_as_rendered(given, expected):
         ({"max_generations": "-1"}, "max_generations must be a whole number, at least 0, got '-1'"),
         ({"max_generations": 2.5}, "max_generations must be a whole number"),
         ({"max_generations": True}, "max_generations must be a whole number"),
+        ({"max_generations": "\u00b2"}, "max_generations must be a whole number"),  # "²".isdigit() is True
+        ({"max_generations": "\u0663"}, "max_generations must be a whole number"),  # Arabic-Indic three
         ({"dry_run": "yes"}, "dry_run must be true or false, got 'yes'"),
     ],
 )

@@ -9,6 +9,14 @@ from airflow_provider_kling.exceptions import KlingValidationError
 from tests.batch.conftest import GOOD, delivered, plan
 
 
+def test_a_row_takes_the_operators_names():
+    row = '{"output": "o1", "model": "klingai/video-o1-image-to-video", "prompt": "turns", "image": "https://x/a.png", "tail_image": "https://x/b.png"}'
+    batch = plan(row)
+    assert batch["invalid"] == []
+    request = batch["todo"][0]["request"]
+    assert (request["image_url"], request["last_image_url"]) == ("https://x/a.png", "https://x/b.png")
+
+
 def test_good_rows_become_requests_with_their_output_as_external_task_id():
     batch = plan(GOOD, "", "# a comment", '{"output": "b.v2", "prompt": "a hare", "aspect_ratio": "9:16"}')
     assert [row["row"] for row in batch["todo"]] == [1, 4]
@@ -37,6 +45,10 @@ def test_good_rows_become_requests_with_their_output_as_external_task_id():
         (
             '{"output": "x", "prompt": "x", "colour": "red"}',
             "'colour' is not a parameter of kling-video/v1.6/pro/text-to-video",
+        ),
+        (
+            '{"output": "x", "model": "kling-video/v1.6/pro/image-to-video", "image": "https://x/a.png", "image_url": "https://x/b.png"}',
+            "image and image_url are two names of one field",
         ),
     ],
 )

@@ -24,27 +24,74 @@ from harness.airflow_context import (
     make_context,
 )
 
+O1 = "klingai/video-o1-image-to-video"
+PLACEHOLDER = "(returned by the decorated function)"
+
 
 @pytest.mark.parametrize(
-    ("returned", "defaults", "expected"),
+    ("returned", "model", "named", "parameters", "expected"),
     [
-        ("a cat", {"model": "m", "prompt": "ignored"}, {"model": "m", "prompt": "a cat"}),
+        ("a cat", "m", {"prompt": PLACEHOLDER}, {}, {"model": "m", "prompt": "a cat"}),
         (
             {"prompt": "a dog", "duration": 10},
-            {"duration": 5, "aspect_ratio": "1:1"},
-            {"prompt": "a dog", "duration": 10, "aspect_ratio": "1:1"},
+            "m",
+            {"prompt": PLACEHOLDER, "duration": 5, "aspect_ratio": "1:1"},
+            {},
+            {"model": "m", "prompt": "a dog", "duration": 10, "aspect_ratio": "1:1"},
         ),
-        ({"prompt": "x", "aspect_ratio": "9:16"}, {"aspect_ratio": "16:9"}, {"prompt": "x", "aspect_ratio": "9:16"}),
+        (
+            {"prompt": "x", "aspect_ratio": "9:16"},
+            "m",
+            {"aspect_ratio": "16:9"},
+            {},
+            {"model": "m", "prompt": "x", "aspect_ratio": "9:16"},
+        ),
+        # A prompt given to the decorator stays when the function returns fields without one.
+        (
+            {"image": "https://x/a.png"},
+            O1,
+            {"prompt": "given"},
+            {},
+            {"model": O1, "prompt": "given", "image_url": "https://x/a.png"},
+        ),
+        # The decorator's tail_image is sent under the field of the model the function returned.
+        (
+            {"model": O1, "prompt": "p"},
+            "kling-video/v1.6/pro/image-to-video",
+            {"tail_image": "https://x/t.png"},
+            {},
+            {"model": O1, "prompt": "p", "last_image_url": "https://x/t.png"},
+        ),
+        # The function's image_url wins over the decorator's image: one field, either name.
+        (
+            {"image_url": "https://x/b.png"},
+            O1,
+            {"image": "https://x/a.png"},
+            {},
+            {"model": O1, "image_url": "https://x/b.png"},
+        ),
     ],
 )
-def test_returned_values_override_decorator_defaults(returned, defaults, expected):
-    assert params_from_returned(returned, defaults) == expected
+def test_returned_values_override_decorator_defaults(returned, model, named, parameters, expected):
+    assert params_from_returned(returned, model, named, parameters) == expected
 
 
 @pytest.mark.parametrize("returned", [None, 42, ["a prompt"], b"bytes"])
 def test_other_returned_values_are_refused_clearly(returned):
     with pytest.raises(KlingValidationError, match="must return a prompt string or a dict"):
-        params_from_returned(returned, {})
+        params_from_returned(returned, "m", {}, {})
+
+
+@pytest.mark.parametrize("refused", [False, 0, ""])
+def test_the_decorator_refuses_every_way_of_not_waiting(refused):
+    with pytest.raises(KlingValidationError, match="always waits"):
+        kling_video_task(task_id="clip", wait_for_completion=refused)(lambda: "a cat")()
+
+
+def test_the_decorators_named_fields_are_templated():
+    from airflow_provider_kling.decorators.kling_video import _KlingVideoDecoratedOperator
+
+    assert {"image", "prompt", "duration", "tail_image"} <= set(_KlingVideoDecoratedOperator.template_fields)
 
 
 def build(function, **decorator_kwargs):

@@ -120,3 +120,8 @@ def test_a_storyboard_shot_takes_the_same_names():
 def test_a_shot_giving_a_field_twice_is_refused(shot, says):
     with pytest.raises(KlingValidationError, match=says):
         plan_storyboard([shot], model=V3, continuity="none")
+
+
+def test_a_later_shot_cannot_bring_its_own_image_in_parameters_from_the_last_frame():
+    with pytest.raises(KlingValidationError, match="shot 2: has an image, but continuity='last_frame'"):
+        plan_storyboard([{"prompt": "a"}, {"prompt": "b", "parameters": {"image_url": "https://x/b.png"}}])
