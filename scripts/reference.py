@@ -64,9 +64,24 @@ def table(title: str, function: Any, documented: Any) -> list[str]:
         if not meaning and name.endswith("_url"):
             meaning = "the other name of the argument without `_url`: give one of the two"
         lines.append(f"| `{name}` | `{cell(str(kind))}` | {cell(default)} | {cell(meaning)} |")
-    if title.startswith("Kling"):
+    if title.startswith(("Kling", "@task")):
         lines += ["", f"Also {BASE_OPERATOR}."]
     return [*lines, ""]
+
+
+def decorator() -> list[str]:
+    """``@task.kling_video``: its own arguments, then what it takes from the operator it builds on."""
+    from airflow_provider_kling.decorators.kling_video import _KlingVideoDecoratedOperator
+    from airflow_provider_kling.models import DEFAULT_MODEL
+
+    built_on = next(k for k in _KlingVideoDecoratedOperator.__mro__[1:] if k.__name__ == "KlingVideoOperator")
+    lines = table("@task.kling_video", _KlingVideoDecoratedOperator.__init__, _KlingVideoDecoratedOperator)
+    lines[-1:-1] = [
+        "",
+        f"Also every `{built_on.__name__}` argument above, as a default the function's returned dict "
+        f"overrides (`model` defaults to `{DEFAULT_MODEL!r}`; `wait_for_completion` must stay `True`).",
+    ]
+    return lines
 
 
 def reference() -> str:
@@ -74,6 +89,8 @@ def reference() -> str:
     body: list[str] = [START, ""]
     for title, function, documented in entry_points():
         body += table(title, function, documented)
+        if title == "KlingVideoOperator":
+            body += decorator()
     return "\n".join([*body, END])
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from airflow.sdk import ObjectStoragePath, get_current_context, task, task_group
 
+from airflow_provider_kling.batch.plan import row_jobs
 from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.models.pricing import parse_cap
 from airflow_provider_kling.models.values import as_seconds
 from airflow_provider_kling.operators.kling import KlingDownloadVideoOperator, KlingVideoOperator
 from airflow_provider_kling.version_compat import row_label
@@ -77,8 +80,6 @@ def kling_batch(
     @task(task_id="row_jobs", show_return_value_in_logs=False)
     def jobs(batch: dict) -> list[dict]:
         """One job per row to generate (none in a dry run)."""
-        from airflow_provider_kling.batch import row_jobs
-
         return [] if batch["options"]["dry_run"] else row_jobs(batch)
 
     @task_group(group_id="row")
@@ -121,8 +122,6 @@ def kling_batch(
 
 def read_rows(rows_file: str) -> str:
     """The prompt list's text, from a path or any object-storage URI."""
-    from pathlib import Path
-
     return ObjectStoragePath(rows_file).read_text() if "://" in rows_file else Path(rows_file).read_text()
 
 
@@ -131,8 +130,6 @@ def batch_options(given: dict[str, Any]) -> dict[str, Any]:
 
     :raises KlingValidationError: naming every option that is not what it must be.
     """
-    from airflow_provider_kling.models.pricing import parse_cap
-
     problems: list[str] = []
     options: dict[str, Any] = {}
     for name in ("overwrite", "fail_on_invalid_rows", "dry_run"):

@@ -55,11 +55,13 @@ def deliver_storyboard(
     *,
     crossfade: float = 0.0,
     overwrite: bool = False,
+    metadata: dict[str, Any] | None = None,
     logger: Any,
 ) -> Delivery:
     """Join ``shots``' videos, in order, into the MP4 at ``destination`` (a file path or URI).
 
     :param overwrite: replace another video this product delivered there (never a file it did not write).
+    :param metadata: extra fields for the sidecar, under ``metadata`` (as a single video's).
     :raises StitchError: when the joined video is not what was joined (length, frame, sound).
     """
     uri, ids = str(destination), [shot.generation_id for shot in shots]
@@ -90,6 +92,8 @@ def deliver_storyboard(
             ]
             companions = {POSTER: probe_and_poster(stitched).poster, CONTACT_SHEET: contact_sheet(stills)}
             sidecar = _sidecar(shots, infos, joined, size, sha256, crossfade)
+            if metadata:
+                sidecar["metadata"] = metadata
             with storage.staged_copy(stitched, target) as staged:
                 publication = Publication(target, staged, sha256, size, sidecar, companions)
                 published = publish_delivery(publication, wanted=wanted, overwrite=overwrite, logger=logger)

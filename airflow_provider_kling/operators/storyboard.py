@@ -59,8 +59,8 @@ class KlingStoryboardOperator(KlingWaitingTask):
         The README's "Storyboards" section; ``dags/kling_storyboard.py``.
 
     :param shots: the shots in order (templated: may come from an upstream task's XCom): mappings
-        with ``prompt``, ``duration``, ``image`` (URL or storage path), ``model`` and
-        ``parameters`` (any other field of the shot's model).
+        with ``model``, ``parameters`` (any other field of the shot's model) and the named fields
+        of :class:`KlingVideoOperator` (``prompt``, ``duration``, ``image``, ``tail_image`` ...).
     :param destination: the MP4 to write (templated): a path or URI (``s3://...``) ending in ``.mp4``.
     :param continuity: ``"last_frame"`` (default): each shot after the first starts from the
         previous shot's last frame (image-to-video); ``"none"``: shots rendered side by side;
@@ -73,14 +73,23 @@ class KlingStoryboardOperator(KlingWaitingTask):
     :param overwrite: replace another video this product delivered at ``destination``. Never a file
         it did not write: a file of yours at the video's path or a companion's (or a video changed
         since it was delivered) is refused before the first shot is paid for, whatever this says.
+    :param metadata: extra fields for the video's sidecar (templated), as for every generating operator.
     :param kling_conn_id: the Kling connection.
     :param deferrable: wait in the triggerer while a shot renders (default).
     :param poll_interval: seconds (or a ``timedelta``) between status polls.
     :param timeout: seconds (or a ``timedelta``) to wait for each shot.
     """
 
-    template_fields: Sequence[str] = ("shots", "destination", "model", "image_model", "kling_conn_id", "max_usd")
-    template_fields_renderers = {"shots": "json"}
+    template_fields: Sequence[str] = (
+        "shots",
+        "destination",
+        "model",
+        "image_model",
+        "kling_conn_id",
+        "max_usd",
+        "metadata",
+    )
+    template_fields_renderers = {"shots": "json", "metadata": "json"}
     ui_color = "#fff0e6"
 
     def __init__(
@@ -95,6 +104,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
         max_seconds: float = DEFAULT_MAX_SECONDS,
         max_usd: float | str | None = None,
         overwrite: bool = False,
+        metadata: dict[str, Any] | None = None,
         kling_conn_id: str = "kling_default",
         deferrable: bool = True,
         poll_interval: float | timedelta = DEFAULT_POLL_INTERVAL,
@@ -112,6 +122,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
         self.max_seconds = max_seconds
         self.max_usd = max_usd
         self.overwrite = overwrite
+        self.metadata = metadata
         self.kling_conn_id = kling_conn_id
         self.deferrable = deferrable
         self.poll_interval = as_seconds(poll_interval, "poll_interval")
@@ -254,7 +265,13 @@ class KlingStoryboardOperator(KlingWaitingTask):
             label = "Multi shot" if board.continuity == MULTI_SHOT else f"Shot {index + 1}"
             finished.append(FinishedShot(label, generation.id, dict(generation.usage), parts))
         delivery = deliver_storyboard(
-            self.hook, finished, self.destination, crossfade=self.crossfade, overwrite=self.overwrite, logger=self.log
+            self.hook,
+            finished,
+            self.destination,
+            crossfade=self.crossfade,
+            overwrite=self.overwrite,
+            metadata=self.metadata,
+            logger=self.log,
         )
         self.record_delivery(context, delivery)
         generation_ids = [shot.generation_id for shot in finished]

@@ -67,7 +67,7 @@ def test_a_shot_without_a_usable_price_refuses_the_whole_before_any_create_namin
 
 def test_side_by_side_shots_render_at_once_and_join_in_order(simulator, tmp_path):
     simulator.configure(generation_seconds=1)
-    op = storyboard(tmp_path, continuity="none", crossfade=0.5)
+    op = storyboard(tmp_path, continuity="none", crossfade=0.5, metadata={"campaign": "launch"})
     context = make_context(op)
     context["outlet_events"] = FakeOutletEvents()
     result = op.execute(context)
@@ -81,6 +81,7 @@ def test_side_by_side_shots_render_at_once_and_join_in_order(simulator, tmp_path
     assert [run for run in runs(centre_colours(tmp_path / "ad.mp4"), palette) if run != -1] == [0, 1]
     sidecar = json.loads((tmp_path / "ad.mp4.kling.json").read_text())
     assert sidecar["probe"]["duration"] == pytest.approx(9.5, abs=1)
+    assert sidecar["metadata"] == {"campaign": "launch"}  # as every generating operator's
     # Delivered like every video: the kling_videos Asset event names it.
     [event] = context["outlet_events"].events.values()
     assert event.extra["uri"].endswith(f"{tmp_path}/ad.mp4")
