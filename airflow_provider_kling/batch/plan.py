@@ -129,6 +129,10 @@ def _parse_row(line: str, seen: dict[str, tuple[int, str]]) -> tuple[dict[str, A
     if not isinstance(row, dict):
         return None, f"not a JSON object: {type(row).__name__}"
     name = row.get("output")
+    if name is None:
+        return row, 'output is missing: each row names its video\'s file ("output": "mug" makes mug.mp4)'
+    if isinstance(name, str) and name.lower().endswith(".mp4"):
+        return row, f"output={name!r} is the name without .mp4: the video is <output>.mp4 (write {name[:-4]!r})"
     if not isinstance(name, str) or not _OUTPUT_NAME.fullmatch(name):
         return row, f"output={name!r} must be a file name of letters, digits, '.', '_' or '-' (at most 100)"
     if name.casefold() in seen:

@@ -60,8 +60,9 @@ def check_spend(
         raise KlingValidationError(
             [
                 f"this run would start {count} generations, more than max_generations={max_generations}; "
-                "nothing was submitted. If the prompt list is right, trigger the run with a higher limit "
-                f"(DAG param max_generations, e.g. --conf '{{\"max_generations\": {count}}}'), or split the list"
+                "nothing was submitted. If the prompt list is right, raise max_generations (kling_batch's argument; "
+                "where the DAG passes it a param, trigger the run with a higher one, "
+                f"e.g. --conf '{{\"max_generations\": {count}}}'), or split the list"
             ]
         )
     cap = parse_cap(max_usd)
@@ -86,8 +87,9 @@ def _check_budget(batch: dict[str, Any], cap: float) -> None:
         raise KlingValidationError(
             [
                 f"this run would cost up to {usd(total)}, more than max_usd={usd(cap)}; nothing was submitted. "
-                f"{_priciest(batch)} If the prompt list is right, trigger the run with a higher budget (DAG param "
-                f"max_usd, e.g. --conf '{{\"max_usd\": {math.ceil(total)}}}'), or split the list"
+                f"{_priciest(batch)} If the prompt list is right, raise max_usd (kling_batch's argument; where the "
+                "DAG passes it a param, trigger the run with a higher budget, "
+                f"e.g. --conf '{{\"max_usd\": {math.ceil(total)}}}'), or split the list"
             ]
         )
 

@@ -149,6 +149,13 @@ class KlingHook(AccountSpending, RequestLogSearch, HttpHook):
                 request.model,
                 request.model,
             )
+        if request.detour:
+            self.log.info(
+                "%s goes to %s: its other documented path refuses this request (%s)",
+                request.model,
+                request.path,
+                request.detour,
+            )
         return request
 
     def _prepare_submission(

@@ -56,12 +56,15 @@ class CreateRequest:
     :param fallback: the same request for the model's other documented path, sent once only if
         this one is refused as "model or path not supported" (``endpoint="auto"`` only).
     :param alias: the documented second name the user gave, when the body carries the model's id instead.
+    :param detour: why the model's first documented path does not take this request (``auto`` then
+        sends it to the other one), e.g. ``"prompt is required by ..."``; ``None`` when it does.
     """
 
     endpoint: str
     body: dict[str, Any]
     fallback: CreateRequest | None = None
     alias: str | None = None
+    detour: str | None = None
 
     @property
     def path(self) -> str:
@@ -118,16 +121,19 @@ def prepare_request(
     alias = model if model != spec.id else None
     valid: list[CreateRequest] = []
     attempts: list[list[str]] = []
+    passed_over: list[str] = []  # why the paths tried before the first valid one refuse this request
     for candidate in _candidate_endpoints(spec, endpoint):
         try:
             valid.append(CreateRequest(candidate, _validated(spec, candidate, fields), alias=alias))
         except KlingValidationError as err:
             attempts.append(err.problems)
+            if not valid:
+                passed_over += err.problems
     if not valid:
         # Report the path that came closest; with one candidate, simply its problems.
         raise KlingValidationError(min(attempts, key=len))
     first, *others = valid
-    return replace(first, fallback=others[0] if others else None)
+    return replace(first, fallback=others[0] if others else None, detour="; ".join(passed_over) or None)
 
 
 def build_create_body(

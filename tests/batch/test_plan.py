@@ -35,7 +35,11 @@ def test_good_rows_become_requests_with_their_output_as_external_task_id():
     [
         ("not json", "not a JSON object"),
         ("[1, 2]", "not a JSON object: list"),
-        ('{"prompt": "no output"}', "output=None must be a file name"),
+        ('{"prompt": "no output"}', "output is missing: each row names its video's file"),
+        (
+            '{"output": "b.mp4", "prompt": "x"}',
+            "output='b.mp4' is the name without .mp4: the video is <output>.mp4 (write 'b')",
+        ),
         ('{"output": "../etc/passwd", "prompt": "x"}', "must be a file name"),
         (
             '{"output": "x", "prompt": "x", "duration": 7}',

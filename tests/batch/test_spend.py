@@ -26,7 +26,10 @@ def test_a_plan_over_its_dollar_budget_is_refused_with_the_total_and_the_five_pr
         check_spend(batch, 10, max_usd=5)
     message = str(err.value)
     assert "would cost up to $6.30, more than max_usd=$5.00; nothing was submitted" in message
-    assert """trigger the run with a higher budget (DAG param max_usd, e.g. --conf '{"max_usd": 7}')""" in message
+    assert (
+        """raise max_usd (kling_batch's argument; where the DAG passes it a param, trigger the run with a higher budget, e.g. --conf '{"max_usd": 7}')"""
+        in message
+    )
     assert "row 2 (r1, kling-video/v1.6/pro/text-to-video): $2.52; row 5 (r4" in message
     assert "row 6 (r5" not in message  # the cheapest of six is not among the five named
 

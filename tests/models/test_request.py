@@ -393,3 +393,15 @@ def test_a_misspelt_data_uri_is_refused_at_validation_naming_model_and_field(mod
     message = str(excinfo.value)
     assert f"{field} of {model} (<inline data, {len(value)} characters>) looks like a data: URI" in message
     assert "iVBORw0KGgo" not in message
+
+
+def test_a_request_sent_to_the_other_path_says_why_and_one_on_its_usual_path_does_not():
+    from airflow_provider_kling.models import prepare_request
+
+    detoured = prepare_request({"model": "kling-video/v1.6/pro/image-to-video", "image_url": "https://x/a.png"})
+    assert detoured.endpoint == "unified"
+    assert "prompt is required" in str(detoured.detour)
+    usual = prepare_request(
+        {"model": "kling-video/v1.6/pro/image-to-video", "image_url": "https://x/a.png", "prompt": "p"}
+    )
+    assert (usual.endpoint, usual.detour) == ("legacy", None)

@@ -154,7 +154,10 @@ def test_image_operator_without_prompt_is_sent_to_the_path_that_does_not_need_on
     op = KlingImageToVideoOperator(wait_for_completion=False, task_id="i", image=str(photo))
     generation_id = op.execute(make_context(op))
     assert simulator.stats()["generations"][generation_id]["model"] == "kling-video/v1.6/pro/image-to-video"
-    assert "unified path" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "unified path" in out
+    # And why: the log says what the legacy path refuses.
+    assert "goes to /v2/video/generations: its other documented path refuses this request (prompt is required" in out
 
 
 def test_a_retried_image_task_reattaches_without_reading_or_paying_again(simulator, tmp_path):
