@@ -84,3 +84,18 @@ def task_end_xcoms(result: dict[str, Any], shape: str) -> dict[str, Any]:
     value = result if shape == RETURN_GENERATION else task_summary(result)
     url = result.get("video_url") or ""
     return {"return_value": value, VIDEO_URL_XCOM_KEY: url, VIDEO_LINK_XCOM_KEY: url}
+
+
+def delivered_uri(value: Any) -> str | None:
+    """Where a Kling task's return value says it stored its video; ``None`` when it stored none.
+
+    The generating operators and ``@task.kling_video`` name it under ``destination``, the storyboard
+    operator under ``uri``, the download operator returns it. A URL (a video kept only at the API)
+    is not a stored video.
+    """
+    if isinstance(value, dict):
+        value = value.get("destination") or value.get("uri")
+    if not isinstance(value, str) or value.split("://", 1)[0] in ("http", "https"):
+        return None
+    # A URI or an absolute path; anything else (a submit-only task's generation id) names no file.
+    return value if "://" in value or value.startswith("/") else None

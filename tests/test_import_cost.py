@@ -65,6 +65,7 @@ LAZY = {
     "airflow_provider_kling.delivery.stitch": "as airflow_provider_kling.delivery (a storyboard's frames and joins)",
     "airflow_provider_kling.delivery.scratch": "as airflow_provider_kling.delivery (the folder a shot's first frame is made in)",
     "airflow_provider_kling.delivery.storyboard": "as airflow_provider_kling.delivery",
+    "airflow_provider_kling.plugins.videos": "the plugin's FastAPI app: only the API server builds it (every process loads plugins)",
     "airflow_provider_kling.batch.running": "a batch's plan and report pull the hook: the running task only",
     "airflow_provider_kling.tasks.submit": "the submit flow (ledger, pricing, request logs): the running task only",
     "airflow_provider_kling.triggers.kling": "loads airflow.triggers.base: only when a task defers or a sensor starts in the triggerer",
