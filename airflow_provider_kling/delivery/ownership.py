@@ -115,6 +115,10 @@ def written_beside_a_video(path: Any) -> bool:
     return False
 
 
+#: The largest record (sidecar, report) the product reads: its own are a few kilobytes.
+MAX_RECORD_BYTES = 1 << 20
+
+
 def product_sidecar(video: Any) -> dict[str, Any] | None:
     """The product's sidecar of ``video``; ``None`` when there is none or the file there is not one."""
     return product_record(storage.companion(video, SIDECAR), lambda data: is_product_sidecar(data, video.name))
@@ -128,10 +132,20 @@ def product_record(path: Any, is_product: Callable[[Any], bool]) -> dict[str, An
     if storage.is_symlink(path):  # the product writes no link: whatever it points to is not its record
         return None
     try:
+        if path.stat().st_size > MAX_RECORD_BYTES:  # not one of the product's records: not read
+            return None
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
     return data if is_product(data) else None
+
+
+def is_recorded_file(path: Any, sidecar: dict[str, Any]) -> bool:
+    """Whether ``path`` is a regular file (no link) whose bytes are the ones ``sidecar`` records for it.
+
+    An object store's own checksum, recorded at upload, vouches for an object without reading it.
+    """
+    return _facts(path, sidecar, {}, trust_checksum=True).current and path.is_file()
 
 
 def describe(sidecar: dict[str, Any] | None) -> str:

@@ -10,7 +10,7 @@ import re
 
 #: Longest Range header read: anything longer is refused unread.
 MAX_HEADER = 200
-_RANGE = re.compile(r"bytes=(\d{0,19})-(\d{0,19})")
+_RANGE = re.compile(r"bytes=([0-9]{0,19})-([0-9]{0,19})")
 
 
 class RangeNotSatisfiable(ValueError):
@@ -36,7 +36,8 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
             raise RangeNotSatisfiable(f"bytes -{last} of a {size}-byte file")
         return max(0, size - length), size - 1
     start = int(first)
-    end = size - 1 if last == "" else min(int(last), size - 1)
-    if start >= size or (last != "" and int(last) < start):
+    if last != "" and int(last) < start:
+        return None  # an invalid range is ignored (RFC 9110 §14.1.1): the whole file
+    if start >= size:
         raise RangeNotSatisfiable(f"bytes {start}-{last} of a {size}-byte file")
-    return start, end
+    return start, size - 1 if last == "" else min(int(last), size - 1)

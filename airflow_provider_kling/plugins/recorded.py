@@ -9,7 +9,7 @@ from airflow.models.taskinstance import TaskInstance
 from airflow.models.xcom import XComModel
 from sqlalchemy import select
 
-from airflow_provider_kling.delivery.ownership import product_sidecar
+from airflow_provider_kling.delivery.ownership import is_recorded_file, product_sidecar
 from airflow_provider_kling.delivery.storage import as_storage_path
 from airflow_provider_kling.task_outputs import delivered_uri
 
@@ -61,6 +61,10 @@ def task_return_value(session: Any, dag_id: str, run_id: str, task_id: str, map_
     return None if row is None else XComModel.deserialize_value(row)
 
 
+#: Where a delivered video may be: a local path or one of the object stores Airflow's providers serve.
+STORAGE_SCHEMES = ("file", "s3", "gs", "gcs", "abfs", "az", "adl")
+
+
 def recorded_video(value: Any) -> RecordedVideo:
     """The delivered video named by a Kling task's return value, checked to be the one the product wrote.
 
@@ -69,14 +73,38 @@ def recorded_video(value: Any) -> RecordedVideo:
     uri = delivered_uri(value)
     if uri is None:
         raise NotRecorded("this task instance recorded no delivered video (it kept none, or is not a Kling task)")
-    path = as_storage_path(uri)
+    if not (uri.startswith("/") or uri.split("://", 1)[0] in STORAGE_SCHEMES):
+        raise NotRecorded("the video this task recorded is not in a storage this page reads from")
+    try:
+        return _checked(as_storage_path(uri))
+    except NotRecorded:
+        raise
+    except Exception as err:  # a storage error (S3 down, no provider): said on the page, never a 500
+        raise NotRecorded(f"the storage holding this video could not be read ({type(err).__name__})") from None
+
+
+def _checked(path: Any) -> RecordedVideo:
     sidecar = product_sidecar(path)
     if sidecar is None:
         raise NotRecorded("the video this task delivered is gone, or its sidecar is: nothing is served")
     try:
-        size = path.stat().st_size
+        stat = path.stat()
     except OSError:
         raise NotRecorded("the video this task delivered is gone since it was recorded") from None
-    if size != sidecar.get("size"):
+    size = getattr(stat, "st_size", None)
+    if type(size) is not int or size != sidecar.get("size") or not _is_recorded(path, sidecar, size, stat):
         raise NotRecorded("the file where this task delivered its video is not the one its sidecar records")
     return RecordedVideo(path, size, sidecar)
+
+
+_VERIFIED: dict[tuple[str, int, Any, str], bool] = {}
+
+
+def _is_recorded(path: Any, sidecar: dict[str, Any], size: int, stat: Any) -> bool:
+    """:func:`is_recorded_file`, remembered per file version: a player's Range requests do not rehash it."""
+    key = (str(path), size, getattr(stat, "st_mtime", None), str(sidecar.get("sha256")))
+    if key not in _VERIFIED:
+        if len(_VERIFIED) > 4096:
+            _VERIFIED.clear()
+        _VERIFIED[key] = is_recorded_file(path, sidecar)
+    return _VERIFIED[key]

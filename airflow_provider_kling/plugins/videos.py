@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
+from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
 from airflow.api_fastapi.common.db.common import SessionDep
 from airflow.api_fastapi.core_api.security import requires_access_dag
 from fastapi import Depends, FastAPI, HTTPException, Path, Request
@@ -20,6 +21,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from airflow_provider_kling.models.byte_range import RangeNotSatisfiable, byte_range
 from airflow_provider_kling.models.cost import amount_text, known_usd
+from airflow_provider_kling.models.values import is_number
 from airflow_provider_kling.plugins.recorded import NotRecorded, RecordedVideo, recorded_video, task_return_value
 
 CHUNK = 1 << 20
@@ -39,8 +41,9 @@ def map_index_of(text: str) -> int:
     return int(text)
 
 
-#: Airflow's own check: an authenticated user who may read the DAG named in the path (401 / 403).
-READS_THE_DAG = [Depends(requires_access_dag("GET"))]
+#: Airflow's own check: an authenticated user who may read the XComs of the DAG named in the path
+#: (the video is found through one); 401 / 403 otherwise.
+READS_THE_DAG = [Depends(requires_access_dag("GET", DagAccessEntity.XCOM))]
 app = FastAPI(title="Kling videos", docs_url=None, redoc_url=None, openapi_url=None)
 TASK = "/task-instance/{dag_id}/{run_id}/{task_id}/{map_index}"
 
@@ -66,16 +69,27 @@ def stream_video(
     headers = {"Accept-Ranges": "bytes", "Content-Length": str(max(0, end - start + 1))}
     if wanted is not None:
         headers["Content-Range"] = f"bytes {start}-{end}/{video.size}"
+    try:  # opened before answering: a storage error is a clear 404, not a connection cut mid-answer
+        handle = _open(video.path)
+        handle.seek(start)
+    except Exception as err:
+        raise HTTPException(status_code=404, detail=f"the video could not be read ({type(err).__name__})") from None
     return StreamingResponse(
-        _chunks(video.path, start, end), status_code=206 if wanted else 200, media_type="video/mp4", headers=headers
+        _chunks(handle, end - start + 1), status_code=206 if wanted else 200, media_type="video/mp4", headers=headers
     )
 
 
-def _chunks(path: Any, start: int, end: int) -> Iterator[bytes]:
-    """Bytes ``start`` to ``end`` of ``path``, read a chunk at a time (never the whole file)."""
-    with path.open("rb") as handle:
-        handle.seek(start)
-        left = end - start + 1
+def _open(path: Any) -> Any:
+    """``path`` opened for reading: on object storage without read-ahead (s3fs reads 50 MiB blocks by default)."""
+    from airflow_provider_kling.delivery.storage import is_local
+
+    return path.open("rb") if is_local(path) else path.open("rb", block_size=CHUNK, cache_type="none")
+
+
+def _chunks(handle: Any, length: int) -> Iterator[bytes]:
+    """``length`` bytes from ``handle``, a chunk at a time (never the whole file); closes it."""
+    with handle:
+        left = length
         while left > 0:
             chunk = handle.read(min(CHUNK, left))
             if not chunk:
@@ -101,14 +115,16 @@ def video_tab(
 
 def _facts(video: RecordedVideo) -> list[tuple[str, str]]:
     sidecar = video.sidecar
-    shots = sidecar.get("shots") or []
+    shots = (
+        [s for s in sidecar.get("shots") or [] if isinstance(s, dict)] if isinstance(sidecar.get("shots"), list) else []
+    )
     ids = [str(s.get("generation_id")) for s in shots] or [str(sidecar.get("generation_id"))]
     usd = known_usd(sidecar.get("cost"))
-    probe = sidecar.get("probe") or {}
+    probe: dict[str, Any] = sidecar["probe"] if isinstance(sidecar.get("probe"), dict) else {}
     length = probe.get("duration") or sidecar.get("api_duration")
     return [
         ("Video", video.path.name),
-        ("Length", f"{length:g} s" if isinstance(length, (int, float)) else "not recorded"),
+        ("Length", f"{length:g} s" if is_number(length) else "not recorded"),
         ("Cost", amount_text(usd) if usd is not None else "not reported"),
         ("Generation" + ("s" if len(ids) > 1 else ""), ", ".join(ids)),
         ("Size", f"{video.size:,} bytes"),

@@ -70,3 +70,72 @@ def test_a_map_index_that_is_no_whole_number_is_refused(text):
 
     with pytest.raises(HTTPException):
         map_index_of(text)
+
+
+def _forged_sidecar_beside(video, size):
+    """A sidecar claiming ``video`` as the product's, written by someone else (it records no true sha256)."""
+    import json
+
+    from airflow_provider_kling.models.ownership import ownership_record
+
+    files = {video.name: {"sha256": "0" * 64, "size": size}}
+    record = {"generation_id": "g", "size": size, **ownership_record(video.name, files, {})}
+    video.with_name(video.name + ".kling.json").write_text(json.dumps(record))
+
+
+def test_a_forged_sidecar_beside_a_link_or_another_file_serves_nothing(tmp_path):
+    target = tmp_path / "secret.txt"
+    target.write_text("root:x:0:0")
+    link = tmp_path / "evil.mp4"
+    link.symlink_to(target)
+    _forged_sidecar_beside(link, target.stat().st_size)
+    with pytest.raises(NotRecorded, match="not the one its sidecar records"):
+        recorded_video(str(link))
+    plain = tmp_path / "plain.mp4"
+    plain.write_bytes(b"same size, other bytes")
+    _forged_sidecar_beside(plain, plain.stat().st_size)
+    with pytest.raises(NotRecorded, match="not the one its sidecar records"):
+        recorded_video(str(plain))
+    folder = tmp_path / "dir.mp4"
+    folder.mkdir()
+    _forged_sidecar_beside(folder, folder.stat().st_size)
+    with pytest.raises(NotRecorded):
+        recorded_video(str(folder))
+
+
+def test_a_huge_sidecar_is_not_read(tmp_path):
+    import hashlib
+    import json
+
+    from airflow_provider_kling.models.ownership import ownership_record
+
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypisom")
+    files = {"v.mp4": {"sha256": hashlib.sha256(video.read_bytes()).hexdigest()}}
+    record = {"generation_id": "g", "size": video.stat().st_size, **ownership_record("v.mp4", files, {})}
+    sidecar = video.with_name("v.mp4.kling.json")
+    sidecar.write_text(json.dumps(record))
+    assert recorded_video(str(video)).size == video.stat().st_size  # the same record, small, is the product's
+    sidecar.write_text(json.dumps({**record, "padding": "x" * (2 << 20)}))
+    with pytest.raises(NotRecorded, match="sidecar"):
+        recorded_video(str(video))
+
+
+@pytest.mark.parametrize(
+    "uri", ["HTTP://127.0.0.1:9/x.mp4", "ftp://host/x.mp4", "simplecache::https://h/x.mp4", "nosuch://x/y.mp4"]
+)
+def test_only_local_paths_and_object_stores_are_read(uri):
+    with pytest.raises(NotRecorded, match="not in a storage this page reads from"):
+        recorded_video(uri)
+
+
+def test_the_page_survives_a_sidecar_of_the_wrong_shapes(tmp_path):
+    from airflow_provider_kling.plugins.recorded import RecordedVideo
+    from airflow_provider_kling.plugins.videos import _facts
+
+    video = RecordedVideo(
+        tmp_path / "v.mp4", 1, {"shots": ["s", 3], "probe": [1], "cost": "nan", "generation_id": "<b>"}
+    )
+    facts = dict(_facts(video))
+    assert facts["Length"] == "not recorded"
+    assert facts["Cost"] == "not reported"
