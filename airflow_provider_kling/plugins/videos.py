@@ -19,6 +19,7 @@ from airflow.api_fastapi.core_api.security import requires_access_dag
 from fastapi import Depends, FastAPI, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from airflow_provider_kling.delivery.storage import is_local
 from airflow_provider_kling.models.byte_range import RangeNotSatisfiable, byte_range
 from airflow_provider_kling.models.cost import amount_text, known_usd
 from airflow_provider_kling.models.values import is_number
@@ -48,11 +49,9 @@ app = FastAPI(title="Kling videos", docs_url=None, redoc_url=None, openapi_url=N
 TASK = "/task-instance/{dag_id}/{run_id}/{task_id}/{map_index}"
 
 
-def _video(session: Any, dag_id: str, run_id: str, task_id: str, map_index: str) -> RecordedVideo:
-    try:
-        return recorded_video(task_return_value(session, dag_id, run_id, task_id, map_index_of(map_index)))
-    except NotRecorded as err:
-        raise HTTPException(status_code=404, detail=str(err)) from None
+def _recorded(session: Any, dag_id: str, run_id: str, task_id: str, map_index: str) -> RecordedVideo:
+    """The video the task instance recorded (raises ``NotRecorded`` saying what is missing)."""
+    return recorded_video(task_return_value(session, dag_id, run_id, task_id, map_index_of(map_index)))
 
 
 @app.get(TASK + "/video", dependencies=READS_THE_DAG)
@@ -60,7 +59,10 @@ def stream_video(
     request: Request, session: SessionDep, dag_id: Name, run_id: Name, task_id: Name, map_index: MapIndex
 ) -> Response:
     """The delivered MP4, whole or the byte range asked for (206), 416 past its end."""
-    video = _video(session, dag_id, run_id, task_id, map_index)
+    try:
+        video = _recorded(session, dag_id, run_id, task_id, map_index)
+    except NotRecorded as err:
+        raise HTTPException(status_code=404, detail=str(err)) from None
     try:
         wanted = byte_range(request.headers.get("range"), video.size)
     except RangeNotSatisfiable:
@@ -81,8 +83,6 @@ def stream_video(
 
 def _open(path: Any) -> Any:
     """``path`` opened for reading: on object storage without read-ahead (s3fs reads 50 MiB blocks by default)."""
-    from airflow_provider_kling.delivery.storage import is_local
-
     return path.open("rb") if is_local(path) else path.open("rb", block_size=CHUNK, cache_type="none")
 
 
@@ -104,7 +104,7 @@ def video_tab(
 ) -> HTMLResponse:
     """The Video tab: the player and what the sidecar says (cost, generation, size)."""
     try:
-        video = recorded_video(task_return_value(session, dag_id, run_id, task_id, map_index_of(map_index)))
+        video = _recorded(session, dag_id, run_id, task_id, map_index)
     except NotRecorded as err:
         return HTMLResponse(_page(f"<p class='note'>{html.escape(str(err))}</p>"))
     facts = _facts(video)
