@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from airflow_provider_kling.delivery.storage import is_local
 from airflow_provider_kling.models.byte_range import RangeNotSatisfiable, byte_range
 from airflow_provider_kling.models.cost import amount_text, known_usd
-from airflow_provider_kling.models.values import is_number
+from airflow_provider_kling.models.values import is_money
 from airflow_provider_kling.plugins.recorded import NotRecorded, RecordedVideo, recorded_video, task_return_value
 
 CHUNK = 1 << 20
@@ -124,7 +124,7 @@ def _facts(video: RecordedVideo) -> list[tuple[str, str]]:
     length = probe.get("duration") or sidecar.get("api_duration")
     return [
         ("Video", video.path.name),
-        ("Length", f"{length:g} s" if is_number(length) else "not recorded"),
+        ("Length", f"{length:g} s" if is_money(length) and length > 0 else "not recorded"),  # finite, > 0
         ("Cost", amount_text(usd) if usd is not None else "not reported"),
         ("Generation" + ("s" if len(ids) > 1 else ""), ", ".join(ids)),
         ("Size", f"{video.size:,} bytes"),

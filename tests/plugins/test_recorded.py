@@ -139,3 +139,12 @@ def test_the_page_survives_a_sidecar_of_the_wrong_shapes(tmp_path):
     facts = dict(_facts(video))
     assert facts["Length"] == "not recorded"
     assert facts["Cost"] == "not reported"
+
+
+@pytest.mark.parametrize("length", [float("nan"), float("inf"), -5, "5"])
+def test_a_length_that_is_no_finite_positive_number_is_not_shown(tmp_path, length):
+    from airflow_provider_kling.plugins.recorded import RecordedVideo
+    from airflow_provider_kling.plugins.videos import _facts
+
+    video = RecordedVideo(tmp_path / "v.mp4", 1, {"probe": {"duration": length}, "generation_id": "g"})
+    assert dict(_facts(video))["Length"] == "not recorded"
