@@ -28,7 +28,7 @@ from airflow_provider_kling.hooks.storage import storage_errors
 from airflow_provider_kling.models import Generation, GenerationStatus, redact_url
 from airflow_provider_kling.models.cost import cost_of, json_usage
 from airflow_provider_kling.models.destinations import POSTER, SIDECAR, video_file_name
-from airflow_provider_kling.models.ownership import Action, decide
+from airflow_provider_kling.models.ownership import DELIVERED_BY, Action, decide
 
 if TYPE_CHECKING:
     from airflow_provider_kling.hooks.kling import KlingHook
@@ -93,6 +93,7 @@ def deliver_video(
     write_metadata: bool = True,
     poster: bool = True,
     metadata: dict[str, Any] | None = None,
+    delivered_by: dict[str, Any] | None = None,
     logger: Any = log,
 ) -> Delivery:
     """Download one generation's video to ``destination`` atomically and verified.
@@ -107,6 +108,8 @@ def deliver_video(
         the sidecar itself is always written: it is how a later run knows the files are the product's.
     :param poster: also store a JPEG still (needs the ``media`` extra; skipped without it).
     :param metadata: extra fields for the sidecar (prompt, model, row id...).
+    :param delivered_by: the task instance delivering it (``models.ownership.delivered_by``), recorded
+        in the sidecar even without ``write_metadata``: its DAG's readers may watch the video in Airflow.
     """
     if not generation_id and not video_url:
         raise KlingPermanentError("Pass generation_id (recommended: expired URLs are refreshed) or video_url")
@@ -120,9 +123,8 @@ def deliver_video(
             seen = check_video_target(target)
         generation = hook.get_generation(generation_id) if generation_id else None
         url = video_url or _finished_url(generation)
-        return _deliver(
-            hook, target, seen, generation, generation_id, url, overwrite, write_metadata, poster, metadata, logger
-        )
+        sidecar = _Sidecar(write_metadata, metadata, delivered_by)
+        return _deliver(hook, target, seen, generation, generation_id, url, overwrite, poster, sidecar, logger)
 
 
 def video_to_keep(
@@ -150,9 +152,8 @@ def _deliver(
     generation_id: str | None,
     url: str,
     overwrite: bool,
-    write_metadata: bool,
     poster: bool,
-    metadata: dict[str, Any] | None,
+    describing: _Sidecar,
     logger: Any,
 ) -> Delivery:
     wanted = _same_video(generation_id, url)
@@ -164,7 +165,7 @@ def _deliver(
     with storage.staged_file(target) as staged:
         result, url = _download_refreshing(hook, url, staged, generation_id, logger)
         probe = _probe(staged, poster, logger)
-        sidecar = _sidecar(generation, generation_id, url, result, probe, metadata, write_metadata)
+        sidecar = describing.fields(generation, generation_id, url, result, probe)
         publication = Publication(
             target, staged, result.sha256, result.size, sidecar, {POSTER: probe.poster} if probe else {}
         )
@@ -258,34 +259,43 @@ def _probe(staged: Path, wanted: bool, logger: Any) -> Any:
         return None
 
 
-def _sidecar(
-    generation: Generation | None,
-    generation_id: str | None,
-    url: str,
-    result: DownloadResult,
-    probe: Any,
-    metadata: dict[str, Any] | None,
-    describe_video: bool,
-) -> dict[str, Any]:
-    """The sidecar's fields: what identifies the video, and with ``describe_video`` what describes it."""
-    sidecar: dict[str, Any] = {
-        "generation_id": generation_id,
-        "source_url": redact_url(url),
-        "sha256": result.sha256,
-        "size": result.size,
-        "poster": None,
-    }
-    if not describe_video:
+@dataclass(frozen=True)
+class _Sidecar:
+    """What the sidecar is to say beyond what identifies the video (see :func:`deliver_video`)."""
+
+    describe_video: bool
+    metadata: dict[str, Any] | None
+    delivered_by: dict[str, Any] | None
+
+    def fields(
+        self, generation: Generation | None, generation_id: str | None, url: str, result: DownloadResult, probe: Any
+    ) -> dict[str, Any]:
+        """The sidecar's fields: what identifies the video, who delivered it, and what describes it."""
+        sidecar: dict[str, Any] = {
+            "generation_id": generation_id,
+            "source_url": redact_url(url),
+            "sha256": result.sha256,
+            "size": result.size,
+            "poster": None,
+        }
+        if self.delivered_by:
+            sidecar[DELIVERED_BY] = self.delivered_by
+        if not self.describe_video:
+            return sidecar
+        sidecar.update(
+            content_type=result.content_type,
+            downloaded_at=datetime.now(timezone.utc).isoformat(),
+            usage=json_usage(generation.usage) if generation else {},
+            cost=cost_of(generation.usage) if generation else None,
+            api_duration=generation.duration if generation else None,
+        )
+        if probe is not None:
+            sidecar["probe"] = {
+                "width": probe.width,
+                "height": probe.height,
+                "duration": probe.duration,
+                "fps": probe.fps,
+            }
+        if self.metadata:
+            sidecar["metadata"] = self.metadata
         return sidecar
-    sidecar.update(
-        content_type=result.content_type,
-        downloaded_at=datetime.now(timezone.utc).isoformat(),
-        usage=json_usage(generation.usage) if generation else {},
-        cost=cost_of(generation.usage) if generation else None,
-        api_duration=generation.duration if generation else None,
-    )
-    if probe is not None:
-        sidecar["probe"] = {"width": probe.width, "height": probe.height, "duration": probe.duration, "fps": probe.fps}
-    if metadata:
-        sidecar["metadata"] = metadata
-    return sidecar

@@ -31,7 +31,7 @@ from airflow_provider_kling.exceptions import KlingStorageSetupError
 from airflow_provider_kling.hooks.storage import storage_errors
 from airflow_provider_kling.models.cost import UNKNOWN, cost_of, total_of
 from airflow_provider_kling.models.destinations import CONTACT_SHEET, DELIVERED_COMPANIONS, POSTER, SIDECAR
-from airflow_provider_kling.models.ownership import OWNERSHIP_FIELDS, recorded_sha256
+from airflow_provider_kling.models.ownership import DELIVERED_BY, OWNERSHIP_FIELDS, recorded_sha256
 
 if TYPE_CHECKING:
     from airflow_provider_kling.hooks.kling import KlingHook
@@ -56,12 +56,14 @@ def deliver_storyboard(
     crossfade: float = 0.0,
     overwrite: bool = False,
     metadata: dict[str, Any] | None = None,
+    delivered_by: dict[str, Any] | None = None,
     logger: Any,
 ) -> Delivery:
     """Join ``shots``' videos, in order, into the MP4 at ``destination`` (a file path or URI).
 
     :param overwrite: replace another video this product delivered there (never a file it did not write).
     :param metadata: extra fields for the sidecar, under ``metadata`` (as a single video's).
+    :param delivered_by: the task instance delivering it, recorded in the sidecar (as a single video's).
     :raises StitchError: when the joined video is not what was joined (length, frame, sound).
     """
     uri, ids = str(destination), [shot.generation_id for shot in shots]
@@ -94,6 +96,8 @@ def deliver_storyboard(
             sidecar = _sidecar(shots, infos, joined, size, sha256, crossfade)
             if metadata:
                 sidecar["metadata"] = metadata
+            if delivered_by:
+                sidecar[DELIVERED_BY] = delivered_by
             with storage.staged_copy(stitched, target) as staged:
                 publication = Publication(target, staged, sha256, size, sidecar, companions)
                 published = publish_delivery(publication, wanted=wanted, overwrite=overwrite, logger=logger)

@@ -150,6 +150,22 @@ def ownership_record(video_name: str, files: dict[str, dict[str, Any]], replaced
     return dict(zip(OWNERSHIP_FIELDS, (MARKER, RECORD_VERSION, video_name, files, replaced), strict=True))
 
 
+#: The sidecar's field naming the task instance that delivered the video (its DAG owns the video).
+DELIVERED_BY = "delivered_by"
+
+
+def delivered_by(dag_id: str, run_id: str, task_id: str, map_index: int) -> dict[str, Any]:
+    """The sidecar's record of the task instance that delivered a video."""
+    return {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": map_index}
+
+
+def delivering_dag(sidecar: dict[str, Any]) -> str | None:
+    """The DAG whose task delivered the video a sidecar describes; ``None`` when it records none."""
+    record = sidecar.get(DELIVERED_BY)
+    dag_id = record.get("dag_id") if isinstance(record, dict) else None
+    return dag_id if isinstance(dag_id, str) and dag_id else None
+
+
 #: What a batch's ``report.json`` says it is, beside :data:`MARKER`.
 REPORT_KIND = "batch_report"
 

@@ -95,6 +95,7 @@ class KlingDownloadVideoOperator(KlingTask):
             write_metadata=self.write_metadata,
             poster=self.poster,
             metadata=self.metadata,
+            delivered_by=self.delivered_by(context),
             logger=self.log,
         )
         self.record_delivery(context, delivery)

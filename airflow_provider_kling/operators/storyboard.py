@@ -271,6 +271,7 @@ class KlingStoryboardOperator(KlingWaitingTask):
             crossfade=self.crossfade,
             overwrite=self.overwrite,
             metadata=self.metadata,
+            delivered_by=self.delivered_by(context),
             logger=self.log,
         )
         self.record_delivery(context, delivery)

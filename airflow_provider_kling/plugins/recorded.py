@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from airflow_provider_kling.delivery.ownership import is_recorded_file, product_sidecar
 from airflow_provider_kling.delivery.storage import as_storage_path
+from airflow_provider_kling.models.ownership import delivering_dag
 from airflow_provider_kling.task_outputs import delivered_uri
 
 
@@ -65,10 +66,15 @@ def task_return_value(session: Any, dag_id: str, run_id: str, task_id: str, map_
 STORAGE_SCHEMES = ("file", "s3", "gs", "gcs", "abfs", "az", "adl")
 
 
-def recorded_video(value: Any) -> RecordedVideo:
-    """The delivered video named by a Kling task's return value, checked to be the one the product wrote.
+def recorded_video(value: Any, dag_id: str) -> RecordedVideo:
+    """The delivered video named by a Kling task's return value, checked to be one the product wrote for ``dag_id``.
 
-    :raises NotRecorded: no video is named, it is gone, or what is there is not what the sidecar records.
+    A task's return value can name any path (a DAG author chooses it, an XCom can be edited): the
+    video is served only when its sidecar says a task of this DAG delivered it, so the right to read
+    one DAG never shows another DAG's videos.
+
+    :raises NotRecorded: no video is named, it is gone, what is there is not what the sidecar
+        records, or another DAG's task delivered it.
     """
     uri = delivered_uri(value)
     if uri is None:
@@ -76,11 +82,19 @@ def recorded_video(value: Any) -> RecordedVideo:
     if not (uri.startswith("/") or uri.split("://", 1)[0] in STORAGE_SCHEMES):
         raise NotRecorded("the video this task recorded is not in a storage this page reads from")
     try:
-        return _checked(as_storage_path(uri))
+        video = _checked(as_storage_path(uri))
     except NotRecorded:
         raise
     except Exception as err:  # a storage error (S3 down, no provider): said on the page, never a 500
         raise NotRecorded(f"the storage holding this video could not be read ({type(err).__name__})") from None
+    delivered_in = delivering_dag(video.sidecar)
+    if delivered_in is None:
+        raise NotRecorded(
+            "the video's sidecar does not record which DAG delivered it: deliver it again to watch it here"
+        )
+    if delivered_in != dag_id:  # which DAG is not said: readers of this one may not know of it
+        raise NotRecorded("this video was delivered by a task of another DAG: it plays only in that DAG's tasks")
+    return video
 
 
 def _checked(path: Any) -> RecordedVideo:

@@ -51,7 +51,7 @@ TASK = "/task-instance/{dag_id}/{run_id}/{task_id}/{map_index}"
 
 def _recorded(session: Any, dag_id: str, run_id: str, task_id: str, map_index: str) -> RecordedVideo:
     """The video the task instance recorded (raises ``NotRecorded`` saying what is missing)."""
-    return recorded_video(task_return_value(session, dag_id, run_id, task_id, map_index_of(map_index)))
+    return recorded_video(task_return_value(session, dag_id, run_id, task_id, map_index_of(map_index)), dag_id)
 
 
 @app.get(TASK + "/video", dependencies=READS_THE_DAG)

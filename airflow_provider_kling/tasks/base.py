@@ -13,6 +13,7 @@ from airflow_provider_kling.events import result_from_event
 from airflow_provider_kling.lineage import operator_lineage, prompt_fingerprint
 from airflow_provider_kling.models.cost import known_usd
 from airflow_provider_kling.models.media_values import shown_source
+from airflow_provider_kling.models.ownership import delivered_by as task_instance_record
 from airflow_provider_kling.task_outputs import VIDEO_LINK_XCOM_KEY, VIDEO_URL_XCOM_KEY, ready_line
 from airflow_provider_kling.tasks.failures import airflow_failure_semantics
 from airflow_provider_kling.tasks.private_fields import install_private_fields, working_values
@@ -182,6 +183,11 @@ class KlingTask(BaseOperator):
 
     def record_video_url(self, context: Context, url: str) -> None:
         context["ti"].xcom_push(key=VIDEO_URL_XCOM_KEY, value=url)
+
+    def delivered_by(self, context: Context) -> dict[str, Any]:
+        """The running task instance, as a delivery's sidecar records it (its DAG's readers may watch the video)."""
+        ti = context["ti"]
+        return task_instance_record(ti.dag_id, ti.run_id, ti.task_id, -1 if ti.map_index is None else ti.map_index)
 
     def record_delivery(self, context: Context, delivery: Delivery) -> None:
         """Point the extra link at the stored video and describe it on every outlet Asset event."""

@@ -82,6 +82,7 @@ def deliver_result(
         generation_id=result["id"],
         overwrite=overwrite,
         metadata={**(metadata or {}), "task_id": task.task_id, "map_index": context["ti"].map_index},
+        delivered_by=task.delivered_by(context),
         logger=task.log,
     )
     task.record_delivery(context, delivery)

@@ -45,6 +45,7 @@ def test_each_generating_operator_delivers_its_video_in_the_same_task(airflow_en
         sidecar = json.loads(video.with_name(video.name + ".kling.json").read_text())
         assert sidecar["sha256"] == hashlib.sha256(data).hexdigest()
         assert sidecar["generation_id"] in generations
+        assert sidecar["delivered_by"]["dag_id"] == DAG_ID  # what the Video tab checks
     assert videos["effects"].name == video_file_name(effects_id)  # a folder destination: named after the generation
     sidecar = json.loads((tmp_path / "out" / "mug-turns.mp4.kling.json").read_text())
     assert sidecar["metadata"]["sku"] == "MUG-1"

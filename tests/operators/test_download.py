@@ -65,6 +65,8 @@ def test_downloads_into_a_folder_with_sidecar_and_poster(simulator, tmp_path):
     assert sidecar["usage"] == {"credits_used": 980000.0}
     assert sidecar["cost"] == {"usd": 0.49, "credits": 980000}
     assert sidecar["metadata"] == {"prompt": "a lantern festival"}
+    # The task instance that delivered it: the Video tab shows it to readers of this DAG only.
+    assert sidecar["delivered_by"] == {"dag_id": "dag", "run_id": "run", "task_id": "download", "map_index": -1}
     assert sidecar["probe"]["width"] == 160
     assert beside(video, ".poster.jpg").read_bytes()[:2] == b"\xff\xd8"
     assert context["ti"].xcoms[VIDEO_URL_XCOM_KEY] == uri

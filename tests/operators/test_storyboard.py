@@ -82,6 +82,7 @@ def test_side_by_side_shots_render_at_once_and_join_in_order(simulator, tmp_path
     sidecar = json.loads((tmp_path / "ad.mp4.kling.json").read_text())
     assert sidecar["probe"]["duration"] == pytest.approx(9.5, abs=1)
     assert sidecar["metadata"] == {"campaign": "launch"}  # as every generating operator's
+    assert sidecar["delivered_by"]["dag_id"] == "dag"
     # Delivered like every video: the kling_videos Asset event names it.
     [event] = context["outlet_events"].events.values()
     assert event.extra["uri"].endswith(f"{tmp_path}/ad.mp4")

@@ -6,9 +6,13 @@ import pytest
 
 from airflow_provider_kling.delivery.deliver import deliver_video
 from airflow_provider_kling.hooks.kling import KlingHook
+from airflow_provider_kling.models.ownership import delivered_by
 from airflow_provider_kling.plugins.recorded import NotRecorded, recorded_video
 from airflow_provider_kling.task_outputs import delivered_uri
 from tests.operators.test_download import finished_generation
+
+DAG = "nightly_clips"
+BY = delivered_by(DAG, "manual__1", "download", -1)
 
 
 @pytest.mark.parametrize(
@@ -32,8 +36,10 @@ def test_the_stored_video_a_return_value_names(value, expected):
 
 def test_a_delivered_video_is_found_with_its_sidecar(simulator, tmp_path):
     generation_id = finished_generation(simulator)
-    delivery = deliver_video(KlingHook(), destination=str(tmp_path / "v.mp4"), generation_id=generation_id)
-    video = recorded_video({"destination": delivery.uri})
+    delivery = deliver_video(
+        KlingHook(), destination=str(tmp_path / "v.mp4"), generation_id=generation_id, delivered_by=BY
+    )
+    video = recorded_video({"destination": delivery.uri}, DAG)
     assert video.size == (tmp_path / "v.mp4").stat().st_size
     assert video.sidecar["generation_id"] == generation_id
 
@@ -42,17 +48,55 @@ def test_nothing_is_served_that_the_product_did_not_write(simulator, tmp_path):
     mine = tmp_path / "mine.mp4"
     mine.write_bytes(b"\x00\x00\x00\x18ftypisom my own film")
     with pytest.raises(NotRecorded, match="gone, or its sidecar is"):
-        recorded_video(str(mine))  # a file of the user's, with no sidecar of the product
+        recorded_video(str(mine), DAG)  # a file of the user's, with no sidecar of the product
     generation_id = finished_generation(simulator)
-    deliver_video(KlingHook(), destination=str(tmp_path / "v.mp4"), generation_id=generation_id)
+    deliver_video(KlingHook(), destination=str(tmp_path / "v.mp4"), generation_id=generation_id, delivered_by=BY)
     (tmp_path / "v.mp4").write_bytes(b"replaced since")
     with pytest.raises(NotRecorded, match="not the one its sidecar records"):
-        recorded_video(str(tmp_path / "v.mp4"))
+        recorded_video(str(tmp_path / "v.mp4"), DAG)
     (tmp_path / "v.mp4").unlink()
     with pytest.raises(NotRecorded, match="gone since it was recorded"):
-        recorded_video(str(tmp_path / "v.mp4"))
+        recorded_video(str(tmp_path / "v.mp4"), DAG)
     with pytest.raises(NotRecorded, match="recorded no delivered video"):
-        recorded_video({"id": "g", "video_url": "https://cdn/a.mp4"})
+        recorded_video({"id": "g", "video_url": "https://cdn/a.mp4"}, DAG)
+
+
+def test_a_video_plays_only_in_the_dag_whose_task_delivered_it(simulator, tmp_path):
+    # A Kling task of another DAG whose return value names this video (its author chose that path,
+    # or its XCom was edited) must not show it to readers of that other DAG.
+    generation_id = finished_generation(simulator)
+    deliver_video(KlingHook(), destination=str(tmp_path / "v.mp4"), generation_id=generation_id, delivered_by=BY)
+    assert recorded_video(str(tmp_path / "v.mp4"), DAG).sidecar["delivered_by"] == BY
+    with pytest.raises(NotRecorded, match="another DAG") as refused:
+        recorded_video(str(tmp_path / "v.mp4"), "someone_elses_dag")
+    assert DAG not in str(refused.value)  # the owning DAG is not named to readers of another
+
+
+def test_a_video_whose_sidecar_names_no_dag_is_not_served(simulator, tmp_path):
+    generation_id = finished_generation(simulator)
+    deliver_video(KlingHook(), destination=str(tmp_path / "v.mp4"), generation_id=generation_id)
+    with pytest.raises(NotRecorded, match="does not record which DAG"):
+        recorded_video(str(tmp_path / "v.mp4"), DAG)
+
+
+@pytest.mark.parametrize("record", [None, "nightly_clips", {"dag_id": ""}, {"dag_id": ["nightly_clips"]}, {}])
+def test_a_delivering_dag_of_the_wrong_shape_is_none(record):
+    from airflow_provider_kling.models.ownership import delivering_dag
+
+    assert delivering_dag({"delivered_by": record}) is None
+    assert delivering_dag({"delivered_by": BY}) == DAG
+
+
+def test_the_sidecar_records_the_delivering_task_even_without_metadata(simulator, tmp_path):
+    generation_id = finished_generation(simulator)
+    deliver_video(
+        KlingHook(),
+        destination=str(tmp_path / "v.mp4"),
+        generation_id=generation_id,
+        write_metadata=False,
+        delivered_by=BY,
+    )
+    assert recorded_video(str(tmp_path / "v.mp4"), DAG).sidecar["delivered_by"] == BY
 
 
 @pytest.mark.parametrize(("text", "expected"), [("-1", -1), ("0", 0), ("17", 17), ("{MAP_INDEX}", -1)])
@@ -90,17 +134,17 @@ def test_a_forged_sidecar_beside_a_link_or_another_file_serves_nothing(tmp_path)
     link.symlink_to(target)
     _forged_sidecar_beside(link, target.stat().st_size)
     with pytest.raises(NotRecorded, match="not the one its sidecar records"):
-        recorded_video(str(link))
+        recorded_video(str(link), DAG)
     plain = tmp_path / "plain.mp4"
     plain.write_bytes(b"same size, other bytes")
     _forged_sidecar_beside(plain, plain.stat().st_size)
     with pytest.raises(NotRecorded, match="not the one its sidecar records"):
-        recorded_video(str(plain))
+        recorded_video(str(plain), DAG)
     folder = tmp_path / "dir.mp4"
     folder.mkdir()
     _forged_sidecar_beside(folder, folder.stat().st_size)
     with pytest.raises(NotRecorded):
-        recorded_video(str(folder))
+        recorded_video(str(folder), DAG)
 
 
 def test_a_huge_sidecar_is_not_read(tmp_path):
@@ -112,13 +156,18 @@ def test_a_huge_sidecar_is_not_read(tmp_path):
     video = tmp_path / "v.mp4"
     video.write_bytes(b"\x00\x00\x00\x18ftypisom")
     files = {"v.mp4": {"sha256": hashlib.sha256(video.read_bytes()).hexdigest()}}
-    record = {"generation_id": "g", "size": video.stat().st_size, **ownership_record("v.mp4", files, {})}
+    record = {
+        "generation_id": "g",
+        "size": video.stat().st_size,
+        "delivered_by": BY,
+        **ownership_record("v.mp4", files, {}),
+    }
     sidecar = video.with_name("v.mp4.kling.json")
     sidecar.write_text(json.dumps(record))
-    assert recorded_video(str(video)).size == video.stat().st_size  # the same record, small, is the product's
+    assert recorded_video(str(video), DAG).size == video.stat().st_size  # the same record, small, is the product's
     sidecar.write_text(json.dumps({**record, "padding": "x" * (2 << 20)}))
     with pytest.raises(NotRecorded, match="sidecar"):
-        recorded_video(str(video))
+        recorded_video(str(video), DAG)
 
 
 @pytest.mark.parametrize(
@@ -126,7 +175,7 @@ def test_a_huge_sidecar_is_not_read(tmp_path):
 )
 def test_only_local_paths_and_object_stores_are_read(uri):
     with pytest.raises(NotRecorded, match="not in a storage this page reads from"):
-        recorded_video(uri)
+        recorded_video(uri, DAG)
 
 
 def test_the_page_survives_a_sidecar_of_the_wrong_shapes(tmp_path):
