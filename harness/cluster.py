@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.airflow_env import AIRFLOW, REPO, prepare_home
+from harness.auth_manager import ACCESS_ENV
 
 POSTGRES = os.environ.get("KLING_SYSTEM_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("KLING_SYSTEM_REDIS", "redis://127.0.0.1:6379")
@@ -127,6 +128,14 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+#: The deployment's users and their simple-auth-manager roles.
+ADMIN = "admin"
+OUTSIDER = "outsider"
+USERS = {ADMIN: "admin", OUTSIDER: "viewer"}
+#: The DAGs a user is limited to (every other user reads all of them): the outsider reads one example.
+DAG_ACCESS = {OUTSIDER: ["kling_batch_production"]}
+
+
 class AirflowCluster:
     """Start, drive and tear down one Airflow deployment in ``workdir``.
 
@@ -159,7 +168,12 @@ class AirflowCluster:
             "AIRFLOW__CORE__PARALLELISM": str(max(32, worker_slots * 2)),
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "128",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            # Real users and logins (not the all-admins mode, where every request is an admin's):
+            # "outsider" may read only the DAGs DAG_ACCESS gives them.
+            "AIRFLOW__CORE__AUTH_MANAGER": "harness.auth_manager.DagLimitedAuthManager",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{user}:{role}" for user, role in USERS.items()),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self._write_passwords(workdir)),
+            ACCESS_ENV: json.dumps(DAG_ACCESS),
             "AIRFLOW__CORE__FERNET_KEY": "",
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(16),
             # Airflow 3.1.0 leaves the issuer unset and today's PyJWT refuses a None issuer.
@@ -322,10 +336,24 @@ class AirflowCluster:
         return json.loads(body) if body else None
 
     def token(self) -> str:
+        """The admin's JWT, as the simple auth manager's login issues it."""
         if self._token is None:
-            # simple_auth_manager_all_admins: a token without credentials (test deployments only).
-            self._token = self.rest("GET", "/auth/token", auth=False)["access_token"]
+            self._token = self.token_for(ADMIN)
         return self._token
+
+    def token_for(self, user: str) -> str:
+        """A fresh JWT of ``user``, logged in with their password."""
+        return str(self.rest("POST", "/auth/token", self.credentials(user), auth=False)["access_token"])
+
+    def credentials(self, user: str) -> dict[str, str]:
+        return {"username": user, "password": self.passwords[user]}
+
+    def _write_passwords(self, workdir: Path) -> Path:
+        # Written before the API server starts: the simple auth manager keeps the passwords it finds.
+        self.passwords = {user: secrets.token_urlsafe(12) for user in USERS}
+        path = workdir / "passwords.json"
+        path.write_text(json.dumps(self.passwords))
+        return path
 
     def wait_for_dag(self, dag_id: str, timeout: float = 120) -> None:
         def parsed() -> bool:

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_kling.simulator.process import SimulatorProcess
-from harness.cluster import POSTGRES, REDIS, REPO, AirflowCluster, reachable
+from harness.browser import log_in
+from harness.cluster import ADMIN, POSTGRES, REDIS, REPO, AirflowCluster, reachable
 from harness.deployment import API_KEY, POLL_INTERVAL, Deployment, port_is_free
 
 
@@ -102,10 +103,12 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Any, deployment: Deployment) -> Iterator[Any]:
+    """A browser tab with the deployment's admin logged in (through Airflow's login page)."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
+    log_in(page, deployment.airflow, ADMIN)
     yield page
     context.close()
 

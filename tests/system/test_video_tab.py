@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from harness.cluster import OUTSIDER
 from harness.deployment import Deployment
 
 DAG = "kling_text_to_video"
@@ -46,8 +47,20 @@ def test_the_video_tab_streams_what_the_task_delivered_to_readers_only(
     assert (status, body, headers["content-range"]) == (206, video[100:200], f"bytes 100-199/{len(video)}")
     status, headers, _ = fetch(tab + "/video", {**bearer, "Range": f"bytes={len(video)}-"})
     assert (status, headers["content-range"]) == (416, f"bytes */{len(video)}")
-    # (Logged out and forbidden cannot be seen here: the deployment's simple auth manager runs in
-    # its all-admins mode, whose middleware makes every request an admin's.)
+    # Airflow's authentication and authorization guard every route: logged out 401; a user who may
+    # not read this DAG 403 (the deployment's "outsider" reads only kling_batch_production).
+    for route in (tab, tab + "/video"):
+        assert fetch(route)[0] == 401
+        status, _, body = fetch(route, {"Authorization": "Bearer forged.jwt.token"})
+        assert (status, b"Invalid JWT token" in body) == (403, True)  # Airflow's own answer to a bad token
+    outsider = {"Authorization": f"Bearer {airflow.token_for(OUTSIDER)}"}
+    for route in (tab, tab + "/video"):
+        status, _, body = fetch(route, outsider)
+        assert status == 403, body[:500]
+        assert video[:64] not in body
+    # The same outsider is let into the DAG they may read: the 403 above is about the DAG.
+    status, _, body = fetch(tab.replace(DAG, "kling_batch_production"), outsider)
+    assert (status, b"no such task instance" in body) == (200, True)
     # Nothing is served but what a task instance recorded: another task, a path-like or oversized name.
     status, _, body = fetch(tab.replace("/download/", "/report/") + "/video", bearer)
     assert (status, b"not a Kling task" in body) == (404, True)  # a task of yours naming the same file
