@@ -10,6 +10,7 @@ from typing import Any
 
 from airflow_provider_kling.models import redact_url
 from airflow_provider_kling.models.cost import cost_of, describe_cost, figure_text, json_usage
+from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY, video_record
 
 #: XCom keys every Kling task writes (the "Kling video" extra link reads the first).
 VIDEO_URL_XCOM_KEY = "kling_video_url"
@@ -83,7 +84,8 @@ def task_end_xcoms(result: dict[str, Any], shape: str) -> dict[str, Any]:
         raise ValueError(f"end_task={shape!r}; allowed: {', '.join(RETURN_SHAPES)}")
     value = result if shape == RETURN_GENERATION else task_summary(result)
     url = result.get("video_url") or ""
-    return {"return_value": value, VIDEO_URL_XCOM_KEY: url, VIDEO_LINK_XCOM_KEY: url}
+    record = video_record(generation_ids=[result.get("id")], cost=result.get("cost"), seconds=result.get("duration"))
+    return {"return_value": value, VIDEO_URL_XCOM_KEY: url, VIDEO_LINK_XCOM_KEY: url, VIDEO_RECORD_XCOM_KEY: record}
 
 
 def delivered_uri(value: Any) -> str | None:

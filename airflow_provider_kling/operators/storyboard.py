@@ -274,8 +274,8 @@ class KlingStoryboardOperator(KlingWaitingTask):
             delivered_by=self.delivered_by(context),
             logger=self.log,
         )
-        self.record_delivery(context, delivery)
         generation_ids = [shot.generation_id for shot in finished]
+        self.record_delivery(context, delivery, generation_ids, seconds=float(board.seconds))
         self.note_lineage(
             model=board.shots[0].model,
             generation_ids=generation_ids,

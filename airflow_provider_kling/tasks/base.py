@@ -14,6 +14,7 @@ from airflow_provider_kling.lineage import operator_lineage, prompt_fingerprint
 from airflow_provider_kling.models.cost import known_usd
 from airflow_provider_kling.models.media_values import shown_source
 from airflow_provider_kling.models.ownership import delivered_by as task_instance_record
+from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY, video_record
 from airflow_provider_kling.task_outputs import VIDEO_LINK_XCOM_KEY, VIDEO_URL_XCOM_KEY, ready_line
 from airflow_provider_kling.tasks.failures import airflow_failure_semantics
 from airflow_provider_kling.tasks.private_fields import install_private_fields, working_values
@@ -174,8 +175,24 @@ class KlingTask(BaseOperator):
             duration_seconds=result.get("duration"),
             cost_usd=known_usd(result.get("cost")),
         )
+        self.record_video(
+            context,
+            generation_ids=[result.get("id")],
+            cost=result.get("cost"),
+            seconds=result.get("duration"),
+        )
         self.log.info("%s", ready_line(result))
         return result
+
+    def record_video(self, context: Context, **facts: Any) -> None:
+        """Push this task instance's ``kling_video`` record (the Videos page lists it).
+
+        Facts recorded earlier in this process (the finished generation's length, before its
+        delivery) are kept; the model is the task's own when it has one.
+        """
+        known = self.__dict__.setdefault("_video_facts", {"model": getattr(self, "model", None)})
+        known.update({name: value for name, value in facts.items() if value is not None})
+        context["ti"].xcom_push(key=VIDEO_RECORD_XCOM_KEY, value=video_record(**known))
 
     def reserve_video_link(self, context: Context) -> None:
         """Store an empty extra link until the video exists (a missing XCom is logged as an error)."""
@@ -189,9 +206,23 @@ class KlingTask(BaseOperator):
         ti = context["ti"]
         return task_instance_record(ti.dag_id, ti.run_id, ti.task_id, -1 if ti.map_index is None else ti.map_index)
 
-    def record_delivery(self, context: Context, delivery: Delivery) -> None:
-        """Point the extra link at the stored video and describe it on every outlet Asset event."""
+    def record_delivery(
+        self, context: Context, delivery: Delivery, generation_ids: list[str] | None = None, seconds: Any = None
+    ) -> None:
+        """Point the extra link at the stored video and describe it on every outlet Asset event.
+
+        :param generation_ids: the generations joined in it (a storyboard's shots), if not only its own.
+        :param seconds: its length, when it is not its generation's (a storyboard's).
+        """
         self.record_video_url(context, delivery.uri)
+        self.record_video(
+            context,
+            generation_ids=generation_ids or [delivery.generation_id],
+            cost=delivery.cost,
+            seconds=seconds,
+            delivered=True,
+            poster=bool(delivery.poster_uri),
+        )
         self.note_lineage(read=[delivery.source_url], wrote=[delivery.uri, delivery.metadata_uri])
         extra: dict[str, Any] = {k: v for k, v in delivery.to_xcom().items() if v is not None}
         outlet_events = context.get("outlet_events")

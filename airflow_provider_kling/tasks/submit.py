@@ -115,6 +115,7 @@ def submit_once(
         _check_price(task, request, cap)
         submitted = _create(task, ledger, request, inline, record, fingerprint)
     context["ti"].xcom_push(key=GENERATION_ID_XCOM_KEY, value=submitted.generation_id)
+    task.record_video(context, generation_ids=[submitted.generation_id], model=submitted.model)
     context["ti"].xcom_push(
         key=GENERATION_FACTS_XCOM_KEY, value={"model": submitted.model, "submitted_at": submitted.created_at}
     )

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from airflow_provider_kling.hooks.kling import KlingHook
+from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY
 from airflow_provider_kling.operators.kling import KLING_VIDEOS_ASSET, KlingDownloadVideoOperator
 from airflow_provider_kling.retry import RetryPolicy
 from airflow_provider_kling.task_outputs import VIDEO_URL_XCOM_KEY
@@ -70,6 +71,13 @@ def test_downloads_into_a_folder_with_sidecar_and_poster(simulator, tmp_path):
     assert sidecar["probe"]["width"] == 160
     assert beside(video, ".poster.jpg").read_bytes()[:2] == b"\xff\xd8"
     assert context["ti"].xcoms[VIDEO_URL_XCOM_KEY] == uri
+    record = context["ti"].xcoms[VIDEO_RECORD_XCOM_KEY]
+    assert (record["generation_ids"], record["usd"], record["delivered"], record["poster"]) == (
+        [generation_id],
+        0.49,
+        True,
+        True,
+    )
     assert context["outlet_events"][KLING_VIDEOS_ASSET].extra["uri"] == uri
     assert context["outlet_events"][KLING_VIDEOS_ASSET].extra["cost"] == {"usd": 0.49, "credits": 980000}
     assert leftovers(video.parent) == [video.name, f"{video.name}.kling.json", f"{video.name}.poster.jpg"]

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from airflow_provider_kling.exceptions import KlingValidationError
+from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY
 from airflow_provider_kling.operators.kling import KlingTextToVideoOperator
 from airflow_provider_kling.task_outputs import GENERATION_ID_XCOM_KEY, VIDEO_URL_XCOM_KEY
 from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
@@ -29,6 +30,9 @@ def test_submit_returns_the_id_and_records_it_before_anything_else(simulator):
     generation_id = op.execute(context)
     assert simulator.stats()["creates"] == 1
     assert context["ti"].xcoms[GENERATION_ID_XCOM_KEY] == generation_id
+    # What the Videos page lists: the model now, the cost when a task sees the generation finish.
+    record = context["ti"].xcoms[VIDEO_RECORD_XCOM_KEY]
+    assert (record["generation_ids"], record["model"], record["usd"]) == ([generation_id], op.model, None)
     stored = context["task_state_store"].get("kling_generation")
     assert stored["generation_id"] == generation_id
     body = simulator.stats()["generations"][generation_id]
@@ -165,6 +169,9 @@ def test_a_generation_already_finished_returns_without_deferring(simulator):
     assert result["status"] == "completed"
     assert context["ti"].xcoms[VIDEO_URL_XCOM_KEY] == result["video_url"]
     assert simulator.stats()["creates"] == 1
+    record = context["ti"].xcoms[VIDEO_RECORD_XCOM_KEY]
+    assert (record["model"], record["usd"], record["seconds"]) == (op.model, 0.49, result["duration"])
+    assert record["delivered"] is False  # kept only at the API
 
 
 def test_non_deferrable_wait_polls_in_place(simulator):

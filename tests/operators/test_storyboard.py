@@ -14,6 +14,7 @@ from airflow_provider_kling.delivery import stitch
 from airflow_provider_kling.delivery.pages import THUMB_WIDTH
 from airflow_provider_kling.exceptions import KlingGenerationFailed
 from airflow_provider_kling.models.storyboard import plan_storyboard
+from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY
 from airflow_provider_kling.operators.storyboard import PROGRESS_XCOM_KEY, KlingStoryboardOperator
 from airflow_provider_kling.simulator.video import clip_colour
 from airflow_provider_kling.version_compat import AirflowException, AirflowFailException, TaskDeferred
@@ -83,6 +84,9 @@ def test_side_by_side_shots_render_at_once_and_join_in_order(simulator, tmp_path
     assert sidecar["probe"]["duration"] == pytest.approx(9.5, abs=1)
     assert sidecar["metadata"] == {"campaign": "launch"}  # as every generating operator's
     assert sidecar["delivered_by"]["dag_id"] == "dag"
+    record = context["ti"].xcoms[VIDEO_RECORD_XCOM_KEY]  # one video of both shots, not the last shot
+    assert (record["generation_ids"], record["usd"], record["delivered"]) == (result["generation_ids"], 0.98, True)
+    assert record["seconds"] == pytest.approx(10)
     # Delivered like every video: the kling_videos Asset event names it.
     [event] = context["outlet_events"].events.values()
     assert event.extra["uri"].endswith(f"{tmp_path}/ad.mp4")

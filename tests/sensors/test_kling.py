@@ -8,6 +8,7 @@ import pytest
 from airflow.sdk import PokeReturnValue
 
 from airflow_provider_kling.hooks.kling import KlingHook
+from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY
 from airflow_provider_kling.sensors.kling import KlingGenerationSensor
 from airflow_provider_kling.task_outputs import VIDEO_URL_XCOM_KEY
 from airflow_provider_kling.triggers.kling import KlingGenerationTrigger
@@ -46,6 +47,8 @@ def test_a_finished_generation_returns_at_once_without_a_trigger(simulator):
     assert result["id"] == generation_id
     assert set(result) == {"id", "status", "video_url", "video_urls", "duration", "usage", "cost", "error"}
     assert context["ti"].xcoms[VIDEO_URL_XCOM_KEY] == result["video_url"]
+    record = context["ti"].xcoms[VIDEO_RECORD_XCOM_KEY]
+    assert (record["generation_ids"], record["usd"], record["model"]) == ([generation_id], 0.49, None)
 
 
 def test_failed_generation_fails_without_retry_with_the_apis_message(simulator):
