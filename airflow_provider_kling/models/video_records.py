@@ -74,9 +74,7 @@ class TaskVideo:
     poster: bool = False
 
 
-def read_record(
-    dag_id: str, run_id: str, task_id: str, map_index: int, at: datetime, value: Any
-) -> TaskVideo | None:
+def read_record(dag_id: str, run_id: str, task_id: str, map_index: int, at: datetime, value: Any) -> TaskVideo | None:
     """One ``kling_video`` XCom as a :class:`TaskVideo`; ``None`` when it is not a record at all."""
     if not isinstance(value, dict):
         return None

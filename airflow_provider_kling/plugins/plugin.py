@@ -38,5 +38,11 @@ class KlingVideosPlugin(AirflowPlugin):
             "href": URL_PREFIX + "/task-instance/{DAG_ID}/{RUN_ID}/{TASK_ID}/{MAP_INDEX}",
             "destination": "task_instance",
             "url_route": "kling_video",
-        }
+        },
+        {
+            "name": "Kling videos",
+            "href": URL_PREFIX + "/videos",
+            "destination": "nav",
+            "url_route": "kling_videos",
+        },
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +11,7 @@ from airflow.models.taskinstance import TaskInstance
 from airflow.models.xcom import XComModel
 from sqlalchemy import select
 
+from airflow_provider_kling.delivery import storage
 from airflow_provider_kling.delivery.ownership import is_recorded_file, product_sidecar
 from airflow_provider_kling.delivery.storage import as_storage_path
 from airflow_provider_kling.models.ownership import delivering_dag
@@ -76,39 +79,66 @@ def recorded_video(value: Any, dag_id: str) -> RecordedVideo:
     :raises NotRecorded: no video is named, it is gone, what is there is not what the sidecar
         records, or another DAG's task delivered it.
     """
+    path, sidecar = _recorded_sidecar(value, dag_id)
+    with _storage_said():
+        try:
+            stat = path.stat()
+        except OSError:
+            raise NotRecorded("the video this task delivered is gone since it was recorded") from None
+        size = getattr(stat, "st_size", None)
+        if type(size) is not int or size != sidecar.get("size") or not _is_recorded(path, sidecar, size, stat):
+            raise NotRecorded("the file where this task delivered its video is not the one its sidecar records")
+    return RecordedVideo(path, size, sidecar)
+
+
+def recorded_still(value: Any, dag_id: str, kind: str) -> Any:
+    """The poster or contact sheet beside the video a Kling task delivered, if the product wrote it there.
+
+    Only the still itself is checked against the sidecar (not the video: a page of posters does not
+    hash a thousand videos).
+
+    :param kind: ``poster`` or ``contact_sheet``.
+    :raises NotRecorded: as :func:`recorded_video`, or that still is not there as the sidecar records it.
+    """
+    path, sidecar = _recorded_sidecar(value, dag_id)
+    with _storage_said():
+        still = storage.companion(path, kind)
+        if not is_recorded_file(still, sidecar):
+            raise NotRecorded(f"this task's video has no {kind.replace('_', ' ')} the product wrote")
+    return still
+
+
+def _recorded_sidecar(value: Any, dag_id: str) -> tuple[Any, dict[str, Any]]:
+    """Where a task's return value says its video is, and the product's sidecar there (of this DAG)."""
     uri = delivered_uri(value)
     if uri is None:
         raise NotRecorded("this task instance recorded no delivered video (it kept none, or is not a Kling task)")
     if not (uri.startswith("/") or uri.split("://", 1)[0] in STORAGE_SCHEMES):
         raise NotRecorded("the video this task recorded is not in a storage this page reads from")
-    try:
-        video = _checked(as_storage_path(uri))
-    except NotRecorded:
-        raise
-    except Exception as err:  # a storage error (S3 down, no provider): said on the page, never a 500
-        raise NotRecorded(f"the storage holding this video could not be read ({type(err).__name__})") from None
-    delivered_in = delivering_dag(video.sidecar)
+    with _storage_said():
+        path = as_storage_path(uri)
+        sidecar = product_sidecar(path)
+    if sidecar is None:
+        raise NotRecorded("the video this task delivered is gone, or its sidecar is: nothing is served")
+    delivered_in = delivering_dag(sidecar)
     if delivered_in is None:
         raise NotRecorded(
             "the video's sidecar does not record which DAG delivered it: deliver it again to watch it here"
         )
     if delivered_in != dag_id:  # which DAG is not said: readers of this one may not know of it
         raise NotRecorded("this video was delivered by a task of another DAG: it plays only in that DAG's tasks")
-    return video
+    return path, sidecar
 
 
-def _checked(path: Any) -> RecordedVideo:
-    sidecar = product_sidecar(path)
-    if sidecar is None:
-        raise NotRecorded("the video this task delivered is gone, or its sidecar is: nothing is served")
+@contextmanager
+def _storage_said() -> Iterator[None]:
+    """A storage error (S3 down, no provider) as :class:`NotRecorded`: said on the page, never a 500."""
     try:
-        stat = path.stat()
-    except OSError:
-        raise NotRecorded("the video this task delivered is gone since it was recorded") from None
-    size = getattr(stat, "st_size", None)
-    if type(size) is not int or size != sidecar.get("size") or not _is_recorded(path, sidecar, size, stat):
-        raise NotRecorded("the file where this task delivered its video is not the one its sidecar records")
-    return RecordedVideo(path, size, sidecar)
+        yield
+    except NotRecorded:
+        raise
+    except Exception as err:
+        raise NotRecorded(f"the storage holding this video could not be read ({type(err).__name__})") from None
 
 
 _VERIFIED: dict[tuple[str, int, Any, str], bool] = {}

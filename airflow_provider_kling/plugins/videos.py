@@ -22,10 +22,23 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from airflow_provider_kling.delivery.storage import is_local
 from airflow_provider_kling.models.byte_range import RangeNotSatisfiable, byte_range
 from airflow_provider_kling.models.cost import amount_text, known_usd
+from airflow_provider_kling.models.destinations import CONTACT_SHEET, POSTER, companion_name
 from airflow_provider_kling.models.values import is_money
-from airflow_provider_kling.plugins.recorded import NotRecorded, RecordedVideo, recorded_video, task_return_value
+from airflow_provider_kling.plugins import overview
+from airflow_provider_kling.plugins.page import page
+from airflow_provider_kling.plugins.recorded import (
+    NotRecorded,
+    RecordedVideo,
+    recorded_still,
+    recorded_video,
+    task_return_value,
+)
 
 CHUNK = 1 << 20
+#: The product's stills are JPEGs of some dozens of kilobytes; a contact sheet of many shots a few MiB.
+MAX_STILL_BYTES = 16 << 20
+#: The most shots the tab lists (a storyboard has a handful).
+MAX_SHOTS = 100
 #: Names as Airflow allows them (ids, run ids), with room to spare; anything longer is refused unread.
 Name = Annotated[str, Path(min_length=1, max_length=250)]
 #: A map index; the UI leaves its placeholder as it is for a task that is not mapped (-1 then).
@@ -46,6 +59,7 @@ def map_index_of(text: str) -> int:
 #: (the video is found through one); 401 / 403 otherwise.
 READS_THE_DAG = [Depends(requires_access_dag("GET", DagAccessEntity.XCOM))]
 app = FastAPI(title="Kling videos", docs_url=None, redoc_url=None, openapi_url=None)
+app.include_router(overview.router)
 TASK = "/task-instance/{dag_id}/{run_id}/{task_id}/{map_index}"
 
 
@@ -102,15 +116,71 @@ def _chunks(handle: Any, length: int) -> Iterator[bytes]:
 def video_tab(
     request: Request, session: SessionDep, dag_id: Name, run_id: Name, task_id: Name, map_index: MapIndex
 ) -> HTMLResponse:
-    """The Video tab: the player and what the sidecar says (cost, generation, size)."""
+    """The Video tab: the player, its poster, a storyboard's contact sheet and shots, what the sidecar says."""
     try:
         video = _recorded(session, dag_id, run_id, task_id, map_index)
     except NotRecorded as err:
-        return HTMLResponse(_page(f"<p class='note'>{html.escape(str(err))}</p>"))
-    facts = _facts(video)
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in facts)
-    player = f"<video controls preload='metadata' src='{html.escape(request.url.path)}/video'></video>"
-    return HTMLResponse(_page(f"{player}<table>{rows}</table>"))
+        return HTMLResponse(page(f"<p class='note'>{html.escape(str(err))}</p>"))
+    here = html.escape(request.url.path)
+    stills = recorded_files(video.sidecar)
+    poster = f" poster='{here}/still/poster'" if POSTER in stills else ""
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in _facts(video))
+    sheet = (
+        f"<h3>Contact sheet</h3><img alt='one still per shot' style='max-width:min(100%,960px)' "
+        f"src='{here}/still/contact_sheet'>"
+        if CONTACT_SHEET in stills
+        else ""
+    )
+    player = f"<video controls preload='metadata'{poster} src='{here}/video'></video>"
+    return HTMLResponse(page(f"{player}<table>{rows}</table>{_shots(video.sidecar)}{sheet}"))
+
+
+@app.get(TASK + "/still/{kind}", dependencies=READS_THE_DAG)
+def still(session: SessionDep, dag_id: Name, run_id: Name, task_id: Name, map_index: MapIndex, kind: Name) -> Response:
+    """The poster or the contact sheet the product wrote beside the task's video (JPEG)."""
+    if kind not in (POSTER, CONTACT_SHEET):
+        raise HTTPException(status_code=404, detail=f"no such still: {POSTER} or {CONTACT_SHEET}")
+    try:
+        value = task_return_value(session, dag_id, run_id, task_id, map_index_of(map_index))
+        path = recorded_still(value, dag_id, kind)
+        with _open(path) as handle:  # a still is a few dozen kilobytes
+            data = handle.read(MAX_STILL_BYTES + 1)
+    except NotRecorded as err:
+        raise HTTPException(status_code=404, detail=str(err)) from None
+    except Exception as err:
+        raise HTTPException(status_code=404, detail=f"the still could not be read ({type(err).__name__})") from None
+    if len(data) > MAX_STILL_BYTES:
+        raise HTTPException(status_code=404, detail="that still is larger than any the product writes")
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
+
+
+def recorded_files(sidecar: dict[str, Any]) -> set[str]:
+    """The stills (poster, contact sheet) a sidecar records beside its video."""
+    files = sidecar["files"] if isinstance(sidecar.get("files"), dict) else {}
+    video = str(sidecar.get("video"))
+    return {kind for kind in (POSTER, CONTACT_SHEET) if companion_name(video, kind) in files}
+
+
+def _shots(sidecar: dict[str, Any]) -> str:
+    """A storyboard's shots: each one's label, generation, length and cost."""
+    shots = sidecar.get("shots")
+    if not isinstance(shots, list) or not shots:
+        return ""
+    rows = []
+    for shot in shots[:MAX_SHOTS]:
+        if not isinstance(shot, dict):
+            continue
+        usd = known_usd(shot.get("cost"))
+        seconds = shot.get("duration")
+        cells = (
+            str(shot.get("label", "")),
+            str(shot.get("generation_id", "")),
+            f"{seconds:g} s" if is_money(seconds) and seconds > 0 else "",
+            amount_text(usd) if usd is not None else "not reported",
+        )
+        rows.append("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>")
+    head = "<tr><th>Shot</th><th>Generation</th><th>Length</th><th>Cost</th></tr>"
+    return f"<h3>Shots</h3><table>{head}{''.join(rows)}</table>"
 
 
 def _facts(video: RecordedVideo) -> list[tuple[str, str]]:
@@ -130,12 +200,3 @@ def _facts(video: RecordedVideo) -> list[tuple[str, str]]:
         ("Size", f"{video.size:,} bytes"),
         ("Sidecar", video.path.name + ".kling.json"),
     ]
-
-
-def _page(body: str) -> str:
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Kling video</title><style>"
-        "body{font-family:system-ui,sans-serif;margin:1rem}video{width:min(100%,960px);max-height:60vh;background:#000}"
-        "th{text-align:left;padding-right:1rem}.note{color:#555}</style></head>"
-        f"<body>{body}</body></html>"
-    )

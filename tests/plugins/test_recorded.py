@@ -123,7 +123,7 @@ def _forged_sidecar_beside(video, size):
     from airflow_provider_kling.models.ownership import ownership_record
 
     files = {video.name: {"sha256": "0" * 64, "size": size}}
-    record = {"generation_id": "g", "size": size, **ownership_record(video.name, files, {})}
+    record = {"generation_id": "g", "size": size, "delivered_by": BY, **ownership_record(video.name, files, {})}
     video.with_name(video.name + ".kling.json").write_text(json.dumps(record))
 
 
