@@ -201,6 +201,8 @@ class Simulator:
         self.config = config or SimulatorConfig()
         self.secret = uuid.uuid4().hex.encode()
         self.sample = resources.files("airflow_provider_kling.simulator").joinpath("sample.mp4").read_bytes()
+        #: Every id this simulator ever gave, kept across resets: the API never gives one twice.
+        self.issued: set[str] = set()
         self.reset()
 
     def reset(self) -> None:
@@ -242,10 +244,11 @@ class Simulator:
         return not self.config.api_key or hmac.compare_digest(token.strip(), self.config.api_key)
 
     def _new_id(self, model: str) -> str:
-        """A generation id never given before (a re-seed after a config change draws the same ids again)."""
+        """A generation id never given before (a re-seed, a reset, draws the same ids again)."""
         while True:
             candidate = self._draw_id(model)
-            if candidate not in self.generations:
+            if candidate not in self.generations and candidate not in self.issued:
+                self.issued.add(candidate)
                 return candidate
 
     def _draw_id(self, model: str) -> str:

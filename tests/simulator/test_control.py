@@ -56,3 +56,12 @@ def test_bad_money_writes_its_text_in_each_place_as_it_is(simulator):
 def test_bad_money_refuses_a_place_it_does_not_know(simulator):
     response = requests.post(simulator.url + "/_sim/config", json={"bad_money": {"refund": "NaN"}}, timeout=10)
     assert (response.status_code, response.json()) == (400, {"error": "unknown bad_money places ['refund']"})
+
+
+def test_a_reset_forgets_generations_but_never_gives_an_id_twice(simulator):
+    # The API never reuses a generation id; a reset between scenarios must not either (the Videos
+    # page merges a generation's records across tasks by its id).
+    before = {create(simulator, f"before {n}") for n in range(3)}
+    simulator.reset()
+    after = {create(simulator, f"after {n}") for n in range(3)}
+    assert not before & after
