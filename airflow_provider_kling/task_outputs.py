@@ -74,17 +74,20 @@ def task_summary(result: dict[str, Any], destination: str | None = None) -> dict
     }
 
 
-def task_end_xcoms(result: dict[str, Any], shape: str) -> dict[str, Any]:
+def task_end_xcoms(result: dict[str, Any], shape: str, model: str | None = None) -> dict[str, Any]:
     """The XComs a task that ends in the triggerer leaves, as the task process would have left them.
 
     :param result: the finished generation (:meth:`Generation.to_xcom`).
     :param shape: :data:`RETURN_GENERATION` or :data:`RETURN_SUMMARY`.
+    :param model: its model, when the trigger knows it (its ``kling_video`` record names it).
     """
     if shape not in RETURN_SHAPES:
         raise ValueError(f"end_task={shape!r}; allowed: {', '.join(RETURN_SHAPES)}")
     value = result if shape == RETURN_GENERATION else task_summary(result)
     url = result.get("video_url") or ""
-    record = video_record(generation_ids=[result.get("id")], cost=result.get("cost"), seconds=result.get("duration"))
+    record = video_record(
+        generation_ids=[result.get("id")], model=model, cost=result.get("cost"), seconds=result.get("duration")
+    )
     return {"return_value": value, VIDEO_URL_XCOM_KEY: url, VIDEO_LINK_XCOM_KEY: url, VIDEO_RECORD_XCOM_KEY: record}
 
 

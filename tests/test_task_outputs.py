@@ -42,3 +42,17 @@ def test_a_summary_of_a_bad_usage_is_json_with_an_unknown_cost(usage):
     json.dumps(summary, allow_nan=False)
     json.dumps(task_end_xcoms(result, RETURN_SUMMARY)["return_value"], allow_nan=False)
     assert "cost unknown" in ready_line(result)
+
+
+def test_a_task_ended_in_the_triggerer_records_its_video_with_the_model():
+    result = {"id": "g1", "status": "completed", "video_url": "https://cdn/v.mp4?sig=x", "cost": {"usd": 0.49}}
+    record = task_end_xcoms(result, RETURN_SUMMARY, "kling-video/v1.6/pro/text-to-video")["kling_video"]
+    assert record == {
+        "generation_ids": ["g1"],
+        "model": "kling-video/v1.6/pro/text-to-video",
+        "usd": 0.49,
+        "seconds": None,
+        "delivered": False,
+        "poster": False,
+    }
+    assert "sig=" not in str(record)  # the record holds no URL

@@ -194,7 +194,7 @@ class KlingGenerationTrigger(BaseTrigger):
         try:
             from airflow.sdk.execution_time.xcom import XCom
 
-            for key, value in task_end_xcoms(result, str(self.end_task)).items():
+            for key, value in task_end_xcoms(result, str(self.end_task), self.model).items():
                 await sync_to_async(XCom.set)(
                     key, value, dag_id=ti.dag_id, task_id=ti.task_id, run_id=ti.run_id, map_index=ti.map_index
                 )
