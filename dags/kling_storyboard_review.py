@@ -3,9 +3,10 @@
 storyboard -> KlingStoryboardOperator renders and joins the shots into a video waiting for review
               (``<kling_output>/review/``), with its contact sheet beside it.
 review     -> the standard provider's HITLOperator: a person opens the task's "Required Actions"
-              in Airflow's UI, sees where the video and its contact sheet are, what they cost and
-              the video's SHA-256, and chooses Publish or Reject (with a reason). Nothing waits on
-              a worker meanwhile. Only the users in ``KLING_REVIEWERS`` may answer, when it is set.
+              in Airflow's UI, sees the poster, watches the video (a link to the storyboard's
+              Video tab, which plays it only while it is still the video asked about), reads what
+              it cost and its SHA-256, and chooses Publish or Reject (with a reason). Nothing waits
+              on a worker meanwhile. Only the users in ``KLING_REVIEWERS`` may answer, when it is set.
 act        -> Publish: the video (and its sidecar, poster and contact sheet) is copied to the
               publishing folder (Variable ``kling_publish``, default ``<kling_output>/published/``),
               all or nothing, and only if it is still the video reviewed (same SHA-256): a video
@@ -25,6 +26,7 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param, Variable, dag, get_current_context, task
 
 from airflow_provider_kling.operators.storyboard import KlingStoryboardOperator
+from airflow_provider_kling.plugins.links import video_tab_url
 
 POLL_INTERVAL = float(os.environ.get("KLING_POLL_INTERVAL", "10"))
 OUTPUT = "{{ var.value.get('kling_output', '/tmp/kling-videos') }}"
@@ -33,6 +35,14 @@ SHOTS = [
     {"prompt": "A hand picks the tote bag up and swings it over a shoulder", "duration": 5},
 ]
 BODY = """\
+{% set board = ti.xcom_pull(task_ids='storyboard') -%}
+{% set watch = kling_video_tab(dag.dag_id, run_id, 'storyboard', sha256=board['sha256']) -%}
+[![The storyboard's poster: open it to watch the video]({{ kling_video_tab(dag.dag_id, run_id, 'storyboard', \
+still='poster') }})]({{ watch }})
+
+**[▶ Watch the video]({{ watch }})** before you choose: it plays only while it is still the video
+with the SHA-256 below.
+
 **Storyboard video:** `{{ ti.xcom_pull(task_ids='storyboard')['uri'] }}`
 
 **Contact sheet** (one still per shot): `{{ ti.xcom_pull(task_ids='storyboard')['uri'] ~ '.contact-sheet.jpg' }}`
@@ -60,6 +70,8 @@ REVIEWERS = [
     schedule=None,
     start_date=datetime(2025, 1, 1),
     catchup=False,
+    # The question links to the storyboard's Video tab (the provider's plugin) and embeds its poster.
+    user_defined_macros={"kling_video_tab": video_tab_url},
     tags=["kling", "example", "storyboard", "review"],
     default_args={"retries": 1, "retry_delay": timedelta(seconds=10)},
 )

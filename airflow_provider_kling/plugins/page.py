@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from urllib.parse import quote
 
 from airflow_provider_kling.models.cost import amount_text
 from airflow_provider_kling.models.video_records import Spend, TaskVideo
+from airflow_provider_kling.plugins.links import segments
 from airflow_provider_kling.plugins.listing import Filters
 
 PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d")
@@ -30,11 +30,6 @@ def page(body: str, title: str = "Kling video") -> str:
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{STYLE}</style></head><body>{body}</body></html>"
     )
-
-
-def segments(*parts: object) -> str:
-    """A URL path of ``parts``, each quoted whole (a run id's ``:`` and ``+``, a ``/`` in a name)."""
-    return "/".join(quote(str(part), safe="") for part in parts)
 
 
 def videos_page(
@@ -140,7 +135,7 @@ def _video_table(videos: Sequence[TaskVideo], ui_base: str, app_base: str) -> st
 def _video_row(video: TaskVideo, ui_base: str, app_base: str) -> str:
     instance = segments(video.dag_id, video.run_id, video.task_id, video.map_index)
     poster = (
-        f"<img class='poster' loading='lazy' alt='' src='{app_base}/task-instance/{instance}/poster'>"
+        f"<img class='poster' loading='lazy' alt='' src='{app_base}/task-instance/{instance}/still/poster'>"
         if video.delivered and video.poster
         else ""
     )

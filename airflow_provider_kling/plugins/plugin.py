@@ -10,7 +10,7 @@ from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
-URL_PREFIX = "/kling"
+from airflow_provider_kling.plugins.links import URL_PREFIX
 
 
 class _VideosApp:

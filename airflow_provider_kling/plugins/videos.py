@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
 from airflow.api_fastapi.common.db.common import SessionDep
 from airflow.api_fastapi.core_api.security import requires_access_dag
-from fastapi import Depends, FastAPI, HTTPException, Path, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from airflow_provider_kling.delivery.storage import is_local
@@ -63,18 +63,39 @@ app.include_router(overview.router)
 TASK = "/task-instance/{dag_id}/{run_id}/{task_id}/{map_index}"
 
 
-def _recorded(session: Any, dag_id: str, run_id: str, task_id: str, map_index: str) -> RecordedVideo:
-    """The video the task instance recorded (raises ``NotRecorded`` saying what is missing)."""
-    return recorded_video(task_return_value(session, dag_id, run_id, task_id, map_index_of(map_index)), dag_id)
+#: ``?sha256=``: play the video only if it is still the one with these bytes (the one a review asked about).
+Reviewed = Annotated[str | None, Query(pattern="^[0-9a-f]{64}$")]
+
+
+def _recorded(
+    session: Any, dag_id: str, run_id: str, task_id: str, map_index: str, sha256: str | None = None
+) -> RecordedVideo:
+    """The video the task instance recorded (raises ``NotRecorded`` saying what is missing).
+
+    :param sha256: the bytes it must still have (a review's link says which video was put up for review).
+    """
+    video = recorded_video(task_return_value(session, dag_id, run_id, task_id, map_index_of(map_index)), dag_id)
+    if sha256 is not None and video.sidecar.get("sha256") != sha256:
+        raise NotRecorded(
+            f"this is not the video that was put up for review (SHA-256 {sha256[:16]}…): the task delivered "
+            "another one since. Do not approve what you have not watched: ask for a new review."
+        )
+    return video
 
 
 @app.get(TASK + "/video", dependencies=READS_THE_DAG)
 def stream_video(
-    request: Request, session: SessionDep, dag_id: Name, run_id: Name, task_id: Name, map_index: MapIndex
+    request: Request,
+    session: SessionDep,
+    dag_id: Name,
+    run_id: Name,
+    task_id: Name,
+    map_index: MapIndex,
+    sha256: Reviewed = None,
 ) -> Response:
     """The delivered MP4, whole or the byte range asked for (206), 416 past its end."""
     try:
-        video = _recorded(session, dag_id, run_id, task_id, map_index)
+        video = _recorded(session, dag_id, run_id, task_id, map_index, sha256)
     except NotRecorded as err:
         raise HTTPException(status_code=404, detail=str(err)) from None
     try:
@@ -114,11 +135,17 @@ def _chunks(handle: Any, length: int) -> Iterator[bytes]:
 
 @app.get(TASK, response_class=HTMLResponse, dependencies=READS_THE_DAG)
 def video_tab(
-    request: Request, session: SessionDep, dag_id: Name, run_id: Name, task_id: Name, map_index: MapIndex
+    request: Request,
+    session: SessionDep,
+    dag_id: Name,
+    run_id: Name,
+    task_id: Name,
+    map_index: MapIndex,
+    sha256: Reviewed = None,
 ) -> HTMLResponse:
     """The Video tab: the player, its poster, a storyboard's contact sheet and shots, what the sidecar says."""
     try:
-        video = _recorded(session, dag_id, run_id, task_id, map_index)
+        video = _recorded(session, dag_id, run_id, task_id, map_index, sha256)
     except NotRecorded as err:
         return HTMLResponse(page(f"<p class='note'>{html.escape(str(err))}</p>"))
     here = html.escape(request.url.path)
@@ -131,7 +158,8 @@ def video_tab(
         if CONTACT_SHEET in stills
         else ""
     )
-    player = f"<video controls preload='metadata'{poster} src='{here}/video'></video>"
+    query = f"?sha256={sha256}" if sha256 else ""  # the player streams the same, checked video
+    player = f"<video controls preload='metadata'{poster} src='{here}/video{query}'></video>"
     return HTMLResponse(page(f"{player}<table>{rows}</table>{_shots(video.sidecar)}{sheet}"))
 
 
@@ -198,5 +226,6 @@ def _facts(video: RecordedVideo) -> list[tuple[str, str]]:
         ("Cost", amount_text(usd) if usd is not None else "not reported"),
         ("Generation" + ("s" if len(ids) > 1 else ""), ", ".join(ids)),
         ("Size", f"{video.size:,} bytes"),
+        ("SHA-256", str(sidecar.get("sha256"))),
         ("Sidecar", video.path.name + ".kling.json"),
     ]

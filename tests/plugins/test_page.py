@@ -64,7 +64,7 @@ def test_each_video_links_to_its_task_instance_and_shows_its_poster_and_cost():
     tab = "/base/dags/nightly/runs/manual__2026-12-06T22%3A15%3A00%2B00%3A00/tasks/row.download/mapped/3/plugin/kling_video"
     assert f"href='{tab}'" in text
     assert (
-        "src='/base/kling/task-instance/nightly/manual__2026-12-06T22%3A15%3A00%2B00%3A00/row.download/3/poster'"
+        "src='/base/kling/task-instance/nightly/manual__2026-12-06T22%3A15%3A00%2B00%3A00/row.download/3/still/poster'"
         in text
     )
     assert "$0.49" in text

@@ -48,11 +48,35 @@ def test_an_approved_storyboard_is_published_with_its_contact_sheet(
     assert "base64" not in detail["body"]
     assert not (fresh.output / "published").exists()  # nothing ships before a person says so
 
-    # What the reviewer sees: the task's Required Actions in Airflow's UI.
+    # What the reviewer sees: the task's Required Actions in Airflow's UI, with the storyboard's
+    # poster in the question (Airflow renders the body's Markdown, images included).
     page.goto(f"{fresh.airflow.api_url}/dags/{DAG}/runs/{run_id}/tasks/review/required_actions")
     page.get_by_text("Publish this storyboard video?").first.wait_for()
     page.get_by_role("button", name="Publish").first.wait_for()
+    poster = page.get_by_role("img", name="The storyboard's poster")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=poster.element_handle())
     page.screenshot(path=str(screenshots / "storyboard-review.png"), full_page=True)
+
+    # The question's link: the storyboard's Video tab, playing the very video asked about.
+    watch = page.get_by_role("link", name="▶ Watch the video")
+    href = watch.get_attribute("href")
+    assert href is not None
+    assert href.endswith("?sha256=" + detail["body"].split("**SHA-256:** `", 1)[1][:64])
+    page.goto(fresh.airflow.api_url + href)  # Airflow opens the links of a question in a new tab
+    player = page.locator("video")
+    player.wait_for()
+    handle = player.element_handle()
+    handle.evaluate("v => { v.muted = true; return v.play(); }")
+    page.wait_for_function("v => v.currentTime > 0.3", arg=handle, timeout=20_000)
+    assert page.get_by_text("$0.98").first.is_visible()  # its cost (two shots), before choosing
+    assert page.get_by_role("cell", name="Shot 2").is_visible()
+    sheet = page.get_by_role("img", name="one still per shot")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=sheet.element_handle())
+    page.screenshot(path=str(screenshots / "storyboard-video-tab.png"), full_page=True)
+    # A link that names other bytes (the video was delivered again since the question) plays nothing.
+    page.goto(fresh.airflow.api_url + href[:-64] + "0" * 64)
+    page.get_by_text("this is not the video that was put up for review").wait_for()
+    assert page.locator("video").count() == 0
 
     answer(fresh, run_id, "Publish")
     assert fresh.airflow.wait_for_run(DAG, run_id, timeout=240) == "success"
