@@ -5,7 +5,9 @@ Screenshots go to a temporary folder, or to ``docs/images`` with ``KLING_UPDATE_
 
 from __future__ import annotations
 
+import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -80,3 +82,62 @@ def test_the_video_tab_streams_what_the_task_delivered_to_readers_only(
     page.wait_for_function("v => v.currentTime > 0.3", arg=handle, timeout=20_000)
     assert page.frame_locator("iframe").get_by_text("$0.49").is_visible()  # its cost, from the sidecar
     page.screenshot(path=str(screenshots / "video-tab.png"))
+
+
+BATCH = "kling_batch_production"
+
+
+def ensure_pool(airflow: Any, name: str, slots: int) -> None:
+    try:
+        airflow.rest("POST", "/api/v2/pools", {"name": name, "slots": slots, "include_deferred": True})
+    except RuntimeError as err:
+        if "HTTP 409" not in str(err):  # made already by another scenario of this session
+            raise
+
+
+def test_the_videos_page_lists_a_batch_with_its_costs_and_charts_the_spend(
+    fresh: Deployment, page: Any, screenshots: Path, tmp_path: Path
+) -> None:
+    fresh.simulator.configure(generation_seconds=2.0)
+    airflow = fresh.airflow
+    rows = tmp_path / "rows.jsonl"
+    names = [f"page-{i}" for i in range(3)]
+    rows.write_text("".join(json.dumps({"output": n, "prompt": f"Videos page shot {n}"}) + "\n" for n in names))
+    ensure_pool(airflow, "kling_generations", 10)  # what the batch DAG's docs tell users to create
+    run_id = airflow.trigger(BATCH, {"prompts_file": str(rows)})
+    assert airflow.wait_for_run(BATCH, run_id, timeout=300) == "success"
+    quoted_run = urllib.parse.quote(run_id, safe="")
+
+    # In Chromium, from Airflow's navigation: the plugin's Videos page in its frame.
+    page.goto(f"{airflow.api_url}/plugin/kling_videos")
+    frame = page.frame_locator("iframe")
+    listed = frame.locator(f"a[href*='/runs/{quoted_run}/tasks/row.download/mapped/']")
+    listed.first.wait_for()
+    # The three rows: each generate + download merged into one video.
+    records = airflow.sql(
+        "SELECT task_id, map_index, timestamp, value FROM xcom WHERE key = 'kling_video' AND run_id = %s", (run_id,)
+    )
+    assert listed.count() == 3, (frame.locator("body").inner_text(), records)
+    for index in range(3):
+        row = frame.locator(
+            "tr", has=frame.locator(f"a[href*='/runs/{quoted_run}/tasks/row.download/mapped/{index}/']")
+        )
+        assert "$0.49" in row.inner_text()  # its cost, recorded by the task that paid
+        poster = row.locator("img.poster")
+        poster.wait_for()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=poster.element_handle())
+    charts = frame.locator("svg[role='img']")
+    assert charts.count() == 2  # by DAG and by model
+    assert frame.locator("svg[aria-label='Spend per day by DAG'] rect").count() >= 1
+    assert BATCH in frame.locator(".legend").first.inner_text()
+    page.screenshot(path=str(screenshots / "videos-page.png"), full_page=True)
+
+    # Only the DAGs a user may read: the outsider reads the batch DAG, not the text-to-video one.
+    outsider = {"Authorization": f"Bearer {airflow.token_for(OUTSIDER)}"}
+    status, _, body = fetch(f"{airflow.api_url}/kling/videos", outsider)
+    assert status == 200
+    assert quoted_run.encode() in body
+    assert DAG.encode() not in body
+    assert fetch(f"{airflow.api_url}/kling/videos")[0] == 401
+    status, _, body = fetch(f"{airflow.api_url}/kling/videos?since=yesterday", outsider)
+    assert (status, b"since must be a day written YYYY-MM-DD" in body) == (422, True)
