@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
 
-ACCESS_ENV = "KLING_SYSTEM_DAG_ACCESS"
+from harness.cluster import ACCESS_ENV
 
 
 def dag_access() -> dict[str, list[str]]:

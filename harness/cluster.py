@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from harness.airflow_env import AIRFLOW, REPO, prepare_home
-from harness.auth_manager import ACCESS_ENV
 
 POSTGRES = os.environ.get("KLING_SYSTEM_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("KLING_SYSTEM_REDIS", "redis://127.0.0.1:6379")
@@ -134,6 +133,8 @@ OUTSIDER = "outsider"
 USERS = {ADMIN: "admin", OUTSIDER: "viewer"}
 #: The DAGs a user is limited to (every other user reads all of them): the outsider reads one example.
 DAG_ACCESS = {OUTSIDER: ["kling_batch_production"]}
+#: Where the deployment's auth manager (``harness.auth_manager``) reads ``DAG_ACCESS``.
+ACCESS_ENV = "KLING_SYSTEM_DAG_ACCESS"
 
 
 class AirflowCluster:
