@@ -15,6 +15,8 @@ from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY, v
 #: XCom keys every Kling task writes (the "Kling video" extra link reads the first).
 VIDEO_URL_XCOM_KEY = "kling_video_url"
 GENERATION_ID_XCOM_KEY = "kling_generation_id"
+#: A storyboard's ``{finished, total}`` shots, updated as each one finishes.
+PROGRESS_XCOM_KEY = "kling_storyboard_progress"
 #: Pushed beside the id by the submitting task: ``{"model": ..., "submitted_at": ...}``, so a
 #: sensor (and its trigger) polls with the model's floors, as the operator that created it would.
 GENERATION_FACTS_XCOM_KEY = "kling_generation_facts"

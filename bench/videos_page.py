@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.airflow_env import AIRFLOW  # noqa: E402
-from harness.cluster import POSTGRES  # noqa: E402
+from harness.airflow_env import AIRFLOW
+from harness.cluster import POSTGRES
 
 DAGS = [f"nightly_{n}" for n in range(5)]
 MODELS = ["kling-video/v1.6/pro/text-to-video", "klingai/video-v3-turbo-pro-text-to-video"]

@@ -25,6 +25,7 @@ VIDEO_RECORD_XCOM_KEY = "kling_video"
 #: Longer text in a record (an edited XCom) is not shown.
 MAX_TEXT = 200
 MAX_GENERATIONS = 64
+MAX_ERROR = 1000
 
 
 def video_record(
@@ -35,13 +36,15 @@ def video_record(
     seconds: Any = None,
     delivered: bool = False,
     poster: bool = False,
+    error: str | None = None,
 ) -> dict[str, Any]:
     """The ``kling_video`` XCom of one task instance (no URL: a signed API URL never goes in it).
 
     :param cost: the cost as the product records it (``{"usd": ...}``, ``"unknown"`` or ``None``).
     :param delivered: the task stored the video (its return value names it; the Video tab plays it).
+    :param error: why the task failed (the API's message for a failed generation), as its log says it.
     """
-    return {
+    record = {
         "generation_ids": [str(i) for i in generation_ids if i],
         "model": model if isinstance(model, str) else None,
         "usd": known_usd(cost),
@@ -49,6 +52,9 @@ def video_record(
         "delivered": bool(delivered),
         "poster": bool(poster),
     }
+    if error:
+        record["error"] = str(error)[:MAX_ERROR]
+    return record
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,7 @@ class TaskVideo:
     seconds: float | None = None
     delivered: bool = False
     poster: bool = False
+    failed: bool = False
 
 
 def read_record(dag_id: str, run_id: str, task_id: str, map_index: int, at: datetime, value: Any) -> TaskVideo | None:
@@ -94,6 +101,7 @@ def read_record(dag_id: str, run_id: str, task_id: str, map_index: int, at: date
         seconds if is_money(seconds) and seconds > 0 else None,
         value.get("delivered") is True,
         value.get("poster") is True,
+        isinstance(value.get("error"), str),
     )
 
 
@@ -128,6 +136,7 @@ def _one(group: Sequence[TaskVideo]) -> TaskVideo:
         first("seconds"),
         shown.delivered,
         shown.poster,
+        not shown.delivered and any(r.failed for r in group),
     )
 
 

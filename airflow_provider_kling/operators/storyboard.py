@@ -22,6 +22,7 @@ from airflow_provider_kling.models.storyboard import (
 )
 from airflow_provider_kling.models.values import as_seconds
 from airflow_provider_kling.operators.download import kling_videos_asset
+from airflow_provider_kling.task_outputs import PROGRESS_XCOM_KEY
 from airflow_provider_kling.tasks.delivering import check_destination_before_paying
 from airflow_provider_kling.tasks.ledger import SubmissionLedger
 from airflow_provider_kling.tasks.settle import settle_left_behind
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 
 #: The API's smallest image (shorter side, pixels): a last frame below it is enlarged to it.
 MIN_IMAGE_SIDE = 300
-PROGRESS_XCOM_KEY = "kling_storyboard_progress"
 
 
 class KlingStoryboardOperator(KlingWaitingTask):

@@ -149,7 +149,9 @@ def _video_row(video: TaskVideo, ui_base: str, app_base: str) -> str:
         html.escape(video.at.strftime("%Y-%m-%d %H:%M")),
         html.escape(video.dag_id),
         f"<a target='_top' href='{html.escape(target)}'>{task}</a>"
-        + ("" if video.delivered else " <span class='note'>(kept at the API)</span>"),
+        + (
+            "" if video.delivered else f" <span class='note'>({'failed' if video.failed else 'kept at the API'})</span>"
+        ),
         html.escape(video.model or "not recorded"),
         f"{video.seconds:g} s" if video.seconds else "",
         html.escape(amount_text(video.usd)) if video.usd is not None else "not reported",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from airflow.models.taskinstance import TaskInstance
@@ -15,7 +16,8 @@ from airflow_provider_kling.delivery import storage
 from airflow_provider_kling.delivery.ownership import is_recorded_file, product_sidecar
 from airflow_provider_kling.delivery.storage import as_storage_path
 from airflow_provider_kling.models.ownership import delivering_dag
-from airflow_provider_kling.task_outputs import delivered_uri
+from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY
+from airflow_provider_kling.task_outputs import PROGRESS_XCOM_KEY, delivered_uri
 
 
 @dataclass(frozen=True)
@@ -36,34 +38,65 @@ class NotRecorded(LookupError):
     """Nothing the product delivered is recorded for that task instance (the message says what is missing)."""
 
 
-def is_kling_task(operator: str | None) -> bool:
-    """Whether a task instance's operator (its class name, or a decorator's name) is one of the provider's."""
-    return bool(operator) and (str(operator).startswith("Kling") or operator == "@task.kling_video")
+def is_kling_task(operator: str | None, xcom_keys: Iterable[str] = ()) -> bool:
+    """Whether a task instance is one of the provider's tasks.
+
+    Its operator (class name, or a decorator's name) is one of the provider's, or it recorded a
+    ``kling_video`` (as a subclass of yours by another name does).
+    """
+    named = bool(operator) and (str(operator).startswith("Kling") or operator == "@task.kling_video")
+    return named or VIDEO_RECORD_XCOM_KEY in xcom_keys
 
 
-def task_return_value(session: Any, dag_id: str, run_id: str, task_id: str, map_index: int) -> Any:
-    """The ``return_value`` XCom of one Kling task instance.
+@dataclass(frozen=True)
+class TaskFacts:
+    """What one Kling task instance recorded, as the tab reads it.
+
+    :param xcoms: its ``return_value``, ``kling_video`` record and storyboard progress, by key.
+    """
+
+    operator: str
+    state: Any
+    start_date: datetime | None
+    xcoms: dict[str, Any]
+
+    @property
+    def return_value(self) -> Any:
+        return self.xcoms.get("return_value")
+
+
+def task_facts(session: Any, dag_id: str, run_id: str, task_id: str, map_index: int) -> TaskFacts:
+    """One Kling task instance: its state and what it recorded.
+
+    A task is a Kling one when its operator is one of the provider's (by name) or it recorded a
+    ``kling_video`` (a subclass of yours by another name does).
 
     :raises NotRecorded: no such task instance, or it is not a Kling task.
     """
-    operator = session.scalar(
-        select(TaskInstance.operator).where(
+    found = session.execute(
+        select(TaskInstance.operator, TaskInstance.state, TaskInstance.start_date).where(
             TaskInstance.dag_id == dag_id,
             TaskInstance.run_id == run_id,
             TaskInstance.task_id == task_id,
             TaskInstance.map_index == map_index,
         )
-    )
-    if operator is None:
+    ).first()
+    if found is None:
         raise NotRecorded("there is no such task instance (DAG, run, task and map index)")
-    if not is_kling_task(operator):
-        raise NotRecorded(f"this task instance is a {operator}, not a Kling task: it has no video")
-    query = XComModel.get_many(
-        run_id=run_id, key="return_value", dag_ids=dag_id, task_ids=task_id, map_indexes=map_index
-    )
-    row = session.scalars(query.limit(1)).first()
-    return None if row is None else XComModel.deserialize_value(row)
+    query = XComModel.get_many(run_id=run_id, key=None, dag_ids=dag_id, task_ids=task_id, map_indexes=map_index)
+    xcoms = {row.key: XComModel.deserialize_value(row) for row in session.scalars(query) if row.key in TAB_XCOMS}
+    if not is_kling_task(found.operator, xcoms):
+        raise NotRecorded(f"this task instance is a {found.operator}, not a Kling task: it has no video")
+    return TaskFacts(str(found.operator), found.state, found.start_date, xcoms)
 
+
+def task_return_value(session: Any, dag_id: str, run_id: str, task_id: str, map_index: int) -> Any:
+    """The ``return_value`` XCom of one Kling task instance (raises :class:`NotRecorded` as :func:`task_facts`)."""
+    return task_facts(session, dag_id, run_id, task_id, map_index).return_value
+
+
+#: The XComs the tab reads: the video's place, the task's record of it, a storyboard's progress.
+TAB_XCOMS = ("return_value", VIDEO_RECORD_XCOM_KEY, PROGRESS_XCOM_KEY)
 
 #: Where a delivered video may be: a local path or one of the object stores Airflow's providers serve.
 STORAGE_SCHEMES = ("file", "s3", "gs", "gcs", "abfs", "az", "adl")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
@@ -23,7 +24,9 @@ from airflow_provider_kling.delivery.storage import is_local
 from airflow_provider_kling.models.byte_range import RangeNotSatisfiable, byte_range
 from airflow_provider_kling.models.cost import amount_text, known_usd
 from airflow_provider_kling.models.destinations import CONTACT_SHEET, POSTER, companion_name
+from airflow_provider_kling.models.task_status import status_note
 from airflow_provider_kling.models.values import is_money
+from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY
 from airflow_provider_kling.plugins import overview
 from airflow_provider_kling.plugins.page import page
 from airflow_provider_kling.plugins.recorded import (
@@ -31,8 +34,10 @@ from airflow_provider_kling.plugins.recorded import (
     RecordedVideo,
     recorded_still,
     recorded_video,
+    task_facts,
     task_return_value,
 )
+from airflow_provider_kling.task_outputs import PROGRESS_XCOM_KEY
 
 CHUNK = 1 << 20
 #: The product's stills are JPEGs of some dozens of kilobytes; a contact sheet of many shots a few MiB.
@@ -74,7 +79,13 @@ def _recorded(
 
     :param sha256: the bytes it must still have (a review's link says which video was put up for review).
     """
-    video = recorded_video(task_return_value(session, dag_id, run_id, task_id, map_index_of(map_index)), dag_id)
+    return _pinned(
+        recorded_video(task_return_value(session, dag_id, run_id, task_id, map_index_of(map_index)), dag_id), sha256
+    )
+
+
+def _pinned(video: RecordedVideo, sha256: str | None) -> RecordedVideo:
+    """``video``, if it still has the bytes ``sha256`` names (when it names any)."""
     if sha256 is not None and video.sidecar.get("sha256") != sha256:
         raise NotRecorded(
             f"this is not the video that was put up for review (SHA-256 {sha256[:16]}…): the task delivered "
@@ -143,11 +154,22 @@ def video_tab(
     map_index: MapIndex,
     sha256: Reviewed = None,
 ) -> HTMLResponse:
-    """The Video tab: the player, its poster, a storyboard's contact sheet and shots, what the sidecar says."""
+    """The Video tab: the player, its poster, a storyboard's contact sheet and shots, what the sidecar says.
+
+    A task with no video to play says why: still rendering (its state, for how long, a storyboard's
+    shots finished), failed (the API's message, as the task recorded it), or it stored none.
+    """
     try:
-        video = _recorded(session, dag_id, run_id, task_id, map_index, sha256)
+        facts = task_facts(session, dag_id, run_id, task_id, map_index_of(map_index))
     except NotRecorded as err:
         return HTMLResponse(page(f"<p class='note'>{html.escape(str(err))}</p>"))
+    try:
+        video = _pinned(recorded_video(facts.return_value, dag_id), sha256)
+    except NotRecorded as err:
+        now = datetime.now(timezone.utc)
+        record, progress = facts.xcoms.get(VIDEO_RECORD_XCOM_KEY), facts.xcoms.get(PROGRESS_XCOM_KEY)
+        said = status_note(facts.state, facts.start_date, now, record, progress) if sha256 is None else None
+        return HTMLResponse(page(f"<p class='note'>{html.escape(said or str(err))}</p>"))
     here = html.escape(request.url.path)
     stills = recorded_files(video.sidecar)
     poster = f" poster='{here}/still/poster'" if POSTER in stills else ""

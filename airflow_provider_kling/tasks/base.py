@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 
 from airflow_provider_kling.events import result_from_event
+from airflow_provider_kling.exceptions import KlingError
 from airflow_provider_kling.lineage import operator_lineage, prompt_fingerprint
 from airflow_provider_kling.models.cost import known_usd
 from airflow_provider_kling.models.media_values import shown_source
@@ -76,13 +77,24 @@ class KlingTask(BaseOperator):
 
     def execute(self, context: Context) -> Any:
         """:meth:`run_task`, with Kling errors turned into the Airflow exception that does the right thing."""
-        with self.failure_semantics(), working_values(self):
+        with self.failure_semantics(), self.failure_recorded(context), working_values(self):
             return self.run_task(context)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after the trigger fired: :meth:`after_wait` with the finished generation, or fail clearly."""
-        with self.failure_semantics(), working_values(self):
+        with self.failure_semantics(), self.failure_recorded(context), working_values(self):
             return self.after_wait(context, self.finish(context, result_from_event(event)))
+
+    @contextmanager
+    def failure_recorded(self, context: Context) -> Iterator[None]:
+        """A Kling error said in this task's ``kling_video`` record (the Video tab shows it), then raised."""
+        try:
+            yield
+        except KlingError as err:
+            failed = getattr(err, "generation_id", None)
+            with suppress(Exception):  # the failure itself is what the task reports
+                self.record_video(context, generation_ids=[failed] if failed else None, error=str(err))
+            raise
 
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
         # Any resume method (a storyboard's next shot too) works on the real values.

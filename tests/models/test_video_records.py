@@ -113,3 +113,18 @@ def test_spend_is_usd_per_day_by_dag_or_model_with_totals():
 def test_no_videos_spend_nothing():
     empty = spend([], "dag")
     assert (empty.days, empty.total(), empty.unpriced) == ((), 0, 0)
+
+
+def test_a_failed_task_records_why_and_the_page_reads_it_failed():
+    record = video_record(generation_ids=["g"], error="generation g failed: " + "x" * 2000)
+    assert len(record["error"]) == 1000
+    assert "error" not in video_record(generation_ids=["g"])
+    failed = read_record("d", "r", "t", -1, DAY1, record)
+    assert failed is not None
+    assert failed.failed
+    # Delivered by a later try or another task, the video is not "failed".
+    delivered = task_video("download", generation_ids=("g",), delivered=True)
+    [video] = merged([failed, delivered])
+    assert (video.delivered, video.failed) == (True, False)
+    [alone] = merged([failed])
+    assert alone.failed

@@ -183,8 +183,13 @@ def test_non_deferrable_wait_polls_in_place(simulator):
 
 def test_non_deferrable_wait_fails_clearly_on_status_error(simulator):
     op = operator(prompt="x [sim:error]", wait_for_completion=True, deferrable=False, poll_interval=0.2)
+    context = make_context(op)
     with pytest.raises(AirflowFailException, match="failed: .*The prompt was rejected by the content policy"):
-        op.execute(make_context(op))
+        op.execute(context)
+    # The Video tab shows the API's message: the task's record says why it failed, and which generation.
+    record = context["ti"].xcoms[VIDEO_RECORD_XCOM_KEY]
+    assert "The prompt was rejected by the content policy" in record["error"]
+    assert record["generation_ids"] == [context["ti"].xcoms[GENERATION_ID_XCOM_KEY]]
 
 
 def test_non_deferrable_wait_times_out_as_a_retriable_failure(simulator):

@@ -197,3 +197,23 @@ def test_a_length_that_is_no_finite_positive_number_is_not_shown(tmp_path, lengt
 
     video = RecordedVideo(tmp_path / "v.mp4", 1, {"probe": {"duration": length}, "generation_id": "g"})
     assert dict(_facts(video))["Length"] == "not recorded"
+
+
+@pytest.mark.parametrize(
+    ("operator", "keys", "expected"),
+    [
+        ("KlingVideoOperator", (), True),
+        ("KlingDownloadVideoOperator", ("return_value",), True),
+        ("@task.kling_video", (), True),
+        ("ProductVideoOperator", ("return_value", "kling_video"), True),  # a subclass of yours by another name
+        ("ProductVideoOperator", ("return_value",), False),
+        ("PythonOperator", ("return_value",), False),
+        ("@task", (), False),
+        ("", ("return_value",), False),
+        (None, (), False),
+    ],
+)
+def test_which_task_instances_are_kling_tasks(operator, keys, expected):
+    from airflow_provider_kling.plugins.recorded import is_kling_task
+
+    assert is_kling_task(operator, keys) is expected

@@ -6,13 +6,14 @@ Screenshots go to a temporary folder, or to ``docs/images`` with ``KLING_UPDATE_
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from harness.cluster import OUTSIDER
+from harness.cluster import OUTSIDER, wait_until
 from harness.deployment import Deployment
 
 DAG = "kling_text_to_video"
@@ -141,3 +142,28 @@ def test_the_videos_page_lists_a_batch_with_its_costs_and_charts_the_spend(
     assert fetch(f"{airflow.api_url}/kling/videos")[0] == 401
     status, _, body = fetch(f"{airflow.api_url}/kling/videos?since=yesterday", outsider)
     assert (status, b"since must be a day written YYYY-MM-DD" in body) == (422, True)
+
+
+def test_the_tab_of_a_task_still_rendering_or_failed_says_so(fresh: Deployment) -> None:
+    airflow = fresh.airflow
+    bearer = {"Authorization": f"Bearer {airflow.token()}"}
+    fresh.simulator.configure(generation_seconds=120.0)
+    run_id = airflow.trigger(DAG)
+    tab = f"{airflow.api_url}/kling/task-instance/{DAG}/{urllib.parse.quote(run_id, safe='')}/wait/-1"
+
+    def rendering() -> bytes | None:
+        body = fetch(tab, bearer)[2]
+        return body if b"Rendering generation" in body else None
+
+    body = wait_until(rendering, timeout=120, interval=1, what="the wait task's tab to say it renders")
+    assert re.search(rb"the task is (deferred|running) for [0-9]+ (s|min)", body), body
+    fresh.simulator.finish_renders()  # end it now: nothing of this run outlives the scenario
+    assert airflow.wait_for_run(DAG, run_id, timeout=120) == "success"
+
+    failing = airflow.trigger(DAG, {"prompt": "a fox [sim:error]"})
+    assert airflow.wait_for_run(DAG, failing, timeout=120) == "failed"
+    tab = tab.replace(urllib.parse.quote(run_id, safe=""), urllib.parse.quote(failing, safe=""))
+    status, _, body = fetch(tab, bearer)
+    assert status == 200
+    assert b"The task failed: " in body
+    assert b"rejected by the content policy" in body  # the API's own message
