@@ -79,6 +79,7 @@ LAZY = {
     "openlineage.client.facet_v2": "as airflow.providers.openlineage.extractors",
     "attr": "attrs, for the OpenLineage run facet: as airflow.providers.openlineage.extractors",
     "airflow.sdk.execution_time.secrets_masker": "as airflow.sdk.log",
+    "airflow_provider_kling.hooks.transport": "as airflow_provider_kling.hooks.kling (a video kept at the API, streamed by the plugin)",
     "airflow.configuration": "Airflow's config (the API's base path) for a review's link: when its question is rendered",
 }
 

@@ -52,9 +52,11 @@ def is_kling_task(operator: str | None, xcom_keys: Iterable[str] = ()) -> bool:
 class TaskFacts:
     """What one Kling task instance recorded, as the tab reads it.
 
+    :param instance: its DAG, run, task and map index.
     :param xcoms: its ``return_value``, ``kling_video`` record and storyboard progress, by key.
     """
 
+    instance: tuple[str, str, str, int]
     operator: str
     state: Any
     start_date: datetime | None
@@ -87,7 +89,7 @@ def task_facts(session: Any, dag_id: str, run_id: str, task_id: str, map_index: 
     xcoms = {row.key: XComModel.deserialize_value(row) for row in session.scalars(query) if row.key in TAB_XCOMS}
     if not is_kling_task(found.operator, xcoms):
         raise NotRecorded(f"this task instance is a {found.operator}, not a Kling task: it has no video")
-    return TaskFacts(str(found.operator), found.state, found.start_date, xcoms)
+    return TaskFacts((dag_id, run_id, task_id, map_index), str(found.operator), found.state, found.start_date, xcoms)
 
 
 def task_return_value(session: Any, dag_id: str, run_id: str, task_id: str, map_index: int) -> Any:

@@ -28,10 +28,12 @@ from airflow_provider_kling.models.task_status import status_note
 from airflow_provider_kling.models.values import is_money
 from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY
 from airflow_provider_kling.plugins import overview
+from airflow_provider_kling.plugins.api_video import kept_generation, open_api_video, task_connection
 from airflow_provider_kling.plugins.page import page
 from airflow_provider_kling.plugins.recorded import (
     NotRecorded,
     RecordedVideo,
+    TaskFacts,
     recorded_still,
     recorded_video,
     task_facts,
@@ -104,9 +106,19 @@ def stream_video(
     map_index: MapIndex,
     sha256: Reviewed = None,
 ) -> Response:
-    """The delivered MP4, whole or the byte range asked for (206), 416 past its end."""
+    """The delivered MP4, whole or the byte range asked for (206), 416 past its end.
+
+    A video kept only at the API is streamed from the API's own link (never shown to the browser).
+    """
     try:
-        video = _recorded(session, dag_id, run_id, task_id, map_index, sha256)
+        facts = task_facts(session, dag_id, run_id, task_id, map_index_of(map_index))
+        try:
+            video = _pinned(recorded_video(facts.return_value, dag_id), sha256)
+        except NotRecorded:
+            generation = kept_generation(facts) if sha256 is None else None
+            if generation is None:
+                raise
+            return _from_api(session, facts, generation, request.headers.get("range"))
     except NotRecorded as err:
         raise HTTPException(status_code=404, detail=str(err)) from None
     try:
@@ -125,6 +137,13 @@ def stream_video(
     return StreamingResponse(
         _chunks(handle, end - start + 1), status_code=206 if wanted else 200, media_type="video/mp4", headers=headers
     )
+
+
+def _from_api(session: Any, facts: TaskFacts, generation: str, range_header: str | None) -> Response:
+    """The video of ``generation`` as the API serves it, with the byte range asked for."""
+    where = facts.instance
+    api = open_api_video(task_connection(session, *where), generation, range_header)
+    return StreamingResponse(api.chunks, status_code=api.status, media_type="video/mp4", headers=api.headers)
 
 
 def _open(path: Any) -> Any:
@@ -166,6 +185,9 @@ def video_tab(
     try:
         video = _pinned(recorded_video(facts.return_value, dag_id), sha256)
     except NotRecorded as err:
+        generation = kept_generation(facts) if sha256 is None else None
+        if generation is not None:
+            return HTMLResponse(page(_kept_at_the_api(session, facts, generation, html.escape(request.url.path))))
         now = datetime.now(timezone.utc)
         record, progress = facts.xcoms.get(VIDEO_RECORD_XCOM_KEY), facts.xcoms.get(PROGRESS_XCOM_KEY)
         said = status_note(facts.state, facts.start_date, now, record, progress) if sha256 is None else None
@@ -202,6 +224,23 @@ def still(session: SessionDep, dag_id: Name, run_id: Name, task_id: Name, map_in
     if len(data) > MAX_STILL_BYTES:
         raise HTTPException(status_code=404, detail="that still is larger than any the product writes")
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
+
+
+def _kept_at_the_api(session: Any, facts: TaskFacts, generation: str, here: str) -> str:
+    """The tab of a video kept only at the API: the player while the API serves it, else that it expired."""
+    try:
+        open_api_video(task_connection(session, *facts.instance), generation, "bytes=0-0").chunks.close()
+    except NotRecorded as err:  # Expired too
+        return f"<p class='note'>{html.escape(str(err))}</p>"
+    record = facts.xcoms.get(VIDEO_RECORD_XCOM_KEY) or {}
+    usd = known_usd({"usd": record.get("usd")}) if isinstance(record, dict) else None
+    rows = (
+        ("Kept", "only at the API (no destination): played from the API's own link while it is valid"),
+        ("Cost", amount_text(usd) if usd is not None else "not reported"),
+        ("Generation", generation),
+    )
+    table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    return f"<video controls preload='metadata' src='{here}/video'></video><table>{table}</table>"
 
 
 def recorded_files(sidecar: dict[str, Any]) -> set[str]:

@@ -73,6 +73,15 @@ def test_the_video_tab_streams_what_the_task_delivered_to_readers_only(
     status, _, body = fetch(tab.replace("/download/", "/submit/"), bearer)
     assert status == 200
     assert b"recorded no delivered video" in body
+    # The sensor kept its video only at the API: it plays from the API's own link, fetched by the
+    # API server with the task's connection; the signed link never reaches the page.
+    kept = tab.replace("/download/", "/wait/")
+    status, _, body = fetch(kept, bearer)
+    assert (status, b"only at the API" in body, b"sig=" in body) == (200, True, False)
+    status, headers, body = fetch(kept + "/video", bearer)
+    assert (status, body[4:8], "sig=" in str(headers)) == (200, b"ftyp", False)
+    status, headers, part = fetch(kept + "/video", {**bearer, "Range": "bytes=100-199"})
+    assert (status, part, headers["content-range"]) == (206, body[100:200], f"bytes 100-199/{len(body)}")
 
     # In Chromium, as Airflow's UI shows it: the task instance's Video tab (the UI's login cookie).
     page.goto(f"{airflow.api_url}/dags/{DAG}/runs/{run_id}/tasks/download/plugin/kling_video")
