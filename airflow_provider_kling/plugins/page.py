@@ -20,7 +20,8 @@ STYLE = (
     "background:#000}th{text-align:left;padding-right:1rem}td{padding:2px 1rem 2px 0;vertical-align:middle}"
     ".note{color:#555}.error{color:#b00020}form{margin:0 0 1rem}form label{margin-right:1rem}"
     ".charts{display:flex;flex-wrap:wrap;gap:2rem}.poster{width:96px;height:54px;object-fit:cover;background:#eee}"
-    "figure{margin:0}figcaption{font-weight:600;margin-bottom:.3rem}.legend span{margin-right:1rem;white-space:nowrap}"
+    "figure{margin:0;max-width:min(100%,640px)}figcaption{font-weight:600;margin-bottom:.3rem}"
+    ".legend{display:flex;flex-wrap:wrap;gap:.2rem 1rem}.legend span{white-space:nowrap}"
 )
 
 
@@ -92,7 +93,7 @@ def spend_chart(spend: Spend, title: str) -> str:
     if not spend.days:
         return f"<figure><figcaption>{html.escape(title)}</figcaption><p class='note'>nothing spent</p></figure>"
     peak = max(spend.day_total(day) for day in spend.days) or 1.0
-    slot = (width - 40) / len(spend.days)
+    slot = min(48.0, (width - 40) / len(spend.days))  # a few days: bars of a readable width, not one slab
     bars = []
     for index, day in enumerate(spend.days):
         base = float(height - 20)
@@ -110,7 +111,8 @@ def spend_chart(spend: Spend, title: str) -> str:
     axis = (
         f"<text x='0' y='{top + 8}' font-size='10'>{html.escape(amount_text(peak))}</text>"
         f"<text x='40' y='{height - 4}' font-size='10'>{spend.days[0]}</text>"
-        f"<text x='{width}' y='{height - 4}' font-size='10' text-anchor='end'>{spend.days[-1]}</text>"
+        f"<text x='{40 + len(spend.days) * slot:.0f}' y='{height - 4}' font-size='10' text-anchor='end'>"
+        f"{spend.days[-1]}</text>"
         f"<line x1='40' y1='{height - 20}' x2='{width}' y2='{height - 20}' stroke='#999'/>"
     )
     legend = "".join(

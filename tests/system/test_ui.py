@@ -170,7 +170,7 @@ def test_example_dag_run_grid_and_the_video_link(fresh: Deployment, page: Any, s
     page.screenshot(path=str(screenshots / "example-dag-graph.png"))
 
     page.goto(f"{airflow.api_url}/dags/kling_text_to_video/runs/{run_id}/tasks/wait/details")
-    link = page.get_by_role("link", name="Kling video")
+    link = page.get_by_role("link", name="Kling video", exact=True)
     link.wait_for()
     assert link.get_attribute("href") == video_url
     page.screenshot(path=str(screenshots / "extra-link.png"))
