@@ -20,6 +20,7 @@ from airflow.models.serialized_dag import SerializedDagModel
 from sqlalchemy import select
 
 from airflow_provider_kling.models.byte_range import RangeNotSatisfiable, byte_range
+from airflow_provider_kling.models.generation import GenerationStatus
 from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY
 from airflow_provider_kling.plugins.recorded import NotRecorded, TaskFacts
 from airflow_provider_kling.retry import RetryPolicy
@@ -152,6 +153,10 @@ def _fresh_url(conn_id: str, generation_id: str) -> str:
     from airflow_provider_kling.hooks.kling import KlingHook
 
     generation = KlingHook(kling_conn_id=conn_id, retry_policy=PAGE_RETRY).get_generation(generation_id)
+    if not generation.status.is_terminal:  # a submit-only task's generation, still rendering
+        raise NotRecorded(f"generation {generation_id} is still rendering ({generation.status.value}) at the API")
+    if generation.status is GenerationStatus.ERROR:
+        raise NotRecorded(f"generation {generation_id} failed at the API: {generation.error or 'no reason given'}")
     if not generation.video_url:
         raise Expired(f"the video kept at the API has expired: the API lists no video for {generation_id} any more")
     if len(_URLS) > 1024:

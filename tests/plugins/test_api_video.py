@@ -86,3 +86,17 @@ def test_an_api_out_of_reach_is_said_without_a_secret(simulator, monkeypatch):
     with pytest.raises(NotRecorded, match="could not be asked for this video") as refused:
         open_api_video("kling_default", generation_id, None)
     assert "sk-secret" not in str(refused.value)
+
+
+def test_a_generation_still_rendering_or_failed_at_the_api_is_not_called_expired(simulator):
+    from airflow_provider_kling.hooks.kling import KlingHook
+
+    simulator.configure(generation_seconds=600.0)
+    rendering = KlingHook().submit_generation("a slow one")
+    with pytest.raises(NotRecorded, match="is still rendering") as said:
+        open_api_video("kling_default", rendering, None)
+    assert not isinstance(said.value, Expired)
+    failed = KlingHook().submit_generation("x [sim:error]")
+    simulator.finish_renders()
+    with pytest.raises(NotRecorded, match="failed at the API: .*content policy"):
+        open_api_video("kling_default", failed, None)
