@@ -129,7 +129,7 @@ def product_record(path: Any, is_product: Callable[[Any], bool]) -> dict[str, An
 
     :param is_product: whether the parsed JSON is the product's record of that kind.
     """
-    if storage.is_symlink(path):  # the product writes no link: whatever it points to is not its record
+    if storage.is_symlink(path) or storage.is_special_file(path):  # the product writes neither: not read
         return None
     try:
         if path.stat().st_size > MAX_RECORD_BYTES:  # not one of the product's records: not read
@@ -145,7 +145,9 @@ def is_recorded_file(path: Any, sidecar: dict[str, Any]) -> bool:
 
     An object store's own checksum, recorded at upload, vouches for an object without reading it.
     """
-    return _facts(path, sidecar, {}, trust_checksum=True).current and path.is_file()
+    if storage.is_special_file(path) or not path.is_file():  # checked first: a FIFO would block the hash
+        return False
+    return _facts(path, sidecar, {}, trust_checksum=True).current
 
 
 def describe(sidecar: dict[str, Any] | None) -> str:

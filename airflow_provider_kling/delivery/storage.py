@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +67,17 @@ def present(path: Any) -> bool:
 def is_symlink(path: Any) -> bool:
     """Whether ``path`` is a local symbolic link (dangling or not): the product never writes one."""
     return is_local(path) and local_path(path).is_symlink()
+
+
+def is_special_file(path: Any) -> bool:
+    """Whether ``path`` is a local FIFO, socket or device: reading one can block forever (never the product's)."""
+    if not is_local(path):
+        return False  # object stores hold objects only
+    try:
+        mode = local_path(path).stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def companion(video: Any, kind: str) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import ssl
 import time
 import traceback
@@ -71,9 +72,28 @@ def keep_alive_adapter() -> Any:
     return TCPKeepAliveAdapter(idle=TCP_KEEPALIVE_IDLE, interval=TCP_KEEPALIVE_INTERVAL, count=TCP_KEEPALIVE_COUNT)
 
 
+class _NoUrlQueries(logging.Filter):
+    """Drops the query (a signed URL's signature) from what urllib3 logs of each request, at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(arg.split("?", 1)[0] if isinstance(arg, str) else arg for arg in record.args)
+        return True
+
+
+URLLIB3_REQUESTS = logging.getLogger("urllib3.connectionpool")
+_NO_URL_QUERIES = _NoUrlQueries()
+
+
 def cdn_session() -> requests.Session:
-    """A kept-alive session for video downloads: deliberately without an Authorization header."""
+    """A kept-alive session for video downloads: deliberately without an Authorization header.
+
+    urllib3 logs each request's path with its query at DEBUG: the signature is dropped from it.
+    """
     import requests
+
+    if _NO_URL_QUERIES not in URLLIB3_REQUESTS.filters:
+        URLLIB3_REQUESTS.addFilter(_NO_URL_QUERIES)
 
     session = requests.Session()
     adapter = keep_alive_adapter()

@@ -26,6 +26,8 @@ VIDEO_RECORD_XCOM_KEY = "kling_video"
 MAX_TEXT = 200
 MAX_GENERATIONS = 64
 MAX_ERROR = 1000
+#: No one video costs more: a larger figure in a record (an edited XCom) is no figure.
+MAX_USD = 100_000.0
 
 
 def video_record(
@@ -95,9 +97,9 @@ def read_record(dag_id: str, run_id: str, task_id: str, map_index: int, at: date
         task_id,
         map_index,
         at,
-        tuple(str(i)[:MAX_TEXT] for i in ids if isinstance(i, str) and i),
+        tuple(dict.fromkeys(i[:MAX_TEXT] for i in ids if isinstance(i, str) and i)),  # each once, in order
         model if isinstance(model, str) and 0 < len(model) <= MAX_TEXT else None,
-        value["usd"] if is_money(value.get("usd")) else None,
+        value["usd"] if is_money(value.get("usd")) and value["usd"] <= MAX_USD else None,
         seconds if is_money(seconds) and seconds > 0 else None,
         value.get("delivered") is True,
         value.get("poster") is True,
@@ -114,7 +116,10 @@ def merged(records: Iterable[TaskVideo]) -> list[TaskVideo]:
     """
     groups: dict[Any, list[TaskVideo]] = defaultdict(list)
     for index, record in enumerate(records):
-        groups[tuple(sorted(record.generation_ids)) or index].append(record)
+        # Within one DAG: a record in another DAG naming the same generation (an edited XCom, or a
+        # DAG that stored another's generation) never hides or replaces this DAG's video.
+        key = (record.dag_id, tuple(sorted(record.generation_ids))) if record.generation_ids else index
+        groups[key].append(record)
     return sorted((_one(group) for group in groups.values()), key=lambda video: video.at, reverse=True)
 
 
@@ -163,10 +168,19 @@ class Spend:
 
 
 def spend(videos: Iterable[TaskVideo], by: str) -> Spend:
-    """What ``videos`` cost per day, split by ``"dag"`` or ``"model"`` (each video counted once)."""
+    """What ``videos`` cost per day, split by ``"dag"`` or ``"model"``: each generation paid once.
+
+    A video whose generations were all counted already (a shot of a storyboard stored again, a
+    generation another DAG stored too) adds nothing; the larger figure counts first, so a record
+    claiming less never hides what was spent.
+    """
     usd: dict[str, dict[date, float]] = defaultdict(lambda: defaultdict(float))
     unpriced = 0
-    for video in videos:
+    counted: set[str] = set()
+    for video in sorted(videos, key=lambda v: (-(v.usd or 0.0), -len(v.generation_ids))):
+        if video.generation_ids and counted.issuperset(video.generation_ids):
+            continue
+        counted.update(video.generation_ids)
         if video.usd is None:
             unpriced += 1
             continue

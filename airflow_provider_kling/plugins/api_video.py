@@ -24,6 +24,7 @@ from airflow_provider_kling.models.generation import GenerationStatus
 from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY
 from airflow_provider_kling.plugins.recorded import NotRecorded, TaskFacts
 from airflow_provider_kling.retry import RetryPolicy
+from airflow_provider_kling.task_outputs import delivered_uri
 
 CHUNK = 1 << 20
 #: How long a fresh URL from the API is reused for the player's Range requests (seconds).
@@ -41,7 +42,13 @@ class Expired(NotRecorded):
 
 
 def kept_generation(facts: TaskFacts) -> str | None:
-    """The generation whose video this task kept only at the API; ``None`` when it stored it, or made none."""
+    """The generation whose video this task kept only at the API; ``None`` when it stored it, or made none.
+
+    A task whose return value names a stored video is never played from the API instead (its
+    sidecar decides, and may have refused: another DAG's video, changed bytes).
+    """
+    if delivered_uri(facts.return_value) is not None:
+        return None
     record = facts.xcoms.get(VIDEO_RECORD_XCOM_KEY)
     if not isinstance(record, dict) or record.get("delivered") is not False or record.get("error"):
         return None
@@ -81,6 +88,13 @@ class ApiVideo:
     status: int
     headers: dict[str, str]
     chunks: Generator[bytes, None, None]
+    response: Any = None
+
+    def close(self) -> None:
+        """Let the connection go without reading the bytes (a probe)."""
+        self.chunks.close()
+        if self.response is not None:
+            self.response.close()
 
 
 def open_api_video(conn_id: str, generation_id: str, range_header: str | None) -> ApiVideo:
@@ -105,7 +119,7 @@ def open_api_video(conn_id: str, generation_id: str, range_header: str | None) -
     size = headers.get("Content-Length", "")
     if range_header and response.status_code == 200 and size.isdigit():
         return _ranged(response, range_header, int(size))  # a host that ignores Range: cut it here
-    return ApiVideo(response.status_code, headers, _chunks(response))
+    return ApiVideo(response.status_code, headers, _chunks(response), response)
 
 
 def _ranged(response: Any, range_header: str, size: int) -> ApiVideo:
@@ -116,14 +130,14 @@ def _ranged(response: Any, range_header: str, size: int) -> ApiVideo:
         response.close()
         return ApiVideo(416, {"Content-Range": f"bytes */{size}"}, _nothing())
     if wanted is None:
-        return ApiVideo(200, {"Content-Length": str(size), "Accept-Ranges": "bytes"}, _chunks(response))
+        return ApiVideo(200, {"Content-Length": str(size), "Accept-Ranges": "bytes"}, _chunks(response), response)
     start, end = wanted
     headers = {
         "Content-Length": str(end - start + 1),
         "Content-Range": f"bytes {start}-{end}/{size}",
         "Accept-Ranges": "bytes",
     }
-    return ApiVideo(206, headers, _window(response, start, end - start + 1))
+    return ApiVideo(206, headers, _window(response, start, end - start + 1), response)
 
 
 def _nothing() -> Generator[bytes, None, None]:

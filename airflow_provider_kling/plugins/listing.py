@@ -18,11 +18,16 @@ from airflow.models.xcom import XComModel
 from sqlalchemy import select
 
 from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY, TaskVideo, merged, read_record
+from airflow_provider_kling.plugins.recorded import xcom_value
 
 #: The most videos one page lists.
 MOST_VIDEOS = 1000
 #: Without dates, the page covers this many days up to today.
 DEFAULT_DAYS = 30
+#: The most days one page covers (its charts sum every video of them).
+MOST_DAYS = 366
+#: The days a filter may name (a day past the last could not be followed by the next).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9999, 12, 30)
 
 
 class BadFilter(ValueError):
@@ -49,9 +54,11 @@ class Filters:
         :raises BadFilter: a date that is no ``YYYY-MM-DD``, ``since`` after ``until``, a limit out of range.
         """
         until = _day(query.get("until"), "until") or today
-        since = _day(query.get("since"), "since") or until - timedelta(days=DEFAULT_DAYS - 1)
+        since = _day(query.get("since"), "since") or max(FIRST_DAY, until - timedelta(days=DEFAULT_DAYS - 1))
         if since > until:
             raise BadFilter(f"since ({since}) is after until ({until}): pick since on or before until")
+        if (until - since).days >= MOST_DAYS:
+            raise BadFilter(f"from {since} to {until} is more than {MOST_DAYS} days: pick fewer days")
         limit_text = query.get("limit") or "200"
         if not re.fullmatch(r"[0-9]{1,7}", limit_text) or not 1 <= int(limit_text) <= MOST_VIDEOS:
             raise BadFilter(f"limit must be a whole number from 1 to {MOST_VIDEOS}, not {limit_text[:20]!r}")
@@ -64,9 +71,14 @@ def _day(text: str | None, name: str) -> date | None:
     try:
         if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(text)
+        return day
     except ValueError:
-        raise BadFilter(f"{name} must be a day written YYYY-MM-DD, not {text[:20]!r}") from None
+        raise BadFilter(
+            f"{name} must be a day written YYYY-MM-DD from {FIRST_DAY} to {LAST_DAY}, not {text[:20]!r}"
+        ) from None
 
 
 def readable_dags(session: Any, user: Any) -> list[str]:
@@ -105,14 +117,7 @@ def recorded_videos(session: Any, dag_ids: list[str], filters: Filters) -> list[
         )
     )
     records = (
-        read_record(row.dag_id, row.run_id, row.task_id, row.map_index, row.timestamp, _value(row)) for row in rows
+        read_record(row.dag_id, row.run_id, row.task_id, row.map_index, row.timestamp, xcom_value(row)) for row in rows
     )
     videos = merged(record for record in records if record is not None)
     return [video for video in videos if filters.model in (None, video.model)]
-
-
-def _value(row: Any) -> Any:
-    try:
-        return XComModel.deserialize_value(row)
-    except Exception:  # an XCom that is not what a Kling task stored: not listed
-        return None

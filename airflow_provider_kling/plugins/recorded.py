@@ -86,15 +86,18 @@ def task_facts(session: Any, dag_id: str, run_id: str, task_id: str, map_index: 
     if found is None:
         raise NotRecorded("there is no such task instance (DAG, run, task and map index)")
     query = XComModel.get_many(run_id=run_id, key=None, dag_ids=dag_id, task_ids=task_id, map_indexes=map_index)
-    xcoms = {row.key: XComModel.deserialize_value(row) for row in session.scalars(query) if row.key in TAB_XCOMS}
+    xcoms = {row.key: xcom_value(row) for row in session.scalars(query) if row.key in TAB_XCOMS}
     if not is_kling_task(found.operator, xcoms):
         raise NotRecorded(f"this task instance is a {found.operator}, not a Kling task: it has no video")
     return TaskFacts((dag_id, run_id, task_id, map_index), str(found.operator), found.state, found.start_date, xcoms)
 
 
-def task_return_value(session: Any, dag_id: str, run_id: str, task_id: str, map_index: int) -> Any:
-    """The ``return_value`` XCom of one Kling task instance (raises :class:`NotRecorded` as :func:`task_facts`)."""
-    return task_facts(session, dag_id, run_id, task_id, map_index).return_value
+def xcom_value(row: Any) -> Any:
+    """An XCom row's value; ``None`` when it cannot be read (a value stored raw that names a class, say)."""
+    try:
+        return XComModel.deserialize_value(row)
+    except Exception:  # what a Kling task stores always reads back: anything else is not its record
+        return None
 
 
 #: The XComs the tab reads: the video's place, the task's record of it, a storyboard's progress.
@@ -176,12 +179,14 @@ def _storage_said() -> Iterator[None]:
         raise NotRecorded(f"the storage holding this video could not be read ({type(err).__name__})") from None
 
 
-_VERIFIED: dict[tuple[str, int, Any, str], bool] = {}
+_VERIFIED: dict[tuple[str, int, tuple[Any, ...], str], bool] = {}
 
 
 def _is_recorded(path: Any, sidecar: dict[str, Any], size: int, stat: Any) -> bool:
     """:func:`is_recorded_file`, remembered per file version: a player's Range requests do not rehash it."""
-    key = (str(path), size, getattr(stat, "st_mtime", None), str(sidecar.get("sha256")))
+    # A file rewritten with the same size and its time restored (cp -p) has another inode or ctime.
+    version = tuple(getattr(stat, name, None) for name in ("st_mtime", "st_ino", "st_ctime_ns"))
+    key = (str(path), size, version, str(sidecar.get("sha256")))
     if key not in _VERIFIED:
         if len(_VERIFIED) > 4096:
             _VERIFIED.clear()

@@ -24,6 +24,7 @@ from airflow_provider_kling.delivery.storage import is_local
 from airflow_provider_kling.models.byte_range import RangeNotSatisfiable, byte_range
 from airflow_provider_kling.models.cost import amount_text, known_usd
 from airflow_provider_kling.models.destinations import CONTACT_SHEET, POSTER, companion_name
+from airflow_provider_kling.models.ownership import recorded_sha256
 from airflow_provider_kling.models.task_status import status_note
 from airflow_provider_kling.models.values import is_money
 from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY
@@ -37,7 +38,6 @@ from airflow_provider_kling.plugins.recorded import (
     recorded_still,
     recorded_video,
     task_facts,
-    task_return_value,
 )
 from airflow_provider_kling.task_outputs import PROGRESS_XCOM_KEY
 
@@ -74,21 +74,27 @@ TASK = "/task-instance/{dag_id}/{run_id}/{task_id}/{map_index}"
 Reviewed = Annotated[str | None, Query(pattern="^[0-9a-f]{64}$")]
 
 
-def _recorded(
-    session: Any, dag_id: str, run_id: str, task_id: str, map_index: str, sha256: str | None = None
-) -> RecordedVideo:
-    """The video the task instance recorded (raises ``NotRecorded`` saying what is missing).
+class TaskPath:
+    """The task instance a route's path names (``/task-instance/<dag>/<run>/<task>/<map index>``).
 
-    :param sha256: the bytes it must still have (a review's link says which video was put up for review).
+    :param sha256: ``?sha256=``: the bytes the video must still have (a review's link).
     """
-    return _pinned(
-        recorded_video(task_return_value(session, dag_id, run_id, task_id, map_index_of(map_index)), dag_id), sha256
-    )
+
+    def __init__(self, dag_id: Name, run_id: Name, task_id: Name, map_index: MapIndex, sha256: Reviewed = None):
+        self.dag_id, self.run_id, self.task_id, self.map_index = dag_id, run_id, task_id, map_index_of(map_index)
+        self.sha256 = sha256
+
+    def facts(self, session: Any) -> TaskFacts:
+        """What the task instance recorded (raises ``NotRecorded`` for an unknown or non-Kling one)."""
+        return task_facts(session, self.dag_id, self.run_id, self.task_id, self.map_index)
+
+
+Where = Annotated[TaskPath, Depends()]
 
 
 def _pinned(video: RecordedVideo, sha256: str | None) -> RecordedVideo:
     """``video``, if it still has the bytes ``sha256`` names (when it names any)."""
-    if sha256 is not None and video.sidecar.get("sha256") != sha256:
+    if sha256 is not None and recorded_sha256(video.sidecar, video.path.name) != sha256:  # the bytes checked
         raise NotRecorded(
             f"this is not the video that was put up for review (SHA-256 {sha256[:16]}…): the task delivered "
             "another one since. Do not approve what you have not watched: ask for a new review."
@@ -97,25 +103,17 @@ def _pinned(video: RecordedVideo, sha256: str | None) -> RecordedVideo:
 
 
 @app.get(TASK + "/video", dependencies=READS_THE_DAG)
-def stream_video(
-    request: Request,
-    session: SessionDep,
-    dag_id: Name,
-    run_id: Name,
-    task_id: Name,
-    map_index: MapIndex,
-    sha256: Reviewed = None,
-) -> Response:
+def stream_video(request: Request, session: SessionDep, where: Where) -> Response:
     """The delivered MP4, whole or the byte range asked for (206), 416 past its end.
 
     A video kept only at the API is streamed from the API's own link (never shown to the browser).
     """
     try:
-        facts = task_facts(session, dag_id, run_id, task_id, map_index_of(map_index))
+        facts = where.facts(session)
         try:
-            video = _pinned(recorded_video(facts.return_value, dag_id), sha256)
+            video = _pinned(recorded_video(facts.return_value, where.dag_id), where.sha256)
         except NotRecorded:
-            generation = kept_generation(facts) if sha256 is None else None
+            generation = kept_generation(facts) if where.sha256 is None else None
             if generation is None:
                 raise
             return _from_api(session, facts, generation, request.headers.get("range"))
@@ -164,26 +162,19 @@ def _chunks(handle: Any, length: int) -> Iterator[bytes]:
 
 
 @app.get(TASK, response_class=HTMLResponse, dependencies=READS_THE_DAG)
-def video_tab(
-    request: Request,
-    session: SessionDep,
-    dag_id: Name,
-    run_id: Name,
-    task_id: Name,
-    map_index: MapIndex,
-    sha256: Reviewed = None,
-) -> HTMLResponse:
+def video_tab(request: Request, session: SessionDep, where: Where) -> HTMLResponse:
     """The Video tab: the player, its poster, a storyboard's contact sheet and shots, what the sidecar says.
 
     A task with no video to play says why: still rendering (its state, for how long, a storyboard's
     shots finished), failed (the API's message, as the task recorded it), or it stored none.
     """
     try:
-        facts = task_facts(session, dag_id, run_id, task_id, map_index_of(map_index))
+        facts = where.facts(session)
     except NotRecorded as err:
         return HTMLResponse(page(f"<p class='note'>{html.escape(str(err))}</p>"))
+    sha256 = where.sha256
     try:
-        video = _pinned(recorded_video(facts.return_value, dag_id), sha256)
+        video = _pinned(recorded_video(facts.return_value, where.dag_id), sha256)
     except NotRecorded as err:
         generation = kept_generation(facts) if sha256 is None else None
         if generation is not None:
@@ -208,13 +199,12 @@ def video_tab(
 
 
 @app.get(TASK + "/still/{kind}", dependencies=READS_THE_DAG)
-def still(session: SessionDep, dag_id: Name, run_id: Name, task_id: Name, map_index: MapIndex, kind: Name) -> Response:
+def still(session: SessionDep, where: Where, kind: Name) -> Response:
     """The poster or the contact sheet the product wrote beside the task's video (JPEG)."""
     if kind not in (POSTER, CONTACT_SHEET):
         raise HTTPException(status_code=404, detail=f"no such still: {POSTER} or {CONTACT_SHEET}")
     try:
-        value = task_return_value(session, dag_id, run_id, task_id, map_index_of(map_index))
-        path = recorded_still(value, dag_id, kind)
+        path = recorded_still(where.facts(session).return_value, where.dag_id, kind)
         with _open(path) as handle:  # a still is a few dozen kilobytes
             data = handle.read(MAX_STILL_BYTES + 1)
     except NotRecorded as err:
@@ -229,7 +219,7 @@ def still(session: SessionDep, dag_id: Name, run_id: Name, task_id: Name, map_in
 def _kept_at_the_api(session: Any, facts: TaskFacts, generation: str, here: str) -> str:
     """The tab of a video kept only at the API: the player while the API serves it, else that it expired."""
     try:
-        open_api_video(task_connection(session, *facts.instance), generation, "bytes=0-0").chunks.close()
+        open_api_video(task_connection(session, *facts.instance), generation, "bytes=0-0").close()
     except NotRecorded as err:  # Expired too
         return f"<p class='note'>{html.escape(str(err))}</p>"
     record = facts.xcoms.get(VIDEO_RECORD_XCOM_KEY) or {}

@@ -119,7 +119,7 @@ def test_a_failed_task_records_why_and_the_page_reads_it_failed():
     record = video_record(generation_ids=["g"], error="generation g failed: " + "x" * 2000)
     assert len(record["error"]) == 1000
     assert "error" not in video_record(generation_ids=["g"])
-    failed = read_record("d", "r", "t", -1, DAY1, record)
+    failed = read_record("nightly", "r", "t", -1, DAY1, record)
     assert failed is not None
     assert failed.failed
     # Delivered by a later try or another task, the video is not "failed".
@@ -128,3 +128,29 @@ def test_a_failed_task_records_why_and_the_page_reads_it_failed():
     assert (video.delivered, video.failed) == (True, False)
     [alone] = merged([failed])
     assert alone.failed
+
+
+def test_a_generation_is_paid_once_whoever_records_it_again():
+    board = TaskVideo("ads", "r", "board", -1, DAY1, ("g1", "g2"), "m", 0.98, None, True)
+    shot_again = TaskVideo("ads", "r", "download", -1, DAY2, ("g1",), "m", 0.49, None, True)
+    repeated = read_record("ads", "r", "t", -1, DAY1, {"generation_ids": ["g3", "g3"], "usd": 0.49})
+    assert repeated is not None
+    assert repeated.generation_ids == ("g3",)
+    videos = merged([board, shot_again, repeated])
+    assert len(videos) == 3  # three things to watch
+    assert spend(videos, "dag").total() == pytest.approx(1.47)  # g1 + g2 + g3, g1 once
+
+
+def test_a_record_in_another_dag_neither_hides_nor_lowers_a_video():
+    theirs = TaskVideo("dag_b", "r", "download", -1, DAY1, ("gb",), "m", 5.0, None, True)
+    edited = TaskVideo("dag_a", "r", "x", -1, DAY2, ("gb",), "m", 0.0, None, True)
+    videos = merged([edited, theirs])
+    assert {(v.dag_id, v.usd) for v in videos} == {("dag_a", 0.0), ("dag_b", 5.0)}
+    assert spend(videos, "dag").total() == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("usd", [1e308, 100_000.01])
+def test_a_cost_beyond_any_video_is_no_figure(usd):
+    video = read_record("d", "r", "t", -1, DAY1, {"generation_ids": ["g"], "usd": usd})
+    assert video is not None
+    assert video.usd is None

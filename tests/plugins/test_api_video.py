@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from airflow_provider_kling.plugins import api_video
@@ -100,3 +102,34 @@ def test_a_generation_still_rendering_or_failed_at_the_api_is_not_called_expired
     simulator.finish_renders()
     with pytest.raises(NotRecorded, match="failed at the API: .*content policy"):
         open_api_video("kling_default", failed, None)
+
+
+def test_urllib3_logs_no_signature_of_the_video_link(simulator, caplog):
+    generation_id = finished_generation(simulator)
+    with caplog.at_level(logging.DEBUG, logger="urllib3.connectionpool"):
+        b"".join(open_api_video("kling_default", generation_id, None).chunks)
+    fetched = [r.getMessage() for r in caplog.records if "/videos/" in r.getMessage()]
+    assert fetched  # the request was logged ...
+    assert not any("sig=" in line or "expires=" in line for line in fetched)  # ... without its signature
+
+
+def test_a_stored_video_is_never_played_from_the_api_instead():
+    # Its sidecar decides (and may have refused it: another DAG's video, changed bytes).
+    facts = TaskFacts(
+        TI,
+        "KlingVideoOperator",
+        "success",
+        None,
+        {
+            "return_value": {"id": "g", "destination": "/v/a.mp4"},
+            "kling_video": {"generation_ids": ["g"], "delivered": False},
+        },
+    )
+    assert kept_generation(facts) is None
+
+
+def test_a_probe_lets_its_connection_go_without_reading(simulator):
+    generation_id = finished_generation(simulator)
+    probe = open_api_video("kling_default", generation_id, "bytes=0-0")
+    probe.close()
+    assert probe.response.raw.closed

@@ -23,20 +23,32 @@ AT = datetime(2026, 12, 6, 22, 15, tzinfo=timezone.utc)
         ({"until": "2026-11-30"}, Filters(date(2026, 11, 1), date(2026, 11, 30))),
         ({"dag_id": "nightly", "model": "m", "limit": "1000"}, Filters(date(2026, 11, 8), TODAY, "nightly", "m", 1000)),
         ({"dag_id": "", "model": ""}, Filters(date(2026, 11, 8), TODAY)),
+        ({"until": "1970-01-05"}, Filters(date(1970, 1, 1), date(1970, 1, 5))),  # not before the first day
+        ({"since": "9999-12-30"}, None),
     ],
 )
 def test_the_filters_a_query_gives(query, expected):
+    if expected is None:  # since after today's until
+        with pytest.raises(BadFilter, match="is after until"):
+            Filters.parse(query, TODAY)
+        return
     assert Filters.parse(query, TODAY) == expected
 
 
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ({"since": "yesterday"}, "since must be a day written YYYY-MM-DD, not 'yesterday'"),
+        (
+            {"since": "yesterday"},
+            "since must be a day written YYYY-MM-DD from 1970-01-01 to 9999-12-30, not 'yesterday'",
+        ),
         ({"until": "2026-13-01"}, "until must be a day written YYYY-MM-DD"),
         ({"since": "2026-12-0\uff11"}, "since must be a day"),  # a full-width digit
         ({"since": "2026-12-05", "until": "2026-12-01"}, "since (2026-12-05) is after until (2026-12-01)"),
         ({"limit": "0"}, "limit must be a whole number from 1 to 1000, not '0'"),
+        ({"until": "9999-12-31"}, "until must be a day written YYYY-MM-DD from 1970-01-01 to 9999-12-30"),
+        ({"since": "0001-01-01", "until": "0001-01-05"}, "until must be a day written YYYY-MM-DD from 1970-01-01"),
+        ({"since": "2020-01-01"}, "from 2020-01-01 to 2026-12-07 is more than 366 days: pick fewer days"),
         ({"limit": "1001"}, "limit must be a whole number from 1 to 1000"),
         ({"limit": "-5"}, "limit must be a whole number"),
         ({"limit": "nan"}, "limit must be a whole number"),

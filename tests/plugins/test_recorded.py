@@ -217,3 +217,70 @@ def test_which_task_instances_are_kling_tasks(operator, keys, expected):
     from airflow_provider_kling.plugins.recorded import is_kling_task
 
     assert is_kling_task(operator, keys) is expected
+
+
+def _within(seconds, call):
+    """``call()``'s result, failing the test if it does not return within ``seconds`` (a FIFO blocks)."""
+    import threading
+
+    box = {}
+    worker = threading.Thread(target=lambda: box.update(result=_outcome(call)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), "blocked: it read a FIFO"
+    return box["result"]
+
+
+def _outcome(call):
+    try:
+        return call()
+    except NotRecorded as err:
+        return err
+
+
+def test_a_fifo_where_a_sidecar_or_a_still_is_reads_nothing_and_never_blocks(simulator, tmp_path):
+    import os
+
+    from airflow_provider_kling.plugins.recorded import recorded_still
+
+    generation_id = finished_generation(simulator)
+    deliver_video(KlingHook(), destination=str(tmp_path / "v.mp4"), generation_id=generation_id, delivered_by=BY)
+    poster = tmp_path / "v.mp4.poster.jpg"
+    poster.unlink()
+    os.mkfifo(poster)
+    assert isinstance(_within(5, lambda: recorded_still(str(tmp_path / "v.mp4"), DAG, "poster")), NotRecorded)
+    sidecar = tmp_path / "v.mp4.kling.json"
+    sidecar.unlink()
+    os.mkfifo(sidecar)
+    assert isinstance(_within(5, lambda: recorded_video(str(tmp_path / "v.mp4"), DAG)), NotRecorded)
+
+
+def test_a_video_rewritten_with_its_size_and_time_kept_is_checked_again(simulator, tmp_path):
+    import os
+    import shutil
+
+    generation_id = finished_generation(simulator)
+    video = tmp_path / "v.mp4"
+    deliver_video(KlingHook(), destination=str(video), generation_id=generation_id, delivered_by=BY)
+    assert recorded_video(str(video), DAG).size == video.stat().st_size  # checked, and remembered
+    other = tmp_path / "other.bin"
+    other.write_bytes(b"X" * video.stat().st_size)
+    shutil.copystat(video, other)
+    os.replace(other, video)  # same size, same mtime (as cp -p or rsync -t leave it), other bytes
+    with pytest.raises(NotRecorded, match="not the one its sidecar records"):
+        recorded_video(str(video), DAG)
+
+
+def test_an_xcom_that_cannot_be_read_is_no_value_not_a_500():
+    from types import SimpleNamespace
+
+    from airflow.models.xcom import XComModel
+
+    from airflow_provider_kling.plugins.recorded import xcom_value
+
+    # Stored raw through the XCom API, a value naming a class: Airflow's own reader raises on it.
+    row = SimpleNamespace(value='{"__classname__": "os.system", "__version__": 1, "__data__": 0}')
+    with pytest.raises(Exception):  # noqa: B017, PT011 - whichever Airflow raises, the tab must not
+        XComModel.deserialize_value(row)
+    assert xcom_value(row) is None
+    assert xcom_value(SimpleNamespace(value={"generation_ids": ["g"]})) == {"generation_ids": ["g"]}
