@@ -29,6 +29,7 @@ from airflow_provider_kling.models import Generation, GenerationStatus, redact_u
 from airflow_provider_kling.models.cost import cost_of, json_usage
 from airflow_provider_kling.models.destinations import POSTER, SIDECAR, video_file_name
 from airflow_provider_kling.models.ownership import DELIVERED_BY, Action, decide
+from airflow_provider_kling.models.values import is_money
 
 if TYPE_CHECKING:
     from airflow_provider_kling.hooks.kling import KlingHook
@@ -52,6 +53,7 @@ class Delivery:
     :param cost: what the generation cost, ``{"usd", "credits"}``, when the API reported it; ``"unknown"``
         when what it reported is not a finite, non-negative number.
     :param source_url: where it was downloaded from, without the URL's signature.
+    :param seconds: its length as probed (``None`` without the ``media`` extra).
     """
 
     uri: str
@@ -63,6 +65,7 @@ class Delivery:
     metadata_uri: str | None = None
     cost: dict[str, Any] | str | None = None
     source_url: str | None = None
+    seconds: float | None = None
 
     def to_xcom(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,7 +83,15 @@ class Delivery:
             metadata_uri=str(storage.companion(target, SIDECAR)),
             cost=sidecar.get("cost"),
             source_url=sidecar.get("source_url"),
+            seconds=probed_seconds(sidecar),
         )
+
+
+def probed_seconds(sidecar: dict[str, Any]) -> float | None:
+    """The length a sidecar's probe recorded, when it is a finite, positive number."""
+    probe = sidecar.get("probe")
+    seconds = probe.get("duration") if isinstance(probe, dict) else None
+    return float(seconds) if is_money(seconds) and seconds > 0 else None
 
 
 def deliver_video(
@@ -190,6 +201,7 @@ def _deliver(
         metadata_uri=str(storage.companion(target, SIDECAR)),
         cost=cost_of(generation.usage) if generation else None,
         source_url=redact_url(url),
+        seconds=probe.duration if probe is not None else None,
     )
 
 

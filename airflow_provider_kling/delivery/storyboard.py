@@ -122,6 +122,7 @@ def deliver_storyboard(
         poster_uri=published.uri(POSTER),
         metadata_uri=str(storage.companion(target, SIDECAR)),
         cost=sidecar["cost"],
+        seconds=joined.seconds,
     )
 
 

@@ -111,9 +111,13 @@ def spend_chart(spend: Spend, title: str) -> str:
     axis = (
         f"<text x='0' y='{top + 8}' font-size='10'>{html.escape(amount_text(peak))}</text>"
         f"<text x='40' y='{height - 4}' font-size='10'>{spend.days[0]}</text>"
-        f"<text x='{40 + len(spend.days) * slot:.0f}' y='{height - 4}' font-size='10' text-anchor='end'>"
-        f"{spend.days[-1]}</text>"
-        f"<line x1='40' y1='{height - 20}' x2='{width}' y2='{height - 20}' stroke='#999'/>"
+        + (
+            f"<text x='{40 + len(spend.days) * slot:.0f}' y='{height - 4}' font-size='10' text-anchor='end'>"
+            f"{spend.days[-1]}</text>"
+            if len(spend.days) > 1
+            else ""  # one day: one label, not two drawn over each other
+        )
+        + f"<line x1='40' y1='{height - 20}' x2='{width}' y2='{height - 20}' stroke='#999'/>"
     )
     legend = "".join(
         f"<span><b style='color:{PALETTE[i % len(PALETTE)]}'>■</b> {html.escape(name)}: "

@@ -231,7 +231,7 @@ class KlingTask(BaseOperator):
             context,
             generation_ids=generation_ids or [delivery.generation_id],
             cost=delivery.cost,
-            seconds=seconds,
+            seconds=seconds if seconds is not None else delivery.seconds,
             delivered=True,
             poster=bool(delivery.poster_uri),
         )

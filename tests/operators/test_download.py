@@ -72,6 +72,7 @@ def test_downloads_into_a_folder_with_sidecar_and_poster(simulator, tmp_path):
     assert beside(video, ".poster.jpg").read_bytes()[:2] == b"\xff\xd8"
     assert context["ti"].xcoms[VIDEO_URL_XCOM_KEY] == uri
     record = context["ti"].xcoms[VIDEO_RECORD_XCOM_KEY]
+    assert record["seconds"] == sidecar["probe"]["duration"]  # the Videos page shows the length it probed
     assert (record["generation_ids"], record["usd"], record["delivered"], record["poster"]) == (
         [generation_id],
         0.49,

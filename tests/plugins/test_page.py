@@ -131,3 +131,8 @@ def test_the_spend_chart_draws_a_bar_per_day_and_series_with_totals():
     assert "nightly: $0.49" in chart
     assert "Total: $2.87" in chart
     assert "nothing spent" in spend_chart(spend([], "dag"), "t")
+
+
+def test_a_chart_of_one_day_labels_it_once():
+    videos = [TaskVideo("d", "r", "a", -1, datetime(2026, 12, 1, tzinfo=timezone.utc), ("1",), "m", 0.49)]
+    assert spend_chart(spend(videos, "dag"), "t").count(">2026-12-01</text>") == 1

@@ -41,6 +41,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     airflow = AirflowCluster(
         workdir,
         [
+            REPO / "dags" / "kling_quickstart.py",
             REPO / "dags" / "kling_text_to_video.py",
             REPO / "dags" / "kling_batch_production.py",
             REPO / "dags" / "kling_storyboard_review.py",

@@ -114,8 +114,11 @@ def test_the_videos_page_lists_a_batch_with_its_costs_and_charts_the_spend(
     names = [f"page-{i}" for i in range(3)]
     rows.write_text("".join(json.dumps({"output": n, "prompt": f"Videos page shot {n}"}) + "\n" for n in names))
     ensure_pool(airflow, "kling_generations", 10)  # what the batch DAG's docs tell users to create
-    run_id = airflow.trigger(BATCH, {"prompts_file": str(rows)})
+    # As Airflow 3's CLI and REST API trigger by default: no logical date (the DAGs' templates cope).
+    run_id = airflow.trigger(BATCH, {"prompts_file": str(rows)}, logical_date=False)
+    quickstart = airflow.trigger("kling_quickstart", logical_date=False)
     assert airflow.wait_for_run(BATCH, run_id, timeout=300) == "success"
+    assert airflow.wait_for_run("kling_quickstart", quickstart, timeout=120) == "success"
     quoted_run = urllib.parse.quote(run_id, safe="")
 
     # In Chromium, from Airflow's navigation: the plugin's Videos page in its frame.
