@@ -75,16 +75,17 @@ def report_run(context: Any, kling_conn_id: str) -> dict[str, Any]:
         for index in range(0 if dry_run else len(batch["todo"]))
     ]
     result = build_report(batch, outcomes, KlingHook(kling_conn_id), dry_run=dry_run)
+    day = run_day(context)
     try:
-        write_report(batch["output"], result, title=f"Kling batch {context['ds']}")
+        write_report(batch["output"], result, title=f"Kling batch {day}")
     except KlingPermanentError as err:  # a file of yours appeared where the report goes: it is left as it is
         raise AirflowFailException(f"{err}; the rows' outcomes are in their own tasks' logs") from None
     totals = result["totals"]
     if dry_run:
-        _tell_dry_run(context["ds"], result)
+        _tell_dry_run(day, result)
         return totals  # type: ignore[no-any-return]
     print(
-        f"Batch {context['ds']}: {totals['delivered']} delivered, {totals['already_done']} already done, "
+        f"Batch {day}: {totals['delivered']} delivered, {totals['already_done']} already done, "
         f"{totals['failed']} failed, {totals['invalid']} invalid; spent {amount_text(totals['usd'])} ({totals['usage']})"
     )
     for failed in (r for r in result["rows"] if r["status"] in ("failed", "invalid")):
@@ -93,6 +94,13 @@ def report_run(context: Any, kling_conn_id: str) -> dict[str, Any]:
         # The report is written; now fail the run so someone looks at the failed rows.
         raise AirflowFailException(f"{totals['failed']} row(s) failed; see report.json and the lines above")
     return totals  # type: ignore[no-any-return]
+
+
+def run_day(context: Any) -> str:
+    """The run's day: its logical date's, or when it was made to run (a run triggered without one)."""
+    if context.get("ds"):
+        return str(context["ds"])
+    return context["dag_run"].run_after.strftime("%Y-%m-%d")
 
 
 def _tell_dry_run(ds: str, result: dict[str, Any]) -> None:

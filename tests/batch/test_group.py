@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 from airflow.sdk import DAG
@@ -58,3 +59,17 @@ def test_the_batch_adds_plan_rows_and_report_to_the_dag():
     assert generate.pool == "kling"
     assert generate.wait_for_completion
     assert dag.get_task("report").trigger_rule == "all_done"
+
+
+@pytest.mark.parametrize(
+    ("context", "day"),
+    [
+        ({"ds": "2026-12-07", "dag_run": None}, "2026-12-07"),
+        # Triggered with no logical date (Airflow 3's CLI and REST API default): no "ds" at all.
+        ({"dag_run": SimpleNamespace(run_after=datetime(2026, 12, 8, 0, 16, tzinfo=timezone.utc))}, "2026-12-08"),
+    ],
+)
+def test_the_report_names_the_run_s_day_with_or_without_a_logical_date(context, day):
+    from airflow_provider_kling.batch.running import run_day
+
+    assert run_day(context) == day
