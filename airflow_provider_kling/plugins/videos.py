@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
@@ -74,22 +75,30 @@ TASK = "/task-instance/{dag_id}/{run_id}/{task_id}/{map_index}"
 Reviewed = Annotated[str | None, Query(pattern="^[0-9a-f]{64}$")]
 
 
+@dataclass(frozen=True)
 class TaskPath:
     """The task instance a route's path names (``/task-instance/<dag>/<run>/<task>/<map index>``).
 
     :param sha256: ``?sha256=``: the bytes the video must still have (a review's link).
     """
 
-    def __init__(self, dag_id: Name, run_id: Name, task_id: Name, map_index: MapIndex, sha256: Reviewed = None):
-        self.dag_id, self.run_id, self.task_id, self.map_index = dag_id, run_id, task_id, map_index_of(map_index)
-        self.sha256 = sha256
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    sha256: str | None = None
 
     def facts(self, session: Any) -> TaskFacts:
         """What the task instance recorded (raises ``NotRecorded`` for an unknown or non-Kling one)."""
         return task_facts(session, self.dag_id, self.run_id, self.task_id, self.map_index)
 
 
-Where = Annotated[TaskPath, Depends()]
+def task_path(dag_id: Name, run_id: Name, task_id: Name, map_index: MapIndex, sha256: Reviewed = None) -> TaskPath:
+    """The routes' path and query, checked (a function: FastAPI resolves its annotations on every release)."""
+    return TaskPath(dag_id, run_id, task_id, map_index_of(map_index), sha256)
+
+
+Where = Annotated[TaskPath, Depends(task_path)]
 
 
 def _pinned(video: RecordedVideo, sha256: str | None) -> RecordedVideo:
