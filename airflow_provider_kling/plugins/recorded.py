@@ -100,6 +100,15 @@ def xcom_value(row: Any) -> Any:
         return None
 
 
+def run_records(session: Any, facts: TaskFacts) -> list[Any]:
+    """The ``kling_video`` records of every task of the task instance's DAG run (at most :data:`MAX_RUN_RECORDS`)."""
+    dag_id, run_id = facts.instance[0], facts.instance[1]
+    query = XComModel.get_many(run_id=run_id, key=VIDEO_RECORD_XCOM_KEY, dag_ids=dag_id)
+    return [xcom_value(row) for row in session.scalars(query.limit(MAX_RUN_RECORDS))]
+
+
+#: The most records of one run the tab reads to name a download's model (a batch of 1,000 rows has 2,000).
+MAX_RUN_RECORDS = 5000
 #: The XComs the tab reads: the video's place, the task's record of it, a storyboard's progress.
 TAB_XCOMS = ("return_value", VIDEO_RECORD_XCOM_KEY, PROGRESS_XCOM_KEY)
 

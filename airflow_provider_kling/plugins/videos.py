@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any
@@ -28,7 +28,7 @@ from airflow_provider_kling.models.destinations import CONTACT_SHEET, POSTER, co
 from airflow_provider_kling.models.ownership import recorded_sha256
 from airflow_provider_kling.models.task_status import status_note
 from airflow_provider_kling.models.values import is_money
-from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY
+from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY, read_record
 from airflow_provider_kling.plugins import overview
 from airflow_provider_kling.plugins.api_video import kept_generation, open_api_video, task_connection
 from airflow_provider_kling.plugins.page import page
@@ -38,6 +38,7 @@ from airflow_provider_kling.plugins.recorded import (
     TaskFacts,
     recorded_still,
     recorded_video,
+    run_records,
     task_facts,
 )
 from airflow_provider_kling.task_outputs import PROGRESS_XCOM_KEY
@@ -195,7 +196,10 @@ def video_tab(request: Request, session: SessionDep, where: Where) -> HTMLRespon
     here = html.escape(request.url.path)
     stills = recorded_files(video.sidecar)
     poster = f" poster='{here}/still/poster'" if POSTER in stills else ""
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in _facts(video))
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+        for k, v in _facts(video, recorded_model(facts, run_records(session, facts)))
+    )
     sheet = (
         f"<h3>Contact sheet</h3><img alt='one still per shot' style='max-width:min(100%,960px)' "
         f"src='{here}/still/contact_sheet'>"
@@ -271,7 +275,22 @@ def _shots(sidecar: dict[str, Any]) -> str:
     return f"<h3>Shots</h3><table>{head}{''.join(rows)}</table>"
 
 
-def _facts(video: RecordedVideo) -> list[tuple[str, str]]:
+def recorded_model(facts: TaskFacts, run_records: Iterable[Any] = ()) -> str | None:
+    """The model the task's ``kling_video`` record names, checked as the Videos page checks it.
+
+    :param run_records: the run's other ``kling_video`` records: a download task's video names the
+        model its generating task recorded for the same generation.
+    """
+    now = datetime.now(timezone.utc)
+    own = read_record(*facts.instance, now, facts.xcoms.get(VIDEO_RECORD_XCOM_KEY))
+    if own is None or own.model is not None or not own.generation_ids:
+        return own.model if own is not None else None
+    others = (read_record(*facts.instance, now, value) for value in run_records)
+    return next((o.model for o in others if o is not None and o.model and o.generation_ids == own.generation_ids), None)
+
+
+def _facts(video: RecordedVideo, model: str | None = None) -> list[tuple[str, str]]:
+    """What the tab says beside the player; ``model`` as the task recorded it (the sidecar has none)."""
     sidecar = video.sidecar
     shots = (
         [s for s in sidecar.get("shots") or [] if isinstance(s, dict)] if isinstance(sidecar.get("shots"), list) else []
@@ -282,6 +301,7 @@ def _facts(video: RecordedVideo) -> list[tuple[str, str]]:
     length = probe.get("duration") or sidecar.get("api_duration")
     return [
         ("Video", video.path.name),
+        ("Model", model or "not recorded"),
         ("Length", f"{length:g} s" if is_money(length) and length > 0 else "not recorded"),  # finite, > 0
         ("Cost", amount_text(usd) if usd is not None else "not reported"),
         ("Generation" + ("s" if len(ids) > 1 else ""), ", ".join(ids)),

@@ -284,3 +284,36 @@ def test_an_xcom_that_cannot_be_read_is_no_value_not_a_500():
         XComModel.deserialize_value(row)
     assert xcom_value(row) is None
     assert xcom_value(SimpleNamespace(value={"generation_ids": ["g"]})) == {"generation_ids": ["g"]}
+
+
+@pytest.mark.parametrize(
+    ("record", "shown"),
+    [
+        (
+            {"generation_ids": ["g"], "model": "kling-video/v1.6/pro/text-to-video"},
+            "kling-video/v1.6/pro/text-to-video",
+        ),
+        ({"generation_ids": ["g"], "model": "m" * 300}, "not recorded"),  # an edited XCom: checked again
+        (None, "not recorded"),
+    ],
+)
+def test_the_tab_names_the_model_the_task_recorded(tmp_path, record, shown):
+    from airflow_provider_kling.plugins.recorded import RecordedVideo, TaskFacts
+    from airflow_provider_kling.plugins.videos import _facts, recorded_model
+
+    facts = TaskFacts((DAG, "r", "t", -1), "KlingVideoOperator", "success", None, {"kling_video": record})
+    video = RecordedVideo(tmp_path / "v.mp4", 1, {"generation_id": "g"})
+    assert dict(_facts(video, recorded_model(facts)))["Model"] == shown
+
+
+def test_a_download_tab_names_the_model_its_generating_task_recorded():
+    from airflow_provider_kling.plugins.recorded import TaskFacts
+    from airflow_provider_kling.plugins.videos import recorded_model
+
+    download = {"generation_ids": ["g"], "model": None, "delivered": True}
+    facts = TaskFacts(
+        (DAG, "r", "download", -1), "KlingDownloadVideoOperator", "success", None, {"kling_video": download}
+    )
+    run = [download, {"generation_ids": ["other"], "model": "wrong"}, {"generation_ids": ["g"], "model": "m1"}, "junk"]
+    assert recorded_model(facts, run) == "m1"
+    assert recorded_model(facts, run[:2]) is None

@@ -91,6 +91,8 @@ def test_the_video_tab_streams_what_the_task_delivered_to_readers_only(
     handle.evaluate("v => { v.muted = true; return v.play(); }")
     page.wait_for_function("v => v.currentTime > 0.3", arg=handle, timeout=20_000)
     assert page.frame_locator("iframe").get_by_text("$0.49").is_visible()  # its cost, from the sidecar
+    # Its model, as the generating task recorded it (the download task knows none of its own).
+    assert page.frame_locator("iframe").get_by_text("kling-video/v1.6/pro/text-to-video", exact=True).is_visible()
     page.screenshot(path=str(screenshots / "video-tab.png"))
 
 
