@@ -75,7 +75,7 @@ POLL_INTERVAL = float(os.environ.get("KLING_BATCH_POLL_INTERVAL", "15"))
 def kling_batch_production():
     kling_batch(
         rows="{{ params.prompts_file }}",
-        destination="{{ var.value.get('kling_output', '/tmp/kling-videos') }}/batch/{{ dag_run.run_after | ds }}/",
+        destination="{{ var.value.get('kling_output', '/tmp/kling-videos') }}/batch/{{ (dag_run.logical_date or dag_run.run_after) | ds }}/",
         max_usd="{{ params.max_usd }}",
         max_generations="{{ params.max_generations }}",
         overwrite="{{ params.overwrite }}",

@@ -37,7 +37,7 @@ def kling_quickstart():
         prompt="{{ params.prompt }}",
         duration=5,
         aspect_ratio="16:9",
-        destination="{{ var.value.get('kling_output', '/tmp/kling-videos') }}/fox-{{ dag_run.run_after | ts_nodash }}.mp4",
+        destination="{{ var.value.get('kling_output', '/tmp/kling-videos') }}/fox-{{ (dag_run.logical_date or dag_run.run_after) | ts_nodash }}.mp4",
         poll_interval=POLL_INTERVAL,
         timeout=timedelta(minutes=30),
     )
