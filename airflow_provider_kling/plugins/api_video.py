@@ -73,8 +73,13 @@ def task_connection(session: Any, dag_id: str, run_id: str, task_id: str, map_in
     )
     conn_id = rendered.get("kling_conn_id") if isinstance(rendered, dict) else None
     if conn_id is None:
-        dag = SerializedDagModel.get_dag(dag_id, session=session)
-        task = dag.get_task(task_id) if dag is not None and dag.has_task(task_id) else None
+        try:
+            dag = SerializedDagModel.get_dag(dag_id, session=session)
+            task = dag.get_task(task_id) if dag is not None and dag.has_task(task_id) else None
+        except Exception as err:  # a DAG that no longer deserializes: said on the page, never a 500
+            raise NotRecorded(
+                f"this task's DAG could not be read to find its connection ({type(err).__name__})"
+            ) from None
         conn_id = getattr(task, "kling_conn_id", None)
     if not isinstance(conn_id, str) or not conn_id or "{{" in conn_id:
         raise NotRecorded("the Kling connection this task used is not known here: its video cannot be fetched")
