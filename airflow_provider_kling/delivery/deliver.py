@@ -29,7 +29,7 @@ from airflow_provider_kling.models import Generation, GenerationStatus, redact_u
 from airflow_provider_kling.models.cost import cost_of, json_usage
 from airflow_provider_kling.models.destinations import POSTER, SIDECAR, video_file_name
 from airflow_provider_kling.models.ownership import DELIVERED_BY, Action, decide
-from airflow_provider_kling.models.values import is_money
+from airflow_provider_kling.models.values import length_seconds
 
 if TYPE_CHECKING:
     from airflow_provider_kling.hooks.kling import KlingHook
@@ -91,7 +91,7 @@ def probed_seconds(sidecar: dict[str, Any]) -> float | None:
     """The length a sidecar's probe recorded, when it is a finite, positive number."""
     probe = sidecar.get("probe")
     seconds = probe.get("duration") if isinstance(probe, dict) else None
-    return float(seconds) if is_money(seconds) and seconds > 0 else None
+    return length_seconds(seconds)
 
 
 def deliver_video(

@@ -45,6 +45,11 @@ def is_money(value: Any) -> TypeGuard[float]:
     return math.isfinite(number) and number >= 0
 
 
+def length_seconds(value: Any) -> float | None:
+    """``value`` as a video's length: a finite JSON number above 0, else ``None`` (not recorded)."""
+    return float(value) if is_money(value) and value > 0 else None
+
+
 #: The longest span of seconds accepted (a wait, a connection's timeouts): a year. Sockets refuse
 #: far longer ones, and ``timedelta`` overflows, only once a request is on its way.
 MAX_SECONDS = 365 * 86400.0

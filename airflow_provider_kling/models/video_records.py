@@ -11,7 +11,6 @@ reported", never counted).
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from airflow_provider_kling.models.cost import known_usd
-from airflow_provider_kling.models.values import is_money, is_number
+from airflow_provider_kling.models.values import is_money, length_seconds
 
 VIDEO_RECORD_XCOM_KEY = "kling_video"
 #: Longer text in a record (an edited XCom) is not shown.
@@ -50,7 +49,7 @@ def video_record(
         "generation_ids": [str(i) for i in generation_ids if i],
         "model": model if isinstance(model, str) else None,
         "usd": known_usd(cost),
-        "seconds": seconds if is_number(seconds) and math.isfinite(seconds) and seconds > 0 else None,
+        "seconds": length_seconds(seconds),
         "delivered": bool(delivered),
         "poster": bool(poster),
     }
@@ -100,7 +99,7 @@ def read_record(dag_id: str, run_id: str, task_id: str, map_index: int, at: date
         tuple(dict.fromkeys(i[:MAX_TEXT] for i in ids if isinstance(i, str) and i)),  # each once, in order
         model if isinstance(model, str) and 0 < len(model) <= MAX_TEXT else None,
         value["usd"] if is_money(value.get("usd")) and value["usd"] <= MAX_USD else None,
-        seconds if is_money(seconds) and seconds > 0 else None,
+        length_seconds(seconds),
         value.get("delivered") is True,
         value.get("poster") is True,
         isinstance(value.get("error"), str),

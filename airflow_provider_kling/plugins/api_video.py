@@ -9,9 +9,9 @@ serves the video (its URL refused, or no URL), the tab says it has expired.
 from __future__ import annotations
 
 import re
+import threading
 import time
-from collections.abc import Generator, Iterator
-from contextlib import contextmanager
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy import select
 from airflow_provider_kling.models.byte_range import RangeNotSatisfiable, byte_range
 from airflow_provider_kling.models.generation import GenerationStatus
 from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY
-from airflow_provider_kling.plugins.recorded import NotRecorded, TaskFacts
+from airflow_provider_kling.plugins.recorded import NotRecorded, TaskFacts, said_on_the_page
 from airflow_provider_kling.retry import RetryPolicy
 from airflow_provider_kling.task_outputs import delivered_uri
 
@@ -108,7 +108,7 @@ def open_api_video(conn_id: str, generation_id: str, range_header: str | None) -
     :raises Expired: the API no longer serves it.
     """
     range_header = range_header if range_header and SINGLE_RANGE.fullmatch(range_header) else None
-    with _api_errors():
+    with said_on_the_page("the API could not be asked for this video"):
         response = _get(_fresh_url(conn_id, generation_id), range_header)
         if response.status_code in (401, 403, 404, 410):  # the signature is old: one fresh URL, once
             response.close()
@@ -185,23 +185,20 @@ def _fresh_url(conn_id: str, generation_id: str) -> str:
 
 
 def _get(url: str, range_header: str | None) -> Any:
-    from airflow_provider_kling.hooks.transport import cdn_session
-
     headers = {"Range": range_header} if range_header else {}
-    return cdn_session().get(url, headers=headers, stream=True, timeout=(10, 60))
+    return _session().get(url, headers=headers, stream=True, timeout=(10, 60))
 
 
-@contextmanager
-def _api_errors() -> Iterator[None]:
-    """The API or its video host out of reach, a missing connection: said on the page, never a 500."""
-    try:
-        yield
-    except NotRecorded:
-        raise
-    except Exception as err:
-        raise NotRecorded(
-            f"the API could not be asked for this video ({type(err).__name__}): try again later"
-        ) from None
+_SESSIONS = threading.local()
+
+
+def _session() -> Any:
+    """One kept-alive video session per API server thread (a player's Range requests reuse it)."""
+    if not hasattr(_SESSIONS, "session"):
+        from airflow_provider_kling.hooks.transport import cdn_session
+
+        _SESSIONS.session = cdn_session()
+    return _SESSIONS.session
 
 
 def _chunks(response: Any) -> Generator[bytes, None, None]:

@@ -127,7 +127,7 @@ def recorded_video(value: Any, dag_id: str) -> RecordedVideo:
         records, or another DAG's task delivered it.
     """
     path, sidecar = _recorded_sidecar(value, dag_id)
-    with _storage_said():
+    with said_on_the_page(STORAGE_FAILED):
         try:
             stat = path.stat()
         except OSError:
@@ -148,7 +148,7 @@ def recorded_still(value: Any, dag_id: str, kind: str) -> Any:
     :raises NotRecorded: as :func:`recorded_video`, or that still is not there as the sidecar records it.
     """
     path, sidecar = _recorded_sidecar(value, dag_id)
-    with _storage_said():
+    with said_on_the_page(STORAGE_FAILED):
         still = storage.companion(path, kind)
         if not is_recorded_file(still, sidecar):
             raise NotRecorded(f"this task's video has no {kind.replace('_', ' ')} the product wrote")
@@ -162,7 +162,7 @@ def _recorded_sidecar(value: Any, dag_id: str) -> tuple[Any, dict[str, Any]]:
         raise NotRecorded("this task instance recorded no delivered video (it kept none, or is not a Kling task)")
     if not (uri.startswith("/") or uri.split("://", 1)[0] in STORAGE_SCHEMES):
         raise NotRecorded("the video this task recorded is not in a storage this page reads from")
-    with _storage_said():
+    with said_on_the_page(STORAGE_FAILED):
         path = as_storage_path(uri)
         sidecar = product_sidecar(path)
     if sidecar is None:
@@ -178,14 +178,20 @@ def _recorded_sidecar(value: Any, dag_id: str) -> tuple[Any, dict[str, Any]]:
 
 
 @contextmanager
-def _storage_said() -> Iterator[None]:
-    """A storage error (S3 down, no provider) as :class:`NotRecorded`: said on the page, never a 500."""
+def said_on_the_page(what_failed: str) -> Iterator[None]:
+    """Any error (S3 down, the API out of reach, no provider) as :class:`NotRecorded`: a line, never a 500.
+
+    :param what_failed: the start of that line; the error's type follows, never its text (it may hold a URL).
+    """
     try:
         yield
     except NotRecorded:
         raise
     except Exception as err:
-        raise NotRecorded(f"the storage holding this video could not be read ({type(err).__name__})") from None
+        raise NotRecorded(f"{what_failed} ({type(err).__name__})") from None
+
+
+STORAGE_FAILED = "the storage holding this video could not be read"
 
 
 _VERIFIED: dict[tuple[str, int, tuple[Any, ...], str], bool] = {}

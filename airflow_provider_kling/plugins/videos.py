@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any
@@ -27,7 +27,7 @@ from airflow_provider_kling.models.cost import amount_text, known_usd
 from airflow_provider_kling.models.destinations import CONTACT_SHEET, POSTER, companion_name
 from airflow_provider_kling.models.ownership import recorded_sha256
 from airflow_provider_kling.models.task_status import status_note
-from airflow_provider_kling.models.values import is_money
+from airflow_provider_kling.models.values import length_seconds
 from airflow_provider_kling.models.video_records import VIDEO_RECORD_XCOM_KEY, read_record
 from airflow_provider_kling.plugins import overview
 from airflow_provider_kling.plugins.api_video import kept_generation, open_api_video, task_connection
@@ -198,7 +198,7 @@ def video_tab(request: Request, session: SessionDep, where: Where) -> HTMLRespon
     poster = f" poster='{here}/still/poster'" if POSTER in stills else ""
     rows = "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-        for k, v in _facts(video, recorded_model(facts, run_records(session, facts)))
+        for k, v in _facts(video, recorded_model(facts, lambda: run_records(session, facts)))
     )
     sheet = (
         f"<h3>Contact sheet</h3><img alt='one still per shot' style='max-width:min(100%,960px)' "
@@ -248,9 +248,8 @@ def _kept_at_the_api(session: Any, facts: TaskFacts, generation: str, here: str)
 
 def recorded_files(sidecar: dict[str, Any]) -> set[str]:
     """The stills (poster, contact sheet) a sidecar records beside its video."""
-    files = sidecar["files"] if isinstance(sidecar.get("files"), dict) else {}
     video = str(sidecar.get("video"))
-    return {kind for kind in (POSTER, CONTACT_SHEET) if companion_name(video, kind) in files}
+    return {kind for kind in (POSTER, CONTACT_SHEET) if recorded_sha256(sidecar, companion_name(video, kind))}
 
 
 def _shots(sidecar: dict[str, Any]) -> str:
@@ -267,7 +266,7 @@ def _shots(sidecar: dict[str, Any]) -> str:
         cells = (
             str(shot.get("label", "")),
             str(shot.get("generation_id", "")),
-            f"{seconds:g} s" if is_money(seconds) and seconds > 0 else "",
+            _length_text(seconds, ""),
             amount_text(usd) if usd is not None else "not reported",
         )
         rows.append("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>")
@@ -275,17 +274,17 @@ def _shots(sidecar: dict[str, Any]) -> str:
     return f"<h3>Shots</h3><table>{head}{''.join(rows)}</table>"
 
 
-def recorded_model(facts: TaskFacts, run_records: Iterable[Any] = ()) -> str | None:
+def recorded_model(facts: TaskFacts, run_records: Callable[[], Iterable[Any]] = tuple) -> str | None:
     """The model the task's ``kling_video`` record names, checked as the Videos page checks it.
 
-    :param run_records: the run's other ``kling_video`` records: a download task's video names the
-        model its generating task recorded for the same generation.
+    :param run_records: reads the run's other ``kling_video`` records, only when the task's own names
+        no model: a download task's video names the model its generating task recorded for it.
     """
     now = datetime.now(timezone.utc)
     own = read_record(*facts.instance, now, facts.xcoms.get(VIDEO_RECORD_XCOM_KEY))
     if own is None or own.model is not None or not own.generation_ids:
         return own.model if own is not None else None
-    others = (read_record(*facts.instance, now, value) for value in run_records)
+    others = (read_record(*facts.instance, now, value) for value in run_records())
     return next((o.model for o in others if o is not None and o.model and o.generation_ids == own.generation_ids), None)
 
 
@@ -302,10 +301,15 @@ def _facts(video: RecordedVideo, model: str | None = None) -> list[tuple[str, st
     return [
         ("Video", video.path.name),
         ("Model", model or "not recorded"),
-        ("Length", f"{length:g} s" if is_money(length) and length > 0 else "not recorded"),  # finite, > 0
+        ("Length", _length_text(length, "not recorded")),
         ("Cost", amount_text(usd) if usd is not None else "not reported"),
         ("Generation" + ("s" if len(ids) > 1 else ""), ", ".join(ids)),
         ("Size", f"{video.size:,} bytes"),
         ("SHA-256", str(sidecar.get("sha256"))),
         ("Sidecar", video.path.name + ".kling.json"),
     ]
+
+
+def _length_text(value: Any, missing: str) -> str:
+    seconds = length_seconds(value)
+    return f"{seconds:g} s" if seconds is not None else missing

@@ -315,5 +315,5 @@ def test_a_download_tab_names_the_model_its_generating_task_recorded():
         (DAG, "r", "download", -1), "KlingDownloadVideoOperator", "success", None, {"kling_video": download}
     )
     run = [download, {"generation_ids": ["other"], "model": "wrong"}, {"generation_ids": ["g"], "model": "m1"}, "junk"]
-    assert recorded_model(facts, run) == "m1"
-    assert recorded_model(facts, run[:2]) is None
+    assert recorded_model(facts, lambda: run) == "m1"
+    assert recorded_model(facts, lambda: run[:2]) is None
