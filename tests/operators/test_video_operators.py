@@ -190,6 +190,33 @@ def test_a_file_of_yours_where_the_video_goes_is_refused_before_any_request(simu
     assert (tmp_path / theirs).read_bytes() == b"precious"
 
 
+@pytest.mark.parametrize("theirs", ["clip.mp4.kling.json", "clip.mp4.poster.jpg"])
+def test_a_fifo_of_yours_where_a_companion_goes_is_refused_unread_before_any_request(simulator, tmp_path, theirs):
+    import os
+    import stat
+    import threading
+
+    os.mkfifo(tmp_path / theirs)
+    op = KlingTextToVideoOperator(
+        task_id="t", prompt="p", destination=str(tmp_path / "clip.mp4"), wait_for_completion=True, overwrite=True
+    )
+    outcome = {}
+
+    def attempt():
+        try:
+            op.execute(make_context(op))
+        except AirflowFailException as err:
+            outcome["error"] = str(err)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "blocked reading a FIFO of yours"
+    assert "only replaces files airflow-provider-kling wrote" in outcome["error"]
+    assert simulator.stats()["create_requests"] == 0
+    assert stat.S_ISFIFO((tmp_path / theirs).stat().st_mode)  # left as it was
+
+
 def generation_of(clip):
     return json.loads(clip.with_name(clip.name + ".kling.json").read_text()).get("generation_id")
 
